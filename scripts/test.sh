@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the whole test suite. Installs the test's Debian packages (PostgreSQL) when possible; extra arguments go
+# to pytest. Exit code is pytest's, except that "no tests collected" (5) counts as a failure.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+if ! command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing PostgreSQL for the store tests" >&2
+  { apt-get install -y -q postgresql >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null 2>&1; }; } \
+    || echo "PostgreSQL could not be installed; its tests will be skipped" >&2
+fi
+set +e
+python -m pytest -n 2 "$@"
+status=$?
+if [ "$status" = 5 ]; then echo "no tests were collected: failing" >&2; status=1; fi
+exit "$status"

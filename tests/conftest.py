@@ -1,0 +1,55 @@
+"""Shared fixtures: temporary stores, the real data in ../shared/data, and a PostgreSQL server when installed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from xner.store.db import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("XNER_SHARED_DATA", REPO.parent / "shared" / "data"))
+DEMO = REPO / "data" / "demo"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # any accidental model-hub call fails at once
+
+
+def shared(*parts: str) -> Path:
+    """A path in ../shared/data; the test is skipped, with the reason, when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is missing (../shared/data holds it beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh, migrated SQLite store in a temporary directory."""
+    result = open_store(f"sqlite:///{tmp_path / 'test.db'}")
+    yield result
+    result.dispose()
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write a test input file (bytes verbatim, text as UTF-8) and return its path."""
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: two equal snapshots mean the database did not change."""
+    from sqlalchemy import select
+
+    from xner.store.models import Base
+
+    with store.engine.connect() as connection:
+        return {
+            table.name: sorted(map(tuple, connection.execute(select(table)).all()), key=repr)
+            for table in Base.metadata.sorted_tables
+        }

@@ -1,0 +1,3 @@
+from xner.cli import main
+
+main()

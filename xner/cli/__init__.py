@@ -1,0 +1,25 @@
+"""The ``xner`` command line: ``xner --help`` lists the commands, ``xner COMMAND --help`` their options."""
+
+from __future__ import annotations
+
+import typer
+
+from xner.cli import demo_cmd, export_cmd, import_cmd, stats_cmd
+
+app = typer.Typer(
+    name="xner",
+    help="Build NER training data for low-resource languages by annotation projection.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(import_cmd.app, name="import")
+app.command("export")(export_cmd.export)
+app.command("stats")(stats_cmd.stats)
+app.command("corpora")(stats_cmd.corpora)
+app.command("demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    """Entry point of the ``xner`` console script and ``python -m xner``."""
+    app()

@@ -1,0 +1,98 @@
+"""Shared pieces of the CLI: common options, error handling, JSON output and progress bars."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from xner.errors import XnerError
+from xner.formats.text import ProgressFn, file_size
+from xner.store.db import Store, open_store
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file (default: $XNER_DB, else sqlite:///xner.db).",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn xner's errors into a message on stderr and exit code 1 (2 for a missing file is typer's own)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+        try:
+            return func(*args, **kwargs)
+        except XnerError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def store_for(db: str | None) -> Store:
+    return open_store(db)
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
+    """Print ``data`` as JSON, or the human-readable ``text()``."""
+    if as_json:
+        typer.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(text())
+
+
+@contextmanager
+def byte_progress(*paths: str | Path | None, desc: str) -> Iterator[ProgressFn]:
+    """A tqdm bar over the total size of ``paths`` on stderr (hidden when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    total = sum(file_size(p) for p in paths if p is not None)
+    with tqdm(total=total, unit="B", unit_scale=True, desc=desc, file=sys.stderr, disable=None, leave=False) as bar:
+        yield bar.update
+
+
+def parse_label_map(items: list[str] | None) -> dict[str, str]:
+    """``["MISC=O", "DATE=O"]`` (or ``"MISC=O,DATE=O"``) → ``{"MISC": "O", "DATE": "O"}``."""
+    mapping: dict[str, str] = {}
+    for item in items or []:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            source, sep, target = part.partition("=")
+            if not sep or not source or not target:
+                raise XnerError(f"invalid --label-map entry {part!r}: expected FROM=TO, e.g. MISC=O")
+            mapping[source] = target
+    return mapping
+
+
+def parse_labels(value: str | None) -> list[str] | None:
+    """``"PER,ORG,LOC"`` → ``["PER", "ORG", "LOC"]``; None stays None."""
+    if value is None:
+        return None
+    labels = [label.strip() for label in value.split(",") if label.strip()]
+    if not labels:
+        raise XnerError("--labels needs at least one label, e.g. PER,ORG,LOC")
+    return labels

@@ -1,0 +1,31 @@
+"""``xner export``: write a corpus (curated where reviewed) as CoNLL/IOB2 or JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, emit, handle_errors, store_for
+from xner.services.exporting import export_corpus
+from xner.types import ReviewStatus
+
+
+@handle_errors
+def export(
+    out: Annotated[Path, typer.Argument(help="Output file.", show_default=False)],
+    corpus: CorpusOpt,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="conll (IOB2) or jsonl (Prodigy/spaCy shape).")] = "conll",
+    status: Annotated[list[str] | None, typer.Option(help="Only sentences in this review status: unreviewed, "
+                                                          "accepted, corrected, rejected. Repeatable.")] = None,
+    split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
+    side: Annotated[str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).",
+                                             show_default=False)] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export one side of a corpus; reviewed sentences carry their curated entities, others their gold ones."""
+    statuses = [ReviewStatus.parse(s) for item in status or [] for s in item.split(",") if s.strip()]
+    report = export_corpus(store_for(db), corpus, out, fmt=fmt, side=side, splits=split, statuses=statuses or None)
+    emit(report, as_json, lambda: f"wrote {report.sentences} sentences ({report.entities} entities) to {report.path}")

@@ -1,0 +1,145 @@
+"""Parallel text: two line-aligned files (plain text or CoNLL per side) or one file with both sides per line.
+
+A plain-text side has one sentence per line; it is tokenised by :func:`xner.text.tokenize` (or split on spaces
+when ``pretokenized``). A CoNLL side keeps its gold entities, which is how a parallel NER gold set (Europarl) is
+loaded. One-file input separates the sides with a tab or with `` ||| `` (the fast_align/awesome-align form).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from xner.errors import InputError
+from xner.formats.conll import ConllOptions, ReadStats, iter_raw_sentences, looks_like_conll, raw_to_sentence
+from xner.formats.text import PathLike, ProgressFn, iter_lines
+from xner.text import normalize, tokenize
+from xner.types import Sentence
+
+SIDE_FORMATS = ("auto", "text", "conll")
+
+
+@dataclass(frozen=True)
+class SideOptions:
+    """How to read one side of a parallel corpus."""
+
+    lang: str
+    format: str = "auto"  # auto | text | conll
+    pretokenized: bool = False
+    normal_form: str = "NFC"
+    conll: ConllOptions | None = None
+
+
+def resolve_side_format(path: PathLike, fmt: str) -> str:
+    """``text`` or ``conll``: ``auto`` sniffs the first lines of the file."""
+    if fmt not in SIDE_FORMATS:
+        raise InputError(str(path), None, f"unknown side format {fmt!r}; use one of {', '.join(SIDE_FORMATS)}")
+    if fmt != "auto":
+        return fmt
+    return "conll" if looks_like_conll(path) else "text"
+
+
+def text_to_sentence(text: str, options: SideOptions, *, name: str, line: int) -> Sentence:
+    """One line of plain text as a tokenised sentence; an empty line is an error."""
+    text = normalize(text.strip(), options.normal_form)
+    tokens = tokenize(text, pretokenized=options.pretokenized)
+    if not tokens:
+        raise InputError(name, line, "empty sentence: parallel text needs one non-empty sentence per line")
+    return Sentence(tokens=tuple(tokens), text=text, lang=options.lang)
+
+
+def iter_side(
+    path: PathLike,
+    options: SideOptions,
+    *,
+    stats: ReadStats | None = None,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+) -> Iterator[tuple[int, Sentence]]:
+    """Yield ``(line_number, sentence)`` for one side, plain text or CoNLL."""
+    name = display_name or str(path)
+    fmt = resolve_side_format(path, options.format)
+    if fmt == "text":
+        for number, text in iter_lines(path, on_progress=on_progress, display_name=name):
+            yield number, text_to_sentence(text, options, name=name, line=number)
+        return
+    conll = options.conll or ConllOptions(normal_form=options.normal_form)
+    for raw in iter_raw_sentences(path, tag_column=conll.tag_column, on_progress=on_progress, display_name=name):
+        yield raw.line, raw_to_sentence(raw, conll, name=name, lang=options.lang, stats=stats)
+
+
+@dataclass(frozen=True)
+class ParallelItem:
+    """One sentence pair with the line each side starts on."""
+
+    src: Sentence
+    tgt: Sentence
+    src_line: int
+    tgt_line: int
+
+
+def iter_parallel(
+    src_path: PathLike,
+    tgt_path: PathLike,
+    src: SideOptions,
+    tgt: SideOptions,
+    *,
+    stats: tuple[ReadStats, ReadStats] | None = None,
+    on_progress: ProgressFn | None = None,
+    display_names: tuple[str, str] | None = None,
+) -> Iterator[ParallelItem]:
+    """Stream the pairs of two line-aligned (or sentence-aligned CoNLL) files.
+
+    Raises:
+        InputError: either side's problems, or sides of different lengths (naming the longer file and the line
+            of its first sentence without a partner).
+    """
+    src_name, tgt_name = display_names or (str(src_path), str(tgt_path))
+    src_stats, tgt_stats = stats or (None, None)
+    src_iter = iter_side(src_path, src, stats=src_stats, on_progress=on_progress, display_name=src_name)
+    tgt_iter = iter_side(tgt_path, tgt, stats=tgt_stats, on_progress=on_progress, display_name=tgt_name)
+    count = 0
+    for src_item, tgt_item in zip_longest(src_iter, tgt_iter):
+        if src_item is None or tgt_item is None:
+            longer, other, (line, _) = (
+                (tgt_name, src_name, tgt_item) if src_item is None else (src_name, tgt_name, src_item)
+            )
+            raise InputError(
+                longer,
+                line,
+                f"{other} has only {count} sentences but {longer} has more: parallel files must have the same "
+                "number of sentences, in the same order",
+            )
+        count += 1
+        yield ParallelItem(src_item[1], tgt_item[1], src_item[0], tgt_item[0])
+
+
+def iter_parallel_single(
+    path: PathLike,
+    src: SideOptions,
+    tgt: SideOptions,
+    *,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+) -> Iterator[ParallelItem]:
+    """Stream the pairs of one file with ``SRC<TAB>TGT`` or ``SRC ||| TGT`` on each line.
+
+    Raises:
+        InputError: a line without exactly one separator, or an empty side.
+    """
+    name = display_name or str(path)
+    for number, text in iter_lines(path, on_progress=on_progress, display_name=name):
+        parts = text.split(" ||| ") if " ||| " in text else text.split("\t")
+        if len(parts) != 2:
+            raise InputError(
+                name,
+                number,
+                f"expected 'source<TAB>target' or 'source ||| target', found {len(parts)} field(s)",
+            )
+        yield ParallelItem(
+            text_to_sentence(parts[0], src, name=name, line=number),
+            text_to_sentence(parts[1], tgt, name=name, line=number),
+            number,
+            number,
+        )

@@ -1,0 +1,88 @@
+"""Reading text files line by line, strictly: UTF-8 only, no binary data, errors with file and line.
+
+Every format reader in xner goes through :func:`iter_lines`, so the same checks (undecodable bytes, a binary file
+given where text is expected, a byte-order mark) apply everywhere, and progress is reported in bytes read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from xner.errors import InputError
+
+ProgressFn = Callable[[int], None]
+"""Called with the number of bytes read since the last call."""
+
+PathLike = str | os.PathLike[str]
+_PROGRESS_EVERY = 4096  # lines between progress reports: a call per line would cost more than the parsing
+
+
+def iter_lines(
+    path: PathLike, *, on_progress: ProgressFn | None = None, display_name: str | None = None
+) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_number, text)`` for each line of a UTF-8 file, 1-based, without the line ending.
+
+    Args:
+        path: the file.
+        on_progress: called now and then with the number of bytes read since the previous call.
+        display_name: the name used in error messages (an upload's original file name), default ``path``.
+
+    Raises:
+        InputError: the file is missing, empty, binary, or has bytes that are not UTF-8.
+    """
+    name = display_name or str(path)
+    try:
+        # Text mode decodes in large chunks (fast); on a decoding error the file is re-read in binary to find
+        # the line. newline="" keeps "\r\n" visible so that it is stripped, never taken as part of a token.
+        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed in the finally below
+    except FileNotFoundError:
+        raise InputError(name, None, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(name, None, "is a directory, not a file") from None
+    pending = 0
+    number = 0
+    try:
+        for number, text in enumerate(handle, start=1):
+            pending += len(text)
+            if on_progress is not None and number % _PROGRESS_EVERY == 0:
+                on_progress(pending)
+                pending = 0
+            if "\x00" in text:
+                raise InputError(name, number, "binary data (NUL byte): this is not a text file")
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text.rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _locate_decode_error(path, name) from None
+    finally:
+        handle.close()
+        if on_progress is not None and pending:
+            on_progress(pending)
+    if number == 0:
+        raise InputError(name, None, "file is empty")
+
+
+def _locate_decode_error(path: PathLike, name: str) -> InputError:
+    """The InputError for the first line of ``path`` that is not valid UTF-8."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad = raw[error.start]
+                return InputError(
+                    name,
+                    number,
+                    f"byte 0x{bad:02x} at column {error.start + 1} is not valid UTF-8; save the file as UTF-8",
+                )
+    return InputError(name, None, "the file is not valid UTF-8")  # an error split across lines
+
+
+def file_size(path: PathLike) -> int:
+    """Size in bytes, 0 when the file does not exist (the reader reports that)."""
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0

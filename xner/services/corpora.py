@@ -1,0 +1,127 @@
+"""Corpus look-up, creation and statistics (the use cases behind ``xner stats`` and the app's home page)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xner.errors import UnknownNameError, XnerError
+from xner.store.db import Store
+from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePair
+from xner.types import ReviewStatus
+
+
+def get_corpus(session: Session, name: str) -> Corpus:
+    """The corpus called ``name``; an unknown name raises an error listing the existing corpora."""
+    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    if corpus is None:
+        raise UnknownNameError("corpus", name, session.scalars(select(Corpus.name)))
+    return corpus
+
+
+def ensure_corpus(
+    session: Session, name: str, *, kind: str, src_lang: str, tgt_lang: str | None = None
+) -> Corpus:
+    """The corpus ``name``, created when missing; an existing one must have the same kind and languages."""
+    if not name.strip():
+        raise XnerError("a corpus needs a non-empty name")
+    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    if corpus is None:
+        corpus = Corpus(name=name, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang, labels=[], description="")
+        session.add(corpus)
+        session.flush()
+        return corpus
+    wanted = (kind, src_lang, tgt_lang)
+    have = (corpus.kind, corpus.src_lang, corpus.tgt_lang)
+    if wanted != have:
+        raise XnerError(
+            f"corpus {name!r} exists as {_describe(*have)}, not {_describe(*wanted)}: choose another --corpus name"
+        )
+    return corpus
+
+
+def _describe(kind: str, src_lang: str, tgt_lang: str | None) -> str:
+    return f"a {kind} corpus ({src_lang}{'-' + tgt_lang if tgt_lang else ''})"
+
+
+def allowed_labels(corpus: Corpus, declared: Collection[str] | None) -> frozenset[str] | None:
+    """The label set an import must respect: the declared one, else the corpus's, else any (None)."""
+    if declared:
+        return frozenset(declared)
+    return frozenset(corpus.labels) if corpus.labels else None
+
+
+@dataclass
+class CorpusStats:
+    """Sizes and review progress of one corpus."""
+
+    name: str
+    kind: str
+    src_lang: str
+    tgt_lang: str | None
+    labels: list[str]
+    sentences: dict[str, int] = field(default_factory=dict)  # by "split/side"
+    pairs: int = 0
+    tokens: int = 0
+    entities: dict[str, int] = field(default_factory=dict)  # by label
+    review: dict[str, int] = field(default_factory=dict)  # by status
+
+    @property
+    def total_sentences(self) -> int:
+        return sum(self.sentences.values())
+
+
+def corpus_stats(store: Store, name: str) -> CorpusStats:
+    """Sentences (per split and side), pairs, tokens, entities per label and review progress of a corpus."""
+    with store.session() as session:
+        corpus = get_corpus(session, name)
+        stats = CorpusStats(corpus.name, corpus.kind, corpus.src_lang, corpus.tgt_lang, list(corpus.labels))
+        rows = session.execute(
+            select(Sentence.split, Sentence.side, func.count(), func.coalesce(func.sum(Sentence.n_tokens), 0))
+            .where(Sentence.corpus_id == corpus.id)
+            .group_by(Sentence.split, Sentence.side)
+            .order_by(Sentence.split, Sentence.side)
+        )
+        for split, side, count, tokens in rows:
+            stats.sentences[f"{split}/{side}"] = count
+            stats.tokens += int(tokens)
+        stats.pairs = session.scalar(select(func.count()).where(SentencePair.corpus_id == corpus.id)) or 0
+        stats.entities = dict(
+            session.execute(
+                select(Entity.label, func.count())
+                .where(Entity.corpus_id == corpus.id)
+                .group_by(Entity.label)
+                .order_by(Entity.label)
+            ).all()
+        )
+        stats.review = review_progress(session, corpus)
+    return stats
+
+
+def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
+    """Count of reviewable sentences (targets of pairs, or all of a mono corpus) in each review status."""
+    counted = dict(
+        session.execute(
+            select(ReviewState.status, func.count())
+            .where(ReviewState.corpus_id == corpus.id)
+            .group_by(ReviewState.status)
+        ).all()
+    )
+    side = "tgt" if corpus.kind == "parallel" else "mono"
+    reviewable = session.scalar(
+        select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.side == side)
+    ) or 0
+    reviewed = sum(v for k, v in counted.items() if k != ReviewStatus.UNREVIEWED.value)
+    progress = {status.value: counted.get(status.value, 0) for status in ReviewStatus}
+    progress[ReviewStatus.UNREVIEWED.value] = reviewable - reviewed
+    return progress
+
+
+def list_corpora(store: Store) -> list[CorpusStats]:
+    """Statistics of every corpus, by name."""
+    with store.session() as session:
+        names = list(session.scalars(select(Corpus.name).order_by(Corpus.name)))
+    return [corpus_stats(store, name) for name in names]

@@ -1,0 +1,218 @@
+"""The database schema (SQLAlchemy 2 typed ORM). Every change here needs an Alembic revision in migrations/.
+
+Layout:
+- ``corpus``: a named collection, monolingual (CoNLL import) or parallel (source/target languages).
+- ``sentence``: tokenised text of one side (``mono``, ``src`` or ``tgt``) with its split and position.
+- ``entity``: gold entity spans of a sentence (half-open token ranges).
+- ``sentence_pair``: a source and a target sentence at one position of a parallel corpus.
+- ``alignment_run`` / ``alignment``: one aligner run and its links per pair (Pharaoh text, 0-based).
+- ``projection_run`` / ``projection``: one projection method run and its target spans per pair.
+- ``review_state``: the current curated spans and status of a target sentence, with a version counter for
+  optimistic concurrency; ``review_event``: the append-only history of every decision (who, when, before, after).
+- ``training_run`` / ``run_metric``: training runs (config, data sizes) and their scores.
+
+Tokens and span lists are stored as JSON text: they are read and written whole, never queried inside.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """The one declarative base of xner's schema."""
+
+    # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs the names).
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Corpus(Base):
+    __tablename__ = "corpus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "mono" | "parallel"
+    src_lang: Mapped[str] = mapped_column(String(32))  # the language of a mono corpus
+    tgt_lang: Mapped[str | None] = mapped_column(String(32))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    sentences: Mapped[list[Sentence]] = relationship(back_populates="corpus", cascade="all, delete-orphan",
+                                                     passive_deletes=True)
+
+
+class Sentence(Base):
+    __tablename__ = "sentence"
+    __table_args__ = (UniqueConstraint("corpus_id", "split", "side", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
+    split: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))  # "mono" | "src" | "tgt"
+    position: Mapped[int] = mapped_column(Integer)  # 0-based order within (corpus, split, side)
+    lang: Mapped[str] = mapped_column(String(32))
+    tokens: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str | None] = mapped_column(Text)
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file, for messages
+
+    corpus: Mapped[Corpus] = relationship(back_populates="sentences")
+
+
+class Entity(Base):
+    __tablename__ = "entity"
+    __table_args__ = (Index("ix_entity_corpus_label", "corpus_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), index=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(64))
+
+
+class SentencePair(Base):
+    __tablename__ = "sentence_pair"
+    __table_args__ = (UniqueConstraint("corpus_id", "split", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
+    split: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    src_sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"))
+    tgt_sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), index=True)
+
+
+class AlignmentRun(Base):
+    __tablename__ = "alignment_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), index=True)
+    aligner: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Alignment(Base):
+    __tablename__ = "alignment"
+    __table_args__ = (UniqueConstraint("run_id", "pair_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("alignment_run.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("sentence_pair.id", ondelete="CASCADE"), index=True)
+    links: Mapped[str] = mapped_column(Text)  # Pharaoh, 0-based, "ipj" for possible links
+
+
+class ProjectionRun(Base):
+    __tablename__ = "projection_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(64))
+    alignment_run_id: Mapped[int | None] = mapped_column(ForeignKey("alignment_run.id", ondelete="SET NULL"))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Projection(Base):
+    __tablename__ = "projection"
+    __table_args__ = (
+        UniqueConstraint("run_id", "pair_id"),
+        Index("ix_projection_run_confidence", "run_id", "confidence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("projection_run.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("sentence_pair.id", ondelete="CASCADE"), index=True)
+    # [{"start", "end", "label", "confidence", "src_start", "src_end", "links": [[i, j], ...]}, ...]
+    spans: Mapped[list[dict]] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)  # the lowest span confidence (1.0 when no span)
+
+
+class ReviewState(Base):
+    """The current curated state of one target sentence; rewritten on each decision, version-checked."""
+
+    __tablename__ = "review_state"
+    __table_args__ = (Index("ix_review_state_queue", "corpus_id", "status", "confidence"),)
+
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))  # xner.types.ReviewStatus values
+    spans: Mapped[list[dict]] = mapped_column(JSON)  # [{"start", "end", "label"}]
+    confidence: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewEvent(Base):
+    """Append-only: one row per decision, never updated or deleted by xner."""
+
+    __tablename__ = "review_event"
+    __table_args__ = (Index("ix_review_event_sentence", "sentence_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"))
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status_before: Mapped[str] = mapped_column(String(16))
+    status_after: Mapped[str] = mapped_column(String(16))
+    spans_before: Mapped[list[dict]] = mapped_column(JSON)
+    spans_after: Mapped[list[dict]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)  # the state's version this decision produced
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TrainingRun(Base):
+    __tablename__ = "training_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    config: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | running | done | failed
+    data_sizes: Mapped[dict] = mapped_column(JSON, default=dict)
+    model_path: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RunMetric(Base):
+    __tablename__ = "run_metric"
+    __table_args__ = (UniqueConstraint("run_id", "name", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("training_run.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))  # precision | recall | f1 | support ...
+    label: Mapped[str] = mapped_column(String(64), default="")  # "" for overall
+    value: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,171 @@
+"""Core types: plain, immutable data shared by every part of xner.
+
+Spans are half-open token ranges ``[start, end)`` everywhere. Alignment links are ``(src_idx, tgt_idx)`` pairs
+of 0-based token indices. Nothing here knows about files, databases or the app.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from xner.errors import XnerError
+
+Link = tuple[int, int]
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Span:
+    """A labelled half-open token range ``[start, end)``.
+
+    >>> Span(1, 3, "PER").tokens(["Yesterday", "Barack", "Obama", "spoke"])
+    ['Barack', 'Obama']
+    """
+
+    start: int
+    end: int
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise XnerError(f"invalid span [{self.start}, {self.end}) {self.label!r}: need 0 <= start < end")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def tokens(self, tokens: Sequence[str]) -> list[str]:
+        """The tokens this span covers."""
+        return list(tokens[self.start : self.end])
+
+    def overlaps(self, other: Span) -> bool:
+        """True when the two spans share at least one token."""
+        return self.start < other.end and other.start < self.end
+
+
+def sort_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Spans in the canonical order (start, end, label), as stored and returned everywhere."""
+    return tuple(sorted(spans))
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A tokenised sentence with its (gold or curated) entity spans.
+
+    Attributes:
+        tokens: the tokens, in order.
+        spans: entity spans over ``tokens``, sorted.
+        text: the original untokenised text, when known.
+        lang: language code (ISO 639-1/3, as the user gives it).
+    """
+
+    tokens: tuple[str, ...]
+    spans: tuple[Span, ...] = ()
+    text: str | None = None
+    lang: str | None = None
+
+    def __post_init__(self) -> None:
+        for span in self.spans:
+            if span.end > len(self.tokens):
+                raise XnerError(f"span [{span.start}, {span.end}) is beyond the sentence's {len(self.tokens)} tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Word alignment of one sentence pair: sure links plus optional possible links (gold sets have both).
+
+    >>> Alignment.from_pharaoh("0-0 1-2 2p1").to_pharaoh()
+    '0-0 1-2 2p1'
+    """
+
+    sure: frozenset[Link] = frozenset()
+    possible: frozenset[Link] = frozenset()
+
+    @property
+    def links(self) -> frozenset[Link]:
+        """All links, sure and possible."""
+        return self.sure | self.possible
+
+    def src_to_tgt(self) -> dict[int, list[int]]:
+        """Map each linked source index to its sorted target indices."""
+        mapping: dict[int, list[int]] = {}
+        for i, j in sorted(self.links):
+            mapping.setdefault(i, []).append(j)
+        return mapping
+
+    def to_pharaoh(self) -> str:
+        """Pharaoh text, 0-based, sorted; possible links written ``ipj``."""
+        items = [(i, j, "-") for i, j in self.sure] + [(i, j, "p") for i, j in self.possible - self.sure]
+        return " ".join(f"{i}{sep}{j}" for i, j, sep in sorted(items))
+
+    @classmethod
+    def from_pharaoh(cls, text: str) -> Alignment:
+        """Parse trusted Pharaoh text (``0-1 2p3``); for user files use :mod:`xner.formats.pharaoh`."""
+        from xner.formats.pharaoh import parse_pharaoh_line
+
+        return parse_pharaoh_line(text)
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePair:
+    """A source sentence, its translation and (optionally) their word alignment."""
+
+    src: Sentence
+    tgt: Sentence
+    alignment: Alignment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedSpan:
+    """A target span proposed by a projection method.
+
+    Attributes:
+        span: the target span.
+        method: name of the projection method that produced it.
+        confidence: in [0, 1]; higher means more certain.
+        src_span: the source entity it was projected from.
+        links: the alignment links that justify it (source token, target token).
+    """
+
+    span: Span
+    method: str
+    confidence: float
+    src_span: Span | None = None
+    links: tuple[Link, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise XnerError(f"confidence must be in [0, 1], got {self.confidence}")
+
+
+class ReviewStatus(str, enum.Enum):
+    """Where a target sentence stands in review."""
+
+    UNREVIEWED = "unreviewed"
+    ACCEPTED = "accepted"
+    CORRECTED = "corrected"
+    REJECTED = "rejected"
+
+    @classmethod
+    def parse(cls, value: str) -> ReviewStatus:
+        """The status named ``value``; raises an error listing the allowed names."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            from xner.errors import UnknownNameError
+
+            raise UnknownNameError("review status", value, [s.value for s in cls]) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    """One reviewer's decision on a target sentence's entities (one row of the append-only history)."""
+
+    reviewer: str
+    status: ReviewStatus
+    spans: tuple[Span, ...]
+    before: tuple[Span, ...] = ()
+    at: datetime | None = None
+    note: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
