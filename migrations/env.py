@@ -22,7 +22,7 @@ def run_migrations_online() -> None:
         _run(new_connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     # render_as_batch: SQLite can only ALTER tables by copying them, which batch mode does.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():

@@ -25,6 +25,16 @@ def normalize(text: str, form: str = "NFC") -> str:
     return unicodedata.normalize(form, text)  # type: ignore[arg-type]
 
 
+def normalize_tokens(tokens: list[str] | tuple[str, ...], form: str = "NFC") -> tuple[str, ...]:
+    """Normalise a sentence's tokens with one call (normal forms never join characters across a newline)."""
+    if form == "none":
+        return tuple(tokens)
+    joined = "\n".join(tokens)
+    if joined.isascii():
+        return tuple(tokens)
+    return tuple(unicodedata.normalize(form, joined).split("\n"))  # type: ignore[arg-type]
+
+
 def tokenize(text: str, *, pretokenized: bool = False) -> list[str]:
     """Split a sentence into tokens: on whitespace when ``pretokenized``, else words and punctuation apart.
 

@@ -139,7 +139,7 @@ class ProjectedSpan:
             raise XnerError(f"confidence must be in [0, 1], got {self.confidence}")
 
 
-class ReviewStatus(str, enum.Enum):
+class ReviewStatus(enum.StrEnum):
     """Where a target sentence stands in review."""
 
     UNREVIEWED = "unreviewed"

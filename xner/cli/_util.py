@@ -20,8 +20,9 @@ from xner.store.db import Store, open_store
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $XNER_DB, else sqlite:///xner.db).",
-                 show_default=False),
+    typer.Option(
+        "--db", help="Database URL or SQLite file (default: $XNER_DB, else sqlite:///xner.db).", show_default=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
 CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")]

@@ -17,11 +17,16 @@ def export(
     out: Annotated[Path, typer.Argument(help="Output file.", show_default=False)],
     corpus: CorpusOpt,
     fmt: Annotated[str, typer.Option("--format", "-f", help="conll (IOB2) or jsonl (Prodigy/spaCy shape).")] = "conll",
-    status: Annotated[list[str] | None, typer.Option(help="Only sentences in this review status: unreviewed, "
-                                                          "accepted, corrected, rejected. Repeatable.")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only sentences in this review status: unreviewed, accepted, corrected, rejected. Repeatable."
+        ),
+    ] = None,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
-    side: Annotated[str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).",
-                                             show_default=False)] = None,
+    side: Annotated[
+        str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).", show_default=False)
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

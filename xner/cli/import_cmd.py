@@ -25,37 +25,75 @@ from xner.services.importing import ImportReport, import_alignments, import_corp
 app = typer.Typer(help="Import corpora, parallel text and alignments.", no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(help="Input file.", show_default=False)]
-SplitOpt = Annotated[str | None, typer.Option(help="Split name (default: from the file name, e.g. dev.txt → dev, "
-                                                   "else train).", show_default=False)]
-LabelsOpt = Annotated[str | None, typer.Option(help="Declared label set, comma-separated (e.g. PER,ORG,LOC,DATE); "
-                                                    "other labels are errors.", show_default=False)]
-LabelMapOpt = Annotated[list[str] | None, typer.Option("--label-map", help="Rename labels, FROM=TO; TO=O drops "
-                                                                         "them (e.g. MISC=O). Repeatable.")]
-SchemeOpt = Annotated[str, typer.Option(help="Tagging scheme: auto (IOB1/IOB2/BIOES, IOB1 repaired with a "
-                                             "warning) or a strict iob2|iob1|bioes|bilou.")]
+SplitOpt = Annotated[
+    str | None,
+    typer.Option(help="Split name (default: from the file name, e.g. dev.txt → dev, else train).", show_default=False),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Declared label set, comma-separated (e.g. PER,ORG,LOC,DATE); other labels are errors.", show_default=False
+    ),
+]
+LabelMapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--label-map", help="Rename labels, FROM=TO; TO=O drops them (e.g. MISC=O). Repeatable."),
+]
+SchemeOpt = Annotated[
+    str,
+    typer.Option(
+        help="Tagging scheme: auto (IOB1/IOB2/BIOES, IOB1 repaired with a warning) or a strict iob2|iob1|bioes|bilou."
+    ),
+]
 NormOpt = Annotated[str, typer.Option("--normalize", help="Unicode normal form for tokens: NFC|NFD|NFKC|NFKD|none.")]
 AppendOpt = Annotated[bool, typer.Option("--append", help="Add to a split that already has sentences.")]
 
 
 def _report_text(report: ImportReport) -> str:
+    if report.run_id is not None:
+        return (
+            f"imported alignments of {report.pairs} pairs into {report.corpus!r} split {report.split!r} as "
+            f"alignment run {report.run_id} in {report.seconds:.1f} s"
+        )
     what = f"{report.pairs} pairs" if report.pairs else f"{report.sentences} sentences"
     entities = ", ".join(f"{k} {v}" for k, v in sorted(report.entities.items())) or "no entities"
-    lines = [f"imported {what} into {report.corpus!r} split {report.split!r} ({entities}) "
-             f"in {report.seconds:.1f} s ({report.rate:,.0f}/s)"]
-    if report.run_id is not None:
-        lines.append(f"alignment run id: {report.run_id}")
+    lines = [
+        f"imported {what} into {report.corpus!r} split {report.split!r} ({entities}) "
+        f"in {report.seconds:.1f} s ({report.rate:,.0f}/s)"
+    ]
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
 
-def _corpus_file(path: Path, fmt: str, corpus: str, lang: str, split: str | None, labels: str | None,
-                 label_map: list[str] | None, scheme: str, normalize: str, append: bool, db: str | None,
-                 as_json: bool) -> None:
+def _corpus_file(
+    path: Path,
+    fmt: str,
+    corpus: str,
+    lang: str,
+    split: str | None,
+    labels: str | None,
+    label_map: list[str] | None,
+    scheme: str,
+    normalize: str,
+    append: bool,
+    db: str | None,
+    as_json: bool,
+) -> None:
     options = ConllOptions(scheme=scheme, label_map=parse_label_map(label_map), normal_form=normalize)
     store = store_for(db)
     with byte_progress(path, desc=f"import {path.name}") as progress:
-        report = import_corpus(store, path, corpus=corpus, lang=lang, fmt=fmt, split=split, options=options,
-                               labels=parse_labels(labels), append=append, on_progress=progress)
+        report = import_corpus(
+            store,
+            path,
+            corpus=corpus,
+            lang=lang,
+            fmt=fmt,
+            split=split,
+            options=options,
+            labels=parse_labels(labels),
+            append=append,
+            on_progress=progress,
+        )
     emit(report, as_json, lambda: _report_text(report))
 
 
@@ -100,10 +138,12 @@ def jsonl(
 @app.command("parallel")
 @handle_errors
 def parallel(
-    src_file: Annotated[Path, typer.Argument(help="Source side (plain text or CoNLL), or one TSV / ' ||| ' file.",
-                                             show_default=False)],
-    tgt_file: Annotated[Path | None, typer.Argument(help="Target side (plain text or CoNLL); omit for one file.",
-                                                    show_default=False)] = None,
+    src_file: Annotated[
+        Path, typer.Argument(help="Source side (plain text or CoNLL), or one TSV / ' ||| ' file.", show_default=False)
+    ],
+    tgt_file: Annotated[
+        Path | None, typer.Argument(help="Target side (plain text or CoNLL); omit for one file.", show_default=False)
+    ] = None,
     corpus: CorpusOpt = ...,
     src_lang: Annotated[str, typer.Option(help="Source language code.")] = "en",
     tgt_lang: Annotated[str, typer.Option(help="Target language code.")] = ...,
@@ -127,8 +167,18 @@ def parallel(
     tgt = SideOptions(tgt_lang, tgt_format, pretokenized, normalize, conll_options)
     store = store_for(db)
     with byte_progress(src_file, tgt_file, desc="import pairs") as progress:
-        report = import_parallel(store, src_file, tgt_file, corpus=corpus, src=src, tgt=tgt, split=split,
-                                 labels=parse_labels(labels), append=append, on_progress=progress)
+        report = import_parallel(
+            store,
+            src_file,
+            tgt_file,
+            corpus=corpus,
+            src=src,
+            tgt=tgt,
+            split=split,
+            labels=parse_labels(labels),
+            append=append,
+            on_progress=progress,
+        )
     emit(report, as_json, lambda: _report_text(report))
 
 
@@ -138,8 +188,10 @@ def alignments(
     file: FileArg,
     corpus: CorpusOpt,
     aligner: Annotated[str, typer.Option(help="Name for this alignment run (e.g. gold, fast_align, eflomal).")],
-    split: Annotated[str | None, typer.Option(help="Split the lines belong to (default: the corpus's only split).",
-                                              show_default=False)] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="Split the lines belong to (default: the corpus's only split).", show_default=False),
+    ] = None,
     index_base: Annotated[int, typer.Option(help="0 for aligner output, 1 for most gold sets.")] = 0,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -147,6 +199,7 @@ def alignments(
     """Import word alignments in Pharaoh format (one line per pair: 'i-j' sure, 'ipj' possible links)."""
     store = store_for(db)
     with byte_progress(file, desc="import alignments") as progress:
-        report = import_alignments(store, file, corpus=corpus, aligner=aligner, split=split, index_base=index_base,
-                                   on_progress=progress)
+        report = import_alignments(
+            store, file, corpus=corpus, aligner=aligner, split=split, index_base=index_base, on_progress=progress
+        )
     emit(report, as_json, lambda: _report_text(report))

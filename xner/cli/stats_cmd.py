@@ -22,8 +22,11 @@ def stats_text(stats: CorpusStats) -> str:
         lines.append(f"  entities {label:<17} {count:>10,}")
     reviewed = sum(v for k, v in stats.review.items() if k != "unreviewed")
     total = reviewed + stats.review.get("unreviewed", 0)
-    lines.append(f"  review: {reviewed:,} of {total:,} reviewed ("
-                 + ", ".join(f"{k} {v:,}" for k, v in stats.review.items()) + ")")
+    lines.append(
+        f"  review: {reviewed:,} of {total:,} reviewed ("
+        + ", ".join(f"{k} {v:,}" for k, v in stats.review.items())
+        + ")"
+    )
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from typing import TextIO
 from xner.errors import InputError
 from xner.formats.text import PathLike, ProgressFn, iter_lines
 from xner.schemes import OUTSIDE, TagError, decode_tags, spans_to_tags
-from xner.text import normalize
+from xner.text import normalize_tokens
 from xner.types import Sentence, Span
 
 DOCSTART = "-DOCSTART-"
@@ -148,7 +148,7 @@ def raw_to_sentence(
             stats.repaired_spans += repaired
             if stats.first_repaired_line is None:
                 stats.first_repaired_line = raw.line
-    tokens = tuple(normalize(token, options.normal_form) for token in raw.tokens)
+    tokens = normalize_tokens(raw.tokens, options.normal_form)
     return Sentence(tokens=tokens, spans=tuple(kept), lang=lang)
 
 
@@ -205,12 +205,10 @@ def repair_warning(name: str, stats: ReadStats) -> str | None:
     )
 
 
-def sentence_to_conll(
-    sentence: Sentence, meta: object = None, *, scheme: str = "iob2", sep: str = " "
-) -> str:
+def sentence_to_conll(sentence: Sentence, meta: object = None, *, scheme: str = "iob2", sep: str = " ") -> str:
     """One sentence as CoNLL lines (each ``TOKEN<sep>TAG``) followed by a blank line; ``meta`` is not written."""
     tags = spans_to_tags(sentence.spans, len(sentence.tokens), scheme)
-    return "".join(f"{token}{sep}{tag}\n" for token, tag in zip(sentence.tokens, tags)) + "\n"
+    return "".join(f"{token}{sep}{tag}\n" for token, tag in zip(sentence.tokens, tags, strict=False)) + "\n"
 
 
 def write_conll(sentences: Iterable[Sentence], out: TextIO, *, scheme: str = "iob2", sep: str = " ") -> int:

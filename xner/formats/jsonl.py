@@ -56,7 +56,7 @@ def sentence_to_record(sentence: Sentence, meta: Mapping[str, Any] | None = None
     text, offsets = token_offsets(sentence.tokens, sentence.text)
     tokens = [
         {"text": token, "start": start, "end": end, "id": index, "ws": ws}
-        for index, (token, (start, end, ws)) in enumerate(zip(sentence.tokens, offsets))
+        for index, (token, (start, end, ws)) in enumerate(zip(sentence.tokens, offsets, strict=False))
     ]
     spans = [
         {
@@ -108,9 +108,7 @@ def _span_bounds(span: dict[str, Any], record: dict[str, Any], n_tokens: int) ->
     if "token_start" in span:
         start, last = span.get("token_start"), span.get("token_end", span.get("token_start"))
         if not isinstance(start, int) or not isinstance(last, int) or not 0 <= start <= last < n_tokens:
-            raise _Bad(
-                f"span {span!r}: token_start/token_end (inclusive) must satisfy 0 <= start <= end < {n_tokens}"
-            )
+            raise _Bad(f"span {span!r}: token_start/token_end (inclusive) must satisfy 0 <= start <= end < {n_tokens}")
         return start, last + 1
     tokens = record.get("tokens")
     if not all(isinstance(t, dict) and "start" in t and "end" in t for t in tokens or []):
@@ -134,8 +132,13 @@ def record_to_sentence(
         if not isinstance(tags, list) or len(tags) != len(tokens):
             count = len(tags) if isinstance(tags, list) else "no list of"
             raise _Bad(f"token/label count mismatch: {len(tokens)} tokens but {count} tags")
-        return raw_to_sentence(RawSentence(line, tokens, [str(t) for t in tags], one_token_per_line=False), options, name=name, lang=lang,
-                               stats=stats)
+        return raw_to_sentence(
+            RawSentence(line, tokens, [str(t) for t in tags], one_token_per_line=False),
+            options,
+            name=name,
+            lang=lang,
+            stats=stats,
+        )
     spans_in = record.get("spans", [])
     if not isinstance(spans_in, list):
         raise _Bad("'spans' must be a list")
@@ -147,7 +150,9 @@ def record_to_sentence(
         spans.append(Span(start, end, span["label"]))
     tags = _spans_to_tags_checked(spans, len(tokens))
     text = record.get("text") if isinstance(record.get("text"), str) else None
-    sentence = raw_to_sentence(RawSentence(line, tokens, tags, one_token_per_line=False), options, name=name, lang=lang, stats=stats)
+    sentence = raw_to_sentence(
+        RawSentence(line, tokens, tags, one_token_per_line=False), options, name=name, lang=lang, stats=stats
+    )
     if text is not None:
         sentence = Sentence(sentence.tokens, sentence.spans, normalize(text, options.normal_form), sentence.lang)
     return sentence

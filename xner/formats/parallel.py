@@ -99,8 +99,7 @@ def iter_parallel(
     src_stats, tgt_stats = stats or (None, None)
     src_iter = iter_side(src_path, src, stats=src_stats, on_progress=on_progress, display_name=src_name)
     tgt_iter = iter_side(tgt_path, tgt, stats=tgt_stats, on_progress=on_progress, display_name=tgt_name)
-    count = 0
-    for src_item, tgt_item in zip_longest(src_iter, tgt_iter):
+    for count, (src_item, tgt_item) in enumerate(zip_longest(src_iter, tgt_iter)):
         if src_item is None or tgt_item is None:
             longer, other, (line, _) = (
                 (tgt_name, src_name, tgt_item) if src_item is None else (src_name, tgt_name, src_item)
@@ -111,7 +110,6 @@ def iter_parallel(
                 f"{other} has only {count} sentences but {longer} has more: parallel files must have the same "
                 "number of sentences, in the same order",
             )
-        count += 1
         yield ParallelItem(src_item[1], tgt_item[1], src_item[0], tgt_item[0])
 
 

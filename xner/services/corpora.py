@@ -22,9 +22,7 @@ def get_corpus(session: Session, name: str) -> Corpus:
     return corpus
 
 
-def ensure_corpus(
-    session: Session, name: str, *, kind: str, src_lang: str, tgt_lang: str | None = None
-) -> Corpus:
+def ensure_corpus(session: Session, name: str, *, kind: str, src_lang: str, tgt_lang: str | None = None) -> Corpus:
     """The corpus ``name``, created when missing; an existing one must have the same kind and languages."""
     if not name.strip():
         raise XnerError("a corpus needs a non-empty name")
@@ -111,9 +109,7 @@ def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
         ).all()
     )
     side = "tgt" if corpus.kind == "parallel" else "mono"
-    reviewable = session.scalar(
-        select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.side == side)
-    ) or 0
+    reviewable = session.scalar(select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.side == side)) or 0
     reviewed = sum(v for k, v in counted.items() if k != ReviewStatus.UNREVIEWED.value)
     progress = {status.value: counted.get(status.value, 0) for status in ReviewStatus}
     progress[ReviewStatus.UNREVIEWED.value] = reviewable - reviewed

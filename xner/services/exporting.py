@@ -80,8 +80,10 @@ def iter_export_sentences(
             return
         gold = _gold_spans(session, [row[0].id for row in page if row[2] is None])
         for row, status, curated in page:
-            spans = [Span(s["start"], s["end"], s["label"]) for s in curated] if curated is not None else gold.get(
-                row.id, []
+            spans = (
+                [Span(s["start"], s["end"], s["label"]) for s in curated]
+                if curated is not None
+                else gold.get(row.id, [])
             )
             meta = {"split": row.split, "position": row.position, "status": status or ReviewStatus.UNREVIEWED.value}
             yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
@@ -147,7 +149,7 @@ class _atomic_write:
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self.handle
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+    def __exit__(self, exc_type, exc, tb) -> None:
         assert self.handle is not None
         self.handle.close()
         if exc_type is None:

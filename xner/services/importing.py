@@ -101,11 +101,23 @@ def _insert_sentences(
         }
         for offset, (line, sentence) in enumerate(sentences)
     ]
-    table = Sentence.__table__
-    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(Sentence.__table__), rows)
+    # Read the new ids back by position (unique per corpus, split and side): one indexed range query, much
+    # faster than RETURNING with parameter order, and the same on every database.
+    by_position = dict(
+        session.execute(
+            select(Sentence.position, Sentence.id).where(
+                Sentence.corpus_id == corpus.id,
+                Sentence.split == split,
+                Sentence.side == side,
+                Sentence.position.between(start, start + len(rows) - 1),
+            )
+        ).all()
+    )
+    ids = [by_position[start + offset] for offset in range(len(rows))]
     entities = [
         {"sentence_id": sid, "corpus_id": corpus.id, "start": s.start, "end": s.end, "label": s.label}
-        for sid, (_, sentence) in zip(ids, sentences)
+        for sid, (_, sentence) in zip(ids, sentences, strict=False)
         for s in sentence.spans
     ]
     if entities:
@@ -172,8 +184,9 @@ def import_corpus(
     with store.transaction() as session:
         target = ensure_corpus(session, corpus, kind="mono", src_lang=lang)
         base = options or ConllOptions()
-        read_options = ConllOptions(base.scheme, base.tag_column, base.label_map, allowed_labels(target, labels),
-                                    base.normal_form)
+        read_options = ConllOptions(
+            base.scheme, base.tag_column, base.label_map, allowed_labels(target, labels), base.normal_form
+        )
         reader = read_conll if fmt == "conll" else read_jsonl
         sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
         position = _next_position(session, target, split, "mono", append=append)
@@ -224,8 +237,9 @@ def import_parallel(
         if tgt_path is None:
             items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
         else:
-            items = iter_parallel(src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats),
-                                  on_progress=on_progress, display_names=names)
+            items = iter_parallel(
+                src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats), on_progress=on_progress, display_names=names
+            )
         position = _next_position(session, target, split, "src", append=append)
         for batch in _batches(items):
             _insert_pairs(session, target, split, position, batch)
@@ -251,9 +265,14 @@ def _insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batc
     session.execute(
         insert(SentencePair),
         [
-            {"corpus_id": corpus.id, "split": split, "position": start + offset, "src_sentence_id": s,
-             "tgt_sentence_id": t}
-            for offset, (s, t) in enumerate(zip(src_ids, tgt_ids))
+            {
+                "corpus_id": corpus.id,
+                "split": split,
+                "position": start + offset,
+                "src_sentence_id": s,
+                "tgt_sentence_id": t,
+            }
+            for offset, (s, t) in enumerate(zip(src_ids, tgt_ids, strict=False))
         ],
     )
 
@@ -319,28 +338,43 @@ def import_alignments(
         target = get_corpus(session, corpus)
         split = resolve_pair_split(session, target, split)
         report = ImportReport(corpus=corpus, split=split)
-        run = AlignmentRun(corpus_id=target.id, aligner=aligner, created_by=created_by,
-                           params={"source": Path(name).name, "index_base": index_base, **(params or {})})
+        run = AlignmentRun(
+            corpus_id=target.id,
+            aligner=aligner,
+            created_by=created_by,
+            params={"source": Path(name).name, "index_base": index_base, **(params or {})},
+        )
         session.add(run)
         session.flush()
         pairs = _pair_pages(session, target, split)
-        rows = _alignment_rows(read_pharaoh(path, index_base=index_base, on_progress=on_progress,
-                                            display_name=name), pairs, run.id, name, index_base)
+        rows = _alignment_rows(
+            read_pharaoh(path, index_base=index_base, on_progress=on_progress, display_name=name),
+            pairs,
+            run.id,
+            name,
+            index_base,
+        )
         for batch in _batches(rows):
             session.execute(insert(Alignment), batch)
             report.pairs += len(batch)
         leftover = next(pairs, None)
         if leftover is not None:
-            raise InputError(name, report.pairs + 1,
-                             f"file ends after {report.pairs} lines but split {split!r} has more pairs: "
-                             "one line per sentence pair is needed (an empty line for a pair without links)")
+            raise InputError(
+                name,
+                report.pairs + 1,
+                f"file ends after {report.pairs} lines but split {split!r} has more pairs: "
+                "one line per sentence pair is needed (an empty line for a pair without links)",
+            )
         report.run_id = run.id
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _alignment_rows(
-    lines: Iterator[tuple[int, object]], pairs: Iterator[tuple[int, int, int]], run_id: int, name: str,
+    lines: Iterator[tuple[int, object]],
+    pairs: Iterator[tuple[int, int, int]],
+    run_id: int,
+    name: str,
     index_base: int,
 ) -> Iterator[dict]:
     for number, alignment in lines:

@@ -43,7 +43,7 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores ON DELETE CASCADE without it
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer: several reviewers at once
@@ -85,7 +85,7 @@ class Store:
         self.engine.dispose()
 
 
-def alembic_config(url: str):  # noqa: ANN201 - alembic is imported lazily
+def alembic_config(url: str):
     """The Alembic configuration for ``url`` (no alembic.ini needed at run time)."""
     from alembic.config import Config
 

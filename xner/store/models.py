@@ -16,7 +16,7 @@ Tokens and span lists are stored as JSON text: they are read and written whole, 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -64,8 +64,9 @@ class Corpus(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     description: Mapped[str] = mapped_column(Text, default="")
 
-    sentences: Mapped[list[Sentence]] = relationship(back_populates="corpus", cascade="all, delete-orphan",
-                                                     passive_deletes=True)
+    sentences: Mapped[list[Sentence]] = relationship(
+        back_populates="corpus", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Sentence(Base):
