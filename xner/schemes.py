@@ -117,9 +117,9 @@ def decode_tags(tags: Sequence[str], scheme: str = AUTO, *, strict: bool = False
     >>> decode_tags(["I-PER", "I-PER", "O", "I-LOC"])
     ([Span(start=0, end=2, label='PER'), Span(start=3, end=4, label='LOC')], 2)
     """
+    spec = get_scheme(scheme)  # before the fast path, so that an unknown scheme name is never silently accepted
     if all(tag == OUTSIDE for tag in tags):  # most sentences: nothing to decode
         return [], 0
-    spec = get_scheme(scheme)
     # IOB1 legitimately starts spans with I-: that is its definition, not a repair.
     iob1 = spec is not None and spec.name == "iob1"
     spans: list[Span] = []

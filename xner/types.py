@@ -75,7 +75,7 @@ class Sentence:
 class Alignment:
     """Word alignment of one sentence pair: sure links plus optional possible links (gold sets have both).
 
-    >>> Alignment.from_pharaoh("0-0 1-2 2p1").to_pharaoh()
+    >>> Alignment(sure=frozenset({(0, 0), (1, 2)}), possible=frozenset({(2, 1)})).to_pharaoh()
     '0-0 1-2 2p1'
     """
 
@@ -98,13 +98,6 @@ class Alignment:
         """Pharaoh text, 0-based, sorted; possible links written ``ipj``."""
         items = [(i, j, "-") for i, j in self.sure] + [(i, j, "p") for i, j in self.possible - self.sure]
         return " ".join(f"{i}{sep}{j}" for i, j, sep in sorted(items))
-
-    @classmethod
-    def from_pharaoh(cls, text: str) -> Alignment:
-        """Parse trusted Pharaoh text (``0-1 2p3``); for user files use :mod:`xner.formats.pharaoh`."""
-        from xner.formats.pharaoh import parse_pharaoh_line
-
-        return parse_pharaoh_line(text)
 
 
 @dataclass(frozen=True, slots=True)

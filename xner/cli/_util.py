@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from xner.errors import XnerError
+from xner.errors import InputError, XnerError
 from xner.formats.text import ProgressFn, file_size
 from xner.store.db import Store, open_store
 
@@ -39,10 +39,20 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except XnerError as error:
+            if kwargs.get("as_json"):
+                typer.echo(json.dumps(error_to_json(error), ensure_ascii=False))
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def error_to_json(error: XnerError) -> dict[str, Any]:
+    """An error as JSON: the message, and for bad input its file, line and reason."""
+    data: dict[str, Any] = {"error": str(error), "type": type(error).__name__}
+    if isinstance(error, InputError):
+        data.update(file=error.path, line=error.line, reason=error.reason)
+    return data
 
 
 def store_for(db: str | None) -> Store:

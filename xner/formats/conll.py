@@ -147,9 +147,17 @@ def raw_to_sentence(
         if repaired:
             stats.repaired_spans += repaired
             if stats.first_repaired_line is None:
-                stats.first_repaired_line = raw.line
+                stats.first_repaired_line = raw.line_of(_first_repaired_index(raw.tags, options.scheme))
     tokens = normalize_tokens(raw.tokens, options.normal_form)
     return Sentence(tokens=tokens, spans=tuple(kept), lang=lang)
+
+
+def _first_repaired_index(tags: list[str], scheme: str) -> int:
+    """The token whose tag needed repair first: the shortest prefix with a repair ends there (runs once a file)."""
+    for end in range(1, len(tags) + 1):
+        if decode_tags(tags[:end], scheme)[1]:
+            return end - 1
+    return 0
 
 
 def _map_labels(spans: Iterable[Span], raw: RawSentence, options: ConllOptions, name: str) -> list[Span]:
@@ -187,12 +195,28 @@ def read_conll(
     Raises:
         InputError: any problem, naming the file, the line and the reason.
     """
+    for _line, sentence in read_conll_numbered(
+        path, options, lang=lang, stats=stats, on_progress=on_progress, display_name=display_name
+    ):
+        yield sentence
+
+
+def read_conll_numbered(
+    path: PathLike,
+    options: ConllOptions | None = None,
+    *,
+    lang: str | None = None,
+    stats: ReadStats | None = None,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+) -> Iterator[tuple[int, Sentence]]:
+    """:func:`read_conll`, each sentence with the 1-based line of its first token."""
     options = options or ConllOptions()
     stats = stats if stats is not None else ReadStats()
     name = display_name or str(path)
     raws = iter_raw_sentences(path, tag_column=options.tag_column, on_progress=on_progress, display_name=name)
     for raw in raws:
-        yield raw_to_sentence(raw, options, name=name, lang=lang, stats=stats)
+        yield raw.line, raw_to_sentence(raw, options, name=name, lang=lang, stats=stats)
 
 
 def repair_warning(name: str, stats: ReadStats) -> str | None:

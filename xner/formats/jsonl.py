@@ -12,6 +12,7 @@ offsets only, or a ``tags``/``ner_tags`` list of IOB tags instead of spans.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
@@ -115,9 +116,12 @@ def _span_bounds(span: dict[str, Any], record: dict[str, Any], n_tokens: int) ->
         raise _Bad(f"span {span!r} has no token_start/token_end and the tokens carry no character offsets")
     starts = {t["start"]: i for i, t in enumerate(tokens)}
     ends = {t["end"]: i for i, t in enumerate(tokens)}
-    if span.get("start") not in starts or span.get("end") not in ends:
+    start, end = span.get("start"), span.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) or start not in starts or end not in ends:
         raise _Bad(f"span {span!r}: character offsets do not fall on token boundaries")
-    return starts[span["start"]], ends[span["end"]] + 1
+    if starts[start] > ends[end]:
+        raise _Bad(f"span {span!r}: character offsets must satisfy start < end")
+    return starts[start], ends[end] + 1
 
 
 def record_to_sentence(
@@ -132,28 +136,24 @@ def record_to_sentence(
         if not isinstance(tags, list) or len(tags) != len(tokens):
             count = len(tags) if isinstance(tags, list) else "no list of"
             raise _Bad(f"token/label count mismatch: {len(tokens)} tokens but {count} tags")
-        return raw_to_sentence(
-            RawSentence(line, tokens, [str(t) for t in tags], one_token_per_line=False),
-            options,
-            name=name,
-            lang=lang,
-            stats=stats,
-        )
-    spans_in = record.get("spans", [])
-    if not isinstance(spans_in, list):
-        raise _Bad("'spans' must be a list")
-    spans = []
-    for span in spans_in:
-        if not isinstance(span, dict) or not isinstance(span.get("label"), str) or not span["label"]:
-            raise _Bad(f"span {span!r} needs a non-empty string 'label'")
-        start, end = _span_bounds(span, record, len(tokens))
-        spans.append(Span(start, end, span["label"]))
-    tags = _spans_to_tags_checked(spans, len(tokens))
-    text = record.get("text") if isinstance(record.get("text"), str) else None
-    sentence = raw_to_sentence(
-        RawSentence(line, tokens, tags, one_token_per_line=False), options, name=name, lang=lang, stats=stats
-    )
-    if text is not None:
+        raw = RawSentence(line, tokens, [str(t) for t in tags], one_token_per_line=False)
+        read_options = options
+    else:
+        spans_in = record.get("spans", [])
+        if not isinstance(spans_in, list):
+            raise _Bad("'spans' must be a list")
+        spans = []
+        for span in spans_in:
+            if not isinstance(span, dict) or not isinstance(span.get("label"), str) or not span["label"]:
+                raise _Bad(f"span {span!r} needs a non-empty string 'label'")
+            start, end = _span_bounds(span, record, len(tokens))
+            spans.append(Span(start, end, span["label"]))
+        raw = RawSentence(line, tokens, _spans_to_tags_checked(spans, len(tokens)), one_token_per_line=False)
+        # The tags are built here from spans, in IOB2: the user's --scheme describes tag lists, not these.
+        read_options = dataclasses.replace(options, scheme="iob2")
+    sentence = raw_to_sentence(raw, read_options, name=name, lang=lang, stats=stats)
+    text = record.get("text")
+    if isinstance(text, str):  # kept whether the entities came as tags or as spans
         sentence = Sentence(sentence.tokens, sentence.spans, normalize(text, options.normal_form), sentence.lang)
     return sentence
 
@@ -182,6 +182,22 @@ def read_jsonl(
         InputError: invalid JSON, a record without tokens, a token/label count mismatch, a span out of range
             or overlapping, or a label outside the label set; with file and line.
     """
+    for _line, sentence in read_jsonl_numbered(
+        path, options, lang=lang, stats=stats, on_progress=on_progress, display_name=display_name
+    ):
+        yield sentence
+
+
+def read_jsonl_numbered(
+    path: PathLike,
+    options: ConllOptions | None = None,
+    *,
+    lang: str | None = None,
+    stats: ReadStats | None = None,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+) -> Iterator[tuple[int, Sentence]]:
+    """:func:`read_jsonl`, each sentence with the 1-based line of its record."""
     options = options or ConllOptions()
     stats = stats if stats is not None else ReadStats()
     name = display_name or str(path)
@@ -190,7 +206,7 @@ def read_jsonl(
             continue
         try:
             record = json.loads(text)
-            yield record_to_sentence(record, options, name=name, line=number, lang=lang, stats=stats)
+            yield number, record_to_sentence(record, options, name=name, line=number, lang=lang, stats=stats)
         except json.JSONDecodeError as error:
             raise InputError(name, number, f"invalid JSON at column {error.colno}: {error.msg}") from None
         except _Bad as error:

@@ -72,10 +72,11 @@ def _locate_decode_error(path: PathLike, name: str) -> InputError:
                 raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 bad = raw[error.start]
+                column = len(raw[: error.start].decode("utf-8")) + 1  # in characters: the bytes before are valid
                 return InputError(
                     name,
                     number,
-                    f"byte 0x{bad:02x} at column {error.start + 1} is not valid UTF-8; save the file as UTF-8",
+                    f"byte 0x{bad:02x} at column {column} is not valid UTF-8; save the file as UTF-8",
                 )
     return InputError(name, None, "the file is not valid UTF-8")  # an error split across lines
 

@@ -59,9 +59,21 @@ def iter_export_sentences(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
 ) -> Iterator[tuple[SentenceData, dict]]:
-    """Yield ``(sentence, meta)`` in (split, position) order, a page at a time (keyset paging on the id)."""
+    """Yield ``(sentence, meta)`` in import order, a page at a time (keyset paging on the id).
+
+    Plain columns, not ORM objects: an export reads every row once, and the identity map would only slow it down.
+    """
     query = (
-        select(Sentence, ReviewState.status, ReviewState.spans)
+        select(
+            Sentence.id,
+            Sentence.split,
+            Sentence.position,
+            Sentence.tokens,
+            Sentence.text,
+            Sentence.lang,
+            ReviewState.status,
+            ReviewState.spans,
+        )
         .outerjoin(ReviewState, ReviewState.sentence_id == Sentence.id)
         .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
     )
@@ -78,16 +90,16 @@ def iter_export_sentences(
         page = session.execute(query.where(Sentence.id > last_id).order_by(Sentence.id).limit(PAGE)).all()
         if not page:
             return
-        gold = _gold_spans(session, [row[0].id for row in page if row[2] is None])
-        for row, status, curated in page:
+        gold = _gold_spans(session, [row.id for row in page if row.spans is None])
+        for row in page:
             spans = (
-                [Span(s["start"], s["end"], s["label"]) for s in curated]
-                if curated is not None
+                [Span(s["start"], s["end"], s["label"]) for s in row.spans]
+                if row.spans is not None
                 else gold.get(row.id, [])
             )
-            meta = {"split": row.split, "position": row.position, "status": status or ReviewStatus.UNREVIEWED.value}
+            meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
             yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
-        last_id = page[-1][0].id
+        last_id = page[-1].id
 
 
 def _gold_spans(session: Session, sentence_ids: list[int]) -> dict[int, list[Span]]:

@@ -16,8 +16,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.errors import InputError, XnerError
-from xner.formats.conll import ConllOptions, ReadStats, read_conll, repair_warning
-from xner.formats.jsonl import read_jsonl
+from xner.formats.conll import ConllOptions, ReadStats, read_conll_numbered, repair_warning
+from xner.formats.jsonl import read_jsonl_numbered
 from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter_parallel_single
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
 from xner.formats.text import PathLike, ProgressFn
@@ -187,15 +187,14 @@ def import_corpus(
         read_options = ConllOptions(
             base.scheme, base.tag_column, base.label_map, allowed_labels(target, labels), base.normal_form
         )
-        reader = read_conll if fmt == "conll" else read_jsonl
+        reader = read_conll_numbered if fmt == "conll" else read_jsonl_numbered
         sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
         position = _next_position(session, target, split, "mono", append=append)
-        # Source lines are not needed for mono imports beyond messages; CoNLL's first-token line is kept.
-        for batch in _batches(sentences):
-            _insert_sentences(session, target, split, "mono", position, [(None, s) for s in batch])
+        for batch in _batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
+            _insert_sentences(session, target, split, "mono", position, batch)
             position += len(batch)
             report.sentences += len(batch)
-            _count_labels(report, batch)
+            _count_labels(report, [s for _, s in batch])
         _finish_labels(target, labels, stats.labels)
     report.warnings = _repair_warning(name, stats)
     report.seconds = time.perf_counter() - started

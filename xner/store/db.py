@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xner.errors import XnerError
@@ -38,9 +38,14 @@ def resolve_url(db: str | None = None) -> str:
         return f"sqlite:///{value}"
     try:
         make_url(value)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:  # ValueError: e.g. a port that is not a number
         raise XnerError(f"invalid database URL {value!r}: {error}") from None
     return value
+
+
+def _safe_url(url: str) -> str:
+    """``url`` with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -117,5 +122,10 @@ def open_store(db: str | None = None, *, upgrade: bool = True) -> Store:
     url = resolve_url(db)
     engine = make_engine(url)
     if upgrade:
-        migrate(engine, url)
+        try:
+            migrate(engine, url)
+        except DBAPIError as error:  # no such directory, not a database, server refused...
+            engine.dispose()
+            reason = str(error.orig or error).splitlines()[0]
+            raise XnerError(f"cannot open the database {_safe_url(url)}: {reason}") from None
     return Store(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,232 @@
+"""The ``xner`` command line, driven through typer's CliRunner on a SQLite file in ``tmp_path``.
+
+The demo data (data/demo) is imported, aligned, counted and exported; the expected counts are taken from the demo
+files themselves (counted here from the raw text), not from xner's own readers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.conftest import DEMO, REPO, write
+from xner.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run every command from an empty directory with no $XNER_DB, so that a stray default store would show."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv("XNER_DB", raising=False)
+    return cwd
+
+
+def xner(*args: str | Path) -> Result:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def ok(*args: str | Path) -> Result:
+    result = xner(*args)
+    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    return result
+
+
+def conll_counts(path: Path) -> tuple[int, int, Counter[str]]:
+    """Sentences, tokens and entities per label of an IOB2 CoNLL file, counted from the raw lines."""
+    sentences = tokens = 0
+    entities: Counter[str] = Counter()
+    in_sentence = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        columns = line.split()
+        if not columns:
+            sentences += in_sentence
+            in_sentence = False
+            continue
+        in_sentence = True
+        tokens += 1
+        if columns[-1].startswith("B-"):
+            entities[columns[-1][2:]] += 1
+    return sentences + in_sentence, tokens, entities
+
+
+HELP_COMMANDS = [
+    [],
+    ["import"],
+    ["import", "conll"],
+    ["import", "jsonl"],
+    ["import", "parallel"],
+    ["import", "alignments"],
+    ["export"],
+    ["stats"],
+    ["corpora"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "xner")
+def test_help(command):
+    result = ok(*command, "--help")
+    assert "Usage:" in result.stdout
+    assert f"xner {' '.join(command)}".strip() in " ".join(result.stdout.split())
+
+
+def test_top_level_help_lists_the_commands():
+    text = ok("--help").stdout
+    for name in ("import", "export", "stats", "corpora", "demo"):
+        assert name in text
+    text = ok("import", "--help").stdout
+    for name in ("conll", "jsonl", "parallel", "alignments"):
+        assert name in text
+
+
+def test_python_dash_m_xner_help():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("XNER_DB", None)
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "xner", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout and "import" in done.stdout and "export" in done.stdout
+
+
+def test_demo_flow_import_align_stats_export(tmp_path, _isolated):
+    db = tmp_path / "flow.db"
+    en_sentences, en_tokens, en_entities = conll_counts(DEMO / "en.conll")
+    es_sentences, es_tokens, es_entities = conll_counts(DEMO / "es.conll")
+    # The figures in data/demo/README.md, checked against the files themselves.
+    assert (en_sentences, en_tokens, es_sentences, es_tokens) == (100, 1203, 100, 1330)
+    assert en_entities == es_entities == {"PER": 29, "ORG": 54, "LOC": 87, "DATE": 47}
+    both_sides = {label: en_entities[label] + es_entities[label] for label in en_entities}
+
+    result = ok(
+        "import", "parallel", DEMO / "en.conll", DEMO / "es.conll",
+        "--corpus", "demo", "--src-lang", "en", "--tgt-lang", "es",
+        "--src-format", "conll", "--tgt-format", "conll", "--split", "train", "--db", db, "--json",
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    assert (report["corpus"], report["split"], report["pairs"], report["sentences"]) == ("demo", "train", 100, 200)
+    assert report["entities"] == both_sides
+    assert report["warnings"] == []
+    assert db.exists() and not (_isolated / "xner.db").exists()  # --db was used, not a default store
+
+    links = sum(len(line.split()) for line in (DEMO / "en-es.align").read_text(encoding="utf-8").splitlines())
+    assert links == 1273
+    text = ok("import", "alignments", DEMO / "en-es.align", "--corpus", "demo", "--aligner", "gold", "--db", db).stdout
+    assert "imported alignments of 100 pairs into 'demo' split 'train' as alignment run 1" in text
+
+    stats = json.loads(ok("stats", "--corpus", "demo", "--db", db, "--json").stdout)
+    assert stats["name"] == "demo"
+    assert (stats["kind"], stats["src_lang"], stats["tgt_lang"]) == ("parallel", "en", "es")
+    assert stats["labels"] == ["DATE", "LOC", "ORG", "PER"]
+    assert stats["sentences"] == {"train/src": 100, "train/tgt": 100}
+    assert stats["pairs"] == 100
+    assert stats["tokens"] == en_tokens + es_tokens
+    assert stats["entities"] == both_sides
+    assert stats["review"] == {"unreviewed": 100, "accepted": 0, "corrected": 0, "rejected": 0}
+    assert "corpus demo (parallel, en → es)" in ok("stats", "--corpus", "demo", "--db", db).stdout
+
+    corpora = json.loads(ok("corpora", "--db", db, "--json").stdout)
+    assert [c["name"] for c in corpora] == ["demo"]
+
+    # CoNLL export of the (default) target side: the demo file is canonical IOB2, so it comes back byte for byte.
+    out = tmp_path / "out" / "es.conll"
+    text = ok("export", out, "--corpus", "demo", "--db", db).stdout
+    assert f"wrote 100 sentences ({sum(es_entities.values())} entities) to {out}" in text
+    assert out.read_text(encoding="utf-8") == (DEMO / "es.conll").read_text(encoding="utf-8")
+
+    # JSONL export of the source side: tokens as in the file, Prodigy's inclusive token_end.
+    out = tmp_path / "out" / "en.jsonl"
+    ok("export", out, "--corpus", "demo", "--side", "src", "--format", "jsonl", "--db", db)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 100
+    first_tokens = [
+        line.split()[0] for line in (DEMO / "en.conll").read_text(encoding="utf-8").split("\n\n")[0].splitlines()
+    ]
+    assert [t["text"] for t in records[0]["tokens"]] == first_tokens  # Pedro Sánchez met Emmanuel Macron in Paris ...
+    assert [(s["token_start"], s["token_end"], s["label"]) for s in records[0]["spans"]] == [
+        (0, 1, "PER"),  # Pedro Sánchez: tokens 0..1 inclusive
+        (3, 4, "PER"),  # Emmanuel Macron
+        (6, 6, "LOC"),  # Paris
+        (8, 8, "DATE"),  # Tuesday
+    ]
+    assert records[0]["meta"] == {"lang": "en", "split": "train", "position": 0, "status": "unreviewed"}
+    assert sum(len(r["spans"]) for r in records) == sum(en_entities.values())
+
+    # Status filters: nothing is reviewed yet.
+    out = tmp_path / "out" / "accepted.conll"
+    assert "wrote 0 sentences" in ok("export", out, "--corpus", "demo", "--status", "accepted", "--db", db).stdout
+    assert out.read_text(encoding="utf-8") == ""
+    text = ok("export", out, "--corpus", "demo", "--status", "unreviewed,accepted", "--db", db).stdout
+    assert "wrote 100 sentences" in text
+
+
+def test_bad_input_exits_non_zero_with_file_line_and_reason(tmp_path, _isolated):
+    db = tmp_path / "bad.db"
+    path = write(tmp_path / "train.conll", "Amina B-PER\nta O\nKano\n\n")
+    result = xner("import", "conll", path, "--corpus", "hausa", "--lang", "hau", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {path}:3: expected a token and a tag separated by space or tab, found 'Kano'\n")
+    assert result.stdout == ""
+    assert json.loads(ok("corpora", "--db", db, "--json").stdout) == []  # nothing was written
+    assert not (_isolated / "xner.db").exists()
+
+
+def test_bad_input_with_json_reports_file_line_and_reason(tmp_path):
+    db = tmp_path / "bad.db"
+    path = write(tmp_path / "dev.jsonl", '{"tokens": ["Rais", "Ruto"], "tags": ["O", "B-PER"]}\n{"tokens": []}\n')
+    result = xner("import", "jsonl", path, "--corpus", "swahili", "--lang", "swa", "--db", db, "--json")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}:2: 'tokens' must be a non-empty list")
+    data = json.loads(result.stdout)
+    assert (data["type"], data["file"], data["line"]) == ("InputError", str(path), 2)
+    assert data["reason"].startswith("'tokens' must be a non-empty list")
+
+
+def test_bad_alignment_and_strict_scheme_on_the_command_line(tmp_path):
+    db = tmp_path / "strict.db"
+    path = write(tmp_path / "dev.conll", "Ọlá O\nAdé I-PER\n")
+    result = xner("import", "conll", path, "--corpus", "yoruba", "--lang", "yor", "--scheme", "iob2", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}:2: 'I-PER' does not continue a PER span")
+    # auto (the default) repairs it and warns with the same file and line
+    result = ok("import", "conll", path, "--corpus", "yoruba", "--lang", "yor", "--db", db)
+    assert f"warning: {path}:2: 1 span(s) began with I- (IOB1 style)" in result.stdout
+
+
+def test_export_unknown_status_lists_the_allowed_ones(tmp_path):
+    db = tmp_path / "demo.db"
+    assert "loaded demo corpus 'demo-en-es'" in ok("demo", "--db", db).stdout
+    assert "demo not loaded" in ok("demo", "--db", db).stdout  # only into an empty store
+    out = tmp_path / "x.conll"
+    result = xner("export", out, "--corpus", "demo-en-es", "--status", "approved", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: unknown review status 'approved'; known: accepted, corrected, rejected, unreviewed\n"
+    )
+    assert not out.exists()
+
+
+def test_unknown_corpus_lists_the_corpora(tmp_path):
+    db = tmp_path / "demo.db"
+    ok("demo", "--db", db)
+    result = xner("stats", "--corpus", "demo", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown corpus 'demo'; known: demo-en-es\n"
+    result = xner("export", tmp_path / "x.conll", "--corpus", "demo", "--db", db)
+    assert result.exit_code == 1 and "known: demo-en-es" in result.stderr
