@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
@@ -59,9 +59,11 @@ def iter_export_sentences(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
 ) -> Iterator[tuple[SentenceData, dict]]:
-    """Yield ``(sentence, meta)`` in import order, a page at a time (keyset paging on the id).
+    """Yield ``(sentence, meta)`` split by split (in import order), by position, a page at a time.
 
-    Plain columns, not ORM objects: an export reads every row once, and the identity map would only slow it down.
+    Keyset paging on (corpus, split, side, position) follows the unique index, so each page is one index range
+    read however large the corpus. Plain columns, not ORM objects: an export reads every row once, and the
+    identity map would only slow it down.
     """
     query = (
         select(
@@ -77,29 +79,46 @@ def iter_export_sentences(
         .outerjoin(ReviewState, ReviewState.sentence_id == Sentence.id)
         .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
     )
-    if splits:
-        query = query.where(Sentence.split.in_(list(splits)))
     if statuses:
         wanted = [status.value for status in statuses]
         condition = ReviewState.status.in_(wanted)
         if ReviewStatus.UNREVIEWED in statuses:
             condition = or_(condition, ReviewState.status.is_(None))
         query = query.where(condition)
-    last_id = 0
-    while True:
-        page = session.execute(query.where(Sentence.id > last_id).order_by(Sentence.id).limit(PAGE)).all()
-        if not page:
-            return
-        gold = _gold_spans(session, [row.id for row in page if row.spans is None])
-        for row in page:
-            spans = (
-                [Span(s["start"], s["end"], s["label"]) for s in row.spans]
-                if row.spans is not None
-                else gold.get(row.id, [])
-            )
-            meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
-            yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
-        last_id = page[-1].id
+    for split in _splits_in_import_order(session, corpus, side):
+        if splits and split not in splits:
+            continue
+        last_position = -1
+        while True:
+            page = session.execute(
+                query.where(Sentence.split == split, Sentence.position > last_position)
+                .order_by(Sentence.position)
+                .limit(PAGE)
+            ).all()
+            if not page:
+                break
+            yield from _page_sentences(session, page)
+            last_position = page[-1].position
+
+
+def _splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[str]:
+    rows = session.execute(
+        select(Sentence.split, func.min(Sentence.id))
+        .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
+        .group_by(Sentence.split)
+    ).all()
+    return [split for split, _ in sorted(rows, key=lambda row: row[1])]
+
+
+def _page_sentences(session: Session, page: Sequence[Row]) -> Iterator[tuple[SentenceData, dict]]:
+    gold = _gold_spans(session, [row.id for row in page if row.spans is None])
+    for row in page:
+        if row.spans is not None:  # reviewed: the curated spans replace the gold ones
+            spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
+        else:
+            spans = gold.get(row.id, [])
+        meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
+        yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
 
 
 def _gold_spans(session: Session, sentence_ids: list[int]) -> dict[int, list[Span]]:

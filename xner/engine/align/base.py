@@ -1,0 +1,37 @@
+"""The aligner interface: a batch of token pairs in, one :class:`~xner.types.Alignment` per pair out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Protocol
+
+from xner.engine.options import Registry
+from xner.types import Alignment
+
+TokenPair = tuple[Sequence[str], Sequence[str]]
+ProgressFn = Callable[[int, int], None]  # (done, total)
+
+ALIGNERS = Registry("aligner")
+
+
+class Aligner(Protocol):
+    """Aligns sentence pairs; registered by name in :data:`ALIGNERS`, its dataclass fields are its options."""
+
+    name: ClassVar[str]
+
+    def align(
+        self,
+        pairs: Sequence[TokenPair],
+        *,
+        extra: Sequence[TokenPair] = (),
+        on_progress: ProgressFn | None = None,
+    ) -> list[Alignment]:
+        """Links for each pair, in order.
+
+        Args:
+            pairs: (source tokens, target tokens) per sentence pair.
+            extra: more parallel text that may inform the alignment of ``pairs`` (statistical aligners learn
+                from it; others ignore it). No links are returned for it.
+            on_progress: called with (pairs done, total) as the work advances.
+        """
+        ...

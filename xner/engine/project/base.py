@@ -1,0 +1,71 @@
+"""The projection interface: a source sentence with entities, target tokens and links in; target spans out."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from collections.abc import Collection, Sequence
+from typing import ClassVar, Protocol
+
+from xner.engine.options import Registry
+from xner.types import Link, ProjectedSpan, Sentence
+
+PROJECTORS = Registry("projection method")
+
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
+class Projector(Protocol):
+    """Projects the entities of a source sentence onto its translation; registered in :data:`PROJECTORS`."""
+
+    name: ClassVar[str]
+
+    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
+        """Target spans (sorted, non-overlapping), each with its confidence, source entity and justifying links."""
+        ...
+
+
+def is_punctuation(token: str, kind: str = "ascii") -> bool:
+    """True when every character of ``token`` is punctuation (an empty token counts, as in the reference).
+
+    ``ascii`` uses Python's ``string.punctuation`` (Easy-Label-Projection's test); ``unicode`` any character of
+    a Unicode punctuation or symbol category, so that « » „ “ – — count too.
+
+    >>> is_punctuation(","), is_punctuation("«"), is_punctuation("«", "unicode"), is_punctuation("U.S.")
+    (True, False, True, False)
+    """
+    token = token.strip()
+    if kind == "ascii":
+        return all(char in _ASCII_PUNCTUATION for char in token)
+    return all(unicodedata.category(char)[0] in "PS" for char in token)
+
+
+def link_score(src_span: tuple[int, int], tgt_span: tuple[int, int], links: Collection[Link]) -> float:
+    """Alignment agreement of a source and a target span in [0, 1]: ``2·links / (len(e) + len(c))``, counting each
+    link between the two spans once and capping at 1 (many-to-many links can exceed the token count).
+
+    >>> link_score((0, 2), (3, 5), {(0, 3), (1, 4)})
+    1.0
+    >>> link_score((0, 2), (3, 6), {(0, 3), (1, 4)})
+    0.8
+    """
+    inside = sum(1 for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1])
+    total = (src_span[1] - src_span[0]) + (tgt_span[1] - tgt_span[0])
+    return min(1.0, 2 * inside / total) if total else 0.0
+
+
+def covered_score(src_span: tuple[int, int], tgt_span: tuple[int, int], links: Collection[Link]) -> float:
+    """Share of the tokens of both spans that have a link into the other span, in [0, 1].
+
+    >>> covered_score((0, 2), (3, 6), {(0, 3), (0, 4)})
+    0.6
+    """
+    src_hit = {i for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1]}
+    tgt_hit = {j for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1]}
+    total = (src_span[1] - src_span[0]) + (tgt_span[1] - tgt_span[0])
+    return (len(src_hit) + len(tgt_hit)) / total if total else 0.0
+
+
+def justifying_links(src_span: tuple[int, int], tgt_span: tuple[int, int], links: Collection[Link]) -> tuple[Link, ...]:
+    """The links between the two spans, sorted."""
+    return tuple(sorted((i, j) for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1]))

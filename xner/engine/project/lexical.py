@@ -1,0 +1,64 @@
+"""Lexical links: entity tokens linked to target tokens spelled alike (names, numbers, acronyms, cognates).
+
+Names are often copied across languages (``Hicks`` ↔ ``Hicks``, ``ISO 9002``, ``Prodi``) or change only their
+ending (``Europe`` ↔ ``Europas``), and statistical aligners miss rare words: a projection method can add these
+links to the aligner's. Tokens are compared lowercased and without diacritics (so Yoruba ``Ọ̀yọ́`` matches
+``Oyo``), on their whole form, or on their first ``prefix`` characters when both are at least that long.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from xner.engine.project.base import is_punctuation
+from xner.types import Link, Span
+
+
+@lru_cache(maxsize=65536)
+def fold(token: str) -> str:
+    """Lowercase, without diacritics: the form tokens are compared in.
+
+    >>> fold("Ọ̀yọ́"), fold("Müller")
+    ('oyo', 'muller')
+    """
+    decomposed = unicodedata.normalize("NFD", token.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def lexical_links(
+    src_tokens: Sequence[str],
+    spans: Iterable[Span],
+    tgt_tokens: Sequence[str],
+    *,
+    prefix: int = 4,
+    min_length: int = 2,
+) -> set[Link]:
+    """Links from the tokens of ``spans`` to target tokens with the same folded form or ``prefix``.
+
+    Tokens shorter than ``min_length`` and punctuation are never linked; a token shorter than ``prefix`` only
+    matches exactly (so ``de`` or ``EU`` do not match every word starting with them).
+
+    >>> sorted(lexical_links(["Mr", "Hicks", "of", "Europe"], [Span(1, 2, "PER"), Span(3, 4, "LOC")],
+    ...                      ["Herr", "Hicks", "aus", "Europas"]))
+    [(1, 1), (3, 3)]
+    """
+    exact: dict[str, list[int]] = {}
+    by_prefix: dict[str, list[int]] = {}
+    for j, token in enumerate(tgt_tokens):
+        form = fold(token)
+        if len(form) < min_length or is_punctuation(token, "unicode"):
+            continue
+        exact.setdefault(form, []).append(j)
+        if prefix and len(form) >= prefix:
+            by_prefix.setdefault(form[:prefix], []).append(j)
+    links: set[Link] = set()
+    for span in spans:
+        for i in range(span.start, span.end):
+            form = fold(src_tokens[i])
+            if len(form) < min_length or is_punctuation(src_tokens[i], "unicode"):
+                continue
+            matches = by_prefix.get(form[:prefix], ()) if prefix and len(form) >= prefix else exact.get(form, ())
+            links.update((i, j) for j in matches)
+    return links

@@ -1,0 +1,150 @@
+"""Candidate extraction + matching (Politov et al. 2025, method.md §2).
+
+Every target n-gram is a candidate for every source entity; a candidate's score for an entity is how well the
+alignment supports the pair, and a matching picks at most one candidate per entity with no two chosen candidates
+overlapping. Only n-grams that start and end on a token linked to the entity can score best (adding an unlinked
+token at an edge only lowers the score), so those are the candidates enumerated: the result equals scoring all
+n-grams, at a fraction of the cost.
+
+Scores (``score`` option), both in [0, 1]:
+
+* ``coverage``: share of the tokens of the entity and of the candidate that have a link into the other;
+* ``links``: ``2 · links(e, c) / (len(e) + len(c))`` as in the paper, capped at 1 (many-to-many links can exceed it).
+
+Matching (``matching``): ``greedy`` takes the best-scoring (entity, candidate) pair, removes that entity and every
+candidate overlapping the chosen one, and repeats; ``optimal`` maximises the total score with a one-to-one
+assignment (Hungarian algorithm, scipy), then, while two chosen candidates overlap, forbids the weaker pair and
+solves again. The chosen score is the projection's confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from xner.engine.project.base import PROJECTORS, is_punctuation, justifying_links
+from xner.engine.project.lexical import lexical_links
+from xner.types import Link, ProjectedSpan, Sentence, Span
+
+# (score, entity index, candidate start, candidate end)
+Scored = tuple[float, int, int, int]
+
+
+@PROJECTORS.register("ngram")
+@dataclass
+class NgramProjector:
+    """Options:
+
+    max_length: longest candidate, in tokens.
+    score: ``coverage`` or ``links`` (see the module docstring).
+    matching: ``greedy`` or ``optimal``.
+    min_score: a pair must score above this to be chosen.
+    punctuation_edges: allow candidates that start or end on punctuation (off: the paper's filter).
+    lexical: links between entity tokens and target tokens spelled alike (names, numbers, cognates): ``off``,
+        ``unaligned`` (only for entity tokens the aligner left without a link: it rescues rare names and keeps
+        its links for the rest) or ``all``.
+    lexical_prefix: compare words of at least this many letters on their first ``lexical_prefix`` letters.
+    """
+
+    name: ClassVar[str] = "ngram"
+    max_length: int = 10
+    score: Literal["coverage", "links"] = "coverage"
+    matching: Literal["greedy", "optimal"] = "greedy"
+    min_score: float = 0.0
+    punctuation_edges: bool = False
+    lexical: Literal["off", "unaligned", "all"] = "unaligned"
+    lexical_prefix: int = 4
+
+    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
+        if not src.spans or not tgt_tokens:
+            return []
+        all_links = set(links)
+        if self.lexical != "off":
+            extra = lexical_links(src.tokens, src.spans, tgt_tokens, prefix=self.lexical_prefix)
+            if self.lexical == "unaligned":
+                aligned = {i for i, _ in all_links}
+                extra = {(i, j) for i, j in extra if i not in aligned}
+            all_links |= extra
+        all_links = {(i, j) for i, j in all_links if j < len(tgt_tokens)}
+        if not all_links:
+            return []
+        entities = list(src.spans)
+        scored = [s for k, entity in enumerate(entities) for s in self._candidates(k, entity, tgt_tokens, all_links)]
+        chosen = _greedy(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
+        result = []
+        for score, k, start, end in sorted(chosen, key=lambda item: item[2]):
+            entity = entities[k]
+            target = Span(start, end, entity.label)
+            evidence = justifying_links((entity.start, entity.end), (start, end), all_links)
+            result.append(ProjectedSpan(target, self.name, round(score, 4), entity, evidence))
+        return result
+
+    def _candidates(self, k: int, entity: Span, tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
+        """Scored candidates of one entity: spans starting and ending on tokens linked to it."""
+        targets: dict[int, set[int]] = {}  # target token → the entity tokens linked to it
+        for i, j in links:
+            if entity.start <= i < entity.end:
+                targets.setdefault(j, set()).add(i)
+        if not self.punctuation_edges:
+            edges = sorted(j for j in targets if not is_punctuation(tgt_tokens[j], "unicode"))
+        else:
+            edges = sorted(targets)
+        scored = []
+        for a, start in enumerate(edges):
+            for end_token in edges[a:]:
+                length = end_token - start + 1
+                if length > self.max_length:
+                    break
+                score = self._score(entity, start, end_token + 1, targets)
+                if score > self.min_score:
+                    scored.append((score, k, start, end_token + 1))
+        return scored
+
+    def _score(self, entity: Span, start: int, end: int, targets: dict[int, set[int]]) -> float:
+        inside = [targets[j] for j in range(start, end) if j in targets]
+        total = len(entity) + end - start
+        if self.score == "links":
+            return min(1.0, 2 * sum(len(sources) for sources in inside) / total)
+        covered_src = set().union(*inside)
+        return (len(covered_src) + len(inside)) / total
+
+
+def _greedy(scored: list[Scored]) -> list[Scored]:
+    """Best pair first (ties: the longer candidate, then the earlier entity); no entity twice, no overlap."""
+    chosen: list[Scored] = []
+    done: set[int] = set()
+    for item in sorted(scored, key=lambda s: (-s[0], -(s[3] - s[2]), s[1], s[2])):
+        _, k, start, end = item
+        if k in done or any(start < e and s < end for _, _, s, e in chosen):
+            continue
+        chosen.append(item)
+        done.add(k)
+    return chosen
+
+
+def _optimal(scored: list[Scored], n_entities: int) -> list[Scored]:
+    """Maximum total score, one candidate per entity, no overlaps (assignment + conflict removal)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    pool = list(scored)
+    while pool:
+        spans = sorted({(s, e) for _, _, s, e in pool})
+        column = {span: c for c, span in enumerate(spans)}
+        weights = np.zeros((n_entities, len(spans)))
+        for score, k, s, e in pool:
+            weights[k, column[(s, e)]] = score
+        rows, cols = linear_sum_assignment(weights, maximize=True)
+        chosen = [(weights[r, c], r, *spans[c]) for r, c in zip(rows, cols, strict=True) if weights[r, c] > 0]
+        conflict = _weakest_conflict(chosen)
+        if conflict is None:
+            return [(float(score), int(k), s, e) for score, k, s, e in chosen]
+        pool = [item for item in pool if item[1:] != conflict[1:]]
+    return []
+
+
+def _weakest_conflict(chosen: list[Scored]) -> Scored | None:
+    """Of the chosen pairs that overlap another chosen pair, the lowest-scoring one; None when none overlap."""
+    clashing = [a for a in chosen for b in chosen if a is not b and a[2] < b[3] and b[2] < a[3]]
+    return min(clashing, key=lambda item: item[0]) if clashing else None
