@@ -70,6 +70,11 @@ HELP_COMMANDS = [
     ["stats"],
     ["corpora"],
     ["demo"],
+    ["align"],
+    ["project"],
+    ["eval"],
+    ["eval", "projection"],
+    ["eval", "alignment"],
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xner.cli import demo_cmd, export_cmd, import_cmd, stats_cmd
+from xner.cli import align_cmd, demo_cmd, eval_cmd, export_cmd, import_cmd, project_cmd, stats_cmd
 
 app = typer.Typer(
     name="xner",
@@ -18,6 +18,9 @@ app.command("export")(export_cmd.export)
 app.command("stats")(stats_cmd.stats)
 app.command("corpora")(stats_cmd.corpora)
 app.command("demo")(demo_cmd.demo)
+app.command("align")(align_cmd.align)
+app.command("project")(project_cmd.project)
+app.add_typer(eval_cmd.app, name="eval")
 
 
 def main() -> None:

@@ -107,3 +107,29 @@ def parse_labels(value: str | None) -> list[str] | None:
     if not labels:
         raise XnerError("--labels needs at least one label, e.g. PER,ORG,LOC")
     return labels
+
+
+OptionsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-o",
+        help="A named option of the aligner or method, NAME=VALUE (repeatable), e.g. -o symmetrization=intersection.",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def count_progress(desc: str, unit: str = "pair") -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr driven by ``(done, total)`` callbacks (hidden when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    with tqdm(desc=desc, unit=unit, file=sys.stderr, disable=None, leave=False) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield update

@@ -14,7 +14,7 @@ from itertools import zip_longest
 from xner.errors import InputError
 from xner.formats.conll import ConllOptions, ReadStats, iter_raw_sentences, looks_like_conll, raw_to_sentence
 from xner.formats.text import PathLike, ProgressFn, iter_lines
-from xner.text import normalize, tokenize
+from xner.text import normalize, normalize_tokens, tokenize
 from xner.types import Sentence
 
 SIDE_FORMATS = ("auto", "text", "conll")
@@ -101,15 +101,7 @@ def iter_parallel(
     tgt_iter = iter_side(tgt_path, tgt, stats=tgt_stats, on_progress=on_progress, display_name=tgt_name)
     for count, (src_item, tgt_item) in enumerate(zip_longest(src_iter, tgt_iter)):
         if src_item is None or tgt_item is None:
-            longer, other, (line, _) = (
-                (tgt_name, src_name, tgt_item) if src_item is None else (src_name, tgt_name, src_item)
-            )
-            raise InputError(
-                longer,
-                line,
-                f"{other} has only {count} sentences but {longer} has more: parallel files must have the same "
-                "number of sentences, in the same order",
-            )
+            raise _unequal_lengths(count, (src_name, src_item), (tgt_name, tgt_item), "sentences")
         yield ParallelItem(src_item[1], tgt_item[1], src_item[0], tgt_item[0])
 
 
@@ -141,3 +133,33 @@ def iter_parallel_single(
             number,
             number,
         )
+
+
+def iter_bitext(
+    src_path: PathLike, tgt_path: PathLike, *, pretokenized: bool = True, normal_form: str = "NFC"
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Token pairs of two line-aligned text files, skipping lines where either side is empty.
+
+    For text that only trains an aligner (e.g. Europarl, MAFAND-MT): unlike :func:`iter_parallel`, an empty line
+    is not an error, but files of different lengths still are.
+    """
+    src_lines = iter_lines(src_path)
+    tgt_lines = iter_lines(tgt_path)
+    split = str.split if pretokenized else tokenize
+    for count, (src_item, tgt_item) in enumerate(zip_longest(src_lines, tgt_lines)):
+        if src_item is None or tgt_item is None:
+            raise _unequal_lengths(count, (str(src_path), src_item), (str(tgt_path), tgt_item), "lines")
+        src_text, tgt_text = src_item[1].strip(), tgt_item[1].strip()
+        if src_text and tgt_text:
+            yield normalize_tokens(split(src_text), normal_form), normalize_tokens(split(tgt_text), normal_form)
+
+
+def _unequal_lengths(count: int, src: tuple[str, tuple | None], tgt: tuple[str, tuple | None], unit: str) -> InputError:
+    """The error for parallel files of different lengths, naming the longer file and its first unpaired line."""
+    (longer, (line, _)), other = (tgt, src[0]) if src[1] is None else (src, tgt[0])
+    return InputError(
+        longer,
+        line,
+        f"{other} has only {count} {unit} but {longer} has more: parallel files must have the same "
+        f"number of {unit}, in the same order",
+    )

@@ -13,8 +13,8 @@ Scores (``score`` option), both in [0, 1]:
 
 Matching (``matching``): ``greedy`` takes the best-scoring (entity, candidate) pair, removes that entity and every
 candidate overlapping the chosen one, and repeats; ``optimal`` maximises the total score with a one-to-one
-assignment (Hungarian algorithm, scipy), then, while two chosen candidates overlap, forbids the weaker pair and
-solves again. The chosen score is the projection's confidence.
+assignment (Hungarian algorithm, scipy) under the non-overlap constraint (see :func:`_optimal`). The chosen
+score is the projection's confidence.
 """
 
 from __future__ import annotations
@@ -123,28 +123,45 @@ def _greedy(scored: list[Scored]) -> list[Scored]:
     return chosen
 
 
-def _optimal(scored: list[Scored], n_entities: int) -> list[Scored]:
-    """Maximum total score, one candidate per entity, no overlaps (assignment + conflict removal)."""
+def _optimal(scored: list[Scored], n_entities: int, depth: int = 8) -> list[Scored]:
+    """Maximum total score, one candidate per entity, no two chosen candidates overlapping.
+
+    The assignment problem (Hungarian algorithm) ignores overlaps between different candidates; when its
+    solution has two overlapping pairs, both ways out (drop one pair or the other) are solved again and the better
+    total wins: exact, and cheap because real sentences have few conflicts. Past ``depth`` nested conflicts the
+    weaker pair is dropped without branching.
+    """
+    chosen = _assign(scored, n_entities)
+    clash = _first_clash(chosen)
+    if clash is None:
+        return chosen
+    a, b = clash
+    if depth == 0:
+        weaker = a if a[0] <= b[0] else b
+        return _optimal([s for s in scored if s[1:] != weaker[1:]], n_entities, 0)
+    options = [_optimal([s for s in scored if s[1:] != drop[1:]], n_entities, depth - 1) for drop in (a, b)]
+    return max(options, key=lambda result: sum(item[0] for item in result))
+
+
+def _assign(scored: list[Scored], n_entities: int) -> list[Scored]:
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    pool = list(scored)
-    while pool:
-        spans = sorted({(s, e) for _, _, s, e in pool})
-        column = {span: c for c, span in enumerate(spans)}
-        weights = np.zeros((n_entities, len(spans)))
-        for score, k, s, e in pool:
-            weights[k, column[(s, e)]] = score
-        rows, cols = linear_sum_assignment(weights, maximize=True)
-        chosen = [(weights[r, c], r, *spans[c]) for r, c in zip(rows, cols, strict=True) if weights[r, c] > 0]
-        conflict = _weakest_conflict(chosen)
-        if conflict is None:
-            return [(float(score), int(k), s, e) for score, k, s, e in chosen]
-        pool = [item for item in pool if item[1:] != conflict[1:]]
-    return []
+    if not scored:
+        return []
+    spans = sorted({(s, e) for _, _, s, e in scored})
+    column = {span: c for c, span in enumerate(spans)}
+    weights = np.zeros((n_entities, len(spans)))
+    for score, k, s, e in scored:
+        weights[k, column[(s, e)]] = score
+    rows, cols = linear_sum_assignment(weights, maximize=True)
+    return [(float(weights[r, c]), int(r), *spans[c]) for r, c in zip(rows, cols, strict=True) if weights[r, c] > 0]
 
 
-def _weakest_conflict(chosen: list[Scored]) -> Scored | None:
-    """Of the chosen pairs that overlap another chosen pair, the lowest-scoring one; None when none overlap."""
-    clashing = [a for a in chosen for b in chosen if a is not b and a[2] < b[3] and b[2] < a[3]]
-    return min(clashing, key=lambda item: item[0]) if clashing else None
+def _first_clash(chosen: list[Scored]) -> tuple[Scored, Scored] | None:
+    """Two chosen pairs whose candidates overlap, or None."""
+    for x, a in enumerate(chosen):
+        for b in chosen[x + 1 :]:
+            if a[2] < b[3] and b[2] < a[3]:
+                return a, b
+    return None

@@ -1,0 +1,68 @@
+"""``xner align``: word-align a parallel corpus with a chosen aligner; the links are stored as a new run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
+from xner.engine.options import parse_assignments
+from xner.errors import XnerError
+from xner.services.aligning import align_corpus, read_extra_text
+
+
+@handle_errors
+def align(
+    corpus: CorpusOpt,
+    aligner: Annotated[str, typer.Option(help="eflomal (statistical, offline), simalign or awesome (neural).")] = (
+        "eflomal"
+    ),
+    option: OptionsOpt = None,
+    extra_src: Annotated[
+        list[Path] | None,
+        typer.Option(help="Extra parallel text to learn from, source side (pairs with --extra-tgt). Repeatable."),
+    ] = None,
+    extra_tgt: Annotated[list[Path] | None, typer.Option(help="Extra parallel text, target side. Repeatable.")] = None,
+    extra_limit: Annotated[int | None, typer.Option(help="Use at most this many extra pairs.")] = None,
+    extra_raw: Annotated[
+        bool, typer.Option(help="The extra text is raw (tokenise it); default: already tokenised, split on spaces.")
+    ] = False,
+    split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Align every sentence pair of a corpus and store the links as a new alignment run.
+
+    Aligner options (-o NAME=VALUE): eflomal: symmetrization (grow-diag-final-and, intersection, union, grow-diag,
+    grow-diag-final, forward, reverse), model, n_samplers, rel_iterations, null_prior, src_prefix_len,
+    tgt_prefix_len, extra_mode (joint, priors). simalign: model, method (argmax, itermax, match), token_type,
+    layer, device. awesome: model, layer, threshold, batch_size, device.
+    """
+    sources, targets = extra_src or [], extra_tgt or []
+    if len(sources) != len(targets):
+        raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
+    extra = []
+    for src_path, tgt_path in zip(sources, targets, strict=True):
+        extra += read_extra_text(src_path, tgt_path, pretokenized=not extra_raw)
+    extra = extra[:extra_limit] if extra_limit is not None else extra
+    with count_progress(f"aligning with {aligner}") as progress:
+        report = align_corpus(
+            store_for(db),
+            corpus,
+            aligner=aligner,
+            options=parse_assignments(option or []),
+            extra=extra,
+            extra_sources=[str(p) for p in sources + targets],
+            splits=split,
+            on_progress=progress,
+        )
+    emit(
+        report,
+        as_json,
+        lambda: (
+            f"aligned {report.pairs} pairs of {corpus!r} with {aligner} ({report.links} links, "
+            f"{len(extra)} extra pairs) in {report.seconds:.1f} s: alignment run {report.run_id}"
+        ),
+    )

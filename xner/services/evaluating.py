@@ -1,0 +1,89 @@
+"""Evaluate use cases: a projection run against the target gold, an alignment run against a gold alignment run."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from xner.evaluation import AlignmentScores, SpanScores
+from xner.services.corpora import get_corpus
+from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
+from xner.services.projecting import get_projection_run, projected_spans
+from xner.store.db import Store
+
+PAGE = 2000
+
+
+@dataclass
+class ProjectionEvaluation:
+    corpus: str
+    run_id: int
+    method: str
+    pairs: int
+    labels: list[str] | None
+    scores: dict[str, dict[str, float]]  # "overall" and per label: precision, recall, f1, support
+
+
+@dataclass
+class AlignmentEvaluation:
+    corpus: str
+    run_id: int
+    gold_run_id: int
+    pairs: int
+    scores: dict[str, Any]
+
+
+def _pages(pairs: Iterator[PairRecord]) -> Iterator[list[PairRecord]]:
+    while page := list(islice(pairs, PAGE)):
+        yield page
+
+
+def evaluate_projection(
+    store: Store,
+    corpus: str,
+    *,
+    run_id: int | None = None,
+    labels: Collection[str] | None = None,
+    splits: Collection[str] | None = None,
+) -> ProjectionEvaluation:
+    """Span precision / recall / F1 (overall and per label) of projection run ``run_id`` against target gold.
+
+    ``labels`` restricts both sides to those labels (e.g. PER, ORG, LOC as in the paper).
+    """
+    scores = SpanScores()
+    count = 0
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        run = get_projection_run(session, found, run_id)
+        for page in _pages(iter_pairs(session, found, splits=splits)):
+            predicted = projected_spans(session, run.id, [p.pair_id for p in page])
+            for pair in page:
+                scores.add(predicted.get(pair.pair_id, []), pair.tgt_spans, labels)
+            count += len(page)
+        method = run.method
+        found_run = run.id
+    return ProjectionEvaluation(corpus, found_run, method, count, sorted(labels) if labels else None, scores.as_dict())
+
+
+def evaluate_alignment(
+    store: Store, corpus: str, *, run_id: int | None, gold_run_id: int, splits: Collection[str] | None = None
+) -> AlignmentEvaluation:
+    """Precision / recall / F1 / AER of alignment run ``run_id`` (default newest) against ``gold_run_id``."""
+    scores = AlignmentScores()
+    count = 0
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        gold = get_alignment_run(session, found, gold_run_id)
+        run = get_alignment_run(session, found, run_id, exclude=gold.id)
+        gold_links = iter_pairs(session, found, splits=splits, alignment_run=gold.id, with_spans=False)
+        predicted = iter_pairs(session, found, splits=splits, alignment_run=run.id, with_spans=False)
+        for reference, guess in zip(gold_links, predicted, strict=True):
+            assert reference.alignment is not None and guess.alignment is not None
+            scores.add(guess.alignment.links, reference.alignment)
+            count += 1
+        ids = (run.id, gold.id)
+    return AlignmentEvaluation(corpus, ids[0], ids[1], count, scores.as_dict())
