@@ -13,15 +13,18 @@ streams: one sentence at a time, so a file of any size is read in constant memor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import ParamSpec, TextIO
 
 from xner.errors import InputError
 from xner.formats.text import PathLike, ProgressFn, iter_lines
 from xner.schemes import OUTSIDE, TagError, decode_tags, spans_to_tags
 from xner.text import normalize_tokens
 from xner.types import Sentence, Span
+
+P = ParamSpec("P")
 
 DOCSTART = "-DOCSTART-"
 
@@ -178,29 +181,6 @@ def _map_labels(spans: Iterable[Span], raw: RawSentence, options: ConllOptions, 
     return kept
 
 
-def read_conll(
-    path: PathLike,
-    options: ConllOptions | None = None,
-    *,
-    lang: str | None = None,
-    stats: ReadStats | None = None,
-    on_progress: ProgressFn | None = None,
-    display_name: str | None = None,
-) -> Iterator[Sentence]:
-    """Stream the sentences of a CoNLL file as :class:`Sentence` objects with their spans.
-
-    When spans had to be repaired (IOB1-style ``I-`` starts under ``scheme="auto"``), ``stats`` counts them and
-    :func:`repair_warning` words the warning.
-
-    Raises:
-        InputError: any problem, naming the file, the line and the reason.
-    """
-    for _line, sentence in read_conll_numbered(
-        path, options, lang=lang, stats=stats, on_progress=on_progress, display_name=display_name
-    ):
-        yield sentence
-
-
 def read_conll_numbered(
     path: PathLike,
     options: ConllOptions | None = None,
@@ -210,13 +190,34 @@ def read_conll_numbered(
     on_progress: ProgressFn | None = None,
     display_name: str | None = None,
 ) -> Iterator[tuple[int, Sentence]]:
-    """:func:`read_conll`, each sentence with the 1-based line of its first token."""
+    """Stream ``(line, sentence)``: the sentences of a CoNLL file with their spans, and the 1-based line of each
+    sentence's first token.
+
+    When spans had to be repaired (IOB1-style ``I-`` starts under ``scheme="auto"``), ``stats`` counts them and
+    :func:`repair_warning` words the warning.
+
+    Raises:
+        InputError: any problem, naming the file, the line and the reason.
+    """
     options = options or ConllOptions()
     stats = stats if stats is not None else ReadStats()
     name = display_name or str(path)
     raws = iter_raw_sentences(path, tag_column=options.tag_column, on_progress=on_progress, display_name=name)
     for raw in raws:
         yield raw.line, raw_to_sentence(raw, options, name=name, lang=lang, stats=stats)
+
+
+def without_lines(numbered: Callable[P, Iterator[tuple[int, Sentence]]]) -> Callable[P, Iterator[Sentence]]:
+    """A reader of sentences only, from a reader of ``(line, sentence)`` pairs (same arguments)."""
+
+    @functools.wraps(numbered)
+    def read(*args: P.args, **kwargs: P.kwargs) -> Iterator[Sentence]:
+        return (sentence for _, sentence in numbered(*args, **kwargs))
+
+    return read
+
+
+read_conll = without_lines(read_conll_numbered)
 
 
 def repair_warning(name: str, stats: ReadStats) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from xner.errors import InputError
-from xner.formats.conll import ConllOptions, RawSentence, ReadStats, raw_to_sentence
+from xner.formats.conll import ConllOptions, RawSentence, ReadStats, raw_to_sentence, without_lines
 from xner.formats.text import PathLike, ProgressFn, iter_lines
 from xner.text import normalize
 from xner.types import Sentence, Span
@@ -167,27 +167,6 @@ def _spans_to_tags_checked(spans: list[Span], length: int) -> list[str]:
     return tags
 
 
-def read_jsonl(
-    path: PathLike,
-    options: ConllOptions | None = None,
-    *,
-    lang: str | None = None,
-    stats: ReadStats | None = None,
-    on_progress: ProgressFn | None = None,
-    display_name: str | None = None,
-) -> Iterator[Sentence]:
-    """Stream sentences from a JSONL file (blank lines are skipped).
-
-    Raises:
-        InputError: invalid JSON, a record without tokens, a token/label count mismatch, a span out of range
-            or overlapping, or a label outside the label set; with file and line.
-    """
-    for _line, sentence in read_jsonl_numbered(
-        path, options, lang=lang, stats=stats, on_progress=on_progress, display_name=display_name
-    ):
-        yield sentence
-
-
 def read_jsonl_numbered(
     path: PathLike,
     options: ConllOptions | None = None,
@@ -197,7 +176,12 @@ def read_jsonl_numbered(
     on_progress: ProgressFn | None = None,
     display_name: str | None = None,
 ) -> Iterator[tuple[int, Sentence]]:
-    """:func:`read_jsonl`, each sentence with the 1-based line of its record."""
+    """Stream ``(line, sentence)`` from a JSONL file (blank lines are skipped), with each record's 1-based line.
+
+    Raises:
+        InputError: invalid JSON, a record without tokens, a token/label count mismatch, a span out of range
+            or overlapping, or a label outside the label set; with file and line.
+    """
     options = options or ConllOptions()
     stats = stats if stats is not None else ReadStats()
     name = display_name or str(path)
@@ -213,3 +197,6 @@ def read_jsonl_numbered(
             raise InputError(name, number, str(error)) from None
     if stats.sentences == 0:
         raise InputError(name, None, "no records found: expected one JSON object per line")
+
+
+read_jsonl = without_lines(read_jsonl_numbered)
