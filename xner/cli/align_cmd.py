@@ -45,8 +45,8 @@ def align(
         raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
     extra = []
     for src_path, tgt_path in zip(sources, targets, strict=True):
-        extra += read_extra_text(src_path, tgt_path, pretokenized=not extra_raw)
-    extra = extra[:extra_limit] if extra_limit is not None else extra
+        left = None if extra_limit is None else extra_limit - len(extra)
+        extra += read_extra_text(src_path, tgt_path, pretokenized=not extra_raw, limit=left)
     with count_progress(f"aligning with {aligner}") as progress:
         report = align_corpus(
             store_for(db),

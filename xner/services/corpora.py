@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xner.errors import UnknownNameError, XnerError
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePair
-from xner.types import ReviewStatus
+from xner.types import ReviewStatus, Span
 
 
 def get_corpus(session: Session, name: str) -> Corpus:
@@ -50,6 +50,21 @@ def allowed_labels(corpus: Corpus, declared: Collection[str] | None) -> frozense
     if declared:
         return frozenset(declared)
     return frozenset(corpus.labels) if corpus.labels else None
+
+
+def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, list[Span]]:
+    """The gold entity spans of each of ``sentence_ids`` (sentences without entities are absent)."""
+    spans: dict[int, list[Span]] = {}
+    if not sentence_ids:
+        return spans
+    rows = session.execute(
+        select(Entity.sentence_id, Entity.start, Entity.end, Entity.label).where(
+            Entity.sentence_id.in_(list(sentence_ids))
+        )
+    )
+    for sentence_id, start, end, label in rows:
+        spans.setdefault(sentence_id, []).append(Span(start, end, label))
+    return spans
 
 
 @dataclass

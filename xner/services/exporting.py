@@ -21,9 +21,9 @@ from xner.errors import XnerError
 from xner.formats.conll import sentence_to_conll
 from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike
-from xner.services.corpora import get_corpus
+from xner.services.corpora import entity_spans, get_corpus
 from xner.store.db import Store
-from xner.store.models import Corpus, Entity, ReviewState, Sentence
+from xner.store.models import Corpus, ReviewState, Sentence
 from xner.types import ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
@@ -111,7 +111,7 @@ def _splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list
 
 
 def _page_sentences(session: Session, page: Sequence[Row]) -> Iterator[tuple[SentenceData, dict]]:
-    gold = _gold_spans(session, [row.id for row in page if row.spans is None])
+    gold = entity_spans(session, [row.id for row in page if row.spans is None])
     for row in page:
         if row.spans is not None:  # reviewed: the curated spans replace the gold ones
             spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
@@ -119,18 +119,6 @@ def _page_sentences(session: Session, page: Sequence[Row]) -> Iterator[tuple[Sen
             spans = gold.get(row.id, [])
         meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
         yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
-
-
-def _gold_spans(session: Session, sentence_ids: list[int]) -> dict[int, list[Span]]:
-    spans: dict[int, list[Span]] = {}
-    if not sentence_ids:
-        return spans
-    rows = session.execute(
-        select(Entity.sentence_id, Entity.start, Entity.end, Entity.label).where(Entity.sentence_id.in_(sentence_ids))
-    )
-    for sentence_id, start, end, label in rows:
-        spans.setdefault(sentence_id, []).append(Span(start, end, label))
-    return spans
 
 
 def export_corpus(

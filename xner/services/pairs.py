@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
+from xner.services.corpora import entity_spans
 from xner.store.models import Alignment as AlignmentRow
-from xner.store.models import AlignmentRun, Corpus, Entity, Sentence, SentencePair
+from xner.store.models import AlignmentRun, Corpus, Sentence, SentencePair
 from xner.types import Alignment, Span
 
 PAGE = 2000
@@ -43,8 +44,6 @@ def require_parallel(corpus: Corpus) -> None:
 
 
 def count_pairs(session: Session, corpus: Corpus, splits: Collection[str] | None = None) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(SentencePair).where(SentencePair.corpus_id == corpus.id)
     if splits:
         query = query.where(SentencePair.split.in_(list(splits)))
@@ -83,7 +82,7 @@ def iter_pairs(
         rows = session.execute(query.where(SentencePair.id > last).order_by(SentencePair.id).limit(page)).all()
         if not rows:
             return
-        spans = _spans(session, [r[3] for r in rows] + [r[4] for r in rows]) if with_spans else {}
+        spans = entity_spans(session, [r[3] for r in rows] + [r[4] for r in rows]) if with_spans else {}
         links = _links(session, alignment_run, [r[0] for r in rows]) if alignment_run is not None else {}
         for pair_id, split, position, src_id, tgt_id, src_tokens, tgt_tokens in rows:
             yield PairRecord(
@@ -99,16 +98,6 @@ def iter_pairs(
                 links.get(pair_id, Alignment()) if alignment_run is not None else None,
             )
         last = rows[-1][0]
-
-
-def _spans(session: Session, sentence_ids: list[int]) -> dict[int, list[Span]]:
-    spans: dict[int, list[Span]] = {}
-    rows = session.execute(
-        select(Entity.sentence_id, Entity.start, Entity.end, Entity.label).where(Entity.sentence_id.in_(sentence_ids))
-    )
-    for sentence_id, start, end, label in rows:
-        spans.setdefault(sentence_id, []).append(Span(start, end, label))
-    return spans
 
 
 def _links(session: Session, run_id: int, pair_ids: list[int]) -> dict[int, Alignment]:

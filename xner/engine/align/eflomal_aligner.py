@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -104,14 +105,10 @@ class EflomalAligner:
             fwd_path, rev_path = os.path.join(folder, "fwd"), os.path.join(folder, "rev")
             src_lines = [_line(pairs[k][0]) for k in kept]
             tgt_lines = [_line(pairs[k][1]) for k in kept]
-            priors = open(priors_path, encoding="utf-8") if priors_path else None  # noqa: SIM115 - closed below
-            try:
+            with open(priors_path, encoding="utf-8") if priors_path else nullcontext() as priors:
                 self._aligner().align(
                     src_lines, tgt_lines, links_filename_fwd=fwd_path, links_filename_rev=rev_path, priors_input=priors
                 )
-            finally:
-                if priors:
-                    priors.close()
             for k, links in zip(kept, _read_links(fwd_path), strict=True):
                 fwd[k] = links
             for k, links in zip(kept, _read_links(rev_path), strict=True):

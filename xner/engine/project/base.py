@@ -40,28 +40,15 @@ def is_punctuation(token: str, kind: str = "ascii") -> bool:
     return all(unicodedata.category(char)[0] in "PS" for char in token)
 
 
-def link_score(src_span: tuple[int, int], tgt_span: tuple[int, int], links: Collection[Link]) -> float:
-    """Alignment agreement of a source and a target span in [0, 1]: ``2·links / (len(e) + len(c))``, counting each
-    link between the two spans once and capping at 1 (many-to-many links can exceed the token count).
-
-    >>> link_score((0, 2), (3, 5), {(0, 3), (1, 4)})
-    1.0
-    >>> link_score((0, 2), (3, 6), {(0, 3), (1, 4)})
-    0.8
-    """
-    inside = sum(1 for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1])
-    total = (src_span[1] - src_span[0]) + (tgt_span[1] - tgt_span[0])
-    return min(1.0, 2 * inside / total) if total else 0.0
-
-
 def covered_score(src_span: tuple[int, int], tgt_span: tuple[int, int], links: Collection[Link]) -> float:
     """Share of the tokens of both spans that have a link into the other span, in [0, 1].
 
     >>> covered_score((0, 2), (3, 6), {(0, 3), (0, 4)})
     0.6
     """
-    src_hit = {i for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1]}
-    tgt_hit = {j for i, j in links if src_span[0] <= i < src_span[1] and tgt_span[0] <= j < tgt_span[1]}
+    between = justifying_links(src_span, tgt_span, links)
+    src_hit = {i for i, _ in between}
+    tgt_hit = {j for _, j in between}
     total = (src_span[1] - src_span[0]) + (tgt_span[1] - tgt_span[0])
     return (len(src_hit) + len(tgt_hit)) / total if total else 0.0
 

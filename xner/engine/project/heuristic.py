@@ -182,6 +182,6 @@ def _to_spans(items: list[_Projected], n_tokens: int, links: Collection[Link], m
 
 def _projected_span(item: _Projected, span: Span, links: Collection[Link], method: str) -> ProjectedSpan:
     src_range = (min(s.start for s in item.sources), max(s.end for s in item.sources))
-    confidence = covered_score(src_range, (span.start, span.end), links)
     evidence = justifying_links(src_range, (span.start, span.end), links)
+    confidence = covered_score(src_range, (span.start, span.end), evidence)  # the evidence is all that counts
     return ProjectedSpan(span, method, round(confidence, 4), item.sources[0], evidence)
