@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
-from xner.engine.options import parse_assignments
+from xner.options import parse_assignments
 from xner.services.projecting import project_corpus
 
 

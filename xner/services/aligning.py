@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from xner.engine.align import ALIGNERS, TokenPair
-from xner.engine.options import describe
+from xner.options import describe
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
 from xner.services.corpora import get_corpus

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from xner.engine.options import describe
+from xner.options import describe
 from xner.engine.project import PROJECTORS
 from xner.errors import XnerError
 from xner.services.corpora import get_corpus

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Protocol
 
-from xner.engine.options import Registry
+from xner.options import Registry
 from xner.types import Alignment
 
 TokenPair = tuple[Sequence[str], Sequence[str]]

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from typing import ClassVar, Protocol
 
-from xner.engine.options import Registry
+from xner.options import Registry
 from xner.types import Link, ProjectedSpan, Sentence
 
 PROJECTORS = Registry("projection method")
