@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
-from xner.options import parse_assignments
 from xner.errors import XnerError
+from xner.options import parse_assignments
 from xner.services.aligning import align_corpus, read_extra_text
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import insert
 
 from xner.engine.align import ALIGNERS, TokenPair
-from xner.options import describe
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
+from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from xner.options import describe
 from xner.engine.project import PROJECTORS
 from xner.errors import XnerError
+from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.store.db import Store
@@ -41,7 +41,7 @@ def span_record(projected: ProjectedSpan) -> dict[str, Any]:
         "start": projected.span.start,
         "end": projected.span.end,
         "label": projected.span.label,
-        "confidence": projected.confidence,
+        "confidence": round(projected.confidence, 4),
         "links": [list(link) for link in projected.links],
     }
     if projected.src_span is not None:
@@ -101,14 +101,9 @@ def _project_pairs(
         assert pair.alignment is not None
         projected = projector.project(Sentence(pair.src_tokens, pair.src_spans), pair.tgt_tokens, pair.alignment.links)
         entities.update(p.span.label for p in projected)
-        rows.append(
-            {
-                "run_id": run_id,
-                "pair_id": pair.pair_id,
-                "spans": [span_record(p) for p in projected],
-                "confidence": min((p.confidence for p in projected), default=1.0),
-            }
-        )
+        spans = [span_record(p) for p in projected]
+        confidence = min((span["confidence"] for span in spans), default=1.0)
+        rows.append({"run_id": run_id, "pair_id": pair.pair_id, "spans": spans, "confidence": confidence})
         if len(rows) == BATCH:
             session.execute(insert(Projection), rows)
             report.pairs += len(rows)

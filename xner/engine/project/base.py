@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import unicodedata
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from typing import ClassVar, Protocol
 
 from xner.options import Registry
@@ -25,6 +26,7 @@ class Projector(Protocol):
         ...
 
 
+@lru_cache(maxsize=65536)
 def is_punctuation(token: str, kind: str = "ascii") -> bool:
     """True when every character of ``token`` is punctuation (an empty token counts, as in the reference).
 

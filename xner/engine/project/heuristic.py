@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar, Literal
 
-from xner.engine.project.base import PROJECTORS, covered_score, is_punctuation, justifying_links
+from xner.engine.project.base import PROJECTORS, is_punctuation
 from xner.types import Link, ProjectedSpan, Sentence, Span
 
 
@@ -39,6 +40,7 @@ class _Projected:
     label: str
     ids: list[int]
     sources: list[Span]
+    links: list[Link]  # the links of the source entities (to tokens inside the target sentence)
 
 
 @PROJECTORS.register("heuristic")
@@ -67,32 +69,35 @@ class HeuristicProjector:
     def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
         if not src.spans or not links or not tgt_tokens:
             return []
-        linked: dict[int, set[int]] = {}
-        for i, j in links:
-            linked.setdefault(i, set()).add(j)
-        entities = sorted(src.spans, key=len) if self.order == "shortest_first" else list(src.spans)
+        n_tokens = len(tgt_tokens)
+        entities = sorted(src.spans, key=len) if self.order == "shortest_first" else src.spans
         projected = []
         for entity in entities:
-            run = self._run(entity, linked, tgt_tokens)
+            start, end = entity.start, entity.end
+            entity_links = [(i, j) for i, j in links if start <= i < end and j < n_tokens]
+            run = self._run(entity, entity_links, tgt_tokens)
             if run:
-                projected.append(_Projected(entity.label, run, [entity]))
+                projected.append(_Projected(entity.label, run, [entity], entity_links))
+        if len(projected) == 1:  # nothing can collide, and a run from _run has no holes
+            item = projected[0]
+            return [_projected_span(item, Span(item.ids[0], item.ids[-1] + 1, item.label), self.name)]
         if self.collisions == "first_wins":
             projected = _first_wins(projected)
         else:
             projected = _resolve_collisions(projected, crossing=self.collisions == "reference")
-        return _to_spans(projected, len(tgt_tokens), links, self.name)
+        return _to_spans(projected, n_tokens, self.name)
 
-    def _run(self, entity: Span, linked: dict[int, set[int]], tgt_tokens: Sequence[str]) -> list[int]:
+    def _run(self, entity: Span, entity_links: list[Link], tgt_tokens: Sequence[str]) -> list[int]:
         """The target run chosen for ``entity``: empty when nothing (usable) is linked to it."""
-        ids: set[int] = set()
-        for i in range(entity.start, entity.end):
-            ids.update(linked.get(i, ()))
-        targets = sorted(j for j in ids if j < len(tgt_tokens))
         if self.drop_punctuation:
-            targets = [j for j in targets if not is_punctuation(tgt_tokens[j], self.punctuation)]
-        if not targets:
+            ids = {j for _, j in entity_links if not is_punctuation(tgt_tokens[j], self.punctuation)}
+        else:
+            ids = {j for _, j in entity_links}
+        if not ids:
             return []
-        run = max(self._merge(_runs(targets)), key=len)  # max keeps the first of equally long runs
+        run = sorted(ids)
+        if run[-1] - run[0] + 1 != len(run):  # several runs: merge, then the first of the longest
+            run = max(self._merge(_runs(run)), key=len)
         if self.length_ratio_threshold and len(run) / len(entity) <= self.length_ratio_threshold:
             return []
         return run
@@ -135,7 +140,7 @@ def _resolve_collisions(items: list[_Projected], *, crossing: bool) -> list[_Pro
     while i < len(items) - 1:
         a, b = items[i], items[i + 1]
         if collide(a, b) and a.label == b.label:
-            items[i] = _Projected(a.label, sorted(set(a.ids) | set(b.ids)), a.sources + b.sources)
+            items[i] = _Projected(a.label, sorted(set(a.ids) | set(b.ids)), a.sources + b.sources, a.links + b.links)
             del items[i + 1]
         else:
             i += 1
@@ -159,8 +164,13 @@ def _first_wins(items: list[_Projected]) -> list[_Projected]:
     return kept
 
 
-def _to_spans(items: list[_Projected], n_tokens: int, links: Collection[Link], method: str) -> list[ProjectedSpan]:
+def _to_spans(items: list[_Projected], n_tokens: int, method: str) -> list[ProjectedSpan]:
     """Write B-/I- tags in order (later items overwrite) and read the spans back as seqeval does."""
+    if _disjoint_runs(items):  # the common case: each item reads back as itself
+        return [
+            _projected_span(item, Span(item.ids[0], item.ids[-1] + 1, item.label), method)
+            for item in sorted(items, key=lambda item: item.ids[0])
+        ]
     labels: list[str | None] = [None] * n_tokens
     begins = [False] * n_tokens
     owners: list[int] = [-1] * n_tokens
@@ -173,15 +183,29 @@ def _to_spans(items: list[_Projected], n_tokens: int, links: Collection[Link], m
         label = labels[j] if j < n_tokens else None
         continues = label is not None and not begins[j] and start >= 0 and labels[j - 1] == label
         if start >= 0 and not continues:
-            spans.append(_projected_span(items[owners[start]], Span(start, j, labels[start]), links, method))
+            spans.append(_projected_span(items[owners[start]], Span(start, j, labels[start]), method))
             start = -1
         if label is not None and not continues:
             start = j
     return spans
 
 
-def _projected_span(item: _Projected, span: Span, links: Collection[Link], method: str) -> ProjectedSpan:
-    src_range = (min(s.start for s in item.sources), max(s.end for s in item.sources))
-    evidence = justifying_links(src_range, (span.start, span.end), links)
-    confidence = covered_score(src_range, (span.start, span.end), evidence)  # the evidence is all that counts
-    return ProjectedSpan(span, method, round(confidence, 4), item.sources[0], evidence)
+def _disjoint_runs(items: list[_Projected]) -> bool:
+    """True when every item is a run of consecutive tokens and no two items share a token."""
+    if any(item.ids[-1] - item.ids[0] + 1 != len(item.ids) for item in items):
+        return False
+    ordered = sorted((item.ids[0], item.ids[-1]) for item in items)
+    return all(previous[1] < following[0] for previous, following in pairwise(ordered))
+
+
+def _projected_span(item: _Projected, span: Span, method: str) -> ProjectedSpan:
+    """``span`` with the links between it and the item's source entities, and their coverage as confidence."""
+    sources = item.sources
+    src_length = len(sources[0])
+    if len(sources) > 1:  # merged entities: the source range from the first to the last
+        src_length = max(s.end for s in sources) - min(s.start for s in sources)
+    start, end = span.start, span.end
+    evidence = sorted({(i, j) for i, j in item.links if start <= j < end})
+    # share of the tokens of both sides with a link across: the evidence is all that counts
+    covered = len({i for i, _ in evidence}) + len({j for _, j in evidence})
+    return ProjectedSpan(span, method, covered / (src_length + end - start), sources[0], tuple(evidence))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from xner.engine.project.base import is_punctuation
-from xner.types import Link, Span
+from xner.types import Link
 
 
 @lru_cache(maxsize=65536)
@@ -29,36 +29,38 @@ def fold(token: str) -> str:
 
 def lexical_links(
     src_tokens: Sequence[str],
-    spans: Iterable[Span],
+    src_ids: Iterable[int],
     tgt_tokens: Sequence[str],
     *,
     prefix: int = 4,
     min_length: int = 2,
 ) -> set[Link]:
-    """Links from the tokens of ``spans`` to target tokens with the same folded form or ``prefix``.
+    """Links from the source tokens at ``src_ids`` to target tokens with the same folded form or ``prefix``.
 
     Tokens shorter than ``min_length`` and punctuation are never linked; a token shorter than ``prefix`` only
     matches exactly (so ``de`` or ``EU`` do not match every word starting with them).
 
-    >>> sorted(lexical_links(["Mr", "Hicks", "of", "Europe"], [Span(1, 2, "PER"), Span(3, 4, "LOC")],
-    ...                      ["Herr", "Hicks", "aus", "Europas"]))
+    >>> sorted(lexical_links(["Mr", "Hicks", "of", "Europe"], [1, 3], ["Herr", "Hicks", "aus", "Europas"]))
     [(1, 1), (3, 3)]
     """
+    wanted = [(i, form) for i in src_ids if _comparable(form := fold(src_tokens[i]), src_tokens[i], min_length)]
+    if not wanted:
+        return set()
     exact: dict[str, list[int]] = {}
     by_prefix: dict[str, list[int]] = {}
     for j, token in enumerate(tgt_tokens):
         form = fold(token)
-        if len(form) < min_length or is_punctuation(token, "unicode"):
+        if not _comparable(form, token, min_length):
             continue
         exact.setdefault(form, []).append(j)
         if prefix and len(form) >= prefix:
             by_prefix.setdefault(form[:prefix], []).append(j)
     links: set[Link] = set()
-    for span in spans:
-        for i in range(span.start, span.end):
-            form = fold(src_tokens[i])
-            if len(form) < min_length or is_punctuation(src_tokens[i], "unicode"):
-                continue
-            matches = by_prefix.get(form[:prefix], ()) if prefix and len(form) >= prefix else exact.get(form, ())
-            links.update((i, j) for j in matches)
+    for i, form in wanted:
+        matches = by_prefix.get(form[:prefix], ()) if prefix and len(form) >= prefix else exact.get(form, ())
+        links.update((i, j) for j in matches)
     return links
+
+
+def _comparable(form: str, token: str, min_length: int) -> bool:
+    return len(form) >= min_length and not is_punctuation(token, "unicode")

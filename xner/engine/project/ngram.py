@@ -61,11 +61,11 @@ class NgramProjector:
             return []
         all_links = set(links)
         if self.lexical != "off":
-            extra = lexical_links(src.tokens, src.spans, tgt_tokens, prefix=self.lexical_prefix)
+            entity_tokens = {i for span in src.spans for i in range(span.start, span.end)}
             if self.lexical == "unaligned":
-                aligned = {i for i, _ in all_links}
-                extra = {(i, j) for i, j in extra if i not in aligned}
-            all_links |= extra
+                entity_tokens -= {i for i, _ in all_links}
+            if entity_tokens:
+                all_links |= lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
         all_links = {(i, j) for i, j in all_links if j < len(tgt_tokens)}
         if not all_links:
             return []
@@ -77,7 +77,7 @@ class NgramProjector:
             entity = entities[k]
             target = Span(start, end, entity.label)
             evidence = justifying_links((entity.start, entity.end), (start, end), all_links)
-            result.append(ProjectedSpan(target, self.name, round(score, 4), entity, evidence))
+            result.append(ProjectedSpan(target, self.name, score, entity, evidence))
         return result
 
     def _candidates(self, k: int, entity: Span, tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
