@@ -1,0 +1,14 @@
+"""Learning: NER taggers trained on core types (pure computation; saving a model to a directory is allowed).
+
+Taggers share one interface (:class:`~xner.learning.taggers.Tagger`) and are chosen by name from
+:data:`~xner.learning.taggers.TAGGERS`; :func:`~xner.learning.taggers.load_tagger` reads a saved one back.
+
+>>> from xner.learning import TAGGERS
+>>> sorted(TAGGERS)
+['crf']
+"""
+
+from xner.learning import crf as _crf  # noqa: F401 - registers "crf"
+from xner.learning.taggers import TAGGERS, ScoredSpan, Tagger, load_tagger, read_manifest
+
+__all__ = ["TAGGERS", "ScoredSpan", "Tagger", "load_tagger", "read_manifest"]
