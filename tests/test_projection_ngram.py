@@ -80,7 +80,7 @@ def test_candidates_longer_than_max_length_are_not_considered():
     entity = Span(0, 1, "LOC")
     for max_length, longest in ((10, 1), (13, 13)):
         projector = PROJECTORS.create("ngram", {"max_length": max_length, "lexical": "off"})
-        candidates = {(start, end) for _, _, start, end in projector._candidates(0, entity, tokens, {(0, 0), (0, 12)})}
+        candidates = {(start, end) for _, _, start, end in projector._scored([entity], tokens, {(0, 0), (0, 12)})}
         # candidates start and end on linked tokens: [0, 1), [12, 13) and, when long enough, [0, 13)
         assert candidates == {(0, 1), (12, 13)} | ({(0, 13)} if longest == 13 else set())
 

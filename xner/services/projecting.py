@@ -6,13 +6,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from xner.engine.project import PROJECTORS
+from xner.engine.project.model import ModelProjector
 from xner.errors import XnerError
+from xner.learning import Tagger, load_tagger
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import count_pairs, get_alignment_run, iter_pairs, require_parallel
@@ -57,20 +61,24 @@ def project_corpus(
     options: Mapping[str, Any] | None = None,
     alignment_run: int | None = None,
     splits: Collection[str] | None = None,
+    source_tagger: str | Path | None = None,
     created_by: str = "",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ProjectReport:
-    """Project the gold source entities of ``corpus`` with ``method`` over ``alignment_run`` (default: newest).
+    """Project the source entities of ``corpus`` with ``method`` over ``alignment_run`` (default: newest).
 
-    One transaction: a failure leaves no partial run.
+    The source entities are the gold ones, or those a source-side tagger (a directory saved by ``xner train``)
+    predicts when ``source_tagger`` is given. The ``model`` method loads the target-side tagger of its ``model``
+    option. One transaction: a failure leaves no partial run.
     """
-    projector = PROJECTORS.create(method, options)
+    projector = _create_projector(method, options)
+    tagger = load_tagger(source_tagger) if source_tagger else None
     started = time.perf_counter()
     with store.transaction() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
         alignment = get_alignment_run(session, found, alignment_run)
-        params = {**describe(projector), "source": "gold"}
+        params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
         if splits:
             params["splits"] = sorted(splits)
         run = ProjectionRun(
@@ -79,15 +87,25 @@ def project_corpus(
         session.add(run)
         session.flush()
         report = ProjectReport(corpus, run.id, method, alignment.id, 0, params=params)
-        _project_pairs(session, found, projector, run.id, alignment.id, splits, report, on_progress)
+        _project_pairs(session, found, projector, tagger, run.id, alignment.id, splits, report, on_progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _create_projector(method: str, options: Mapping[str, Any] | None) -> Any:
+    projector = PROJECTORS.create(method, options)
+    if isinstance(projector, ModelProjector):
+        if not projector.model:
+            raise XnerError("the model method needs a trained target-side tagger: -o model=DIR (see `xner train`)")
+        projector.use_tagger(load_tagger(projector.model))
+    return projector
 
 
 def _project_pairs(
     session: Session,
     corpus: Corpus,
     projector: Any,
+    source_tagger: Tagger | None,
     run_id: int,
     alignment_run: int,
     splits: Collection[str] | None,
@@ -96,25 +114,27 @@ def _project_pairs(
 ) -> None:
     total = count_pairs(session, corpus, splits)
     entities: Counter[str] = Counter()
-    rows: list[dict[str, Any]] = []
-    for pair in iter_pairs(session, corpus, splits=splits, alignment_run=alignment_run):
-        assert pair.alignment is not None
-        projected = projector.project(Sentence(pair.src_tokens, pair.src_spans), pair.tgt_tokens, pair.alignment.links)
-        entities.update(p.span.label for p in projected)
-        spans = [span_record(p) for p in projected]
-        confidence = min((span["confidence"] for span in spans), default=1.0)
-        rows.append({"run_id": run_id, "pair_id": pair.pair_id, "spans": spans, "confidence": confidence})
-        if len(rows) == BATCH:
-            session.execute(insert(Projection), rows)
-            report.pairs += len(rows)
-            rows = []
-            if on_progress:
-                on_progress(report.pairs, total)
-    if rows:
+    pairs = iter_pairs(session, corpus, splits=splits, alignment_run=alignment_run, with_spans=source_tagger is None)
+    while batch := list(islice(pairs, BATCH)):
+        if source_tagger is None:
+            sources = [pair.src_spans for pair in batch]
+        else:
+            sources = source_tagger.predict([pair.src_tokens for pair in batch])
+        rows = []
+        for pair, spans in zip(batch, sources, strict=True):
+            assert pair.alignment is not None
+            source = Sentence(pair.src_tokens, tuple(spans))
+            projected = projector.project(source, pair.tgt_tokens, pair.alignment.links)
+            entities.update(p.span.label for p in projected)
+            records = [span_record(p) for p in projected]
+            confidence = min((record["confidence"] for record in records), default=1.0)
+            rows.append({"run_id": run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
         session.execute(insert(Projection), rows)
         report.pairs += len(rows)
-    if on_progress:
-        on_progress(report.pairs, total)
+        if on_progress:
+            on_progress(report.pairs, total)
+    if on_progress and not report.pairs:
+        on_progress(0, total)
     report.entities = dict(sorted(entities.items()))
 
 

@@ -1,6 +1,7 @@
 """Projection methods behind one interface (:class:`~xner.engine.project.base.Projector`), chosen by name."""
 
 from xner.engine.project import heuristic as _heuristic  # noqa: F401 - registers "heuristic"
+from xner.engine.project import model as _model  # noqa: F401 - registers "model"
 from xner.engine.project import ngram as _ngram  # noqa: F401 - registers "ngram"
 from xner.engine.project.base import PROJECTORS, Projector
 

@@ -59,18 +59,11 @@ class NgramProjector:
     def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
         if not src.spans or not tgt_tokens:
             return []
-        all_links = set(links)
-        if self.lexical != "off":
-            entity_tokens = {i for span in src.spans for i in range(span.start, span.end)}
-            if self.lexical == "unaligned":
-                entity_tokens -= {i for i, _ in all_links}
-            if entity_tokens:
-                all_links |= lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
-        all_links = {(i, j) for i, j in all_links if j < len(tgt_tokens)}
+        all_links = self._links(src, tgt_tokens, links)
         if not all_links:
             return []
         entities = list(src.spans)
-        scored = [s for k, entity in enumerate(entities) for s in self._candidates(k, entity, tgt_tokens, all_links)]
+        scored = self._scored(entities, tgt_tokens, all_links)
         chosen = _greedy(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
         result = []
         for score, k, start, end in sorted(chosen, key=lambda item: item[2]):
@@ -80,25 +73,41 @@ class NgramProjector:
             result.append(ProjectedSpan(target, self.name, score, entity, evidence))
         return result
 
-    def _candidates(self, k: int, entity: Span, tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
-        """Scored candidates of one entity: spans starting and ending on tokens linked to it."""
-        targets: dict[int, set[int]] = {}  # target token → the entity tokens linked to it
-        for i, j in links:
-            if entity.start <= i < entity.end:
-                targets.setdefault(j, set()).add(i)
+    def _links(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> set[Link]:
+        """The aligner's links plus lexical links (see ``lexical``), inside the target sentence."""
+        all_links = set(links)
+        if self.lexical != "off":
+            entity_tokens = {i for span in src.spans for i in range(span.start, span.end)}
+            if self.lexical == "unaligned":
+                entity_tokens -= {i for i, _ in all_links}
+            if entity_tokens:
+                all_links |= lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
+        n_tokens = len(tgt_tokens)
+        return {(i, j) for i, j in all_links if j < n_tokens}
+
+    def _scored(self, entities: list[Span], tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
+        """Every (entity, candidate) pair scoring above ``min_score``."""
+        return [
+            (score, k, start, end)
+            for k, entity in enumerate(entities)
+            for (start, end), score in self._candidates(entity, tgt_tokens, _targets(entity, links)).items()
+            if score > self.min_score
+        ]
+
+    def _candidates(
+        self, entity: Span, tgt_tokens: Sequence[str], targets: dict[int, set[int]]
+    ) -> dict[tuple[int, int], float]:
+        """Candidate span → score, for the spans starting and ending on tokens linked to ``entity``."""
         if not self.punctuation_edges:
             edges = sorted(j for j in targets if not is_punctuation(tgt_tokens[j], "unicode"))
         else:
             edges = sorted(targets)
-        scored = []
+        scored = {}
         for a, start in enumerate(edges):
             for end_token in edges[a:]:
-                length = end_token - start + 1
-                if length > self.max_length:
+                if end_token - start + 1 > self.max_length:
                     break
-                score = self._score(entity, start, end_token + 1, targets)
-                if score > self.min_score:
-                    scored.append((score, k, start, end_token + 1))
+                scored[(start, end_token + 1)] = self._score(entity, start, end_token + 1, targets)
         return scored
 
     def _score(self, entity: Span, start: int, end: int, targets: dict[int, set[int]]) -> float:
@@ -108,6 +117,15 @@ class NgramProjector:
             return min(1.0, 2 * sum(len(sources) for sources in inside) / total)
         covered_src = set().union(*inside)
         return (len(covered_src) + len(inside)) / total
+
+
+def _targets(entity: Span, links: set[Link]) -> dict[int, set[int]]:
+    """Target token → the tokens of ``entity`` linked to it."""
+    targets: dict[int, set[int]] = {}
+    for i, j in links:
+        if entity.start <= i < entity.end:
+            targets.setdefault(j, set()).add(i)
+    return targets
 
 
 def _greedy(scored: list[Scored]) -> list[Scored]:
