@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from tests.conftest import shared, write
+from xner.cli import app
 from xner.engine.align import ALIGNERS
 from xner.engine.align.compose import COMBINE_MODES, REFINE_MODES, combine, compose, refine_links, vote
 from xner.errors import UnknownNameError, XnerError
 from xner.formats.parallel import SideOptions
+from xner.services.aligning import align_corpus
 from xner.services.corpora import get_corpus
 from xner.services.evaluating import evaluate_projection
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
-from xner.services.refining import REFINED_ALIGNER, compose_via, refine_alignment, store_refinement
+from xner.services.refining import (
+    REFINED_ALIGNER,
+    Refinement,
+    compose_via,
+    leg_aligner,
+    refine_alignment,
+    refine_with,
+    store_refinement,
+)
 from xner.store.models import AlignmentRun
 from xner.types import Alignment
+
+runner = CliRunner()
 
 # --- compose ------------------------------------------------------------------------------------------------------
 
@@ -262,6 +276,46 @@ def test_pivot_corpus_with_other_sources_is_an_error_naming_the_pair(small, tmp_
         refine_alignment(small, "ende", via="enxx", aligner="diagonal", via_run=1, extra=[(["a"], ["x"])])
     with small.session() as session:
         assert session.scalar(select(func.count()).select_from(AlignmentRun)) == 1  # nothing stored by the failures
+
+
+def test_legs_are_aligned_like_the_direct_run(small):
+    assert leg_aligner(small, "ende") == ("eflomal", {})  # an imported run: eflomal defaults
+    direct = align_corpus(small, "ende", aligner="diagonal", options={"shift": "1"}).run_id
+    assert leg_aligner(small, "ende") == ("diagonal", {"shift": 1})  # run params beyond the options are dropped
+    assert leg_aligner(small, "ende", alignment_run=1) == ("eflomal", {})
+    report = refine_with(small, "ende", Refinement(via="enxx", combine="union"), alignment_run=direct)
+    assert report.params["legs"]["enxx"]["pivot_tgt"] == {"aligner": "diagonal", "shift": 1, "extra_pairs": 0}
+
+
+def test_project_over_a_refined_run(small):
+    """The projection reads a new refined run that records its base (the links themselves: tests above)."""
+    direct = align_corpus(small, "ende", aligner="diagonal").run_id
+    plain = project_corpus(small, "ende", alignment_run=direct)
+    refined = project_corpus(small, "ende", alignment_run=direct, refine=Refinement(via="enxx", combine="fill"))
+    assert (plain.refined_from, refined.refined_from) == (None, direct)
+    assert refined.alignment_run not in (direct, plain.alignment_run)
+    with small.session() as session:
+        assert session.get(AlignmentRun, refined.alignment_run).params["base_run"] == direct
+
+
+def test_project_refine_on_the_command_line(small, tmp_path):
+    db = str(tmp_path / "test.db")
+    align_corpus(small, "ende", aligner="diagonal")
+    result = runner.invoke(
+        app, ["project", "--corpus", "ende", "--refine", "backtranslation", "--via", "enxx", "--db", db, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["refined_from"] == 2 and report["alignment_run"] == 3
+    for args, message in [
+        (["--refine", "backtranslation"], "needs --via CORPUS"),
+        (["--via", "enxx"], "--via and --via-run go with --refine backtranslation"),
+        (["--refine", "pivot", "--via", "enxx"], "unknown refinement 'pivot'"),
+        (["--refine", "backtranslation", "--via", "enxx", "--combine", "and"], "unknown combine mode 'and'"),
+        (["--refine", "backtranslation", "--via", "nope"], "unknown corpus 'nope'"),
+    ]:
+        failed = runner.invoke(app, ["project", "--corpus", "ende", "--db", db, *args])
+        assert failed.exit_code != 0 and message in failed.output, (args, failed.output)
 
 
 # --- real data: Europarl EN-DE refined through the Spanish translations of the same sentences ---------------------

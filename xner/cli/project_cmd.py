@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
+from xner.engine.align.compose import REFINE_MODES
+from xner.errors import UnknownNameError, XnerError
 from xner.options import parse_assignments
 from xner.services.projecting import project_corpus
+from xner.services.refining import REFINED_ALIGNER, Refinement
 
 
 @handle_errors
@@ -28,6 +32,23 @@ def project(
         Path | None,
         typer.Option(help="Source entities from this tagger (a directory from `xner train`) instead of the gold."),
     ] = None,
+    refine: Annotated[
+        str | None,
+        typer.Option(help="backtranslation: first refine the alignment run through the pivot sentences of --via."),
+    ] = None,
+    via: Annotated[
+        str | None,
+        typer.Option(
+            help="Corpus pairing the same source sentences with pivots (back-translations, or another translation)."
+        ),
+    ] = None,
+    combine: Annotated[
+        str,
+        typer.Option(help="How composed links join the direct ones: " + ", ".join(REFINE_MODES) + "."),
+    ] = "fill",
+    via_run: Annotated[
+        int | None, typer.Option(help="Alignment run of --via to use as the source-pivot leg (default: align it).")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -38,8 +59,13 @@ def project(
     overlap, first_wins). ngram: max_length, score (coverage, links), matching (greedy, optimal), min_score,
     punctuation_edges, lexical (off, unaligned, all), lexical_prefix. model: the ngram options and model (directory of
     a target-side tagger from `xner train`, required), candidates (model, model+ngram), model_weight.
+
+    With --refine backtranslation --via PIVOTS, the pivot legs are aligned like the direct run, their links composed
+    and combined with it (--combine) into a new alignment run, which the projection then uses.
     """
-    with count_progress(f"projecting with {method}") as progress:
+    refinement = _refinement(refine, via, combine, via_run)
+    refine_bar = count_progress("refining through the pivots") if refinement else contextlib.nullcontext(None)
+    with refine_bar as refine_progress, count_progress(f"projecting with {method}") as progress:
         report = project_corpus(
             store_for(db),
             corpus,
@@ -48,14 +74,31 @@ def project(
             alignment_run=alignment_run,
             splits=split,
             source_tagger=source_tagger,
+            refine=refinement,
             on_progress=progress,
+            on_refine_progress=refine_progress,
         )
+    refined_note = f" (refined from run {report.refined_from})" if report.refined_from is not None else ""
     found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
     emit(
         report,
         as_json,
         lambda: (
-            f"projected {report.pairs} pairs of {corpus!r} with {method} over alignment run "
-            f"{report.alignment_run} in {report.seconds:.1f} s: projection run {report.run_id} (entities: {found})"
+            f"projected {report.pairs} pairs of {corpus!r} with {method} over alignment run {report.alignment_run}"
+            f"{refined_note} in {report.seconds:.1f} s: projection run {report.run_id} (entities: {found})"
         ),
     )
+
+
+def _refinement(refine: str | None, via: str | None, combine: str, via_run: int | None) -> Refinement | None:
+    if refine is None:
+        if via is not None or via_run is not None:
+            raise XnerError("--via and --via-run go with --refine backtranslation")
+        return None
+    if refine != REFINED_ALIGNER:
+        raise UnknownNameError("refinement", refine, [REFINED_ALIGNER])
+    if via is None:
+        raise XnerError("--refine backtranslation needs --via CORPUS: the pivot sentences to refine through")
+    if combine not in REFINE_MODES:
+        raise UnknownNameError("combine mode", combine, REFINE_MODES)
+    return Refinement(via=via, combine=combine, via_run=via_run)

@@ -20,6 +20,7 @@ from xner.learning import Tagger, load_tagger
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import count_pairs, get_alignment_run, iter_pairs, require_parallel
+from xner.services.refining import Refinement, refine_with
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.types import ProjectedSpan, Sentence, Span
@@ -37,6 +38,7 @@ class ProjectReport:
     entities: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    refined_from: int | None = None  # the direct alignment run, when the projection used a refined one
 
 
 def span_record(projected: ProjectedSpan) -> dict[str, Any]:
@@ -62,18 +64,28 @@ def project_corpus(
     alignment_run: int | None = None,
     splits: Collection[str] | None = None,
     source_tagger: str | Path | None = None,
+    refine: Refinement | None = None,
     created_by: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    on_refine_progress: Callable[[int, int], None] | None = None,
 ) -> ProjectReport:
     """Project the source entities of ``corpus`` with ``method`` over ``alignment_run`` (default: newest).
 
     The source entities are the gold ones, or those a source-side tagger (a directory saved by ``xner train``)
     predicts when ``source_tagger`` is given. The ``model`` method loads the target-side tagger of its ``model``
-    option. One transaction: a failure leaves no partial run.
+    option. With ``refine``, ``alignment_run`` is first refined through the pivot sentences of ``refine.via``
+    (:func:`xner.services.refining.refine_with`, stored as its own alignment run) and the projection uses the
+    refined run. One transaction per stored run: a failure leaves no partial run.
     """
     projector = _create_projector(method, options)
     tagger = load_tagger(source_tagger) if source_tagger else None
     started = time.perf_counter()
+    refined_from = None
+    if refine is not None:
+        refined = refine_with(
+            store, corpus, refine, alignment_run=alignment_run, created_by=created_by, on_progress=on_refine_progress
+        )
+        refined_from, alignment_run = refined.params["base_run"], refined.run_id
     with store.transaction() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
@@ -86,7 +98,7 @@ def project_corpus(
         )
         session.add(run)
         session.flush()
-        report = ProjectReport(corpus, run.id, method, alignment.id, 0, params=params)
+        report = ProjectReport(corpus, run.id, method, alignment.id, 0, params=params, refined_from=refined_from)
         _project_pairs(session, found, projector, tagger, run.id, alignment.id, splits, report, on_progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -15,6 +15,7 @@ Aligning the legs is the slow part and does not depend on the combine mode: :fun
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -268,6 +269,69 @@ def store_refinement(
         links=total_links,
         seconds=round(seconds, 3),
         params=params,
+    )
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """How to refine the alignment run a projection uses (``xner project --refine backtranslation``).
+
+    Attributes:
+        via: the corpus of pivot sentences (see :func:`compose_via`).
+        combine: one of :data:`xner.engine.align.compose.REFINE_MODES`.
+        via_run: a stored run of ``via`` as the source ↔ pivot leg (None: aligned here).
+        aligner: the aligner of the legs; None takes the direct run's aligner and options (eflomal defaults when
+            the direct run was imported or refined itself).
+        options: the legs' aligner options when ``aligner`` is given.
+    """
+
+    via: str
+    combine: str = "fill"
+    via_run: int | None = None
+    aligner: str | None = None
+    options: Mapping[str, Any] | None = None
+
+
+def leg_aligner(store: Store, corpus: str, alignment_run: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The aligner name and options of alignment run ``alignment_run`` of ``corpus`` (default newest).
+
+    Used to align the pivot legs like the direct run; a run whose aligner is not registered (imported Pharaoh
+    alignments, a refined run) gives eflomal with its defaults.
+    """
+    with store.session() as session:
+        run = get_alignment_run(session, get_corpus(session, corpus), alignment_run)
+        name, params = run.aligner, dict(run.params or {})
+    if name not in ALIGNERS:
+        return "eflomal", {}
+    fields = {f.name for f in dataclasses.fields(ALIGNERS[name]) if f.init}
+    return name, {key: value for key, value in params.items() if key in fields}
+
+
+def refine_with(
+    store: Store,
+    corpus: str,
+    refinement: Refinement,
+    *,
+    alignment_run: int | None = None,
+    created_by: str = "",
+    on_progress: ProgressFn | None = None,
+) -> AlignReport:
+    """Refine ``alignment_run`` of ``corpus`` (default newest) as ``refinement`` says; see :func:`refine_alignment`."""
+    if refinement.aligner is None:
+        aligner, options = leg_aligner(store, corpus, alignment_run)
+    else:
+        aligner, options = refinement.aligner, dict(refinement.options or {})
+    return refine_alignment(
+        store,
+        corpus,
+        via=refinement.via,
+        alignment_run=alignment_run,
+        via_run=refinement.via_run,
+        aligner=aligner,
+        options=options,
+        combine=refinement.combine,
+        created_by=created_by,
+        on_progress=on_progress,
     )
 
 
