@@ -118,16 +118,17 @@ def engine_only(db: str, method: str) -> None:
     """(Child process) project every pair of corpus ``bench`` already in memory; print pairs/s as JSON."""
     from xner.engine.project import PROJECTORS
     from xner.services.corpora import get_corpus
-    from xner.services.pairs import iter_pairs
+    from xner.services.pairs import get_alignment_run, iter_pairs
     from xner.store.db import open_store
     from xner.types import Sentence
 
     store = open_store(db)
     with store.session() as session:
         corpus = get_corpus(session, "bench")
+        run = get_alignment_run(session, corpus, None).id
         pairs = [
             (Sentence(p.src_tokens, p.src_spans), p.tgt_tokens, p.alignment.links)
-            for p in iter_pairs(session, corpus, alignment_run=None)
+            for p in iter_pairs(session, corpus, alignment_run=run)
         ]
     projector = PROJECTORS.create(method)
     started = time.perf_counter()

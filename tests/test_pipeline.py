@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from tests.conftest import shared
 from xner.cli import app
+from xner.evaluation import score_spans
+from xner.formats.conll import read_conll
 from xner.formats.parallel import SideOptions
+from xner.learning import TAGGERS
 from xner.schemes import spans_to_tags
 from xner.services.aligning import align_corpus, read_extra_text
 from xner.services.demo import load_demo
@@ -169,3 +172,52 @@ def test_eflomal_alignment_error_rate_on_gold_en_fr(store):
     # 447 Hansards sentences alone: eflomal's AER is in the high teens (published eflomal figures on the full
     # Hansards are near 0.09); a broken reader or off-by-one index would push it far above 0.5
     assert scores["aer"] < 0.25 and scores["precision"] > 0.85
+
+
+def _held_out_f1(store, run_id: int, first: int) -> float:
+    """Span F1 of projection run ``run_id`` on the pairs from position ``first`` on."""
+    from xner.services.corpora import get_corpus
+    from xner.services.projecting import projected_spans
+
+    with store.session() as session:
+        pairs = [p for p in iter_pairs(session, get_corpus(session, "ep")) if p.position >= first]
+        predicted = projected_spans(session, run_id, [p.pair_id for p in pairs])
+    return score_spans([predicted.get(p.pair_id, []) for p in pairs], [p.tgt_spans for p in pairs]).f1()
+
+
+def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de, tmp_path):
+    """A German CRF trained on the first 400 gold sentences (standing in for reviewed ones) proposes candidates
+    for the other 399; its spans, matched through the alignment, beat the n-gram candidates alone there."""
+    store, runs = europarl_de
+    german = list(read_conll(shared("europarl_ner_ixa", "de-europarl.test.conll02")))
+    tagger = TAGGERS.create("crf", {"max_iterations": "60"})
+    tagger.fit(german[:400])
+    folder = tagger.save(tmp_path / "de-crf")
+    run = runs["intersection"]
+    ngram = _held_out_f1(store, project_corpus(store, "ep", method="ngram", alignment_run=run).run_id, 400)
+    report = project_corpus(store, "ep", method="model", options={"model": str(folder)}, alignment_run=run)
+    model = _held_out_f1(store, report.run_id, 400)
+    assert report.params["model"] == str(folder) and report.params["candidates"] == "model+ngram"
+    assert model > ngram > 0.75, (model, ngram)
+
+
+def test_europarl_source_entities_from_an_english_tagger(europarl_de, tmp_path):
+    """Without English gold, a CRF trained on CoNLL-2003 news finds the source entities and projection carries
+    them over: the projected German is about as good as the tagger's English (parliament text is off its domain)."""
+    store, runs = europarl_de
+    english = list(read_conll(shared("conll2003_en", "train.txt")))[:3000]
+    tagger = TAGGERS.create("crf", {"max_iterations": "60"})
+    tagger.fit(english)
+    folder = tagger.save(tmp_path / "en-crf")
+    europarl_english = list(read_conll(shared("europarl_ner_ixa", "en-europarl.test.conll02")))
+    pol = {"PER", "ORG", "LOC"}
+    tagged = tagger.predict([s.tokens for s in europarl_english])
+    english_f1 = score_spans(tagged, [s.spans for s in europarl_english], pol).f1()
+    run = runs["intersection"]
+    report = project_corpus(store, "ep", alignment_run=run, source_tagger=folder)
+    assert report.params["source"] == f"tagger:{folder}"
+    projected_f1 = evaluate_projection(store, "ep", run_id=report.run_id, labels=pol).scores["overall"]["f1"]
+    gold = project_corpus(store, "ep", alignment_run=run).run_id
+    gold_f1 = evaluate_projection(store, "ep", run_id=gold, labels=pol).scores["overall"]["f1"]
+    assert 0.25 < english_f1 < gold_f1
+    assert 0.8 * english_f1 < projected_f1 < gold_f1, (english_f1, projected_f1, gold_f1)
