@@ -48,8 +48,18 @@ def machine() -> dict:
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
         "sqlalchemy": sqlalchemy.__version__,
+        "eflomal": _version("eflomal"),
         "git_commit": commit.stdout.strip() + (" (xner/ or migrations/ modified)" if dirty.stdout.strip() else ""),
     }
+
+
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def command_line() -> str:
@@ -82,28 +92,43 @@ def xner_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "xner"]
 
 
+# Linux carries the RSS high-water mark of the process that calls exec into the new program's ru_maxrss, so a
+# child forked straight from a large benchmark process would report the benchmark's memory. This small launcher
+# is the fork parent instead; it reports the command's own rusage as JSON in the file named by its first argument.
+_LAUNCHER = """
+import json, os, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"maxrss_kib": usage.ru_maxrss, "cpu_seconds": usage.ru_utime + usage.ru_stime}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(command: list[str], workdir: Path) -> Child:
-    """Run ``command`` in a fresh process; its own peak RSS and CPU time come from ``os.wait4``."""
-    stdout_path, stderr_path = workdir / "child.out", workdir / "child.err"
+    """Run ``command`` in a fresh process; its own peak RSS and CPU time come from ``os.wait4`` in a launcher."""
+    stdout_path, stderr_path, usage_path = workdir / "child.out", workdir / "child.err", workdir / "child.usage"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("XNER_DB", None)
+    launcher = [sys.executable, "-c", _LAUNCHER, str(usage_path), *command]
+    usage_path.unlink(missing_ok=True)  # never read a previous child's figures
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
+        done = subprocess.run(launcher, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir, env=env)
         wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # already reaped: tell Popen
+    usage = json.loads(usage_path.read_text())
+    returncode = done.returncode
     text = stdout_path.read_text(encoding="utf-8", errors="replace")
     try:
-        report = json.loads(text) if process.returncode == 0 else {}
+        report = json.loads(text) if returncode == 0 else {}
     except ValueError:
         report = {"stdout": text[-2000:]}
     return Child(
         command=command,
-        returncode=process.returncode,
+        returncode=returncode,
         wall_seconds=wall,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        cpu_seconds=usage["cpu_seconds"],
+        peak_rss_mib=usage["maxrss_kib"] / 1024,  # kilobytes on Linux
         report=report,
         stderr_tail=stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:],
     )

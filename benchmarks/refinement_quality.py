@@ -41,19 +41,17 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
-import platform
-import shlex
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import DEFAULT_DATA, RESULTS, command_line, machine, write_results
 
 from xner.engine.align.compose import COMBINE_MODES
 from xner.formats.parallel import SideOptions
@@ -66,10 +64,7 @@ from xner.services.projecting import project_corpus
 from xner.services.refining import compose_via, store_refinement
 from xner.store.db import Store, open_store
 
-REPO = Path(__file__).resolve().parents[1]
-
-DEFAULT_DATA = Path(os.environ.get("XNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-DEFAULT_OUT = REPO / "benchmarks" / "results" / "refinement_quality.json"
+DEFAULT_OUT = RESULTS / "refinement_quality.json"
 LANGS = ("de", "es", "it")
 SYMMETRIZATIONS = ("intersection", "grow-diag-final-and")
 METHODS = ("heuristic", "ngram")
@@ -295,35 +290,6 @@ def markdown(summary: dict) -> str:
     return "\n\n".join(blocks)
 
 
-# --- machine and report --------------------------------------------------------------------------------------------
-
-
-def machine() -> dict:
-    cpu_model = ""
-    with contextlib.suppress(OSError, StopIteration):
-        cpu_model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "xner"], capture_output=True, text=True
-    )
-    try:
-        eflomal_version = version("eflomal")
-    except PackageNotFoundError:  # pragma: no cover - reporting only
-        eflomal_version = None
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "eflomal": eflomal_version,
-        "git_commit": commit.stdout.strip() + (" (xner/ modified)" if dirty.stdout.strip() else ""),
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="eflomal on the 799 gold pairs alone (no extra text)")
@@ -355,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not gold.is_dir():
         print(f"the Europarl NER gold is missing: {gold}", file=sys.stderr)
         return 1
-    command = shlex.join([sys.executable, *sys.argv]) if argv is None else shlex.join(["refinement_quality.py", *argv])
+    command = command_line()
     log(f"$ {command}")
 
     extra: dict = {}
@@ -409,7 +375,6 @@ def write(
     document.setdefault("variants", {})[variant] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command,
-        "cwd": str(Path.cwd()),
         "machine": machine(),
         "seconds": round(seconds, 1),
         "repeats_done": done,
@@ -418,8 +383,7 @@ def write(
         "markdown": markdown(summary),
         "records": records,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_results(out, document)
 
 
 if __name__ == "__main__":

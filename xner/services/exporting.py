@@ -40,7 +40,8 @@ class ExportReport:
     entities: int
 
 
-def _side_for(corpus: Corpus, side: str | None) -> str:
+def side_for(corpus: Corpus, side: str | None) -> str:
+    """The side to read: ``mono`` for a monolingual corpus, else ``side`` (default ``tgt``), checked."""
     if corpus.kind == "mono":
         if side not in (None, "mono"):
             raise XnerError(f"corpus {corpus.name!r} is monolingual: it has no {side!r} side")
@@ -85,7 +86,7 @@ def iter_export_sentences(
         if ReviewStatus.UNREVIEWED in statuses:
             condition = or_(condition, ReviewState.status.is_(None))
         query = query.where(condition)
-    for split in _splits_in_import_order(session, corpus, side):
+    for split in splits_in_import_order(session, corpus, side):
         if splits and split not in splits:
             continue
         last_position = -1
@@ -101,7 +102,8 @@ def iter_export_sentences(
             last_position = page[-1].position
 
 
-def _splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[str]:
+def splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[str]:
+    """The splits of ``corpus`` that have sentences on ``side``, in the order they were first imported."""
     rows = session.execute(
         select(Sentence.split, func.min(Sentence.id))
         .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
@@ -146,7 +148,7 @@ def export_corpus(
     count = entities = 0
     with store.session() as session, _atomic_write(target) as handle:
         found = get_corpus(session, corpus)
-        rows = iter_export_sentences(session, found, side=_side_for(found, side), splits=splits, statuses=statuses)
+        rows = iter_export_sentences(session, found, side=side_for(found, side), splits=splits, statuses=statuses)
         for sentence, meta in rows:
             handle.write(write_line(sentence, meta))
             count += 1
