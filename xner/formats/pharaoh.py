@@ -18,6 +18,8 @@ from xner.formats.text import PathLike, ProgressFn, iter_lines
 from xner.types import Alignment, Link
 
 _LINK = re.compile(r"^(\d+)([-p?])(\d+)$")
+_LINKS = re.compile(r"(\d+)([-p?])(\d+)")
+_VALID_LINE = re.compile(r"\s*(?:\d+[-p?]\d+(?:\s+|$))*$")
 
 
 class LinkError(XnerError):
@@ -30,17 +32,24 @@ def parse_pharaoh_line(text: str, *, index_base: int = 0) -> Alignment:
     Raises:
         LinkError: a link that is not ``i-j``/``ipj``, or an index below ``index_base``.
     """
+    if _VALID_LINE.match(text) is None:
+        _raise_first_bad_link(text)
     sure: set[Link] = set()
     possible: set[Link] = set()
-    for item in text.split():
-        match = _LINK.match(item)
-        if match is None:
-            raise LinkError(f"malformed link {item!r}: expected 'i-j' (sure) or 'ipj' (possible), i and j numbers")
-        i, j = int(match.group(1)) - index_base, int(match.group(3)) - index_base
-        if i < 0 or j < 0:
-            raise LinkError(f"link {item!r} has index 0 but the file is read as 1-based (use index base 0)")
-        (sure if match.group(2) == "-" else possible).add((i, j))
+    # one C-level scan per line: this runs for every pair a projection or an evaluation reads
+    for i, kind, j in _LINKS.findall(text):
+        link = (int(i) - index_base, int(j) - index_base)
+        (sure if kind == "-" else possible).add(link)
+    if index_base and any(i < 0 or j < 0 for i, j in sure | possible):
+        bad = next(f"{i}{kind}{j}" for i, kind, j in _LINKS.findall(text) if min(int(i), int(j)) < index_base)
+        raise LinkError(f"link {bad!r} has index 0 but the file is read as 1-based (use index base 0)")
     return Alignment(sure=frozenset(sure), possible=frozenset(possible - sure))
+
+
+def _raise_first_bad_link(text: str) -> None:
+    for item in text.split():
+        if _LINK.match(item) is None:
+            raise LinkError(f"malformed link {item!r}: expected 'i-j' (sure) or 'ipj' (possible), i and j numbers")
 
 
 def check_bounds(alignment: Alignment, src_len: int, tgt_len: int, *, index_base: int = 0) -> None:
