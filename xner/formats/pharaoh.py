@@ -34,12 +34,13 @@ def parse_pharaoh_line(text: str, *, index_base: int = 0) -> Alignment:
     """
     if _VALID_LINE.match(text) is None:
         _raise_first_bad_link(text)
-    sure: set[Link] = set()
+    # one C-level scan per line and set comprehensions: this runs for every pair a projection or evaluation reads
+    found = _LINKS.findall(text)
+    base = index_base
+    sure: set[Link] = {(int(i) - base, int(j) - base) for i, kind, j in found if kind == "-"}
     possible: set[Link] = set()
-    # one C-level scan per line: this runs for every pair a projection or an evaluation reads
-    for i, kind, j in _LINKS.findall(text):
-        link = (int(i) - index_base, int(j) - index_base)
-        (sure if kind == "-" else possible).add(link)
+    if len(sure) < len(found):
+        possible = {(int(i) - base, int(j) - base) for i, kind, j in found if kind != "-"}
     if index_base and any(i < 0 or j < 0 for i, j in sure | possible):
         bad = next(f"{i}{kind}{j}" for i, kind, j in _LINKS.findall(text) if min(int(i), int(j)) < index_base)
         raise LinkError(f"link {bad!r} has index 0 but the file is read as 1-based (use index base 0)")
