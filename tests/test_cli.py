@@ -235,3 +235,29 @@ def test_unknown_corpus_lists_the_corpora(tmp_path):
     assert result.stderr == "error: unknown corpus 'demo'; known: demo-en-es\n"
     result = xner("export", tmp_path / "x.conll", "--corpus", "demo", "--db", db)
     assert result.exit_code == 1 and "known: demo-en-es" in result.stderr
+
+
+def test_export_spacy_and_hf(tmp_path):
+    db = tmp_path / "demo.db"
+    ok("demo", "--db", db)
+    help_text = " ".join(ok("export", "--help").stdout.split())
+    assert "spacy (DocBin" in help_text and "hf (Hugging Face datasets folder" in help_text
+
+    out = tmp_path / "es.spacy"
+    text = ok("export", out, "--corpus", "demo-en-es", "--format", "spacy", "--db", db).stdout
+    assert f"wrote 100 sentences (217 entities) to {out}" in text
+    from spacy.tokens import DocBin  # the exports' contents are checked in tests/test_exporting.py
+
+    assert len(DocBin().from_disk(out)) == 100
+
+    out = tmp_path / "en"
+    report = json.loads(
+        ok("export", out, "--corpus", "demo-en-es", "-f", "hf", "--side", "src", "--split", "train", "--db", db,
+           "--json").stdout
+    )  # fmt: skip
+    assert (report["format"], report["sentences"], report["entities"]) == ("hf", 100, 217)
+    assert (out / "dataset_dict.json").is_file() and (out / "train" / "state.json").is_file()
+
+    result = xner("export", tmp_path / "x.spacy", "--corpus", "demo-en-es", "--format", "docx", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown export format 'docx'; use one of conll, jsonl, spacy, hf\n"

@@ -1,4 +1,4 @@
-"""``xner export``: write a corpus (curated where reviewed) as CoNLL/IOB2 or JSONL."""
+"""``xner export``: write a corpus (curated where reviewed) as CoNLL/IOB2, JSONL, a spaCy DocBin or a HF dataset."""
 
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from xner.types import ReviewStatus
 
 @handle_errors
 def export(
-    out: Annotated[Path, typer.Argument(help="Output file.", show_default=False)],
+    out: Annotated[Path, typer.Argument(help="Output file (a folder for --format hf).", show_default=False)],
     corpus: CorpusOpt,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="conll (IOB2) or jsonl (Prodigy/spaCy shape).")] = "conll",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="conll (IOB2), jsonl (Prodigy/spaCy shape), spacy (DocBin .spacy file for spacy train) or hf "
+            "(Hugging Face datasets folder for load_from_disk: one dataset per split, tokens + IOB2 ner_tags).",
+        ),
+    ] = "conll",
     status: Annotated[
         list[str] | None,
         typer.Option(

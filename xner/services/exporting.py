@@ -1,24 +1,29 @@
-"""Export use case: a corpus side, filtered by split and review status, to CoNLL/IOB2 or JSONL.
+"""Export use case: a corpus side, filtered by split and review status, to CoNLL/IOB2, JSONL, a spaCy DocBin or
+a Hugging Face dataset folder.
 
 The entities written for a sentence are its curated spans when it has been reviewed, else its gold entities.
-Output goes to a temporary file that replaces the target only when the export is complete, so a failed export
-never leaves a half-written file.
+Output goes to a temporary file (or folder) beside the target that replaces it only when the export is complete,
+so a failed export never leaves a half-written one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.formats.conll import sentence_to_conll
+from xner.formats.docbin import write_docbin
+from xner.formats.hf_datasets import check_split_names, write_dataset_dict
 from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike
 from xner.services.corpora import entity_spans, get_corpus
@@ -27,7 +32,8 @@ from xner.store.models import Corpus, ReviewState, Sentence
 from xner.types import ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
-EXPORT_FORMATS = ("conll", "jsonl")
+EXPORT_FORMATS = ("conll", "jsonl", "spacy", "hf")
+FOLDER_FORMATS = frozenset({"hf"})  # these write a folder, the others one file
 PAGE = 2000
 
 
@@ -112,10 +118,14 @@ def splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[
     return [split for split, _ in sorted(rows, key=lambda row: row[1])]
 
 
+def _is_reviewed(status: str | None) -> bool:
+    return status is not None and status != ReviewStatus.UNREVIEWED.value
+
+
 def _page_sentences(session: Session, page: Sequence[Row]) -> Iterator[tuple[SentenceData, dict]]:
-    gold = entity_spans(session, [row.id for row in page if row.spans is None])
+    gold = entity_spans(session, [row.id for row in page if not _is_reviewed(row.status)])
     for row in page:
-        if row.spans is not None:  # reviewed: the curated spans replace the gold ones
+        if _is_reviewed(row.status):  # the curated spans replace the gold ones (queued suggestions do not)
             spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
         else:
             spans = gold.get(row.id, [])
@@ -135,45 +145,173 @@ def export_corpus(
 ) -> ExportReport:
     """Write one side of ``corpus`` to ``out`` (atomically), filtered by splits and review statuses.
 
+    An empty selection is not an error: it gives an empty but valid output (an empty file, a DocBin without docs,
+    or a dataset folder whose selected splits have no rows) and a report of 0 sentences.
+
     Args:
-        fmt: ``conll`` (IOB2, space-separated) or ``jsonl`` (Prodigy/spaCy shape).
+        fmt: ``conll`` (IOB2, space-separated), ``jsonl`` (Prodigy/spaCy shape), ``spacy`` (a DocBin for
+            ``spacy train``) or ``hf`` (a ``datasets`` folder for ``load_from_disk``, one dataset per split).
         side: ``src`` or ``tgt`` for a parallel corpus (default ``tgt``); monolingual corpora have one side.
         splits: only these splits (default all).
         statuses: only sentences in these review statuses (default all).
+
+    Raises:
+        XnerError: an unknown format, corpus or side, or ``out`` in the way (a folder where a file goes, or for
+            ``hf`` a file or a folder that is not a saved dataset).
+        MissingDependencyError: the format's package (spacy, datasets) is not installed.
     """
     if fmt not in EXPORT_FORMATS:
         raise XnerError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    write_line = sentence_to_conll if fmt == "conll" else sentence_to_json_line
     target = Path(out)
-    count = entities = 0
-    with store.session() as session, _atomic_write(target) as handle:
+    folder = fmt in FOLDER_FORMATS
+    _check_target(target, folder=folder)
+    with store.session() as session:
         found = get_corpus(session, corpus)
-        rows = iter_export_sentences(session, found, side=side_for(found, side), splits=splits, statuses=statuses)
+        selection = _Selection(session, found, side_for(found, side), splits, statuses)
+        with _atomic_path(target, folder=folder) as partial:
+            _WRITERS[fmt](selection, partial)
+    return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities)
+
+
+@dataclass
+class _Selection:
+    """The sentences an export writes, counted as they stream by."""
+
+    session: Session
+    corpus: Corpus
+    side: str
+    splits: Collection[str] | None
+    statuses: Collection[ReviewStatus] | None
+    sentences: int = 0
+    entities: int = 0
+
+    def rows(self) -> Iterator[tuple[SentenceData, dict]]:
+        rows = iter_export_sentences(
+            self.session, self.corpus, side=self.side, splits=self.splits, statuses=self.statuses
+        )
         for sentence, meta in rows:
-            handle.write(write_line(sentence, meta))
-            count += 1
-            entities += len(sentence.spans)
-    return ExportReport(corpus, str(target), fmt, count, entities)
+            self.sentences += 1
+            self.entities += len(sentence.spans)
+            yield sentence, meta
+
+    def split_names(self) -> list[str]:
+        """The selected splits that have sentences on this side, in import order."""
+        found = splits_in_import_order(self.session, self.corpus, self.side)
+        return [split for split in found if not self.splits or split in self.splits]
 
 
-class _atomic_write:
-    """Write to a temporary file beside ``path``; move it into place only when the block succeeds."""
+def export_labels(session: Session, corpus: Corpus) -> list[str]:
+    """Every label of ``corpus``, sorted: its label set (all labels imported or declared) and any a curator used.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.handle: TextIO | None = None
-        self.tmp = ""
+    The whole corpus's set, whatever the filters, so that every export of a corpus numbers its tags alike.
+    """
+    labels = set(corpus.labels)
+    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
+    for spans in session.scalars(curated.execution_options(yield_per=PAGE)):
+        labels.update(span["label"] for span in spans or ())
+    return sorted(labels)
 
-    def __enter__(self) -> TextIO:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        return self.handle
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        assert self.handle is not None
-        self.handle.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
+def _write_conll(selection: _Selection, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for sentence, meta in selection.rows():
+            handle.write(sentence_to_conll(sentence, meta))
+
+
+def _write_jsonl(selection: _Selection, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for sentence, meta in selection.rows():
+            handle.write(sentence_to_json_line(sentence, meta))
+
+
+def _write_spacy(selection: _Selection, path: Path) -> None:
+    write_docbin((sentence for sentence, _ in selection.rows()), path)
+
+
+def _write_hf(selection: _Selection, folder: Path) -> None:
+    splits = selection.split_names()
+    check_split_names(splits)  # before reading any sentence
+    labels = export_labels(selection.session, selection.corpus)
+    rows = ((meta["split"], str(meta["position"]), sentence) for sentence, meta in selection.rows())
+    write_dataset_dict(rows, folder, splits=splits, labels=labels)
+
+
+_WRITERS: dict[str, Callable[[_Selection, Path], None]] = {
+    "conll": _write_conll,
+    "jsonl": _write_jsonl,
+    "spacy": _write_spacy,
+    "hf": _write_hf,
+}
+
+
+def _check_target(target: Path, *, folder: bool) -> None:
+    """Refuse, before any work, a target that the export must not replace."""
+    if not folder:
+        if target.is_dir():
+            raise XnerError(f"{target} is a folder: give a file name for the export")
+        return
+    if target.exists() and not target.is_dir():
+        raise XnerError(f"{target} is a file: give a folder name for the dataset export")
+    if target.is_dir() and any(target.iterdir()) and not is_saved_dataset(target):
+        raise XnerError(f"{target} is a folder but not a saved dataset: give a new or empty folder to export to")
+
+
+def is_saved_dataset(folder: Path) -> bool:
+    """True when ``folder`` holds what ``save_to_disk`` writes (a DatasetDict or a Dataset)."""
+    return (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file()
+
+
+@contextmanager
+def _atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
+    """A temporary file or empty folder beside ``target``, moved into its place only when the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if folder:
+        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        partial = Path(name)
+    try:
+        yield partial
+        _as_umask_allows(partial)  # mkstemp/mkdtemp make owner-only files; an export is shared like any file
+        if folder:
+            _replace_dir(partial, target)
         else:
-            os.unlink(self.tmp)
+            os.replace(partial, target)
+    finally:
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        elif partial.exists():
+            partial.unlink()
+
+
+def _as_umask_allows(path: Path) -> None:
+    path.chmod((0o777 if path.is_dir() else 0o666) & ~_umask())
+
+
+def _umask() -> int:
+    """The process umask; read from /proc where possible, since setting it to read it races with other threads."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``, replacing a folder there (restored if the move fails)."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+    target.rename(old)
+    try:
+        new.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
