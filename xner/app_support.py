@@ -1,6 +1,9 @@
-"""What the Streamlit pages share: the store (cached per process and database URL) and the demo bootstrap.
+"""What the Streamlit pages share: the store (cached per process and database URL), the demo bootstrap and the
+reviewer's identity.
 
-Pages import from here instead of opening databases themselves, so each page stays thin.
+Pages import from here instead of opening databases themselves, so each page stays thin. Identity: with Streamlit's
+OIDC login configured (``[auth]`` in ``.streamlit/secrets.toml``, see the README's team deployment), the logged-in
+user's e-mail or name; otherwise the name typed into the sidebar, kept for the browser session.
 """
 
 from __future__ import annotations
@@ -21,3 +24,29 @@ def _open(url: str) -> Store:
 def get_store(db: str | None = None) -> Store:
     """The store at ``db`` (default ``$XNER_DB``, else ./xner.db), migrated, with the demo loaded when empty."""
     return _open(resolve_url(db))
+
+
+REVIEWER_KEY = "xner_reviewer"
+
+
+def logged_in_user() -> str:
+    """The OIDC user's e-mail (or name) when Streamlit's login is configured and the user logged in, else ""."""
+    try:
+        user = st.user
+        if user.get("is_logged_in"):
+            return str(user.get("email") or user.get("name") or "")
+    except (AttributeError, KeyError, RuntimeError):  # no auth configured, or outside a Streamlit run
+        pass
+    return ""
+
+
+def reviewer_sidebar() -> str:
+    """Show who is reviewing in the sidebar (a name input when nobody is logged in); returns the reviewer or ""."""
+    user = logged_in_user()
+    if user:
+        st.sidebar.caption(f"Reviewing as **{user}**")
+        return user
+    name = st.sidebar.text_input(
+        "Your name (recorded with each decision)", key=REVIEWER_KEY, max_chars=200, placeholder="e.g. amina"
+    )
+    return name.strip()

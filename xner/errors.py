@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 class XnerError(Exception):
@@ -42,7 +43,16 @@ class UnknownNameError(XnerError):
 
 
 class ConflictError(XnerError):
-    """A write based on a stale version: somebody else saved first (optimistic concurrency)."""
+    """A write based on a stale version: somebody else saved first (optimistic concurrency).
+
+    ``current`` is what is stored now and ``decision`` the decision that made it (when one did), so the caller
+    can show the other reviewer's work; nothing of the refused write was stored.
+    """
+
+    def __init__(self, message: str, *, current: Any = None, decision: Any = None) -> None:
+        super().__init__(message)
+        self.current = current
+        self.decision = decision
 
 
 class MissingDependencyError(XnerError):

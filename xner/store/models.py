@@ -8,7 +8,9 @@ Layout:
 - ``alignment_run`` / ``alignment``: one aligner run and its links per pair (Pharaoh text, 0-based).
 - ``projection_run`` / ``projection``: one projection method run and its target spans per pair.
 - ``review_state``: the current curated spans and status of a target sentence, with a version counter for
-  optimistic concurrency; ``review_event``: the append-only history of every decision (who, when, before, after).
+  optimistic concurrency, the projection run that suggested its spans and the methods' disagreement on it;
+  ``review_event``: the append-only history of every decision (who, when, before, after).
+- ``spot_check`` / ``spot_check_item``: a stratified sample of one projection run's spans and their judgments.
 - ``training_run`` / ``run_metric``: training runs (config, data sizes) and their scores.
 
 Tokens and span lists are stored as JSON text: they are read and written whole, never queried inside.
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -163,13 +166,24 @@ class ReviewState(Base):
     """The current curated state of one target sentence; rewritten on each decision, version-checked."""
 
     __tablename__ = "review_state"
-    __table_args__ = (Index("ix_review_state_queue", "corpus_id", "status", "confidence"),)
+    __table_args__ = (
+        # The two queue orders, each read as one index range per status (sentence_id breaks ties); labels ride
+        # along so that the label filter is checked in the index, without reading the rows.
+        Index("ix_review_state_queue", "corpus_id", "status", "confidence", "sentence_id", "labels"),
+        Index("ix_review_state_disagreement", "corpus_id", "status", "disagreement", "sentence_id", "labels"),
+    )
 
     sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
     corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # xner.types.ReviewStatus values
     spans: Mapped[list[dict]] = mapped_column(JSON)  # [{"start", "end", "label"}]
     confidence: Mapped[float | None] = mapped_column(Float)
+    # The projection run whose spans were queued as the suggestion (None: never queued, or the run was deleted).
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("projection_run.id", ondelete="SET NULL"))
+    # 1 - mean pairwise span F1 between the newest runs of different projection methods (0: one method only).
+    disagreement: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The labels of ``spans`` as " LOC PER " (sorted, space-delimited), for the label filter of the queue.
+    labels: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -193,6 +207,47 @@ class ReviewEvent(Base):
     version: Mapped[int] = mapped_column(Integer)  # the state's version this decision produced
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+    undoes: Mapped[int | None] = mapped_column(Integer)  # for an "undo": the id of the event it reverts
+
+
+class SpotCheck(Base):
+    """A stratified random sample of the spans of one projection run, judged right or wrong by reviewers."""
+
+    __tablename__ = "spot_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("projection_run.id", ondelete="CASCADE"), index=True)
+    requested: Mapped[int] = mapped_column(Integer)  # the N asked for (the sample may hold a few more)
+    strata: Mapped[list[str]] = mapped_column(JSON)  # the stratum keys, e.g. ["label", "confidence_bucket"]
+    buckets: Mapped[list[float]] = mapped_column(JSON)  # confidence bucket edges
+    populations: Mapped[dict[str, int]] = mapped_column(JSON)  # spans of the run per stratum (the weights)
+    seed: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SpotCheckItem(Base):
+    """One sampled projected span; ``correct`` stays None until somebody judges it."""
+
+    __tablename__ = "spot_check_item"
+    __table_args__ = (
+        UniqueConstraint("check_id", "pair_id", "span_index"),
+        Index("ix_spot_check_item_check_stratum", "check_id", "stratum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("spot_check.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("sentence_pair.id", ondelete="CASCADE"), index=True)
+    span_index: Mapped[int] = mapped_column(Integer)  # the span's index in its projection row's spans
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    stratum: Mapped[str] = mapped_column(String(200))
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    judged_by: Mapped[str] = mapped_column(String(200), default="")
+    judged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TrainingRun(Base):

@@ -1,0 +1,383 @@
+"""Spot checks: estimate a projection run's precision from a stratified random sample of its spans.
+
+:func:`draw_sample` splits the run's projected spans into strata (by label and confidence bucket by default),
+allocates N draws proportionally (at least one per non-empty stratum) and stores the sample. Reviewers
+:func:`judge` each sampled span right or wrong; :func:`estimate` gives the precision per stratum (Wilson 95%
+interval) and overall (the stratified estimate, each stratum weighted by its share of the run's spans), and
+:func:`checks_needed` how many judgments a narrower interval takes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.orm import Session
+
+from xner.errors import UnknownNameError, XnerError
+from xner.services.corpora import get_corpus
+from xner.services.pairs import require_parallel
+from xner.services.projecting import get_projection_run
+from xner.services.review import as_utc
+from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
+from xner.store.db import Store
+from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
+from xner.types import Link, Span
+
+STRATA = ("label", "confidence_bucket")
+BUCKETS = (0.0, 0.5, 0.8, 1.0)
+PAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SampleReport:
+    check_id: int
+    corpus: str
+    run_id: int
+    requested: int
+    drawn: int
+    populations: dict[str, int]  # the run's spans per stratum
+    allocation: dict[str, int]  # the draws per stratum
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """A sampled projected span with what a judge needs to see."""
+
+    id: int
+    check_id: int
+    pair_id: int
+    span: Span
+    confidence: float
+    stratum: str
+    correct: bool | None
+    judged_by: str
+    judged_at: datetime | None
+    tgt_tokens: tuple[str, ...] = ()
+    src_tokens: tuple[str, ...] = ()
+    src_span: Span | None = None
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StratumEstimate:
+    stratum: str
+    population: int  # spans of the run in the stratum
+    sampled: int
+    judged: int
+    correct: int
+    precision: float | None  # None until something is judged
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionEstimate:
+    """Precision of a projection run from one spot check: per stratum and overall (stratified)."""
+
+    check_id: int
+    run_id: int
+    overall: StratumEstimate
+    strata: tuple[StratumEstimate, ...]
+    effective_n: float  # the sample size a simple random sample would need for the same interval
+    coverage: float  # the share of the run's spans in strata with at least one judgment
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def more_checks(self, target_half_width: float) -> int:
+        """Judgments still needed for an overall interval of ``±target_half_width`` (at the current precision,
+        with the sample's design effect); 0 when the interval is narrow enough already."""
+        if self.overall.judged == 0 or self.effective_n <= 0:
+            return checks_needed(0.5, target_half_width)
+        design = self.overall.judged / self.effective_n
+        needed = checks_needed(self.overall.precision or 0.0, target_half_width) * design
+        return max(0, math.ceil(needed) - self.overall.judged)
+
+
+def checks_needed(p: float, target_half_width: float) -> int:
+    """Judgments a simple random sample needs for a Wilson 95% interval of ``±target_half_width`` around ``p``.
+
+    >>> checks_needed(0.8, 0.05), checks_needed(0.95, 0.02)
+    (245, 469)
+    """
+    return wilson_sample_size(p, target_half_width)
+
+
+def bucket_label(confidence: float, buckets: Sequence[float] = BUCKETS) -> str:
+    """The confidence bucket of ``confidence``: ``[0, 0.5]``, then half-open-below ``(0.5, 0.8]``, ...
+
+    >>> [bucket_label(c) for c in (0.0, 0.5, 0.51, 1.0)]
+    ['[0, 0.5]', '[0, 0.5]', '(0.5, 0.8]', '(0.8, 1]']
+    """
+    for i, (low, high) in enumerate(pairwise(buckets)):
+        if confidence <= high:
+            return f"{'[' if i == 0 else '('}{low:g}, {high:g}]"
+    raise XnerError(f"confidence {confidence} is beyond the last bucket edge {buckets[-1]:g}")
+
+
+def stratum_of(label: str, confidence: float, strata: Sequence[str], buckets: Sequence[float]) -> str:
+    """The stratum key of a span, e.g. ``"LOC / (0.5, 0.8]"``; ``"all"`` without strata.
+
+    >>> stratum_of("LOC", 0.7, STRATA, BUCKETS)
+    'LOC / (0.5, 0.8]'
+    """
+    parts = [label if name == "label" else bucket_label(confidence, buckets) for name in strata]
+    return " / ".join(parts) or "all"
+
+
+def draw_sample(
+    store: Store,
+    corpus: str,
+    run_id: int | None,
+    n: int,
+    *,
+    strata: Sequence[str] = STRATA,
+    buckets: Sequence[float] = BUCKETS,
+    seed: int = 0,
+    reviewer: str = "",
+) -> SampleReport:
+    """Draw and store a stratified random sample of ``n`` spans of projection run ``run_id`` (default: newest).
+
+    Proportional allocation with at least one span per non-empty stratum (so a sample may hold a few more than
+    ``n``); the same seed and run always draw the same spans.
+
+    Raises:
+        XnerError: unknown corpus, run or stratum name, bad buckets, ``n`` < 1 or a run without spans.
+    """
+    strata = _check_strata(strata)
+    buckets = _check_buckets(buckets)
+    if n < 1:
+        raise XnerError(f"a spot check needs at least 1 span, got n={n}")
+    with store.transaction() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        run = get_projection_run(session, found, run_id)
+        population = _spans_by_stratum(session, run.id, strata, buckets)
+        if not population:
+            raise XnerError(f"projection run {run.id} of corpus {corpus!r} has no spans to check")
+        sizes = {key: len(items) for key, items in population.items()}
+        allocation = allocate(sizes, n)
+        rng = random.Random(seed)
+        chosen = [(key, item) for key, k in allocation.items() for item in sorted(rng.sample(population[key], k))]
+        check = SpotCheck(
+            corpus_id=found.id,
+            run_id=run.id,
+            requested=n,
+            strata=list(strata),
+            buckets=list(buckets),
+            populations=sizes,
+            seed=seed,
+            created_by=reviewer,
+        )
+        session.add(check)
+        session.flush()
+        session.execute(
+            insert(SpotCheckItem),
+            [
+                {
+                    "check_id": check.id,
+                    "pair_id": pair_id,
+                    "span_index": index,
+                    "start": start,
+                    "end": end,
+                    "label": label,
+                    "confidence": confidence,
+                    "stratum": key,
+                    "correct": None,
+                    "judged_by": "",
+                    "judged_at": None,
+                }
+                for key, (pair_id, index, start, end, label, confidence) in chosen
+            ],
+        )
+        return SampleReport(check.id, corpus, run.id, n, len(chosen), sizes, allocation)
+
+
+def _check_strata(strata: Sequence[str]) -> tuple[str, ...]:
+    for name in strata:
+        if name not in STRATA:
+            raise UnknownNameError("spot-check stratum", name, STRATA)
+    if len(set(strata)) != len(strata):
+        raise XnerError(f"spot-check strata repeat a name: {', '.join(strata)}")
+    return tuple(strata)
+
+
+def _check_buckets(buckets: Sequence[float]) -> tuple[float, ...]:
+    edges = tuple(float(edge) for edge in buckets)
+    if len(edges) < 2 or edges[0] != 0.0 or edges[-1] != 1.0 or any(a >= b for a, b in pairwise(edges)):
+        raise XnerError(f"confidence buckets must rise strictly from 0 to 1, e.g. 0,0.5,0.8,1; got {list(buckets)}")
+    return edges
+
+
+def _spans_by_stratum(
+    session: Session, run_id: int, strata: Sequence[str], buckets: Sequence[float]
+) -> dict[str, list[tuple[int, int, int, int, str, float]]]:
+    """Every span of run ``run_id`` as ``(pair, index, start, end, label, confidence)``, by stratum."""
+    population: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Projection.pair_id, Projection.spans)
+            .where(Projection.run_id == run_id, Projection.pair_id > last)
+            .order_by(Projection.pair_id)
+            .limit(PAGE)
+        ).all()
+        if not rows:
+            return population
+        for pair_id, spans in rows:
+            for index, record in enumerate(spans):
+                confidence = float(record.get("confidence", 1.0))
+                key = stratum_of(record["label"], confidence, strata, buckets)
+                item = (pair_id, index, record["start"], record["end"], record["label"], confidence)
+                population.setdefault(key, []).append(item)
+        last = rows[-1].pair_id
+
+
+def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: str) -> CheckItem:
+    """Record ``reviewer``'s judgment of sampled span ``item_id``: is the projected span right? (Judging again
+    replaces the earlier judgment.)"""
+    if not isinstance(correct, bool):
+        raise XnerError(f"a spot-check judgment is True (correct) or False (wrong), got {correct!r}")
+    name = (reviewer or "").strip()
+    if not name:
+        raise XnerError("a spot-check judgment needs the reviewer's name")
+    with store.transaction() as session:
+        _get_check(session, check_id)
+        item = session.get(SpotCheckItem, item_id)
+        if item is None or item.check_id != check_id:
+            raise XnerError(f"spot check {check_id} has no item {item_id}")
+        item.correct, item.judged_by, item.judged_at = correct, name, utcnow()
+        session.flush()
+        return _item_view(item)
+
+
+def check_items(store: Store, check_id: int, *, judged: bool | None = None) -> list[CheckItem]:
+    """The sampled spans of a spot check by id, with their sentences (``judged``: only judged / unjudged ones)."""
+    with store.session() as session:
+        check = _get_check(session, check_id)
+        query = select(SpotCheckItem).where(SpotCheckItem.check_id == check_id).order_by(SpotCheckItem.id)
+        if judged is not None:
+            query = query.where(SpotCheckItem.correct.is_not(None) if judged else SpotCheckItem.correct.is_(None))
+        items = list(session.scalars(query))
+        return _with_sentences(session, check.run_id, items)
+
+
+def next_check_item(store: Store, check_id: int) -> CheckItem | None:
+    """The first sampled span not yet judged, with its sentences; None when all are judged."""
+    with store.session() as session:
+        check = _get_check(session, check_id)
+        item = session.scalars(
+            select(SpotCheckItem)
+            .where(SpotCheckItem.check_id == check_id, SpotCheckItem.correct.is_(None))
+            .order_by(SpotCheckItem.id)
+            .limit(1)
+        ).one_or_none()
+        return _with_sentences(session, check.run_id, [item])[0] if item is not None else None
+
+
+def estimate(store: Store, check_id: int) -> PrecisionEstimate:
+    """Projection precision from spot check ``check_id``: per stratum (Wilson 95%) and overall (stratified)."""
+    with store.session() as session:
+        check = _get_check(session, check_id)
+        rows = session.execute(
+            select(
+                SpotCheckItem.stratum,
+                func.count(),
+                func.count(SpotCheckItem.correct),
+                func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
+            )
+            .where(SpotCheckItem.check_id == check_id)
+            .group_by(SpotCheckItem.stratum)
+        ).all()
+    counts = {stratum: (sampled, judged, int(correct)) for stratum, sampled, judged, correct in rows}
+    strata = []
+    for stratum, population in sorted(check.populations.items()):
+        sampled, judged, correct = counts.get(stratum, (0, 0, 0))
+        low, high = wilson_interval(correct, judged)
+        precision = correct / judged if judged else None
+        strata.append(StratumEstimate(stratum, population, sampled, judged, correct, precision, low, high))
+    overall = stratified_proportion([(s.population, s.judged, s.correct) for s in strata])
+    total = sum(s.population for s in strata)
+    covered = sum(s.population for s in strata if s.judged)
+    summary = StratumEstimate(
+        "overall",
+        total,
+        sum(s.sampled for s in strata),
+        overall.judged,
+        sum(s.correct for s in strata),
+        overall.value if overall.judged else None,
+        overall.low,
+        overall.high,
+    )
+    return PrecisionEstimate(
+        check.id,
+        check.run_id,
+        summary,
+        tuple(strata),
+        overall.effective_n,
+        covered / total if total else 0.0,
+        {"strata": list(check.strata), "buckets": list(check.buckets), "seed": check.seed},
+    )
+
+
+def _get_check(session: Session, check_id: int) -> SpotCheck:
+    check = session.get(SpotCheck, check_id)
+    if check is None:
+        known = ", ".join(str(i) for i in session.scalars(select(SpotCheck.id).order_by(SpotCheck.id)))
+        raise XnerError(f"no spot check {check_id}; the spot checks: {known or 'none yet'}")
+    return check
+
+
+def _item_view(item: SpotCheckItem, extra: Mapping[str, Any] | None = None) -> CheckItem:
+    return CheckItem(
+        item.id,
+        item.check_id,
+        item.pair_id,
+        Span(item.start, item.end, item.label),
+        item.confidence,
+        item.stratum,
+        item.correct,
+        item.judged_by,
+        as_utc(item.judged_at),
+        **(extra or {}),
+    )
+
+
+def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem]) -> list[CheckItem]:
+    pair_ids = sorted({item.pair_id for item in items})
+    if not pair_ids:
+        return []
+    src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
+    tokens = {
+        pair_id: (tuple(src_tokens), tuple(tgt_tokens))
+        for pair_id, src_tokens, tgt_tokens in session.execute(
+            select(SentencePair.id, src.c.tokens, tgt.c.tokens)
+            .join(src, src.c.id == SentencePair.src_sentence_id)
+            .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
+            .where(SentencePair.id.in_(pair_ids))
+        )
+    }
+    records = dict(
+        session.execute(
+            select(Projection.pair_id, Projection.spans).where(
+                Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
+            )
+        ).all()
+    )
+    result = []
+    for item in items:
+        src_tokens, tgt_tokens = tokens.get(item.pair_id, ((), ()))
+        spans = records.get(item.pair_id) or []
+        record = spans[item.span_index] if item.span_index < len(spans) else {}
+        src_span = None
+        if record.get("src_start") is not None:
+            src_span = Span(record["src_start"], record["src_end"], record["label"])
+        links = tuple((int(i), int(j)) for i, j in record.get("links", ()))
+        extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}
+        result.append(_item_view(item, extra))
+    return result
