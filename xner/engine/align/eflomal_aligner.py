@@ -9,10 +9,12 @@ text without re-aligning it each time). The forward and reverse alignments are s
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from itertools import islice
 from typing import ClassVar, Literal
 
 from xner.engine.align.base import ALIGNERS, ProgressFn, TokenPair
@@ -59,24 +61,56 @@ class EflomalAligner:
     ) -> list[Alignment]:
         if on_progress:
             on_progress(0, len(pairs))
-        links = [symmetrize(f, r, self.symmetrization) for f, r in zip(*self.directional(pairs, extra), strict=True)]
+        with self._aligned_files(pairs, extra) as (kept, fwd_path, rev_path):
+            links = _symmetrized_lines(fwd_path, rev_path, len(kept), self.symmetrization)
+        result = [Alignment() for _ in pairs]
+        for k, pair_links in zip(kept, links, strict=True):
+            result[k] = Alignment(sure=pair_links)
         if on_progress:
             on_progress(len(pairs), len(pairs))
-        return [Alignment(sure=frozenset(pair_links)) for pair_links in links]
+        return result
 
     def directional(
         self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair] = ()
     ) -> tuple[list[set[Link]], list[set[Link]]]:
-        """Forward and reverse links of each pair (before symmetrisation)."""
-        if self.extra_mode == "priors" and extra:
-            with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as folder:
+        """Forward and reverse links of each pair (before symmetrisation); empty pairs get none."""
+        fwd: list[set[Link]] = [set() for _ in pairs]
+        rev: list[set[Link]] = [set() for _ in pairs]
+        with self._aligned_files(pairs, extra) as (kept, fwd_path, rev_path):
+            count = len(kept)
+            for k, f, r in zip(kept, _read_links(fwd_path, 0, count), _read_links(rev_path, 0, count), strict=True):
+                fwd[k], rev[k] = f, r
+        return fwd, rev
+
+    @contextmanager
+    def _aligned_files(
+        self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair]
+    ) -> Iterator[tuple[list[int], str, str]]:
+        """Run eflomal on the non-empty ``pairs`` (with ``extra`` as ``extra_mode`` says); yields their indices and
+        the forward and reverse Pharaoh files, whose first lines are their links, in that order."""
+        with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as folder:
+            priors = None
+            if self.extra_mode == "priors" and extra:
                 priors = os.path.join(folder, "priors")
                 self._write_priors(extra, priors)
-                return self._run(pairs, priors_path=priors)
-        if not extra:
-            return self._run(pairs)
-        fwd, rev = self._run(list(pairs) + list(extra))
-        return fwd[: len(pairs)], rev[: len(pairs)]
+                extra = ()
+            kept = [k for k, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
+            both = [pairs[k] for k in kept] + [(s, t) for s, t in extra if len(s) and len(t)]
+            fwd_path, rev_path = os.path.join(folder, "fwd"), os.path.join(folder, "rev")
+            if both:
+                src_lines, tgt_lines = [_line(s) for s, _ in both], [_line(t) for _, t in both]
+                with open(priors, encoding="utf-8") if priors else nullcontext() as handle:
+                    self._aligner().align(
+                        src_lines,
+                        tgt_lines,
+                        links_filename_fwd=fwd_path,
+                        links_filename_rev=rev_path,
+                        priors_input=handle,
+                    )
+            else:  # nothing to align
+                for path in (fwd_path, rev_path):
+                    open(path, "w").close()
+            yield kept, fwd_path, rev_path
 
     def _aligner(self):
         try:
@@ -92,34 +126,11 @@ class EflomalAligner:
             target_prefix_len=self.tgt_prefix_len,
         )
 
-    def _run(
-        self, pairs: Sequence[TokenPair], priors_path: str | None = None
-    ) -> tuple[list[set[Link]], list[set[Link]]]:
-        """Run eflomal on the non-empty pairs; empty ones get no links."""
-        kept = [k for k, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
-        fwd: list[set[Link]] = [set() for _ in pairs]
-        rev: list[set[Link]] = [set() for _ in pairs]
-        if not kept:
-            return fwd, rev
-        with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as folder:
-            fwd_path, rev_path = os.path.join(folder, "fwd"), os.path.join(folder, "rev")
-            src_lines = [_line(pairs[k][0]) for k in kept]
-            tgt_lines = [_line(pairs[k][1]) for k in kept]
-            with open(priors_path, encoding="utf-8") if priors_path else nullcontext() as priors:
-                self._aligner().align(
-                    src_lines, tgt_lines, links_filename_fwd=fwd_path, links_filename_rev=rev_path, priors_input=priors
-                )
-            for k, links in zip(kept, _read_links(fwd_path), strict=True):
-                fwd[k] = links
-            for k, links in zip(kept, _read_links(rev_path), strict=True):
-                rev[k] = links
-        return fwd, rev
-
     def _write_priors(self, extra: Sequence[TokenPair], path: str) -> None:
         """Align ``extra`` alone and write eflomal priors (lexical, HMM jump and fertility counts) from it."""
         import eflomal
 
-        fwd, rev = self._run(extra)
+        fwd, rev = self.directional(extra)
         src = [_line(s) for s, _ in extra]
         tgt = [_line(t) for _, t in extra]
         counts = eflomal.calculate_priors(src, tgt, [_pharaoh(x) for x in fwd], [_pharaoh(x) for x in rev])
@@ -129,6 +140,9 @@ class EflomalAligner:
 
 def _line(tokens: Sequence[str]) -> str:
     # eflomal splits on whitespace: a token with a space inside (rare, from JSONL) must stay one token
+    line = " ".join(tokens)
+    if line.split() == list(tokens):  # the usual case, checked in C: no empty token, no space in one
+        return line + "\n"
     return " ".join("_".join(token.split()) or "_" for token in tokens) + "\n"
 
 
@@ -136,13 +150,16 @@ def _pharaoh(links: Iterable[Link]) -> str:
     return " ".join(f"{i}-{j}" for i, j in sorted(links))
 
 
-def _read_links(path: str) -> list[set[Link]]:
-    result = []
+_LINK = re.compile(r"(\d+)-(\d+)")
+
+
+def _read_links(path: str, start: int = 0, stop: int | None = None) -> list[set[Link]]:
+    """The links of lines ``start`` … ``stop`` of an eflomal Pharaoh file."""
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            links = set()
-            for item in line.split():
-                i, _, j = item.partition("-")
-                links.add((int(i), int(j)))
-            result.append(links)
-    return result
+        return [{(int(i), int(j)) for i, j in _LINK.findall(line)} for line in islice(handle, start, stop)]
+
+
+def _symmetrized_lines(fwd_path: str, rev_path: str, count: int, method: str) -> list[frozenset[Link]]:
+    """The symmetrised links of the first ``count`` lines of the two files."""
+    fwd, rev = _read_links(fwd_path, 0, count), _read_links(rev_path, 0, count)
+    return [frozenset(symmetrize(f, r, method)) for f, r in zip(fwd, rev, strict=True)]
