@@ -240,7 +240,7 @@ def test_unknown_corpus_lists_the_corpora(tmp_path):
 def test_export_spacy_and_hf(tmp_path):
     db = tmp_path / "demo.db"
     ok("demo", "--db", db)
-    help_text = " ".join(ok("export", "--help").stdout.split())
+    help_text = " ".join(ok("export", "--help").stdout.replace("│", " ").split())  # rich wraps text in a box
     assert "spacy (DocBin" in help_text and "hf (Hugging Face datasets folder" in help_text
 
     out = tmp_path / "es.spacy"

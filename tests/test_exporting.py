@@ -105,7 +105,7 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture
 def demo(store: Store) -> Store:
-    assert load_demo(store)
+    assert load_demo(store, ready_to_review=False)
     return store
 
 

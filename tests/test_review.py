@@ -43,7 +43,7 @@ DEMO = "demo-en-es"
 def build_demo(store: Store) -> dict[str, int]:
     """The demo with three projection runs: heuristic over the gold links (1), then ngram (2) and heuristic (3)
     over eflomal links."""
-    load_demo(store)
+    load_demo(store, ready_to_review=False)
     gold = project_corpus(store, DEMO, method="heuristic").run_id
     links = align_corpus(store, DEMO, options={"symmetrization": "intersection"}).run_id
     ngram = project_corpus(store, DEMO, method="ngram", alignment_run=links).run_id

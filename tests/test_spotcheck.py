@@ -130,7 +130,7 @@ def projected(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("spot") / "demo.db"
     store = open_store(str(path))
-    load_demo(store)
+    load_demo(store, ready_to_review=False)
     links = align_corpus(store, DEMO, options={"symmetrization": "intersection"}).run_id
     project_corpus(store, DEMO, method="ngram", alignment_run=links)
     store.dispose()
@@ -320,7 +320,7 @@ def test_spot_check_on_postgresql(pg_url: str) -> None:
 
     store = open_store(pg_url)
     try:
-        load_demo(store)
+        load_demo(store, ready_to_review=False)
         run = project_corpus(store, DEMO, method="heuristic").run_id  # over the gold links: all right
         report = spotcheck.draw_sample(store, DEMO, run, 20, seed=4)
         for item in spotcheck.check_items(store, report.check_id):

@@ -40,12 +40,30 @@ def logged_in_user() -> str:
     return ""
 
 
+def auth_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section: reviewers then log in with OIDC."""
+    try:
+        return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    except (FileNotFoundError, KeyError, RuntimeError):
+        return False
+
+
 def reviewer_sidebar() -> str:
-    """Show who is reviewing in the sidebar (a name input when nobody is logged in); returns the reviewer or ""."""
+    """Show who is reviewing in the sidebar and return the reviewer, or "" when nobody is identified.
+
+    With OIDC configured: the logged-in user with a log-out button, else a log-in button (no typed names, so
+    every decision carries a verified identity). Without: a name input, kept for the browser session.
+    """
     user = logged_in_user()
     if user:
         st.sidebar.caption(f"Reviewing as **{user}**")
+        if auth_configured() and st.sidebar.button("Log out", key="xner_logout"):
+            st.logout()
         return user
+    if auth_configured():
+        if st.sidebar.button("Log in", key="xner_login", type="primary"):
+            st.login()
+        return ""
     name = st.sidebar.text_input(
         "Your name (recorded with each decision)", key=REVIEWER_KEY, max_chars=200, placeholder="e.g. amina"
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from xner.types import Span
@@ -81,3 +82,16 @@ STYLE = """<style>
 .xner-ent { border: 1px solid; border-radius: 4px; padding: 1px 3px; line-height: 2; }
 .xner-ent sub { font-size: 0.65em; font-weight: 600; margin-left: 3px; opacity: 0.8; }
 </style>"""
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@])")  # ":" and "@" stop URL and e-mail autolinks
+
+
+def markdown_text(text: object) -> str:
+    """``text`` for a Markdown element (``st.markdown``, ``st.error``, captions): HTML escaped and Markdown
+    punctuation backslash-escaped, so a name or an error message shows as typed and never turns into markup.
+
+    >>> markdown_text("<script>alert(1)</script> *x*")
+    '&lt;script&gt;alert\\\\(1\\\\)&lt;/script&gt; \\\\*x\\\\*'
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))

@@ -32,6 +32,9 @@ def export(
         ),
     ] = None,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
+    reviewer: Annotated[
+        str | None, typer.Option(help="Only sentences whose latest review decision is this reviewer's.")
+    ] = None,
     side: Annotated[
         str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).", show_default=False)
     ] = None,
@@ -40,5 +43,7 @@ def export(
 ) -> None:
     """Export one side of a corpus; reviewed sentences carry their curated entities, others their gold ones."""
     statuses = [ReviewStatus.parse(s) for item in status or [] for s in item.split(",") if s.strip()]
-    report = export_corpus(store_for(db), corpus, out, fmt=fmt, side=side, splits=split, statuses=statuses or None)
+    report = export_corpus(
+        store_for(db), corpus, out, fmt=fmt, side=side, splits=split, statuses=statuses or None, reviewer=reviewer
+    )
     emit(report, as_json, lambda: f"wrote {report.sentences} sentences ({report.entities} entities) to {report.path}")

@@ -136,3 +136,27 @@ def list_corpora(store: Store) -> list[CorpusStats]:
     with store.session() as session:
         names = list(session.scalars(select(Corpus.name).order_by(Corpus.name)))
     return [corpus_stats(store, name) for name in names]
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusInfo:
+    """A corpus's name, kind and languages, without any counting (for pages that only list corpora)."""
+
+    name: str
+    kind: str
+    src_lang: str
+    tgt_lang: str | None
+
+    @property
+    def languages(self) -> str:
+        """``"en → es"`` for a parallel corpus, the language code of a monolingual one."""
+        return self.src_lang + (f" → {self.tgt_lang}" if self.tgt_lang else "")
+
+
+def list_corpus_info(store: Store, *, kind: str | None = None) -> list[CorpusInfo]:
+    """Name, kind and languages of every corpus (only those of ``kind`` when given), by name: one small query."""
+    with store.session() as session:
+        query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).order_by(Corpus.name)
+        if kind is not None:
+            query = query.where(Corpus.kind == kind)
+        return [CorpusInfo(*row) for row in session.execute(query)]

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
@@ -28,7 +28,7 @@ from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike
 from xner.services.corpora import entity_spans, get_corpus
 from xner.store.db import Store
-from xner.store.models import Corpus, ReviewState, Sentence
+from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence
 from xner.types import ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
@@ -65,8 +65,11 @@ def iter_export_sentences(
     side: str,
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
+    reviewer: str | None = None,
 ) -> Iterator[tuple[SentenceData, dict]]:
     """Yield ``(sentence, meta)`` split by split (in import order), by position, a page at a time.
+
+    ``reviewer`` keeps only the sentences whose latest review decision (event) is that reviewer's.
 
     Keyset paging on (corpus, split, side, position) follows the unique index, so each page is one index range
     read however large the corpus. Plain columns, not ORM objects: an export reads every row once, and the
@@ -92,6 +95,8 @@ def iter_export_sentences(
         if ReviewStatus.UNREVIEWED in statuses:
             condition = or_(condition, ReviewState.status.is_(None))
         query = query.where(condition)
+    if reviewer is not None:
+        query = query.where(Sentence.id.in_(decided_last_by(corpus, reviewer)))
     for split in splits_in_import_order(session, corpus, side):
         if splits and split not in splits:
             continue
@@ -106,6 +111,14 @@ def iter_export_sentences(
                 break
             yield from _page_sentences(session, page)
             last_position = page[-1].position
+
+
+def decided_last_by(corpus: Corpus, reviewer: str) -> Select:
+    """The ids of the sentences of ``corpus`` whose latest review event is ``reviewer``'s (a subquery)."""
+    latest = (
+        select(func.max(ReviewEvent.id)).where(ReviewEvent.corpus_id == corpus.id).group_by(ReviewEvent.sentence_id)
+    )
+    return select(ReviewEvent.sentence_id).where(ReviewEvent.id.in_(latest), ReviewEvent.reviewer == reviewer)
 
 
 def splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[str]:
@@ -142,6 +155,7 @@ def export_corpus(
     side: str | None = None,
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
+    reviewer: str | None = None,
 ) -> ExportReport:
     """Write one side of ``corpus`` to ``out`` (atomically), filtered by splits and review statuses.
 
@@ -154,6 +168,7 @@ def export_corpus(
         side: ``src`` or ``tgt`` for a parallel corpus (default ``tgt``); monolingual corpora have one side.
         splits: only these splits (default all).
         statuses: only sentences in these review statuses (default all).
+        reviewer: only sentences whose latest review decision is this reviewer's (default any).
 
     Raises:
         XnerError: an unknown format, corpus or side, or ``out`` in the way (a folder where a file goes, or for
@@ -167,7 +182,7 @@ def export_corpus(
     _check_target(target, folder=folder)
     with store.session() as session:
         found = get_corpus(session, corpus)
-        selection = _Selection(session, found, side_for(found, side), splits, statuses)
+        selection = _Selection(session, found, side_for(found, side), splits, statuses, reviewer)
         with _atomic_path(target, folder=folder) as partial:
             _WRITERS[fmt](selection, partial)
     return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities)
@@ -182,12 +197,18 @@ class _Selection:
     side: str
     splits: Collection[str] | None
     statuses: Collection[ReviewStatus] | None
+    reviewer: str | None = None
     sentences: int = 0
     entities: int = 0
 
     def rows(self) -> Iterator[tuple[SentenceData, dict]]:
         rows = iter_export_sentences(
-            self.session, self.corpus, side=self.side, splits=self.splits, statuses=self.statuses
+            self.session,
+            self.corpus,
+            side=self.side,
+            splits=self.splits,
+            statuses=self.statuses,
+            reviewer=self.reviewer,
         )
         for sentence, meta in rows:
             self.sentences += 1

@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from xner.errors import ConflictError, UnknownNameError, XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.services.corpora import entity_spans, get_corpus
-from xner.services.pairs import require_parallel
+from xner.services.pairs import count_pairs, require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.stats import cohen_kappa, span_disagreement
 from xner.store.db import Store
@@ -159,6 +159,7 @@ class ReviewItem:
     remaining_exact: bool = True  # False: at least ``remaining`` (label or reviewer filters count up to a cap)
     reviewed: int = 0  # reviewed sentences of the corpus
     manual_links: tuple[Link, ...] | None = None  # the corpus's reviewer-corrected alignment, when it has one
+    possible_links: tuple[Link, ...] = ()  # those of ``links`` that the alignment marks possible (not sure)
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -593,12 +594,15 @@ def _load_item(
     src_tokens: tuple[str, ...] = ()
     suggestions: list[Suggestion] = []
     links: tuple[Link, ...] = ()
+    possible: tuple[Link, ...] = ()
     manual: tuple[Link, ...] | None = None
     gold = entity_spans(session, [sentence_id] + ([pair.src_sentence_id] if pair else []))
     if pair is not None:
         src_tokens = tuple(session.scalar(select(Sentence.tokens).where(Sentence.id == pair.src_sentence_id)) or ())
         suggestions = _suggestions(session, pair.id, state.run_id)
-        links = _queued_links(session, pair.id, suggestions)
+        queued_alignment = _queued_alignment(session, pair.id, suggestions)
+        links = tuple(sorted(queued_alignment.links))
+        possible = tuple(sorted(queued_alignment.possible - queued_alignment.sure))
         manual = _manual_links(session, corpus, pair.id)
     labels = set(corpus.labels) | {s.label for s in state.spans}
     labels |= {p.span.label for suggestion in suggestions for p in suggestion.spans}
@@ -622,6 +626,7 @@ def _load_item(
         remaining_exact=exact,
         reviewed=sum(progress.get(status.value, 0) for status in REVIEWED),
         manual_links=manual,
+        possible_links=possible,
     )
 
 
@@ -660,14 +665,15 @@ def _projected(record: Mapping[str, Any], method: str) -> ProjectedSpan:
     return ProjectedSpan(span, method, float(record.get("confidence", 1.0)), source, links)
 
 
-def _queued_links(session: Session, pair_id: int, suggestions: Sequence[Suggestion]) -> tuple[Link, ...]:
+def _queued_alignment(session: Session, pair_id: int, suggestions: Sequence[Suggestion]) -> Links:
+    """The links (sure and possible) of the alignment behind the queued suggestion; empty when none."""
     queued = next((s for s in suggestions if s.queued), None)
     if queued is None or queued.alignment_run_id is None:
-        return ()
+        return Links()
     text = session.scalar(
         select(Alignment.links).where(Alignment.run_id == queued.alignment_run_id, Alignment.pair_id == pair_id)
     )
-    return tuple(sorted(parse_pharaoh_line(text).links)) if text is not None else ()
+    return parse_pharaoh_line(text) if text is not None else Links()
 
 
 def _manual_links(session: Session, corpus: Corpus, pair_id: int) -> tuple[Link, ...] | None:
@@ -1251,3 +1257,67 @@ def _span_f1(items: Sequence[tuple[EventView, EventView]]) -> float:
         matched += len(set(a.spans_after) & set(b.spans_after))
         total += len(a.spans_after) + len(b.spans_after)
     return 2 * matched / total if total else 1.0
+
+
+# --- the review page's overview ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One projection run of a corpus, as the review page lists it."""
+
+    id: int
+    method: str
+    alignment_run_id: int | None
+    created_at: datetime | None
+    created_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverview:
+    """What the review page needs besides the item: the corpus's runs, whether a run is queued, the progress."""
+
+    corpus: str
+    labels: tuple[str, ...]
+    runs: tuple[RunInfo, ...]  # oldest first
+    queued_run: int | None  # the run suggesting the first unreviewed item (None: nothing queued yet)
+    progress: dict[str, int]  # review states per status
+    total: int  # reviewable (target) sentences
+
+    @property
+    def reviewed(self) -> int:
+        return sum(self.progress.get(status.value, 0) for status in REVIEWED)
+
+
+def queue_overview(store: Store, corpus: str) -> QueueOverview:
+    """The projection runs, the queued run and the review progress of ``corpus``: index reads and counts only.
+
+    Raises:
+        XnerError: unknown corpus.
+    """
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        runs = session.execute(
+            select(
+                ProjectionRun.id,
+                ProjectionRun.method,
+                ProjectionRun.alignment_run_id,
+                ProjectionRun.created_at,
+                ProjectionRun.created_by,
+            )
+            .where(ProjectionRun.corpus_id == found.id)
+            .order_by(ProjectionRun.id)
+        ).all()
+        suggested = select(_state.c.run_id).where(_state.c.corpus_id == found.id, _state.c.run_id.is_not(None))
+        unreviewed = suggested.where(_state.c.status == ReviewStatus.UNREVIEWED.value)
+        queued = session.scalar(unreviewed.order_by(_state.c.confidence).limit(1))
+        if queued is None:  # every queued item is reviewed
+            queued = session.scalar(suggested.limit(1))
+        return QueueOverview(
+            found.name,
+            tuple(sorted(found.labels)),
+            tuple(RunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
+            queued,
+            _progress(session, found),
+            count_pairs(session, found),
+        )

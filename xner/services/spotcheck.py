@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -269,15 +269,76 @@ def check_items(store: Store, check_id: int, *, judged: bool | None = None) -> l
 
 def next_check_item(store: Store, check_id: int) -> CheckItem | None:
     """The first sampled span not yet judged, with its sentences; None when all are judged."""
+    return next_unjudged_item(store, check_id)
+
+
+def next_unjudged_item(store: Store, check_id: int, *, skip: Collection[int] = ()) -> CheckItem | None:
+    """The first sampled span not yet judged and not in ``skip`` (item ids a judge passed over), with its
+    sentences; None when none is left."""
     with store.session() as session:
         check = _get_check(session, check_id)
-        item = session.scalars(
-            select(SpotCheckItem)
-            .where(SpotCheckItem.check_id == check_id, SpotCheckItem.correct.is_(None))
-            .order_by(SpotCheckItem.id)
-            .limit(1)
-        ).one_or_none()
+        query = select(SpotCheckItem).where(SpotCheckItem.check_id == check_id, SpotCheckItem.correct.is_(None))
+        if skip:
+            query = query.where(SpotCheckItem.id.not_in(list(skip)))
+        item = session.scalars(query.order_by(SpotCheckItem.id).limit(1)).one_or_none()
         return _with_sentences(session, check.run_id, [item])[0] if item is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    """A stored spot check and how far its judging got (what a page lists to resume one)."""
+
+    id: int
+    run_id: int
+    requested: int
+    drawn: int
+    judged: int
+    correct: int
+    strata: tuple[str, ...]
+    buckets: tuple[float, ...]
+    seed: int
+    created_by: str
+    created_at: datetime | None
+
+
+def list_checks(store: Store, corpus: str, *, run_id: int | None = None) -> list[CheckSummary]:
+    """The spot checks of ``corpus`` (only those of projection run ``run_id`` when given), oldest first.
+
+    Raises:
+        UnknownNameError: unknown corpus.
+    """
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        query = (
+            select(
+                SpotCheck,
+                func.count(SpotCheckItem.id),
+                func.count(SpotCheckItem.correct),
+                func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
+            )
+            .outerjoin(SpotCheckItem, SpotCheckItem.check_id == SpotCheck.id)
+            .where(SpotCheck.corpus_id == found.id)
+            .group_by(SpotCheck.id)
+            .order_by(SpotCheck.id)
+        )
+        if run_id is not None:
+            query = query.where(SpotCheck.run_id == run_id)
+        return [
+            CheckSummary(
+                check.id,
+                check.run_id,
+                check.requested,
+                drawn,
+                judged,
+                int(correct),
+                tuple(check.strata),
+                tuple(check.buckets),
+                check.seed,
+                check.created_by,
+                as_utc(check.created_at),
+            )
+            for check, drawn, judged, correct in session.execute(query)
+        ]
 
 
 def estimate(store: Store, check_id: int) -> PrecisionEstimate:

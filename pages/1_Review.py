@@ -1,0 +1,579 @@
+"""Review projected entities, one target sentence at a time: its source with the entities, the spans each
+projection method proposes, the alignment matrix; accept, reject, skip, undo or correct, from the keyboard.
+
+The queue, decisions, concurrency and history live in ``xner.services.review``; filters, span edits and the matrix
+figure in ``xner.review_view``. This page renders them and collects input. Decisions are button callbacks whose
+arguments are bound when the item is drawn (its sentence id and version), so a decision always names the version
+the reviewer saw, and a change by somebody else in between is a conflict, never an overwrite. The shown item is
+kept in the session until a decision, skip, next, undo or reload: a rerun (e.g. editing a span) reads no item.
+Session keys start with ``review_``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from xner import review_view as view
+from xner.app_support import get_store, reviewer_sidebar
+from xner.errors import ConflictError, XnerError
+from xner.render import STYLE, markdown_text, tokens_html
+from xner.services import review
+from xner.services.corpora import list_corpus_info
+from xner.services.review import QueueOverview, ReviewItem
+from xner.types import Span
+
+st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
+store = get_store()
+st.markdown(STYLE, unsafe_allow_html=True)
+ss = st.session_state
+for name, default in {
+    "review_item": None,  # the shown ReviewItem
+    "review_key": None,  # the queue (corpus + filters) it came from
+    "review_history": [],  # its decisions
+    "review_draft": (),  # the spans being corrected
+    "review_links": (),  # the links being fixed
+    "review_clicks": 0,  # cells clicked so far: a new chart per click, so the next click is a new selection
+    "review_skipped": [],  # sentences skipped this session
+    "review_after": None,  # browsing position ("next")
+    "review_done": [],  # (sentence id, version) of this session's decisions: the undo stack
+    "review_conflict": None,
+    "review_message": "",
+    "review_error": "",
+    "review_remaining": None,  # (count, exact) of the queue when the item was loaded
+}.items():
+    ss.setdefault(name, default)
+
+
+# --- session changes (button callbacks run before the page is drawn) -------------------------------------------
+
+
+def show(item: ReviewItem | None, *, keep_draft: bool = False) -> None:
+    """Make ``item`` the shown item, with its history and fresh drafts (unless kept, on a reload)."""
+    previous = ss.review_item
+    ss.review_item = item
+    ss.review_conflict = None
+    if item is None:
+        ss.review_history = []
+        return
+    ss.review_history = review.history(store, item.sentence_id)
+    same = previous is not None and previous.sentence_id == item.sentence_id
+    if not (keep_draft and same):
+        ss.review_draft = view.shown_spans(item, second_review=ss.get("review_status") == view.SECOND_REVIEW)
+    ss.review_links = item.manual_links or item.links
+    ss[f"review_pharaoh_{item.sentence_id}"] = view.links_to_pharaoh(ss.review_links)
+
+
+def forget_item() -> None:
+    """Load the next item of the queue on the coming run."""
+    ss.review_item = None
+    ss.review_conflict = None
+
+
+def decide(action: str, sentence_id: int, version: int, reviewer: str, spans: tuple[Span, ...] | None) -> None:
+    try:
+        state = review.record_decision(
+            store, sentence_id, reviewer=reviewer, action=action, expected_version=version, spans=spans
+        )
+    except ConflictError as error:
+        ss.review_conflict = {"sentence_id": sentence_id, "error": error, "action": action}
+        return
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_done.append((sentence_id, state.version))
+    ss.review_message = f"Sentence {sentence_id}: {action} recorded ({state.status}, version {state.version})."
+    ss.review_after = sentence_id  # go on from here: in a queue of reviewed items the item stays in it
+    forget_item()
+
+
+def undo_last(reviewer: str) -> None:
+    sentence_id, version = ss.review_done.pop()
+    try:
+        state = review.undo(store, sentence_id, reviewer=reviewer, expected_version=version)
+    except ConflictError as error:
+        ss.review_conflict = {"sentence_id": sentence_id, "error": error, "action": "undo"}
+        return
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_message = f"Sentence {sentence_id}: your decision is undone; it is {state.status} again."
+    ss.review_remaining = None  # the restored item is shown out of queue order
+    show(review.get_item(store, sentence_id))
+
+
+def skip(sentence_id: int) -> None:
+    ss.review_skipped.append(sentence_id)
+    ss.review_message = f"Sentence {sentence_id} skipped for this session."
+    forget_item()
+
+
+def browse_next(sentence_id: int) -> None:
+    ss.review_after = sentence_id
+    forget_item()
+
+
+def reload(sentence_id: int) -> None:
+    show(review.get_item(store, sentence_id), keep_draft=True)
+
+
+def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
+    try:
+        report = review.queue_projection(store, corpus, run_id, created_by=reviewer)
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_message = (
+        f"Projection run {report.run_id} ({report.method}) queued: {report.queued} new items, "
+        f"{report.updated} re-suggested, {report.kept} reviewed ones kept."
+    )
+    forget_item()
+
+
+def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id: int = 0) -> None:
+    """Add, delete or relabel a span of the correction being drafted."""
+    try:
+        if change == "delete" and span is not None:
+            ss.review_draft = view.delete_span(ss.review_draft, span)
+        elif change == "relabel" and span is not None:
+            ss.review_draft = view.relabel_span(ss.review_draft, span, ss[key])
+        elif change == "add":
+            new = view.selection_to_span(
+                ss[f"review_first_{sentence_id}"], ss[f"review_last_{sentence_id}"], ss[f"review_label_{sentence_id}"]
+            )
+            ss.review_draft = view.add_span(ss.review_draft, new)
+    except XnerError as error:
+        ss.review_error = str(error)
+
+
+def reset_draft(spans: tuple[Span, ...]) -> None:
+    ss.review_draft = spans
+
+
+def cells_clicked(chart_key: str, text_key: str) -> None:
+    cells = view.selected_cells(ss.get(chart_key))
+    ss.review_links = view.toggle_links(ss.review_links, cells)
+    ss[text_key] = view.links_to_pharaoh(ss.review_links)
+    ss.review_clicks += 1
+
+
+def links_typed(text_key: str, n_src: int, n_tgt: int) -> None:
+    try:
+        ss.review_links = view.pharaoh_to_links(ss[text_key], n_src=n_src, n_tgt=n_tgt)
+    except XnerError as error:
+        ss.review_error = f"Alignment not changed: {error}"
+
+
+def save_links(pair_id: int, sentence_id: int, reviewer: str) -> None:
+    try:
+        run_id = review.fix_alignment(store, pair_id, ss.review_links, reviewer=reviewer)
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_message = (
+        f"Alignment of sentence {sentence_id} saved ({len(ss.review_links)} links) in the corpus's manual "
+        f"alignment run {run_id}; project with --alignment-run {run_id} to use it."
+    )
+    show(review.get_item(store, sentence_id), keep_draft=True)
+
+
+# --- the sidebar: who, which corpus, which queue --------------------------------------------------------------
+
+
+def sidebar_filters(overview: QueueOverview, reviewer: str) -> view.QueueFilters:
+    bar = st.sidebar
+    order = bar.radio("Queue order", list(view.ORDER_CHOICES), key="review_order")
+    status = bar.selectbox("Items", view.STATUS_CHOICES, key="review_status")
+    labels = bar.multiselect("Labels (any of)", overview.labels, key="review_labels")
+    confidence = bar.slider("Confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key="review_confidence")
+    decided_by = bar.text_input("Decided by (a reviewer's items)", key="review_decided_by", max_chars=200)
+    return view.QueueFilters(
+        status, view.ORDER_CHOICES[order], tuple(labels), tuple(confidence), decided_by.strip(), reviewer
+    )
+
+
+def sidebar_progress(overview: QueueOverview) -> None:
+    bar = st.sidebar
+    share = overview.reviewed / overview.total if overview.total else 0.0
+    bar.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed")
+    bar.caption(" · ".join(f"{status} {count:,}" for status, count in overview.progress.items()))
+    if ss.review_remaining is not None:
+        count, exact = ss.review_remaining
+        bar.caption(f"This queue: {count:,}{'' if exact else '+'} items left")
+    if ss.review_skipped:
+        bar.button(
+            f"Clear {len(ss.review_skipped)} skipped", key="review_clear_skipped", on_click=ss.review_skipped.clear
+        )
+    bar.caption("Keys: " + " · ".join(f"{key} {action}" for key, action in _key_hints()))
+
+
+def _key_hints() -> list[tuple[str, str]]:
+    return [(row["key"], row["action"]) for row in view.shortcut_rows()]
+
+
+def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
+    with st.sidebar.expander("Projection runs"):
+        for run in overview.runs:
+            queued = " (queued)" if run.id == overview.queued_run else ""
+            st.caption(markdown_text(view.run_label(run)) + queued)
+        run_id = st.selectbox(
+            "Queue another run",
+            [run.id for run in overview.runs],
+            index=len(overview.runs) - 1,
+            key="review_requeue_run",
+        )
+        st.button(
+            f"Queue run {run_id} (reviewed items keep their decisions)",
+            key="review_requeue",
+            on_click=queue_run,
+            args=(corpus, run_id, reviewer),
+        )
+
+
+# --- the item ------------------------------------------------------------------------------------------------
+
+
+def load_item(corpus: str, filters: view.QueueFilters) -> ReviewItem | None:
+    """The shown item; after a decision (or a new queue) the first one of the queue: one service call at most."""
+    key = (corpus, filters)
+    if ss.review_key != key:
+        ss.review_key, ss.review_after = key, None
+        forget_item()
+    if ss.review_item is not None:
+        return ss.review_item
+    args = filters.next_item_args()
+    item = review.next_item(store, corpus, **args, skip=list(ss.review_skipped), after=ss.review_after)
+    if item is None and ss.review_after is not None:  # browsed past the end: start again from the top
+        ss.review_after = None
+        item = review.next_item(store, corpus, **args, skip=list(ss.review_skipped))
+    ss.review_remaining = (item.remaining, item.remaining_exact) if item else (0, True)
+    show(item)
+    return item
+
+
+def html(markup: str) -> None:
+    """Show markup built by xner.render / xner.review_view (every user string in it is escaped)."""
+    st.markdown(markup, unsafe_allow_html=True)
+
+
+def item_header(item: ReviewItem) -> None:
+    suggestion = item.suggestion
+    parts = [
+        markdown_text(item.corpus),
+        f"{markdown_text(item.split)} #{item.position}",
+        f"status **{item.state.status}** (version {item.state.version})",
+    ]
+    if item.state.confidence is not None:
+        parts.append(f"confidence **{item.state.confidence:.2f}**")
+    if suggestion is not None:
+        parts.append(f"method **{markdown_text(suggestion.method)}** (run {suggestion.run_id})")
+    if item.state.disagreement:
+        parts.append(f"methods disagree **{item.state.disagreement:.2f}**")
+    if item.state.updated_by and item.state.status != "unreviewed":
+        parts.append(f"last decided by {markdown_text(item.state.updated_by)}")
+    st.subheader(f"Sentence {item.sentence_id}")
+    st.caption(" · ".join(parts))
+
+
+def sentences(item: ReviewItem, spans: tuple[Span, ...]) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Source** ({markdown_text(item.src_lang)})")
+        html(tokens_html(item.src_tokens, item.src_spans))
+    with right:
+        st.markdown(f"**Target** ({markdown_text(item.tgt_lang or '')})")
+        html(tokens_html(item.tgt_tokens, spans))
+    labels = {s.label for s in (*item.src_spans, *spans)}
+    if labels:
+        html(view.label_legend_html(labels))
+    if item.tgt_gold and set(item.tgt_gold) != set(spans):
+        with st.expander("Target entities in the imported corpus (gold)"):
+            html(tokens_html(item.tgt_tokens, item.tgt_gold))
+
+
+def methods(item: ReviewItem) -> None:
+    views = view.compare_methods(item.suggestions)
+    if len(views) < 2:
+        return
+    disagree = view.methods_disagree(views)
+    title = "Projection methods: they disagree" if disagree else "Projection methods: they agree"
+    with st.expander(title, expanded=disagree):
+        for method in views:
+            flags = [f"confidence {method.confidence:.2f}"]
+            if method.queued:
+                flags.append("queued")
+            if method.disputed:
+                flags.append(f"⚠ {len(method.disputed)} disputed")
+            over = f" over alignment run {method.alignment_run_id}" if method.alignment_run_id is not None else ""
+            st.markdown(f"**{markdown_text(method.method)}** run {method.run_id}{over} · {' · '.join(flags)}")
+            html(tokens_html(item.tgt_tokens, method.spans, marked=method.disputed_tokens))
+        st.caption("Underlined: tokens of spans that not every method proposes.")
+
+
+def actions(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked: bool) -> None:
+    sid, version = item.sentence_id, item.state.version
+    locked = not reviewer or blocked
+    columns = st.columns(6)
+    columns[0].button(
+        "Accept",
+        key="review_accept",
+        shortcut=view.KEYS["accept"],
+        type="primary",
+        on_click=decide,
+        args=("accept", sid, version, reviewer, spans),
+        disabled=locked,
+        width="stretch",
+    )
+    columns[1].button(
+        "Reject",
+        key="review_reject",
+        shortcut=view.KEYS["reject"],
+        on_click=decide,
+        args=("reject", sid, version, reviewer, None),
+        disabled=locked,
+        width="stretch",
+    )
+    columns[2].button(
+        "Skip", key="review_skip", shortcut=view.KEYS["skip"], on_click=skip, args=(sid,), width="stretch"
+    )
+    columns[3].button(
+        "Next", key="review_next", shortcut=view.KEYS["next"], on_click=browse_next, args=(sid,), width="stretch"
+    )
+    undo_button(columns[4], reviewer)
+    columns[5].button(
+        "Reload", key="review_reload", shortcut=view.KEYS["reload"], on_click=reload, args=(sid,), width="stretch"
+    )
+    if not reviewer:
+        st.info("Enter your name in the sidebar to record decisions: each one is stored with its reviewer.")
+
+
+def undo_button(where: Any, reviewer: str) -> None:
+    last = f" (sentence {ss.review_done[-1][0]})" if ss.review_done else ""
+    where.button(
+        "Undo" + last,
+        key="review_undo",
+        shortcut=view.KEYS["undo"],
+        on_click=undo_last,
+        args=(reviewer,),
+        disabled=not reviewer or not ss.review_done,
+        width="stretch",
+    )
+
+
+def correction(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked: bool) -> None:
+    sid, tokens = item.sentence_id, item.tgt_tokens
+    draft: tuple[Span, ...] = ss.review_draft
+    labels = sorted(set(item.labels) | {span.label for span in draft})
+    with st.container(border=True):
+        st.markdown("**Correct the spans** — the correction is saved as *corrected*")
+        html(tokens_html(tokens, draft) if draft else tokens_html(tokens, ()) + " <i>(no entity)</i>")
+        for span in draft:
+            text, label, delete = st.columns([6, 3, 1], vertical_alignment="center")
+            text.markdown(markdown_text(view.span_text(tokens, span)))
+            key = f"review_relabel_{sid}_{span.start}_{span.end}"
+            label.selectbox(
+                "Label",
+                labels,
+                index=labels.index(span.label),
+                key=key,
+                label_visibility="collapsed",
+                on_change=edit_draft,
+                args=("relabel", span, key),
+            )
+            delete.button(
+                "✕",
+                key=f"review_delete_{sid}_{span.start}_{span.end}",
+                help="Delete this entity",
+                on_click=edit_draft,
+                args=("delete", span),
+            )
+        if tokens:
+            first, last, label, add = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
+            choices = list(range(len(tokens)))
+            first.selectbox(
+                "First token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_first_{sid}"
+            )
+            last.selectbox(
+                "Last token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_last_{sid}"
+            )
+            label.selectbox("Label", labels, key=f"review_label_{sid}")
+            add.button("Add", key="review_add", on_click=edit_draft, args=("add", None, "", sid))
+        save, reset = st.columns([3, 1])
+        save.button(
+            "Save correction",
+            key="review_save",
+            shortcut=view.KEYS["save correction"],
+            type="primary",
+            on_click=decide,
+            args=("correct", sid, item.state.version, reviewer, draft),
+            disabled=not reviewer or blocked or draft == spans,
+        )
+        reset.button("Reset", key="review_reset", on_click=reset_draft, args=(spans,), disabled=draft == spans)
+
+
+def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
+    st.markdown("**Alignment** (source tokens down, target tokens across)")
+    if not item.src_tokens:
+        st.caption("This sentence has no source sentence.")
+        return
+    figure = view.matrix_figure(view.item_matrix(item, spans), item.src_tokens, item.tgt_tokens)
+    st.plotly_chart(figure, key="review_matrix", config={"displayModeBar": False})
+    html(view.matrix_legend_html())
+    if not item.links:
+        st.caption("No alignment links: no suggestion is queued for this sentence, or its run has none.")
+    if item.pair_id is not None:
+        fix_alignment(item, spans, reviewer)
+
+
+def fix_alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
+    sid = item.sentence_id
+    with st.expander("Fix the alignment"):
+        st.caption(
+            "Drag a small box over a cell (or over several) to add or remove their links, or edit the links as "
+            "Pharaoh text (source-target, from 0). "
+            "Saved links go to the corpus's `manual` alignment run; a new projection over it uses them."
+        )
+        chart_key, text_key = f"review_links_chart_{sid}_{ss.review_clicks}", f"review_pharaoh_{sid}"
+        matrix = view.item_matrix(item, spans, links=ss.review_links)
+        st.plotly_chart(
+            view.matrix_figure(matrix, item.src_tokens, item.tgt_tokens, clickable=True),
+            key=chart_key,
+            on_select=lambda: cells_clicked(chart_key, text_key),
+            selection_mode=("points", "box"),
+            config={"displayModeBar": False},
+        )
+        st.text_input(
+            "Links",
+            key=text_key,
+            on_change=links_typed,
+            args=(text_key, len(item.src_tokens), len(item.tgt_tokens)),
+        )
+        st.button(
+            f"Save the alignment ({len(ss.review_links)} links)",
+            key="review_save_links",
+            on_click=save_links,
+            args=(item.pair_id, sid, reviewer),
+            disabled=not reviewer,
+        )
+
+
+def conflict_panel(item: ReviewItem | None) -> bool:
+    """Show a refused decision: who decided instead, when, and their spans. True when it concerns the shown item
+    (its decisions stay off until the reviewer reloads it)."""
+    conflict = ss.review_conflict
+    if conflict is None:
+        return False
+    error: ConflictError = conflict["error"]
+    sid = conflict["sentence_id"]
+    summary = view.conflict_summary(error.current, error.decision)
+    st.warning(
+        f"**Your {markdown_text(conflict['action'])} on sentence {sid} was not saved**: {markdown_text(summary)}. "
+        "Nothing was overwritten; reload the item to see it as it is now and decide again."
+    )
+    shown = item is not None and item.sentence_id == sid
+    if shown:
+        theirs = view.conflict_spans(error.current, error.decision)
+        html("<b>Their entities:</b> " + tokens_html(item.tgt_tokens, theirs))
+        if conflict["action"] == "correct":
+            html("<b>Your correction (kept below, not saved):</b> " + tokens_html(item.tgt_tokens, ss.review_draft))
+    st.button("Reload the item", key="review_conflict_reload", on_click=reload, args=(sid,), type="primary")
+    return shown
+
+
+def history_table() -> None:
+    events = ss.review_history
+    st.markdown("**History of this item**")
+    if not events:
+        st.caption("No decision on it yet.")
+        return
+    rows = [
+        {
+            "at": event.at,
+            "reviewer": event.reviewer,
+            "action": event.action,
+            "status": f"{event.status_before} → {event.status_after}",
+            "entities": len(event.spans_after),
+            "version": event.version,
+        }
+        for event in events[-10:]
+    ]
+    st.dataframe(rows, hide_index=True, key="review_history_table")
+
+
+def messages() -> None:
+    if ss.review_message:
+        st.success(markdown_text(ss.review_message))
+        ss.review_message = ""
+    if ss.review_error:
+        st.error(markdown_text(ss.review_error))
+        ss.review_error = ""
+
+
+# --- the page ------------------------------------------------------------------------------------------------
+
+st.title("Review projected entities")
+reviewer = reviewer_sidebar()
+corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
+if not corpora:
+    st.info("No parallel corpus yet: import one on the home page or with `xner import parallel`, then project it.")
+    st.stop()
+corpus = st.sidebar.selectbox(
+    "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
+)
+overview = review.queue_overview(store, corpus)
+filters = sidebar_filters(overview, reviewer)
+sidebar_progress(overview)
+messages()
+if not overview.runs:
+    st.info(
+        f"Corpus {markdown_text(corpus)} has no projection run yet. Align and project it on the home page, or run "
+        f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
+    )
+    st.stop()
+sidebar_runs(corpus, overview, reviewer)
+if overview.queued_run is None:
+    st.info(f"Corpus {markdown_text(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
+    newest = overview.runs[-1].id
+    choice = st.selectbox(
+        "Projection run to review",
+        [run.id for run in overview.runs],
+        index=len(overview.runs) - 1,
+        format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
+        key="review_queue_run",
+    )
+    st.button(
+        f"Queue projection run {choice or newest} for review",
+        key="review_queue",
+        type="primary",
+        on_click=queue_run,
+        args=(corpus, choice or newest, reviewer),
+    )
+    st.stop()
+
+try:
+    item = load_item(corpus, filters)
+except XnerError as error:
+    st.info(markdown_text(str(error)))
+    st.stop()
+blocked = conflict_panel(item)
+if item is None:
+    st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
+    undo_button(st, reviewer)
+    st.stop()
+
+shown = view.shown_spans(item, second_review=filters.is_second_review)
+item_header(item)
+sentences(item, shown)
+actions(item, reviewer, shown, blocked)
+if filters.is_second_review:
+    st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
+left, right = st.columns([1, 1])
+with left:
+    correction(item, reviewer, shown, blocked)
+    methods(item)
+    history_table()
+with right:
+    alignment(item, shown, reviewer)
+with st.expander("Keyboard shortcuts"):
+    st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")

@@ -1,0 +1,136 @@
+"""Export: one side of a corpus, filtered by split, review status and reviewer, as CoNLL, JSONL, a spaCy DocBin or
+a Hugging Face dataset (zipped folder), previewed before download.
+
+The file is made by ``xner.services.downloads.export_file``, which runs the code behind ``xner export``, so a
+download equals the command's output byte for byte. Reviewed sentences carry their curated entities, the others
+their gold ones. Session keys start with ``export_``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from xner.app_support import get_store
+from xner.errors import XnerError
+from xner.render import markdown_text
+from xner.services.corpora import list_corpus_info
+from xner.services.downloads import DEFAULT_STATUSES, ExportFile, export_choices, export_file, export_preview
+from xner.services.exporting import EXPORT_FORMATS
+from xner.types import ReviewStatus
+
+ANYONE = "(anyone)"
+PREPARED = "export_prepared"  # (selection, ExportFile) of the last prepared download
+FORMAT_NAMES = {
+    "conll": "CoNLL (IOB2)",
+    "jsonl": "JSONL",
+    "spacy": "spaCy DocBin",
+    "hf": "HF dataset (zip)",
+}
+
+st.set_page_config(page_title="Export · xner", page_icon="🔤", layout="wide")
+store = get_store()
+st.title("Export")
+st.caption(
+    "Write one side of a corpus as training data, the same file `xner export` writes. Reviewed sentences carry "
+    "their curated entities, the others their gold ones; rejected sentences are left out unless you select them."
+)
+
+corpora = list_corpus_info(store)
+if not corpora:
+    st.info("No corpora yet: import one on the home page or with `xner import`.")
+    st.stop()
+
+info = {c.name: c for c in corpora}
+corpus = st.selectbox(
+    "Corpus", list(info), format_func=lambda name: f"{name} ({info[name].languages})", key="export_corpus"
+)
+choices = export_choices(store, corpus)
+side_names = {
+    "tgt": markdown_text(f"target ({info[corpus].tgt_lang})"),
+    "src": markdown_text(f"source ({info[corpus].src_lang})"),
+    "mono": "text",
+}
+
+left, right = st.columns(2)
+with left:
+    side = st.segmented_control(
+        "Side", choices.sides, default=choices.sides[0], format_func=side_names.get, required=True, key="export_side"
+    )
+    splits = st.multiselect("Splits", choices.splits[side], default=choices.splits[side], key=f"export_splits_{side}")
+    fmt = st.segmented_control(
+        "Format", EXPORT_FORMATS, default="conll", format_func=FORMAT_NAMES.get, required=True, key="export_format"
+    )
+with right:
+    statuses = st.pills(
+        "Review statuses",
+        [status.value for status in ReviewStatus],
+        selection_mode="multi",
+        default=[status.value for status in DEFAULT_STATUSES],
+        key="export_statuses",
+        help="Default: the curated sentences (accepted and corrected).",
+    )
+    reviewer_choice = st.selectbox(
+        "Latest decision by",
+        [ANYONE, *choices.reviewers],
+        key="export_reviewer",
+        help="Only sentences whose latest review decision is this reviewer's.",
+    )
+reviewer = None if reviewer_choice == ANYONE else reviewer_choice
+
+if not splits or not statuses:
+    st.info("Choose at least one split and one review status.")
+    st.stop()
+
+selection = {
+    "corpus": corpus,
+    "side": side,
+    "splits": tuple(splits),
+    "statuses": tuple(ReviewStatus.parse(s) for s in statuses),
+    "reviewer": reviewer,
+}
+try:
+    preview = export_preview(store, corpus, side=side, splits=splits, statuses=selection["statuses"], reviewer=reviewer)
+except XnerError as error:
+    st.error(markdown_text(error))
+    st.stop()
+
+st.subheader("Preview")
+sentences, entities = st.columns(2)
+sentences.metric("Sentences", preview.sentences)
+entities.metric("Entities", preview.total_entities)
+if preview.entities:
+    st.dataframe(
+        pd.DataFrame({"label": list(preview.entities), "entities": list(preview.entities.values())}),
+        hide_index=True,
+        key="export_labels",
+    )
+if not preview.sentences:
+    st.warning("No sentence matches these filters: the export would be empty.")
+
+key = (*selection.values(), fmt)
+if st.button("Prepare the file", key="export_prepare", type="primary"):
+    try:
+        with st.spinner(f"exporting {preview.sentences} sentences"):
+            prepared = export_file(store, corpus, fmt=fmt, **{k: v for k, v in selection.items() if k != "corpus"})
+        st.session_state[PREPARED] = (key, prepared)
+    except XnerError as error:
+        st.error(markdown_text(error))
+
+saved: tuple[tuple, ExportFile] | None = st.session_state.get(PREPARED)
+if saved is not None and saved[0] == key:
+    ready = saved[1]
+    st.download_button(
+        markdown_text(f"Download {ready.name} ({len(ready.data):,} bytes)"),
+        data=ready.data,
+        file_name=ready.name,
+        mime=ready.mime,
+        key="export_download",
+        on_click="ignore",
+        type="primary",
+    )
+    st.caption(
+        markdown_text(f"{ready.report.sentences} sentences, {ready.report.entities} entities, as {FORMAT_NAMES[fmt]}.")
+    )
+elif saved is not None:
+    st.caption("The filters changed since the last file was prepared: prepare it again.")

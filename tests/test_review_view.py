@@ -1,0 +1,316 @@
+"""The review page's pure helpers (xner/review_view.py): queue filters, span edits, method comparison, the
+alignment matrix figure, link editing and the shortcut table."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import DEMO
+from xner import review_view as view
+from xner.errors import XnerError
+from xner.services import review
+from xner.services.demo import load_demo
+from xner.services.importing import import_alignments
+from xner.services.projecting import project_corpus
+from xner.services.review import EventView, ReviewItem, StateView, Suggestion
+from xner.store.db import Store
+from xner.store.models import Corpus, SentencePair
+from xner.types import ProjectedSpan, ReviewStatus, Span
+
+SRC = ("Ada", "met", "<b>Bob</b>", "in", "Paris")
+TGT = ("Ada", "conoció", "a", "<b>Bob</b>", "en", "París")
+
+
+def known_item(**changes) -> ReviewItem:
+    """Ada met Bob in Paris → Ada conoció a Bob en París, with a heuristic (queued) and an ngram suggestion."""
+    queued = Suggestion(
+        2,
+        "heuristic",
+        7,
+        0.5,
+        (
+            ProjectedSpan(Span(0, 1, "PER"), "heuristic", 1.0, Span(0, 1, "PER"), ((0, 0),)),
+            ProjectedSpan(Span(5, 6, "LOC"), "heuristic", 0.5, Span(4, 5, "LOC"), ((4, 5),)),
+        ),
+        queued=True,
+    )
+    other = Suggestion(
+        1,
+        "ngram",
+        7,
+        0.8,
+        (
+            ProjectedSpan(Span(0, 1, "PER"), "ngram", 1.0, Span(0, 1, "PER"), ((0, 0),)),
+            ProjectedSpan(Span(3, 4, "PER"), "ngram", 0.8, Span(2, 3, "PER"), ((2, 3),)),
+        ),
+    )
+    values = {
+        "sentence_id": 11,
+        "corpus": "c",
+        "src_lang": "en",
+        "tgt_lang": "es",
+        "split": "train",
+        "position": 0,
+        "pair_id": 5,
+        "tgt_tokens": TGT,
+        "src_tokens": SRC,
+        "src_spans": (Span(0, 1, "PER"), Span(2, 3, "PER"), Span(4, 5, "LOC")),
+        "tgt_gold": (),
+        "state": StateView(11, ReviewStatus.UNREVIEWED, (Span(0, 1, "PER"), Span(5, 6, "LOC")), 0.5, 1, run_id=2),
+        "suggestions": (other, queued),
+        "links": ((0, 0), (1, 1), (2, 3), (3, 4), (4, 5)),
+        "possible_links": ((3, 4),),
+        "labels": ("LOC", "PER"),
+    }
+    values.update(changes)
+    return ReviewItem(**values)
+
+
+# --- the matrix -------------------------------------------------------------------------------------------------
+
+
+def test_matrix_of_a_known_item_has_the_shape_links_and_highlights() -> None:
+    item = known_item()
+    matrix = view.item_matrix(item, item.state.spans)
+
+    assert matrix.shape == (len(SRC), len(TGT))
+    assert matrix.src_rows == {0, 2, 4} and matrix.tgt_cols == {0, 5}
+    codes = matrix.codes
+    assert codes[0][0] == view.JUSTIFIES and codes[4][5] == view.JUSTIFIES  # the queued run's justification
+    assert codes[1][1] == view.SURE and codes[2][3] == view.SURE  # a link no queued span rests on
+    assert codes[3][4] == view.POSSIBLE
+    assert codes[2][0] == view.CROSS and codes[4][0] == view.CROSS  # entity row × projected column
+    assert codes[2][2] == view.ENTITY and codes[1][5] == view.ENTITY and codes[1][0] == view.ENTITY
+    assert codes[1][2] == view.EMPTY and codes[3][3] == view.EMPTY
+
+
+def test_matrix_figure_is_a_heatmap_with_escaped_token_labels() -> None:
+    item = known_item()
+    figure = view.matrix_figure(view.item_matrix(item, item.state.spans), SRC, TGT)
+
+    heatmap = figure.data[0]
+    assert heatmap.type == "heatmap" and len(figure.data) == 1
+    assert [list(row) for row in heatmap.z] == [list(row) for row in view.item_matrix(item, item.state.spans).codes]
+    assert list(figure.layout.yaxis.ticktext) == ["Ada", "met", "&lt;b&gt;Bob&lt;/b&gt;", "in", "Paris"]
+    assert figure.layout.xaxis.ticktext[3] == "&lt;b&gt;Bob&lt;/b&gt;"
+    assert figure.layout.yaxis.autorange == "reversed"  # the first source token on top
+    assert list(heatmap.customdata[2][3][:2]) == ["&lt;b&gt;Bob&lt;/b&gt;", "&lt;b&gt;Bob&lt;/b&gt;"]
+    assert heatmap.customdata[0][0][2] == "link justifying the projection"
+    assert "<b>" not in json.dumps(figure.to_plotly_json(), default=str)
+    quoted = view.matrix_figure(view.alignment_matrix(1, 1), ['"><img src=x>'], ["a&b"])
+    assert quoted.layout.yaxis.ticktext == ('"&gt;&lt;img src=x&gt;',)  # Plotly shows &quot; literally
+    assert quoted.layout.xaxis.ticktext == ("a&amp;b",)
+
+
+def test_clickable_figure_has_one_point_per_cell() -> None:
+    item = known_item()
+    figure = view.matrix_figure(view.item_matrix(item, ()), SRC, TGT, clickable=True)
+    cells = figure.data[1]
+    assert cells.type == "scatter" and len(cells.x) == len(SRC) * len(TGT)
+    assert (cells.y[7], cells.x[7]) == (1, 1)
+
+
+def test_corrected_links_replace_the_alignment_and_keep_only_justifications_still_there() -> None:
+    item = known_item()
+    matrix = view.item_matrix(item, item.state.spans, links=[(0, 0), (1, 2)])
+    assert matrix.codes[0][0] == view.JUSTIFIES and matrix.codes[1][2] == view.SURE
+    assert matrix.codes[4][5] == view.CROSS  # the justifying link was removed
+    assert matrix.codes[3][4] != view.POSSIBLE
+
+
+def test_links_outside_the_sentences_are_ignored() -> None:
+    matrix = view.alignment_matrix(2, 2, sure=[(0, 0), (5, 1), (1, 9)])
+    assert matrix.codes == ((view.SURE, 0), (0, 0))
+
+
+@pytest.fixture
+def demo_store(store: Store, tmp_path: Path) -> Store:
+    load_demo(store)
+    links = import_alignments(store, DEMO / "en-es.align", corpus="demo-en-es", aligner="gold").run_id
+    review.queue_projection(store, "demo-en-es", project_corpus(store, "demo-en-es", alignment_run=links).run_id)
+    return store
+
+
+def test_matrix_of_a_demo_item_marks_its_projection(demo_store: Store) -> None:
+    item = review.next_item(demo_store, "demo-en-es")
+    assert item is not None and item.suggestion is not None and item.links
+    matrix = view.item_matrix(item, item.state.spans)
+
+    assert matrix.shape == (len(item.src_tokens), len(item.tgt_tokens))
+    justified = {link for p in item.suggestion.spans for link in p.links}
+    assert (
+        justified
+        and {(i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code == view.JUSTIFIES}
+        == justified
+    )
+    assert matrix.tgt_cols == {j for span in item.state.spans for j in range(span.start, span.end)}
+    assert matrix.src_rows >= {i for span in item.src_spans for i in range(span.start, span.end)}
+    drawn = {(i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code >= view.POSSIBLE}
+    assert drawn == set(item.links)
+
+
+def test_selected_cells_and_link_toggling() -> None:
+    event = {"selection": {"points": [{"x": 3, "y": 1, "curve_number": 1}, {"x": "bad"}, {"y": 2}]}}
+    assert view.selected_cells(event) == [(1, 3)]
+    assert view.selected_cells(None) == [] and view.selected_cells({"selection": {}}) == []
+    assert view.toggle_links([(0, 0)], [(0, 0), (1, 3)]) == ((1, 3),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0-1 x", "malformed link 'x'"), ("2-0", r"link 2-0 is beyond the sentences \(2 source, 3 target tokens")],
+)
+def test_typed_links_are_checked(text: str, message: str) -> None:
+    with pytest.raises(XnerError, match=message):
+        view.pharaoh_to_links(text, n_src=2, n_tgt=3)
+    assert view.pharaoh_to_links("", n_src=2, n_tgt=3) == ()
+    assert view.links_to_pharaoh(view.pharaoh_to_links(" 1-2  0p0 ", n_src=2, n_tgt=3)) == "0-0 1-2"
+
+
+# --- spans and methods ------------------------------------------------------------------------------------------
+
+
+def test_span_edits() -> None:
+    spans = (Span(0, 1, "PER"), Span(5, 6, "LOC"))
+    added = view.add_span(spans, view.selection_to_span(2, 3, "ORG"))
+    assert added == (Span(0, 1, "PER"), Span(2, 4, "ORG"), Span(5, 6, "LOC"))
+    assert view.relabel_span(added, Span(2, 4, "ORG"), "MISC")[1] == Span(2, 4, "MISC")
+    assert view.delete_span(added, Span(0, 1, "PER")) == (Span(2, 4, "ORG"), Span(5, 6, "LOC"))
+    with pytest.raises(XnerError, match=r"the new entity \[0, 6\) X overlaps \[0, 1\) PER"):
+        view.add_span(spans, Span(0, 6, "X"))
+    with pytest.raises(XnerError, match="choose a label"):
+        view.selection_to_span(1, 1, "")
+    assert view.span_text(TGT, Span(3, 5, "PER")) == "[3, 5) <b>Bob</b> en"  # plain text: the page escapes it
+    assert view.token_choice(TGT, 1) == "1: conoció"
+
+
+def test_compare_methods_marks_the_disputed_spans() -> None:
+    views = view.compare_methods(known_item().suggestions)
+    assert [(v.run_id, v.method, v.queued) for v in views] == [(1, "ngram", False), (2, "heuristic", True)]
+    assert views[0].disputed == (Span(3, 4, "PER"),) and views[0].disputed_tokens == (3,)
+    assert views[1].disputed == (Span(5, 6, "LOC"),)
+    assert view.methods_disagree(views)
+    alone = view.compare_methods(known_item().suggestions[1:])
+    assert not view.methods_disagree(alone) and view.compare_methods(()) == []
+
+
+def test_shown_spans_in_a_second_review_are_the_suggestions() -> None:
+    decided = StateView(11, ReviewStatus.CORRECTED, (), 0.5, 2, "ana", run_id=2)
+    item = known_item(state=decided)
+    assert view.shown_spans(item) == ()
+    assert view.shown_spans(item, second_review=True) == (Span(0, 1, "PER"), Span(5, 6, "LOC"))
+    assert view.shown_spans(known_item(state=decided, suggestions=()), second_review=True) == ()
+
+
+# --- filters, shortcuts, legends, conflicts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (view.QueueFilters(), {"order": "confidence", "statuses": ("unreviewed",)}),
+        (
+            view.QueueFilters(view.ALL_REVIEWED, "disagreement", ("PER",), (0.25, 0.75), "ana"),
+            {
+                "order": "disagreement",
+                "statuses": ("accepted", "corrected", "rejected"),
+                "labels": ["PER"],
+                "min_confidence": 0.25,
+                "max_confidence": 0.75,
+                "reviewer": "ana",
+            },
+        ),
+        (
+            view.QueueFilters("rejected", confidence=(0.0, 0.5)),
+            {"order": "confidence", "statuses": ("rejected",), "max_confidence": 0.5},
+        ),
+        (
+            view.QueueFilters(view.SECOND_REVIEW, me="bob"),
+            {"order": "confidence", "statuses": ("accepted", "corrected", "rejected"), "not_decided_by": "bob"},
+        ),
+    ],
+)
+def test_queue_filters_become_next_item_arguments(filters: view.QueueFilters, expected: dict) -> None:
+    assert filters.next_item_args() == expected
+
+
+def test_queue_filters_refuse_unknown_status_and_anonymous_second_review() -> None:
+    with pytest.raises(XnerError, match="unknown queue status 'done'; known: unreviewed"):
+        view.QueueFilters("done").next_item_args()
+    with pytest.raises(XnerError, match="the second review needs your name"):
+        view.QueueFilters(view.SECOND_REVIEW).next_item_args()
+
+
+def test_shortcuts_are_distinct_and_not_reserved_by_streamlit() -> None:
+    keys = [shortcut.key for shortcut in view.SHORTCUTS]
+    assert len(set(keys)) == len(keys)
+    assert not {"c", "r"} & {key.split("+")[-1].lower() for key in keys}
+    page = (Path(__file__).resolve().parents[1] / "pages" / "1_Review.py").read_text(encoding="utf-8")
+    for action in view.KEYS:
+        assert f'view.KEYS["{action}"]' in page, action
+    assert [row["key"] for row in view.shortcut_rows()] == ["A", "X", "S", "N", "U", "Ctrl+Enter", "L"]
+
+
+def test_legends_escape_labels() -> None:
+    legend = view.label_legend_html(["<script>alert(1)</script>", "PER", "PER"])
+    assert legend.count("xner-ent") == 2 and "<script>" not in legend and "&lt;script&gt;" in legend
+    assert "link justifying the projection" in view.matrix_legend_html()
+
+
+def test_conflict_summary_names_who_when_and_what() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    event = EventView(
+        1, 11, "bob", "correct", ReviewStatus.UNREVIEWED, ReviewStatus.CORRECTED, (), (Span(0, 1, "PER"),), 3, at
+    )
+    assert view.conflict_summary(None, event) == (
+        "bob decided it (correct: corrected, 1 entities) at 2026-01-02 03:04:05 UTC; it is now at version 3"
+    )
+    assert view.conflict_spans(None, event) == (Span(0, 1, "PER"),)
+    requeued = StateView(11, ReviewStatus.UNREVIEWED, (Span(2, 3, "LOC"),), 0.5, 4, "lead")
+    assert (
+        view.conflict_summary(requeued, None)
+        == "its suggestion was re-queued by lead; it is now unreviewed at version 4"
+    )
+    assert view.conflict_spans(requeued, None) == (Span(2, 3, "LOC"),)
+
+
+def test_run_label() -> None:
+    run = review.RunInfo(4, "ngram", None, None, "ana")
+    assert view.run_label(run) == "run 4: ngram by ana"
+
+
+def test_items_carry_possible_links_and_the_overview_counts(store: Store, tmp_path: Path) -> None:
+    """The service additions the page relies on: possible links of the queued alignment, and the overview."""
+    load_demo(store)
+    lines = (DEMO / "en-es.align").read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("0-0", "0p0", 1)
+    align = tmp_path / "possible.align"
+    align.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    links = import_alignments(store, align, corpus="demo-en-es", aligner="gold-p").run_id
+    run = project_corpus(store, "demo-en-es", alignment_run=links).run_id
+    review.queue_projection(store, "demo-en-es", run)
+
+    overview = review.queue_overview(store, "demo-en-es")
+    assert overview.queued_run == run and overview.runs[-1].id == run and overview.runs[-1].method == "heuristic"
+    assert overview.total == 100 and overview.reviewed == 0 and overview.progress["unreviewed"] == 100
+    with store.session() as session:
+        first_target = session.scalar(
+            select(SentencePair.tgt_sentence_id)
+            .join(Corpus, Corpus.id == SentencePair.corpus_id)
+            .where(Corpus.name == "demo-en-es", SentencePair.position == 0)
+        )
+    item = review.get_item(store, first_target)
+    assert item.possible_links == ((0, 0),) and (0, 0) in item.links
+    assert view.item_matrix(item, ()).codes[0][0] in (view.POSSIBLE, view.JUSTIFIES)
+    item = review.next_item(store, "demo-en-es")
+    assert item is not None
+    review.record_decision(
+        store, item.sentence_id, reviewer="ana", action="reject", expected_version=item.state.version
+    )
+    overview = review.queue_overview(store, "demo-en-es")
+    assert overview.reviewed == 1 and overview.progress["rejected"] == 1

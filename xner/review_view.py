@@ -1,0 +1,531 @@
+"""What the review page shows and edits, without Streamlit: queue filters, span edits, method comparison, the
+alignment matrix figure and the keyboard shortcuts.
+
+The page (``pages/1_Review.py``) only renders these and collects input; everything here is plain data in, plain
+data out, so it is unit-tested without a browser. Every user-supplied string that can reach HTML (tokens, labels,
+names) goes through :func:`xner.render.escape`; Plotly draws text as text, but its tick labels and hover templates
+accept a few HTML tags, so the figure escapes ``& < >`` too (:func:`plotly_text`).
+
+>>> selection_to_span(2, 3, "LOC")
+Span(start=2, end=4, label='LOC')
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+from xner.errors import XnerError
+from xner.formats.pharaoh import parse_pharaoh_line
+from xner.render import escape, label_colours
+from xner.services.review import REVIEWED, ReviewItem, RunInfo, Suggestion
+from xner.types import Alignment, Link, ReviewStatus, Span
+
+# --- keyboard shortcuts (Streamlit's native ``st.button(shortcut=...)``; "C" and "R" are reserved by Streamlit) --
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    action: str
+    key: str  # as st.button's ``shortcut`` takes it
+    does: str
+
+
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("accept", "a", "the spans are right as shown: record them and load the next item"),
+    Shortcut("reject", "x", "the sentence is unusable (bad translation or alignment): leave it out of training data"),
+    Shortcut("skip", "s", "decide later: leave the item for this session, record nothing"),
+    Shortcut("next", "n", "browse to the next item in queue order without deciding"),
+    Shortcut("undo", "u", "revert your last decision of this session and show that item again"),
+    Shortcut("save correction", "ctrl+enter", "record the corrected spans (added, deleted or relabelled entities)"),
+    Shortcut("reload", "l", "load the shown item again (after somebody else changed it)"),
+)
+KEYS = {shortcut.action: shortcut.key for shortcut in SHORTCUTS}
+
+
+def shortcut_rows() -> list[dict[str, str]]:
+    """The shortcut table as rows for a dataframe.
+
+    >>> shortcut_rows()[0]
+    {'key': 'A', 'action': 'accept', 'what it does': 'the spans are right as shown: record them and load the next item'}
+    """
+    return [{"key": _key_name(s.key), "action": s.action, "what it does": s.does} for s in SHORTCUTS]
+
+
+def _key_name(key: str) -> str:
+    return "+".join(part.capitalize() if len(part) > 1 else part.upper() for part in key.split("+"))
+
+
+# --- the queue filters ---------------------------------------------------------------------------------------
+
+UNREVIEWED = "unreviewed"
+ALL_REVIEWED = "reviewed (accepted, corrected or rejected)"
+SECOND_REVIEW = "second review: items decided by others, not me"
+STATUS_CHOICES: tuple[str, ...] = (
+    UNREVIEWED,
+    ALL_REVIEWED,
+    ReviewStatus.ACCEPTED.value,
+    ReviewStatus.CORRECTED.value,
+    ReviewStatus.REJECTED.value,
+    SECOND_REVIEW,
+)
+ORDER_CHOICES: dict[str, str] = {"lowest confidence first": "confidence", "most disagreement first": "disagreement"}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilters:
+    """The sidebar's queue choices, turned into :func:`xner.services.review.next_item` arguments."""
+
+    status: str = UNREVIEWED  # one of STATUS_CHOICES
+    order: str = "confidence"
+    labels: tuple[str, ...] = ()
+    confidence: tuple[float, float] = (0.0, 1.0)
+    decided_by: str = ""  # only items this reviewer decided
+    me: str = ""  # the reviewer using the page (for the second review)
+
+    @property
+    def is_second_review(self) -> bool:
+        return self.status == SECOND_REVIEW
+
+    def next_item_args(self) -> dict[str, Any]:
+        """Keyword arguments for ``next_item`` (without ``skip``/``after``).
+
+        >>> QueueFilters(SECOND_REVIEW, me="ana", confidence=(0.2, 1.0)).next_item_args()["not_decided_by"]
+        'ana'
+        >>> QueueFilters().next_item_args()
+        {'order': 'confidence', 'statuses': ('unreviewed',)}
+        """
+        if self.status not in STATUS_CHOICES:
+            raise XnerError(f"unknown queue status {self.status!r}; known: {', '.join(STATUS_CHOICES)}")
+        if self.is_second_review and not self.me:
+            raise XnerError("the second review needs your name: enter it in the sidebar")
+        args: dict[str, Any] = {"order": self.order, "statuses": self._statuses()}
+        if self.labels:
+            args["labels"] = list(self.labels)
+        low, high = self.confidence
+        if low > 0.0:
+            args["min_confidence"] = low
+        if high < 1.0:
+            args["max_confidence"] = high
+        if self.decided_by:
+            args["reviewer"] = self.decided_by
+        if self.is_second_review:
+            args["not_decided_by"] = self.me
+        return args
+
+    def _statuses(self) -> tuple[str, ...]:
+        if self.status == UNREVIEWED:
+            return (ReviewStatus.UNREVIEWED.value,)
+        if self.status in (ALL_REVIEWED, SECOND_REVIEW):
+            return tuple(status.value for status in REVIEWED)
+        return (self.status,)
+
+
+def shown_spans(item: ReviewItem, *, second_review: bool = False) -> tuple[Span, ...]:
+    """The spans the page shows and a decision sends: the current ones, or in a second review the queued
+    suggestion's (independent of the first reviewer), falling back to the current ones without a suggestion."""
+    suggestion = item.suggestion
+    if second_review and suggestion is not None:
+        return tuple(sorted(p.span for p in suggestion.spans))
+    return item.state.spans
+
+
+# --- span edits ----------------------------------------------------------------------------------------------
+
+
+def selection_to_span(first: int, last: int, label: str) -> Span:
+    """The span from token ``first`` to token ``last`` (both included, as the reviewer picks them), half-open.
+
+    >>> selection_to_span(4, 4, "PER")
+    Span(start=4, end=5, label='PER')
+    >>> selection_to_span(3, 1, "PER")
+    Traceback (most recent call last):
+    ...
+    xner.errors.XnerError: the last token (1) comes before the first (3): pick the first token of the entity first
+    """
+    if last < first:
+        raise XnerError(
+            f"the last token ({last}) comes before the first ({first}): pick the first token of the entity first"
+        )
+    if not label:
+        raise XnerError("choose a label for the new entity")
+    return Span(first, last + 1, label)
+
+
+def add_span(spans: Iterable[Span], span: Span) -> tuple[Span, ...]:
+    """``spans`` with ``span`` added; an overlap with an existing span is an error naming both.
+
+    >>> add_span([Span(0, 2, "PER")], Span(3, 4, "LOC"))
+    (Span(start=0, end=2, label='PER'), Span(start=3, end=4, label='LOC'))
+    >>> add_span([Span(0, 2, "PER")], Span(1, 3, "LOC"))
+    Traceback (most recent call last):
+    ...
+    xner.errors.XnerError: the new entity [1, 3) LOC overlaps [0, 2) PER: delete or relabel that one instead
+    """
+    current = tuple(spans)
+    for other in current:
+        if other.overlaps(span):
+            raise XnerError(
+                f"the new entity [{span.start}, {span.end}) {span.label} overlaps [{other.start}, {other.end}) "
+                f"{other.label}: delete or relabel that one instead"
+            )
+    return tuple(sorted((*current, span)))
+
+
+def delete_span(spans: Iterable[Span], span: Span) -> tuple[Span, ...]:
+    """``spans`` without ``span``.
+
+    >>> delete_span([Span(0, 2, "PER"), Span(3, 4, "LOC")], Span(0, 2, "PER"))
+    (Span(start=3, end=4, label='LOC'),)
+    """
+    return tuple(sorted(s for s in spans if s != span))
+
+
+def relabel_span(spans: Iterable[Span], span: Span, label: str) -> tuple[Span, ...]:
+    """``spans`` with ``span`` given ``label``.
+
+    >>> relabel_span([Span(0, 2, "PER")], Span(0, 2, "PER"), "ORG")
+    (Span(start=0, end=2, label='ORG'),)
+    """
+    return tuple(sorted(Span(s.start, s.end, label) if s == span else s for s in spans))
+
+
+def span_text(tokens: Sequence[str], span: Span) -> str:
+    """A span as plain text for widget labels: ``[start, end) tokens``.
+
+    >>> span_text(["Ada", "Lovelace", "sang"], Span(0, 2, "PER"))
+    '[0, 2) Ada Lovelace'
+    """
+    return f"[{span.start}, {span.end}) {' '.join(span.tokens(tokens))}"
+
+
+def token_choice(tokens: Sequence[str], index: int) -> str:
+    """How a token is offered in a select box: ``index: token``."""
+    return f"{index}: {tokens[index]}"
+
+
+# --- projection methods side by side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MethodView:
+    """One projection run's spans for the item, and those not every method proposes."""
+
+    run_id: int
+    method: str
+    alignment_run_id: int | None
+    confidence: float
+    spans: tuple[Span, ...]
+    disputed: tuple[Span, ...]  # spans of this run that some other run does not propose
+    queued: bool
+
+    @property
+    def disputed_tokens(self) -> tuple[int, ...]:
+        return tuple(sorted({i for span in self.disputed for i in range(span.start, span.end)}))
+
+
+def compare_methods(suggestions: Sequence[Suggestion]) -> list[MethodView]:
+    """Each projection run's spans, with the spans the runs do not all agree on (empty with a single run)."""
+    sets = [frozenset(p.span for p in s.spans) for s in suggestions]
+    shared = frozenset.intersection(*sets) if sets else frozenset()
+    return [
+        MethodView(
+            s.run_id,
+            s.method,
+            s.alignment_run_id,
+            s.confidence,
+            tuple(sorted(spans)),
+            tuple(sorted(spans - shared)),
+            s.queued,
+        )
+        for s, spans in zip(suggestions, sets, strict=True)
+    ]
+
+
+def methods_disagree(views: Sequence[MethodView]) -> bool:
+    """True when two runs propose different spans."""
+    return any(view.disputed for view in views)
+
+
+# --- legends -------------------------------------------------------------------------------------------------
+
+
+def label_legend_html(labels: Iterable[str]) -> str:
+    """One coloured chip per label (escaped), for the legend under the sentences.
+
+    >>> "&lt;b&gt;" in label_legend_html(["<b>"])
+    True
+    """
+    chips = []
+    for label in sorted(set(labels)):
+        background, border = label_colours(label)
+        chips.append(
+            f'<span class="xner-ent" style="background:{background};border-color:{border}">{escape(label)}</span>'
+        )
+    return " ".join(chips)
+
+
+# --- the alignment matrix ------------------------------------------------------------------------------------
+
+EMPTY, ENTITY, CROSS, POSSIBLE, SURE, JUSTIFIES = range(6)
+CELL_NAMES = {
+    EMPTY: "",
+    ENTITY: "source entity row / projected target column",
+    CROSS: "source entity × projected target",
+    POSSIBLE: "possible link",
+    SURE: "sure link",
+    JUSTIFIES: "link justifying the projection",
+}
+CELL_COLOURS = {
+    EMPTY: "#ffffff",
+    ENTITY: "#fef3c7",
+    CROSS: "#fde68a",
+    POSSIBLE: "#93c5fd",
+    SURE: "#1d4ed8",
+    JUSTIFIES: "#dc2626",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """The alignment matrix as cell codes: ``codes[i][j]`` for source token i × target token j."""
+
+    codes: tuple[tuple[int, ...], ...]
+    src_rows: frozenset[int]  # highlighted rows: source entity tokens
+    tgt_cols: frozenset[int]  # highlighted columns: tokens of the shown target spans
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.codes), len(self.codes[0]) if self.codes else 0
+
+
+def alignment_matrix(
+    n_src: int,
+    n_tgt: int,
+    *,
+    sure: Collection[Link] = (),
+    possible: Collection[Link] = (),
+    justified: Collection[Link] = (),
+    src_spans: Iterable[Span] = (),
+    tgt_spans: Iterable[Span] = (),
+) -> Matrix:
+    """Cell codes of the matrix: links (sure, possible, justifying the projection) over highlighted rows of source
+    entity tokens and columns of target span tokens. Links outside the sentences are ignored.
+
+    >>> m = alignment_matrix(2, 3, sure=[(0, 1)], possible=[(1, 2)], src_spans=[Span(0, 1, "PER")])
+    >>> m.codes
+    ((1, 4, 1), (0, 0, 3))
+    """
+    rows = frozenset(i for span in src_spans for i in range(span.start, min(span.end, n_src)))
+    cols = frozenset(j for span in tgt_spans for j in range(span.start, min(span.end, n_tgt)))
+    grid = [[(i in rows) + (j in cols) for j in range(n_tgt)] for i in range(n_src)]
+    for code, links in ((POSSIBLE, possible), (SURE, sure), (JUSTIFIES, justified)):
+        for i, j in links:
+            if 0 <= i < n_src and 0 <= j < n_tgt:
+                grid[i][j] = code
+    return Matrix(tuple(tuple(row) for row in grid), rows, cols)
+
+
+def item_matrix(item: ReviewItem, spans: Iterable[Span], *, links: Collection[Link] | None = None) -> Matrix:
+    """The matrix of ``item``: its alignment (``links`` when given, e.g. a reviewer's corrected ones, all sure),
+    its source entities (gold and those the runs projected from), the shown target ``spans``, and the links the
+    queued suggestion names as its justification."""
+    suggestion = item.suggestion
+    justified = {link for p in suggestion.spans for link in p.links} if suggestion else set()
+    sources = set(item.src_spans) | {p.src_span for s in item.suggestions for p in s.spans if p.src_span is not None}
+    if links is None:
+        possible = set(item.possible_links)
+        sure = set(item.links) - possible
+    else:
+        sure, possible, justified = set(links), set(), justified & set(links)
+    return alignment_matrix(
+        len(item.src_tokens),
+        len(item.tgt_tokens),
+        sure=sure,
+        possible=possible,
+        justified=justified,
+        src_spans=sources,
+        tgt_spans=spans,
+    )
+
+
+def _colourscale() -> list[list[Any]]:
+    """A discrete colour scale over the cell codes 0..5."""
+    top = max(CELL_COLOURS)
+    scale: list[list[Any]] = []
+    for code, colour in sorted(CELL_COLOURS.items()):
+        scale.append([code / (top + 1), colour])
+        scale.append([(code + 1) / (top + 1), colour])
+    return scale
+
+
+def plotly_text(text: object) -> str:
+    """``text`` for Plotly's labels: ``& < >`` escaped, so no tag in it is markup; quotes stay as they are
+    (Plotly decodes ``&lt;`` but would show ``&quot;`` literally, and a quote alone opens no tag).
+
+    >>> plotly_text('"><img src=x>')
+    '"&gt;&lt;img src=x&gt;'
+    """
+    return html.escape(str(text), quote=False)
+
+
+def matrix_figure(
+    matrix: Matrix, src_tokens: Sequence[str], tgt_tokens: Sequence[str], *, clickable: bool = False
+) -> go.Figure:
+    """The matrix as a Plotly heatmap: source tokens down, target tokens across (escaped tick and hover text).
+    ``clickable`` adds a transparent point per cell, so that a click selects that cell (heatmaps cannot be
+    selected in Plotly) and the page can toggle its link."""
+    n_src, n_tgt = matrix.shape
+    src = [plotly_text(token) for token in src_tokens]
+    tgt = [plotly_text(token) for token in tgt_tokens]
+    hover = [
+        [[src[i], tgt[j], CELL_NAMES[matrix.codes[i][j]] or "no link"] for j in range(n_tgt)] for i in range(n_src)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=[list(row) for row in matrix.codes],
+            x=list(range(n_tgt)),
+            y=list(range(n_src)),
+            zmin=-0.5,  # each code sits in the middle of its colour band
+            zmax=max(CELL_COLOURS) + 0.5,
+            colorscale=_colourscale(),
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            customdata=hover,
+            hovertemplate="%{y}: %{customdata[0]} × %{x}: %{customdata[1]}<br>%{customdata[2]}<extra></extra>",
+        )
+    )
+    if clickable:
+        cells = [(i, j) for i in range(n_src) for j in range(n_tgt)]
+        figure.add_trace(
+            go.Scatter(
+                x=[j for _, j in cells],
+                y=[i for i, _ in cells],
+                mode="markers",
+                marker={"size": 14, "opacity": 0.01, "symbol": "square"},
+                hoverinfo="none",  # hover events (a click needs them) without a label
+                showlegend=False,
+            )
+        )
+    figure.update_layout(
+        height=max(260, 24 * n_src + 140),
+        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+        clickmode="event+select",
+        dragmode="select" if clickable else False,
+        plot_bgcolor="#ffffff",
+    )
+    figure.update_xaxes(
+        tickvals=list(range(n_tgt)), ticktext=tgt, side="top", tickangle=-50, showgrid=False, zeroline=False
+    )
+    figure.update_yaxes(tickvals=list(range(n_src)), ticktext=src, autorange="reversed", showgrid=False, zeroline=False)
+    return figure
+
+
+def selected_cells(selection: Mapping[str, Any] | None) -> list[Link]:
+    """The ``(src_idx, tgt_idx)`` cells a Plotly selection event (``st.plotly_chart(on_select=...)``) picked.
+
+    >>> selected_cells({"selection": {"points": [{"x": 2, "y": 0}, {"x": 2.0, "y": 0.0}]}})
+    [(0, 2)]
+    """
+    points = ((selection or {}).get("selection") or {}).get("points") or []
+    cells = set()
+    for point in points:
+        try:
+            cells.add((round(float(point["y"])), round(float(point["x"]))))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return sorted(cells)
+
+
+def toggle_links(links: Iterable[Link], cells: Iterable[Link]) -> tuple[Link, ...]:
+    """``links`` with each of ``cells`` added when absent and removed when present.
+
+    >>> toggle_links([(0, 0), (1, 1)], [(1, 1), (2, 2)])
+    ((0, 0), (2, 2))
+    """
+    result = set(links)
+    for cell in cells:
+        result ^= {cell}
+    return tuple(sorted(result))
+
+
+def links_to_pharaoh(links: Iterable[Link]) -> str:
+    """Links as one Pharaoh line (sure links, sorted).
+
+    >>> links_to_pharaoh([(1, 0), (0, 0)])
+    '0-0 1-0'
+    """
+    return Alignment(sure=frozenset(links)).to_pharaoh()
+
+
+def pharaoh_to_links(text: str, *, n_src: int, n_tgt: int) -> tuple[Link, ...]:
+    """The links of a Pharaoh line typed by the reviewer (possible links count as links), checked against the
+    sentence lengths.
+
+    >>> pharaoh_to_links("0-1 1p0", n_src=2, n_tgt=2)
+    ((0, 1), (1, 0))
+    >>> pharaoh_to_links("0-5", n_src=2, n_tgt=2)
+    Traceback (most recent call last):
+    ...
+    xner.errors.XnerError: link 0-5 is beyond the sentences (2 source, 2 target tokens; indices start at 0)
+    """
+    links = sorted(parse_pharaoh_line(text.strip()).links)
+    for i, j in links:
+        if i >= n_src or j >= n_tgt:
+            raise XnerError(
+                f"link {i}-{j} is beyond the sentences ({n_src} source, {n_tgt} target tokens; indices start at 0)"
+            )
+    return tuple(links)
+
+
+MATRIX_LEGEND = tuple((CELL_NAMES[code], CELL_COLOURS[code]) for code in (ENTITY, SURE, POSSIBLE, JUSTIFIES))
+
+
+def matrix_legend_html() -> str:
+    """The matrix's colours explained (fixed text, no user data)."""
+    return " ".join(
+        f'<span style="display:inline-block;width:0.9em;height:0.9em;background:{colour};'
+        f'border:1px solid #999;vertical-align:middle"></span> {name}'
+        for name, colour in MATRIX_LEGEND
+    )
+
+
+# --- runs and conflicts, described ---------------------------------------------------------------------------
+
+
+def run_label(run: RunInfo) -> str:
+    """A projection run in one line (plain text).
+
+    >>> run_label(RunInfo(3, "ngram", 2, None))
+    'run 3: ngram over alignment run 2'
+    """
+    when = f", {run.created_at:%Y-%m-%d %H:%M}" if run.created_at else ""
+    by = f" by {run.created_by}" if run.created_by else ""
+    over = f" over alignment run {run.alignment_run_id}" if run.alignment_run_id is not None else ""
+    return f"run {run.id}: {run.method}{over}{when}{by}"
+
+
+def conflict_spans(current: Any, decision: Any) -> tuple[Span, ...]:
+    """The spans the other reviewer saved (their decision's, else the stored state's)."""
+    if decision is not None:
+        return tuple(decision.spans_after)
+    return tuple(current.spans) if current is not None else ()
+
+
+def conflict_summary(current: Any, decision: Any) -> str:
+    """Who changed the item, when, and to what (plain text: the page escapes it)."""
+    if decision is not None:
+        when = f"{decision.at:%Y-%m-%d %H:%M:%S} UTC" if decision.at else "just now"
+        return (
+            f"{decision.reviewer} decided it ({decision.action}: {decision.status_after}, "
+            f"{len(decision.spans_after)} entities) at {when}; it is now at version {decision.version}"
+        )
+    if current is not None:
+        by = f" by {current.updated_by}" if current.updated_by else ""
+        return f"its suggestion was re-queued{by}; it is now {current.status} at version {current.version}"
+    return "it changed since you loaded it"

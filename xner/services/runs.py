@@ -1,0 +1,208 @@
+"""Alignment and projection runs of a corpus, and the options of the aligners and projection methods, as plain data
+for the app (the run tables of the home page and the option forms that start new runs).
+
+A component's options are its dataclass fields (:mod:`xner.options`); :func:`option_specs` describes each one
+(kind, default, allowed values, help taken from the class docstring) so a page can draw a form without knowing
+the component. The values a form returns go to ``align_corpus`` / ``project_corpus`` as ``options``, which check
+them like the CLI's ``-o NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import types
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args, get_origin
+
+from sqlalchemy import func, select
+
+from xner.engine.align import ALIGNERS
+from xner.engine.project import PROJECTORS
+from xner.errors import UnknownNameError
+from xner.services.corpora import get_corpus
+from xner.store.db import Store
+from xner.store.models import Alignment, AlignmentRun, Projection, ProjectionRun, ReviewState
+
+OptionKind = Literal["choice", "bool", "int", "float", "text", "optional_int", "optional_float", "optional_text"]
+_DOC_ENTRY = re.compile(r"^(\w+(?: / \w+)*): (.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentRunInfo:
+    """One alignment run of a corpus and how many pairs it covers."""
+
+    id: int
+    aligner: str
+    params: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    pairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionRunInfo:
+    """One projection run of a corpus: how many pairs it covers and how many review suggestions come from it."""
+
+    id: int
+    method: str
+    alignment_run_id: int | None
+    params: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    pairs: int
+    queued: int  # review states whose suggestion is this run's
+
+
+def list_alignment_runs(store: Store, corpus: str) -> list[AlignmentRunInfo]:
+    """The alignment runs of ``corpus``, oldest first; an unknown corpus lists the known ones."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        pairs = dict(
+            session.execute(
+                select(Alignment.run_id, func.count())
+                .join(AlignmentRun, AlignmentRun.id == Alignment.run_id)
+                .where(AlignmentRun.corpus_id == found.id)
+                .group_by(Alignment.run_id)
+            ).all()
+        )
+        runs = session.scalars(select(AlignmentRun).where(AlignmentRun.corpus_id == found.id).order_by(AlignmentRun.id))
+        return [
+            AlignmentRunInfo(
+                run.id, run.aligner, dict(run.params), run.created_at, run.created_by, pairs.get(run.id, 0)
+            )
+            for run in runs
+        ]
+
+
+def list_projection_runs(store: Store, corpus: str) -> list[ProjectionRunInfo]:
+    """The projection runs of ``corpus``, oldest first; an unknown corpus lists the known ones."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        pairs = dict(
+            session.execute(
+                select(Projection.run_id, func.count())
+                .join(ProjectionRun, ProjectionRun.id == Projection.run_id)
+                .where(ProjectionRun.corpus_id == found.id)
+                .group_by(Projection.run_id)
+            ).all()
+        )
+        queued = dict(
+            session.execute(
+                select(ReviewState.run_id, func.count())
+                .where(ReviewState.corpus_id == found.id, ReviewState.run_id.is_not(None))
+                .group_by(ReviewState.run_id)
+            ).all()
+        )
+        runs = session.scalars(
+            select(ProjectionRun).where(ProjectionRun.corpus_id == found.id).order_by(ProjectionRun.id)
+        )
+        return [
+            ProjectionRunInfo(
+                run.id,
+                run.method,
+                run.alignment_run_id,
+                dict(run.params),
+                run.created_at,
+                run.created_by,
+                pairs.get(run.id, 0),
+                queued.get(run.id, 0),
+            )
+            for run in runs
+        ]
+
+
+# --- options of aligners and projection methods ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """One option of a component, for a form: its kind, default, allowed values (``choice``) and help."""
+
+    name: str
+    kind: OptionKind
+    default: Any
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+def aligner_names() -> list[str]:
+    """The registered aligners, sorted (``awesome``, ``eflomal``, ``simalign``)."""
+    return sorted(ALIGNERS)
+
+
+def projection_methods() -> list[str]:
+    """The registered projection methods, sorted (``heuristic``, ``model``, ``ngram``)."""
+    return sorted(PROJECTORS)
+
+
+def aligner_options(name: str) -> list[OptionSpec]:
+    """The options of aligner ``name``; an unknown name lists the registered aligners.
+
+    >>> [(o.name, o.default) for o in aligner_options("eflomal")][:2]
+    [('symmetrization', 'grow-diag-final-and'), ('model', 3)]
+    """
+    if name not in ALIGNERS:
+        raise UnknownNameError("aligner", name, ALIGNERS)
+    return option_specs(ALIGNERS[name])
+
+
+def projection_options(name: str) -> list[OptionSpec]:
+    """The options of projection method ``name``; an unknown name lists the registered methods."""
+    if name not in PROJECTORS:
+        raise UnknownNameError("projection method", name, PROJECTORS)
+    return option_specs(PROJECTORS[name])
+
+
+def option_specs(component: type) -> list[OptionSpec]:
+    """An :class:`OptionSpec` per init field of the dataclass ``component``, in declaration order."""
+    hints = typing.get_type_hints(component)
+    helps = _docstring_help(component)
+    specs = []
+    for item in dataclasses.fields(component):
+        if not item.init:
+            continue
+        kind, choices = _kind(hints[item.name])
+        default = item.default if item.default is not dataclasses.MISSING else None
+        specs.append(OptionSpec(item.name, kind, default, choices, helps.get(item.name, "")))
+    return specs
+
+
+def _kind(hint: Any) -> tuple[OptionKind, tuple[str, ...]]:
+    origin = get_origin(hint)
+    if origin is Literal:
+        return "choice", tuple(str(value) for value in get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        inner = next(arg for arg in get_args(hint) if arg is not type(None))
+        base, _ = _kind(inner)
+        optional = {"int": "optional_int", "float": "optional_float"}.get(base, "optional_text")
+        return typing.cast(OptionKind, optional), ()
+    if hint is bool:
+        return "bool", ()
+    if hint is int:
+        return "int", ()
+    if hint is float:
+        return "float", ()
+    return "text", ()
+
+
+def _docstring_help(component: type) -> dict[str, str]:
+    """``name: text`` entries of the docstrings of ``component`` and its bases (continuation lines joined)."""
+    helps: dict[str, str] = {}
+    for cls in reversed(component.__mro__):
+        current: list[str] = []
+        for line in inspect.cleandoc(cls.__doc__ or "").splitlines():
+            match = _DOC_ENTRY.match(line)
+            if match:
+                current = [name.strip() for name in match.group(1).split("/")]
+                for name in current:
+                    helps[name] = match.group(2).strip()
+            elif line.startswith(" ") and current:
+                for name in current:
+                    helps[name] += " " + line.strip()
+            else:
+                current = []
+    return helps
