@@ -7,6 +7,8 @@ given where text is expected, a byte-order mark) apply everywhere, and progress 
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -87,3 +89,18 @@ def file_size(path: PathLike) -> int:
         return Path(path).stat().st_size
     except OSError:
         return 0
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``, replacing a folder there (restored if the move fails)."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+    target.rename(old)
+    try:
+        new.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

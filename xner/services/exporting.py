@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from xner.formats.conll import sentence_to_conll
 from xner.formats.docbin import write_docbin
 from xner.formats.hf_datasets import check_split_names, write_dataset_dict
 from xner.formats.jsonl import sentence_to_json_line
-from xner.formats.text import PathLike
+from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import entity_spans, get_corpus
 from xner.store.db import Store
 from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence
@@ -296,7 +295,7 @@ def _atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
         yield partial
         _as_umask_allows(partial)  # mkstemp/mkdtemp make owner-only files; an export is shared like any file
         if folder:
-            _replace_dir(partial, target)
+            replace_dir(partial, target)
         else:
             os.replace(partial, target)
     finally:
@@ -321,18 +320,3 @@ def _umask() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return umask
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move folder ``new`` to ``target``, replacing a folder there (restored if the move fails)."""
-    if not target.exists():
-        new.rename(target)
-        return
-    old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-    target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.evaluation import SpanScores
-from xner.formats.text import PathLike
+from xner.formats.text import PathLike, replace_dir
 from xner.learning import TAGGERS, Tagger
 from xner.learning.taggers import MANIFEST
 from xner.options import describe
@@ -289,25 +289,10 @@ def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainRep
                 .values(model_path=None)
             )
             session.flush()
-            _replace_dir(partial, target)  # last: a failure here rolls the run back to running, then failed
+            replace_dir(partial, target)  # last: a failure here rolls the run back to running, then failed
     finally:
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move directory ``new`` to ``target``, replacing what is there (restored if the move fails)."""
-    if not target.exists():
-        new.rename(target)
-        return
-    old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-    target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _fail_run(store: Store, run_id: int) -> None:
