@@ -518,7 +518,8 @@ st.caption(
     "English entities are projected onto translations through word alignments; linguists review the "
     "projections and export curated training data."
 )
-show_flashes()
+with st.container():  # always there, so the tabs below keep their place (and the open tab) after a message
+    show_flashes()
 corpora = list_corpora(store)
 overview, runs, imports = st.tabs(["Corpora", "Align & project", "Import files"])
 with overview:

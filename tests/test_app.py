@@ -367,3 +367,20 @@ def test_upload_a_real_one_file_corpus_with_its_one_based_gold_alignments(app_st
     at = at.button(key="home_align_import").click().run()
     assert re.match(r"enfr\.gold:\d+: link \d+-\d+: (source|target) index \d+ is beyond", messages(at, "error")[0])
     assert len(list_alignment_runs(app_store, "enfr")) == 1
+
+
+# --- the sidebar across pages ---------------------------------------------------------------------------------
+
+
+def test_the_reviewer_name_is_kept_when_another_page_opens(app_db: str) -> None:
+    at = home()
+    at.text_input(key="xner_reviewer").input("amina").run()
+
+    for page in ("pages/1_Review.py", "pages/2_Spot_check.py", "pages/4_Export.py", "pages/3_Agreement.py"):
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        if page != "pages/4_Export.py":  # the export page has no name field
+            assert at.text_input(key="xner_reviewer").value == "amina", page
+    at.text_input(key="xner_reviewer").input("bob").run()  # a new name replaces the kept one
+    at.switch_page("app.py").run()
+    assert at.text_input(key="xner_reviewer").value == "bob"

@@ -27,6 +27,7 @@ def get_store(db: str | None = None) -> Store:
 
 
 REVIEWER_KEY = "xner_reviewer"
+KEPT_NAME_KEY = "xner_reviewer_kept"  # the name typed, kept across pages (see reviewer_sidebar)
 
 
 def logged_in_user() -> str:
@@ -64,7 +65,18 @@ def reviewer_sidebar() -> str:
         if st.sidebar.button("Log in", key="xner_login", type="primary"):
             st.login()
         return ""
+    # Streamlit drops a widget's value when another page opens: a plain session key carries the name over
+    if KEPT_NAME_KEY in st.session_state:
+        st.session_state[REVIEWER_KEY] = st.session_state[KEPT_NAME_KEY]
     name = st.sidebar.text_input(
-        "Your name (recorded with each decision)", key=REVIEWER_KEY, max_chars=200, placeholder="e.g. amina"
+        "Your name (recorded with each decision)",
+        key=REVIEWER_KEY,
+        max_chars=200,
+        placeholder="e.g. amina",
+        on_change=_keep_name,
     )
     return name.strip()
+
+
+def _keep_name() -> None:
+    st.session_state[KEPT_NAME_KEY] = st.session_state[REVIEWER_KEY]

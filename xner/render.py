@@ -79,7 +79,8 @@ def _token(token: str, underline: bool) -> str:
 
 
 STYLE = """<style>
-.xner-ent { border: 1px solid; border-radius: 4px; padding: 1px 3px; line-height: 2; }
+.xner-ent { border: 1px solid; border-radius: 4px; padding: 1px 3px; line-height: 2;
+  -webkit-box-decoration-break: clone; box-decoration-break: clone; }
 .xner-ent sub { font-size: 0.65em; font-weight: 600; margin-left: 3px; opacity: 0.8; }
 </style>"""
 

@@ -1,0 +1,436 @@
+"""End to end in a real headless browser: the app served by ``streamlit run`` on a temporary SQLite database, driven
+by Playwright with Debian's chromium, as a linguist uses it.
+
+Home: a CoNLL upload through the file widget (a success message), then a broken file (its name, line and reason).
+Review: a reviewer name in the sidebar, decisions from the keyboard (A accept, X reject, S skip, U undo), a span
+correction (delete, add, relabel, Ctrl+Enter). Spot check and Agreement: they open without an error. Export: the
+curated set downloaded and read back; then the review history in the database, read through ``xner.services``.
+
+A screenshot of each page goes to ``$XNER_ARTIFACTS`` (or a temporary folder; its path is printed).
+
+The browser is Debian's (``apt-get install -y chromium chromium-driver``; ``scripts/test.sh`` installs it when it
+can); ``playwright install`` is never needed. Without chromium the test is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from xner.services import review
+from xner.services.demo import DEMO_CORPUS
+from xner.store.db import Store, open_store
+from xner.types import ReviewStatus, Span
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed: `apt-get install -y chromium chromium-driver` (scripts/test.sh does it as root)",
+)
+
+REVIEWER = "amina"
+TIMEOUT_MS = 20_000  # any single wait: a rerun takes well under a second here
+GOOD_CONLL = (
+    "Adébáyọ̀ B-PER\nlọ O\nsí O\nÈkó B-LOC\nní O\nọjọ́ B-DATE\nAjé I-DATE\n. O\n\n"
+    "Ilé-ẹjọ́ B-ORG\nGíga I-ORG\njùlọ I-ORG\nti O\nÀbújá B-LOC\nsọ O\nọ̀rọ̀ O\n. O\n\n"
+    "Fúnmiláyọ̀ B-PER\nRánsọ́mù-Kútì I-PER\nkọ O\nlẹ́tà O\n. O\n\n"
+)
+BAD_CONLL = "Adébáyọ̀ B-PER\nlọ O\nsí\nÈkó B-LOC\n\n"  # line 3 has no tag
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    db: str  # the SQLite URL the app uses
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """``streamlit run app.py`` on a fresh database (the app loads the demo into it); always stopped afterwards."""
+    port = free_port()
+    db = f"sqlite:///{tmp_path / 'app.db'}"
+    log = tmp_path / "streamlit.log"
+    env = {**os.environ, "XNER_DB": db, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer on {url} within 30 s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield Server(url, db, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        print(f"streamlit log ({log}):\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots and the download go: $XNER_ARTIFACTS, else a temporary folder (never the repo)."""
+    configured = os.environ.get("XNER_ARTIFACTS")
+    folder = Path(configured) if configured else tmp_path_factory.mktemp("browser-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"browser test artifacts: {folder}")
+    return folder
+
+
+class App:
+    """The app in a browser tab, with waits that follow Streamlit's script runs.
+
+    Every ``script_finished`` message on the app's websocket is counted, so :meth:`act` can wait for exactly the
+    run an action causes (no sleeps, no guessing whether the "Running..." indicator has appeared yet).
+    """
+
+    def __init__(self, page, url: str) -> None:
+        from google.protobuf.message import DecodeError
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.page, self.url = page, url
+        self.finished: list[int] = []  # the status of every finished run, in order
+        early = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+
+        def frame(payload: str | bytes) -> None:
+            if not isinstance(payload, bytes):
+                return
+            try:
+                message = ForwardMsg.FromString(payload)
+            except DecodeError:  # not a ForwardMsg: not a run finishing either
+                return
+            if message.WhichOneof("type") == "script_finished" and message.script_finished != early:
+                self.finished.append(message.script_finished)
+
+        page.on("websocket", lambda socket: socket.on("framereceived", frame))
+
+    # --- waiting
+
+    def act(self, action: Callable[[], object]) -> None:
+        """Do ``action`` (a click, a key, a typed value) and wait until the script run it causes has finished."""
+        runs = len(self.finished)
+        action()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while len(self.finished) <= runs:
+            assert time.monotonic() < deadline, "the app did not finish a run after the action"
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the websocket events
+        self.idle()
+
+    def idle(self) -> None:
+        """Wait until the app is connected and shows no script run going on ("Running..." is gone)."""
+        self.page.wait_for_selector(
+            '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]',
+            state="attached",
+        )
+        self.page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+
+    def no_exception(self) -> None:
+        exceptions = self.page.locator('[data-testid="stException"]')
+        assert exceptions.count() == 0, exceptions.first.inner_text()
+
+    # --- finding things
+
+    def widget(self, key: str):
+        """The element of the widget with ``key`` (Streamlit gives its container the class ``st-key-<key>``)."""
+        return self.page.locator(f".st-key-{key}")
+
+    def button(self, key: str):
+        """The button with ``key`` (a button with a tooltip also has a hidden copy, for measuring)."""
+        return self.widget(key).locator("button:visible")
+
+    def alert(self, kind: str, text: str):
+        """The success/error/info alert that contains ``text`` (waited for)."""
+        found = self.page.locator(f'[data-testid="stAlertContent{kind.capitalize()}"]').filter(has_text=text)
+        found.first.wait_for()
+        return found.first
+
+    def sentence(self) -> int:
+        """The id of the sentence the review page shows."""
+        heading = self.page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"^Sentence \d+"))
+        return int(re.search(r"\d+", heading.first.inner_text()).group())  # type: ignore[union-attr]
+
+    def name_in_sidebar(self) -> str:
+        return self.widget("xner_reviewer").locator("input").input_value()
+
+    # --- doing things
+
+    def open(self, name: str, title: str) -> None:
+        """Open a page through the sidebar navigation (the browser session, and so its state, is kept)."""
+        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(has_text=re.compile(f"^{name}$"))
+        self.act(link.click)
+        self.page.get_by_role("heading", name=title, exact=True).wait_for()
+        self.no_exception()
+
+    def click(self, key: str) -> None:
+        self.act(self.button(key).click)
+
+    def type(self, key: str, text: str) -> None:
+        """Type into a text input, commit it (Enter) and leave the field, so that the page's shortcuts work."""
+        field = self.widget(key).locator("input")
+        field.fill(text)
+        self.act(lambda: field.press("Enter"))
+        field.blur()
+
+    def choose(self, key: str, option: str) -> None:
+        """Pick ``option`` in a select box (nothing to do when it is already chosen)."""
+        box = self.widget(key).get_by_role("combobox")
+        if box.input_value() == option:
+            return
+        box.click()
+        self.act(self.page.get_by_role("option", name=option, exact=True).click)
+        self.page.evaluate("document.activeElement && document.activeElement.blur()")
+
+    def upload(self, key: str, path: Path) -> None:
+        """Give the file uploader ``key`` the file at ``path``, as if dropped on it."""
+        self.act(lambda: self.widget(key).locator('input[type="file"]').set_input_files(path))
+        chip = self.widget(key).locator('[data-testid="stFileChipName"]:visible').filter(has_text=path.name)
+        chip.first.wait_for()
+
+    def press(self, key: str) -> None:
+        self.act(lambda: self.page.keyboard.press(key))
+
+    def screenshot(self, folder: Path, name: str) -> None:
+        """The whole page (its main area scrolls inside the window, so the window is made as tall as the page)."""
+        self.idle()
+        page, size = self.page, self.page.viewport_size
+        assert size is not None
+        height = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')]"
+            ".map(e => e.scrollHeight))"
+        )
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 6000))})
+        try:
+            page.wait_for_timeout(300)  # the charts take the new size
+            page.screenshot(path=str(folder / f"{name}.png"))
+        finally:
+            page.set_viewport_size(size)
+
+
+@pytest.fixture
+def app(server: Server, artifacts: Path, request: pytest.FixtureRequest) -> Iterator[App]:
+    """A headless chromium tab on the app (Debian's chromium, never a browser downloaded by Playwright); when the
+    test fails, the tab as it was is saved as failure.png."""
+    from playwright.sync_api import sync_playwright
+
+    failed = request.session.testsfailed
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            yield App(page, server.url)
+            if request.session.testsfailed > failed:
+                page.screenshot(path=str(artifacts / "failure.png"))
+        finally:
+            browser.close()
+
+
+# --- what the test expects --------------------------------------------------------------------------------------
+
+
+def iob2(tokens: tuple[str, ...], spans: tuple[Span, ...]) -> list[tuple[str, str]]:
+    tags = ["O"] * len(tokens)
+    for span in spans:
+        tags[span.start : span.end] = [f"B-{span.label}"] + [f"I-{span.label}"] * (span.end - span.start - 1)
+    return list(zip(tokens, tags, strict=True))
+
+
+def read_conll(text: str) -> list[list[tuple[str, str]]]:
+    return [
+        [tuple(line.rsplit(" ", 1)) for line in block.splitlines()]  # type: ignore[misc]
+        for block in text.strip().split("\n\n")
+        if block.strip()
+    ]
+
+
+def queue_start(store: Store, count: int) -> list[review.ReviewItem]:
+    """The first ``count`` items of the demo's review queue, as the page will show them."""
+    items: list[review.ReviewItem] = []
+    for _ in range(count):
+        item = review.next_item(store, DEMO_CORPUS, skip=[i.sentence_id for i in items])
+        assert item is not None
+        items.append(item)
+    return items
+
+
+def correction_of(item: review.ReviewItem) -> tuple[Span, Span, str, tuple[Span, ...]]:
+    """What the test corrects on ``item``: its second span is deleted and re-added one token longer (when that
+    token is free) with another label, which is then relabelled back. On the demo's third item, "... en La Haya el
+    sábado", this fixes the LOC projected onto "La" alone into "La Haya"."""
+    spans = item.state.spans
+    assert len(spans) >= 2, f"the demo changed: sentence {item.sentence_id} has {len(spans)} spans, the test needs 2"
+    wrong = spans[1]
+    taken = {i for span in spans if span is not wrong for i in range(span.start, span.end)}
+    end = wrong.end + 1 if wrong.end < len(item.tgt_tokens) and wrong.end not in taken else wrong.end
+    added_as = next(label for label in sorted(item.labels) if label != wrong.label)
+    fixed = Span(wrong.start, end, wrong.label)
+    return wrong, fixed, added_as, tuple(sorted({*spans, fixed} - {wrong}))
+
+
+# --- the test -----------------------------------------------------------------------------------------------------
+
+
+def test_import_review_by_keyboard_correct_and_export_in_a_browser(
+    server: Server, app: App, artifacts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = time.monotonic()
+    page = app.page
+    # 1. home: the app loads the demo into the empty database; a good CoNLL upload, then a broken one
+    app.act(lambda: page.goto(server.url))
+    page.get_by_role("heading", name="xner — projected NER data").wait_for()
+    app.no_exception()
+    page.get_by_role("tab", name="Import files").click()
+    good = tmp_path / "dev.conll"
+    good.write_text(GOOD_CONLL, encoding="utf-8")
+    app.upload("home_conll_file", good)
+    app.type("home_conll_corpus", "yoruba-news")
+    app.type("home_conll_lang", "yor")
+    app.click("home_conll_import")
+    app.alert("success", "Imported 3 sentences into yoruba-news, split dev (DATE 1, LOC 2, ORG 1, PER 2).")
+    assert page.get_by_role("tab", name="Import files").get_attribute("aria-selected") == "true"  # still there
+    app.screenshot(artifacts, "01_home_import")
+
+    bad = tmp_path / "news.conll"
+    bad.write_text(BAD_CONLL, encoding="utf-8")
+    app.upload("home_conll_file", bad)
+    app.type("home_conll_corpus", "yoruba-more")
+    app.click("home_conll_import")
+    error = app.alert("error", "news.conll:3:").inner_text()
+    assert error.startswith("news.conll:3: expected a token and a tag"), error
+    app.no_exception()
+    app.screenshot(artifacts, "02_home_bad_file")
+
+    # 2. review: the demo's queue, from the keyboard
+    store = open_store(server.db)
+    try:
+        first, second, third, fourth, fifth = queue_start(store, 5)
+        app.open("Review", "Review projected entities")
+        assert app.sentence() == first.sentence_id
+        assert app.button("review_accept").is_disabled()  # no name yet
+        app.type("xner_reviewer", REVIEWER)
+        assert app.button("review_accept").is_enabled()
+        app.screenshot(artifacts, "03_review")
+
+        for key, message, then in [
+            ("a", f"Sentence {first.sentence_id}: accept recorded", second),
+            ("a", f"Sentence {second.sentence_id}: accept recorded", third),
+            ("x", f"Sentence {third.sentence_id}: reject recorded", fourth),
+            ("s", f"Sentence {fourth.sentence_id} skipped for this session", fifth),
+            ("u", f"Sentence {third.sentence_id}: your decision is undone", third),
+        ]:
+            app.press(key)
+            app.alert("success", message)
+            assert app.sentence() == then.sentence_id, key
+        assert review.get_item(store, third.sentence_id).state.status == ReviewStatus.UNREVIEWED
+
+        # correct the restored item: delete a span, add one, relabel it, save with Ctrl+Enter
+        sid, tokens = third.sentence_id, third.tgt_tokens
+        wrong, fixed, added_as, corrected = correction_of(third)
+        assert app.button("review_save").is_disabled()  # nothing changed yet
+        app.click(f"review_delete_{sid}_{wrong.start}_{wrong.end}")
+        assert app.widget(f"review_delete_{sid}_{wrong.start}_{wrong.end}").count() == 0
+        app.choose(f"review_first_{sid}", f"{fixed.start}: {tokens[fixed.start]}")
+        app.choose(f"review_last_{sid}", f"{fixed.end - 1}: {tokens[fixed.end - 1]}")
+        app.choose(f"review_label_{sid}", added_as)
+        app.click("review_add")
+        app.choose(f"review_relabel_{sid}_{fixed.start}_{fixed.end}", fixed.label)
+        assert app.button("review_save").is_enabled()
+        app.screenshot(artifacts, "04_review_correction")
+        app.press("Control+Enter")
+        app.alert("success", f"Sentence {sid}: correct recorded (corrected")
+        assert app.sentence() == review.next_item(store, DEMO_CORPUS, skip=[fourth.sentence_id]).sentence_id  # type: ignore[union-attr]
+        app.no_exception()
+        app.screenshot(artifacts, "05_review_after_correction")
+
+        # 3. spot check and agreement open cleanly, the reviewer still named in the sidebar
+        app.open("Spot check", "Spot check")
+        assert app.name_in_sidebar() == REVIEWER
+        app.screenshot(artifacts, "06_spot_check")
+        app.open("Agreement", "Reviewer agreement")
+        assert app.name_in_sidebar() == REVIEWER
+        app.screenshot(artifacts, "07_agreement")
+
+        # 4. export: the curated set (accepted and corrected: the page's default), downloaded
+        app.open("Export", "Export")
+        entities = len(first.state.spans) + len(second.state.spans) + len(corrected)
+        assert page.locator('[data-testid="stMetricValue"]').all_inner_texts() == ["3", str(entities)]
+        app.click("export_prepare")
+        with page.expect_download() as download_info:
+            app.button("export_download").click()
+        download = download_info.value
+        assert download.suggested_filename == f"{DEMO_CORPUS}-tgt.conll"
+        exported = artifacts / download.suggested_filename
+        download.save_as(exported)
+        app.screenshot(artifacts, "08_export")
+
+        sentences = read_conll(exported.read_text(encoding="utf-8"))
+        assert len(sentences) == 3
+        assert {tuple(token for token, _ in sentence): sentence for sentence in sentences} == {
+            first.tgt_tokens: iob2(first.tgt_tokens, first.state.spans),
+            second.tgt_tokens: iob2(second.tgt_tokens, second.state.spans),
+            third.tgt_tokens: iob2(third.tgt_tokens, corrected),
+        }
+
+        # 5. the history in the database
+        assert [(e.reviewer, e.action, e.status_after) for e in review.history(store, sid)] == [
+            (REVIEWER, "reject", ReviewStatus.REJECTED),
+            (REVIEWER, "undo", ReviewStatus.UNREVIEWED),
+            (REVIEWER, "correct", ReviewStatus.CORRECTED),
+        ]
+        mine = review.reviewer_history(store, DEMO_CORPUS, REVIEWER)[::-1]  # oldest first
+        assert [(e.sentence_id, e.action) for e in mine] == [
+            (first.sentence_id, "accept"),
+            (second.sentence_id, "accept"),
+            (sid, "reject"),
+            (sid, "undo"),
+            (sid, "correct"),
+        ]
+        assert mine[0].spans_after == first.state.spans and mine[1].spans_after == second.state.spans
+        assert mine[-1].spans_before == third.state.spans and mine[-1].spans_after == corrected
+        assert review.history(store, fourth.sentence_id) == []  # skipping records nothing
+        state = review.get_item(store, sid).state
+        assert (state.status, state.spans, state.updated_by) == (ReviewStatus.CORRECTED, corrected, REVIEWER)
+    finally:
+        store.dispose()
+    with capsys.disabled():
+        print(f"\nbrowser test: {time.monotonic() - started:.1f} s; screenshots and the download in {artifacts}")
