@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -392,23 +393,19 @@ def conll_import(store: Store) -> None:
         return
     upload = as_upload(file)
     assert upload is not None
-    try:
-        with byte_progress(f"importing {upload.name} (bytes)", upload.size) as on_bytes:
-            report = upload_corpus(
-                store,
-                upload,
-                corpus=corpus,
-                lang=lang,
-                split=split,
-                labels=parse_labels(labels),
-                scheme=scheme,
-                append=append,
-                on_progress=on_bytes,
-            )
-    except XnerError as error:
-        show_error(error)
-        return
-    finish_import(report)
+    run_import(
+        upload.name,
+        upload.size,
+        upload_corpus,
+        store,
+        upload,
+        corpus=corpus,
+        lang=lang,
+        split=split,
+        labels=parse_labels(labels),
+        scheme=scheme,
+        append=append,
+    )
 
 
 def parallel_import(store: Store) -> None:
@@ -444,27 +441,23 @@ def parallel_import(store: Store) -> None:
         return
     src, tgt = as_upload(src_file), as_upload(tgt_file)
     assert src is not None
-    try:
-        with byte_progress(f"importing {src.name} (bytes)", src.size + (tgt.size if tgt else 0)) as on_bytes:
-            report = upload_parallel(
-                store,
-                src,
-                tgt,
-                corpus=corpus,
-                src_lang=src_lang,
-                tgt_lang=tgt_lang,
-                src_format=src_format,
-                tgt_format=tgt_format,
-                pretokenized=pretokenized,
-                split=split,
-                labels=parse_labels(labels),
-                append=append,
-                on_progress=on_bytes,
-            )
-    except XnerError as error:
-        show_error(error)
-        return
-    finish_import(report)
+    run_import(
+        src.name,
+        src.size + (tgt.size if tgt else 0),
+        upload_parallel,
+        store,
+        src,
+        tgt,
+        corpus=corpus,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        src_format=src_format,
+        tgt_format=tgt_format,
+        pretokenized=pretokenized,
+        split=split,
+        labels=parse_labels(labels),
+        append=append,
+    )
 
 
 def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
@@ -483,18 +476,25 @@ def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
         return
     upload = as_upload(file)
     assert upload is not None
+    run_import(
+        upload.name,
+        upload.size,
+        upload_alignments,
+        store,
+        upload,
+        corpus=corpus,
+        aligner=aligner,
+        split=split,
+        index_base=int(base),
+        created_by=reviewer,
+    )
+
+
+def run_import(name: str, size: int, importer: Callable[..., ImportReport], *args: Any, **kwargs: Any) -> None:
+    """Run an upload importer under a byte progress bar; show its report, or its error (file, line, reason)."""
     try:
-        with byte_progress(f"importing {upload.name} (bytes)", upload.size) as on_bytes:
-            report = upload_alignments(
-                store,
-                upload,
-                corpus=corpus,
-                aligner=aligner,
-                split=split,
-                index_base=int(base),
-                created_by=reviewer,
-                on_progress=on_bytes,
-            )
+        with byte_progress(f"importing {name} (bytes)", size) as on_bytes:
+            report = importer(*args, on_progress=on_bytes, **kwargs)
     except XnerError as error:
         show_error(error)
         return
