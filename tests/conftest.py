@@ -25,6 +25,17 @@ def shared(*parts: str) -> Path:
     return path
 
 
+def import_europarl(store: Store, lang: str = "de", corpus: str = "ep") -> None:
+    """Import the Europarl parallel NER gold EN → ``lang`` (799 pairs, gold entities on both sides, split "test")
+    as ``corpus``; the test is skipped when the data is absent."""
+    from xner.formats.parallel import SideOptions
+    from xner.services.importing import import_parallel
+
+    en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
+    target = shared("europarl_ner_ixa", f"{lang}-europarl.test.conll02")
+    import_parallel(store, en, target, corpus=corpus, src=SideOptions("en"), tgt=SideOptions(lang), split="test")
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh, migrated SQLite store in a temporary directory."""

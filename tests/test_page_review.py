@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, shared, snapshot
+from tests.conftest import DEMO, REPO, import_europarl, snapshot
 from xner.formats.parallel import SideOptions
 from xner.services import review
 from xner.services.aligning import align_corpus
@@ -584,14 +584,12 @@ def test_tokens_labels_and_names_are_shown_only_escaped(demo, tmp_path: Path) ->
 def test_europarl_review_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real EN-DE Europarl (799 pairs) with eflomal links and two methods: the page walks the disagreement queue,
     accepts, corrects and rejects, and a rerun stays fast."""
-    en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
-    de = shared("europarl_ner_ixa", "de-europarl.test.conll02")
     url = f"sqlite:///{tmp_path / 'ep.db'}"
     monkeypatch.setenv("XNER_DB", url)
     store = open_store(url)
     try:
         load_demo(store)
-        import_parallel(store, en, de, corpus="ep", src=SideOptions("en"), tgt=SideOptions("de"), split="test")
+        import_europarl(store)
         links = align_corpus(store, "ep", options={"symmetrization": "intersection"}).run_id
         project_corpus(store, "ep", method="heuristic", alignment_run=links)
         project_corpus(store, "ep", method="ngram", alignment_run=links)

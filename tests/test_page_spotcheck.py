@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, shared, write
+from tests.conftest import REPO, import_europarl, write
 from xner.formats.parallel import SideOptions
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
@@ -238,12 +238,10 @@ def test_escaping_of_tokens_labels_and_corpus_names(tmp_path: Path, monkeypatch:
 @pytest.mark.slow
 def test_spot_check_on_europarl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real EN-DE Europarl aligned with eflomal: draw 60 spans, judge 15 against the target gold."""
-    en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
-    de = shared("europarl_ner_ixa", "de-europarl.test.conll02")
     url = f"sqlite:///{tmp_path / 'ep.db'}"
     monkeypatch.setenv("XNER_DB", url)
     store = open_store(url)
-    import_parallel(store, en, de, corpus="ep", src=SideOptions("en"), tgt=SideOptions("de"), split="test")
+    import_europarl(store)
     links = align_corpus(store, "ep", options={"symmetrization": "intersection"}).run_id
     run = project_corpus(store, "ep", method="ngram", alignment_run=links).run_id
 

@@ -9,7 +9,7 @@ from seqeval.metrics import f1_score
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from tests.conftest import shared
+from tests.conftest import import_europarl, shared
 from xner.cli import app
 from xner.evaluation import score_spans
 from xner.formats.conll import read_conll
@@ -111,12 +111,8 @@ def europarl_de(tmp_path_factory):
     """Europarl EN-DE parallel NER gold (799 pairs) aligned by eflomal on the pairs alone, both symmetrisations."""
     from xner.store.db import open_store
 
-    en, de = (
-        shared("europarl_ner_ixa", "en-europarl.test.conll02"),
-        shared("europarl_ner_ixa", "de-europarl.test.conll02"),
-    )
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('ep') / 'ep.db'}")
-    import_parallel(store, en, de, corpus="ep", src=SideOptions("en"), tgt=SideOptions("de"), split="test")
+    import_europarl(store)
     runs = {
         sym: align_corpus(store, "ep", options={"symmetrization": sym}).run_id
         for sym in ("intersection", "grow-diag-final-and")

@@ -12,14 +12,12 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from tests.conftest import shared, snapshot
+from tests.conftest import import_europarl, snapshot
 from xner.errors import ConflictError, UnknownNameError, XnerError
-from xner.formats.parallel import SideOptions
 from xner.services import review
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
 from xner.services.exporting import export_corpus
-from xner.services.importing import import_parallel
 from xner.services.projecting import project_corpus
 from xner.services.review import REVIEWED, ReviewItem
 from xner.stats import span_f1
@@ -696,11 +694,9 @@ def test_migration_from_0001_keeps_review_rows(tmp_path: Path) -> None:
 def test_europarl_disagreement_and_confidence_point_at_projection_errors(tmp_path: Path) -> None:
     """On real EN-DE Europarl with eflomal links, sentences where the methods disagree, or whose confidence is
     low, need corrections far more often than the others: the queue orders put the reviewers' time there."""
-    en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
-    de = shared("europarl_ner_ixa", "de-europarl.test.conll02")
     store = open_store(str(tmp_path / "ep.db"))
     try:
-        import_parallel(store, en, de, corpus="ep", src=SideOptions("en"), tgt=SideOptions("de"), split="test")
+        import_europarl(store)
         links = align_corpus(store, "ep", options={"symmetrization": "intersection"}).run_id
         project_corpus(store, "ep", method="heuristic", alignment_run=links)
         project_corpus(store, "ep", method="ngram", alignment_run=links)
