@@ -247,11 +247,11 @@ def upload_parallel(
     with ExitStack() as stack:
         src_path = stack.enter_context(staged(src))
         tgt_path = stack.enter_context(staged(tgt)) if tgt is not None else None
-        src_side = SideOptions(src_lang, "text", pretokenized, conll=conll)
-        tgt_side = SideOptions(tgt_lang, "text", pretokenized, conll=conll)
-        if tgt is not None and tgt_path is not None:  # two files: each side may be text or CoNLL
-            src_side = SideOptions(src_lang, _side_format(src, src_path, src_format), pretokenized, conll=conll)
-            tgt_side = SideOptions(tgt_lang, _side_format(tgt, tgt_path, tgt_format), pretokenized, conll=conll)
+        # two files: each side may be text or CoNLL; one file of pairs is text
+        src_fmt = _side_format(src, src_path, src_format) if tgt is not None else "text"
+        tgt_fmt = _side_format(tgt, tgt_path, tgt_format) if tgt is not None and tgt_path is not None else "text"
+        src_side = SideOptions(src_lang, src_fmt, pretokenized, conll=conll)
+        tgt_side = SideOptions(tgt_lang, tgt_fmt, pretokenized, conll=conll)
         return import_parallel(
             store,
             src_path,
