@@ -349,9 +349,10 @@ def actions(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked: b
 
 
 def undo_button(where: Any, reviewer: str) -> None:
-    last = f" (sentence {ss.review_done[-1][0]})" if ss.review_done else ""
+    last = f"Undo your decision on sentence {ss.review_done[-1][0]}" if ss.review_done else "Nothing to undo yet"
     where.button(
-        "Undo" + last,
+        "Undo",
+        help=last,
         key="review_undo",
         shortcut=view.KEYS["undo"],
         on_click=undo_last,
@@ -428,7 +429,11 @@ def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
 
 def fix_alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
     sid = item.sentence_id
-    with st.expander("Fix the alignment"):
+    # Drawn only while open (on_change="rerun" tracks the state): the clickable chart costs a rerun ~10 ms.
+    fixing = st.expander("Fix the alignment", key="review_fix_open", on_change="rerun")
+    if not fixing.open:
+        return
+    with fixing:
         st.caption(
             "Drag a small box over a cell (or over several) to add or remove their links, or edit the links as "
             "Pharaoh text (source-target, from 0). "
@@ -489,7 +494,7 @@ def history_table() -> None:
         return
     rows = [
         {
-            "at": event.at,
+            "at": f"{event.at:%Y-%m-%d %H:%M}",
             "reviewer": event.reviewer,
             "action": event.action,
             "status": f"{event.status_before} → {event.status_after}",
@@ -498,7 +503,9 @@ def history_table() -> None:
         }
         for event in events[-10:]
     ]
-    st.dataframe(rows, hide_index=True, key="review_history_table")
+    narrow = st.column_config.Column(width="small")
+    widths = {name: narrow for name in ("reviewer", "action", "entities", "version")}
+    st.dataframe(rows, hide_index=True, key="review_history_table", column_config=widths)
 
 
 def messages() -> None:

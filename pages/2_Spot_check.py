@@ -12,7 +12,7 @@ import streamlit as st
 
 from xner.app_support import get_store, reviewer_sidebar
 from xner.errors import XnerError
-from xner.render import STYLE, escape, tokens_html
+from xner.render import STYLE, escape, markdown_text, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
 from xner.services.runs import list_projection_runs
 from xner.services.spotcheck import (
@@ -269,12 +269,14 @@ corpus = st.sidebar.selectbox(
 info = corpora[corpus]
 runs = list_projection_runs(store, corpus)
 if not runs:
-    st.info(f"Corpus {corpus!r} has no projection run yet: run `xner project --corpus NAME` first.")
+    st.info(f"Corpus {markdown_text(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
     st.stop()
-described = {
-    run.id: f"#{run.id} {run.method} · alignment run {run.alignment_run_id} · {run.pairs} pairs" for run in runs
-}
+described = {run.id: f"#{run.id} {run.method} · {run.pairs:,} pairs" for run in runs}  # short: the sidebar is narrow
 run_id = st.sidebar.selectbox("Projection run", list(reversed(described)), format_func=described.get, key="spot_run")
+chosen = next(run for run in runs if run.id == run_id)
+st.sidebar.caption(
+    f"Run {run_id} projects {markdown_text(chosen.method)} over alignment run {chosen.alignment_run_id}."
+)
 
 draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
 if MESSAGE in st.session_state:

@@ -382,5 +382,5 @@ def test_the_reviewer_name_is_kept_when_another_page_opens(app_db: str) -> None:
         if page != "pages/4_Export.py":  # the export page has no name field
             assert at.text_input(key="xner_reviewer").value == "amina", page
     at.text_input(key="xner_reviewer").input("bob").run()  # a new name replaces the kept one
-    at.switch_page("app.py").run()
+    at.switch_page("pages/0_Home.py").run()
     assert at.text_input(key="xner_reviewer").value == "bob"

@@ -192,7 +192,9 @@ class App:
 
     def open(self, name: str, title: str) -> None:
         """Open a page through the sidebar navigation (the browser session, and so its state, is kept)."""
-        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(has_text=re.compile(f"^{name}$"))
+        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(
+            has_text=re.compile(f"{name}$")
+        )  # after the icon
         self.act(link.click)
         self.page.get_by_role("heading", name=title, exact=True).wait_for()
         self.no_exception()

@@ -99,6 +99,13 @@ def open_page(reviewer: str = "ana") -> AppTest:
     return at
 
 
+def open_alignment_fix(at: AppTest) -> None:
+    """Open the "Fix the alignment" expander, as a click on it does (its content is drawn only while open)."""
+    at.session_state["review_fix_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+
+
 def shown(at: AppTest) -> review.ReviewItem:
     item = at.session_state["review_item"]
     assert item is not None
@@ -193,6 +200,7 @@ def test_without_a_reviewer_name_decisions_are_disabled_and_explained(demo) -> N
     before = snapshot(store)
 
     at = open_page(reviewer="")
+    open_alignment_fix(at)
 
     for key in ("review_accept", "review_reject", "review_save", "review_undo", "review_save_links"):
         assert at.button(key=key).disabled, key
@@ -236,7 +244,7 @@ def test_accept_records_the_reviewer_and_loads_the_next_item(demo) -> None:
     assert second.sentence_id != first.sentence_id
     assert second.sentence_id == review.next_item(store, CORPUS).sentence_id  # type: ignore[union-attr]
     assert any(f"Sentence {first.sentence_id}: accept recorded" in text for text in rendered(at))
-    assert at.button(key="review_undo").label == f"Undo (sentence {first.sentence_id})"
+    assert at.button(key="review_undo").proto.help == f"Undo your decision on sentence {first.sentence_id}"
 
 
 def vars_(span: Span) -> tuple[int, int, str]:
@@ -526,6 +534,8 @@ def test_a_corpus_without_projection_explains_how_to_make_one(demo) -> None:
 
 def test_fix_the_alignment_as_text(demo) -> None:
     at = open_page()
+    assert "review_save_links" not in [button.key for button in at.button]  # drawn only when opened
+    open_alignment_fix(at)
     item = shown(at)
     key = f"review_pharaoh_{item.sentence_id}"
     assert at.text_input(key=key).value == " ".join(f"{i}-{j}" for i, j in item.links)

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from sqlalchemy import select
 
@@ -113,6 +114,15 @@ def test_clickable_figure_has_one_point_per_cell() -> None:
     cells = figure.data[1]
     assert cells.type == "scatter" and len(cells.x) == len(SRC) * len(TGT)
     assert (cells.y[7], cells.x[7]) == (1, 1)
+
+
+def test_figure_dicts_are_valid_plotly_as_they_are_built_without_validation() -> None:
+    item = known_item()
+    for clickable in (False, True):
+        matrix = view.item_matrix(item, item.state.spans)
+        spec = view.matrix_figure_spec(matrix, SRC, TGT, clickable=clickable)
+        validated = go.Figure(spec).to_dict()  # raises on an unknown property or a bad value
+        assert view.matrix_figure(matrix, SRC, TGT, clickable=clickable).to_dict() == validated
 
 
 def test_corrected_links_replace_the_alignment_and_keep_only_justifications_still_there() -> None:

@@ -8,6 +8,8 @@ user's e-mail or name; otherwise the name typed into the sidebar, kept for the b
 
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 
 from xner.services.demo import load_demo
@@ -18,6 +20,10 @@ from xner.store.db import Store, open_store, resolve_url
 def _open(url: str) -> Store:
     store = open_store(url)
     load_demo(store)
+    # The libraries imported by now (Streamlit, Plotly, pandas, SQLAlchemy) are never freed: moving them out of
+    # the collector's reach stops the full collection that otherwise walks them every ~10 reruns (~100 ms each,
+    # the review page's p95; benchmarks/review_speed.py).
+    gc.freeze()
     return store
 
 

@@ -1,0 +1,530 @@
+"""xner home page (app.py's default page): the project's corpora (languages, sizes, entities, review progress),
+their alignment and projection runs, file uploads, and new alignment and projection runs.
+
+Uploads go through ``xner.services.uploads`` (the CLI's importers and checks), runs through ``align_corpus``,
+``project_corpus`` and ``queue_projection``. Session keys start with ``home_``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from xner.app_support import get_store, reviewer_sidebar
+from xner.errors import XnerError
+from xner.render import markdown_text
+from xner.services.aligning import align_corpus
+from xner.services.corpora import CorpusStats, list_corpora
+from xner.services.importing import SPLIT_NAMES, ImportReport
+from xner.services.projecting import project_corpus
+from xner.services.review import queue_projection
+from xner.services.runs import (
+    OptionSpec,
+    aligner_names,
+    aligner_options,
+    list_alignment_runs,
+    list_projection_runs,
+    projection_methods,
+    projection_options,
+)
+from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
+from xner.store.db import Store
+from xner.types import ReviewStatus
+
+STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
+PRIMARY_OPTIONS = {"eflomal": ("symmetrization",), "simalign": ("model",), "awesome": ("model",), "model": ("model",)}
+AUTO_SPLIT = "(from the file name)"
+FLASH = "home_flash"  # (kind, text) messages kept across the rerun that follows a change
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+
+def flash(kind: str, text: str) -> None:
+    st.session_state.setdefault(FLASH, []).append((kind, text))
+
+
+def show_flashes() -> None:
+    for kind, text in st.session_state.pop(FLASH, []):
+        getattr(st, kind)(markdown_text(text))
+
+
+def show_error(error: XnerError) -> None:
+    """An error as the CLI prints it (file:line: reason), shown as text, never as markup."""
+    st.error(markdown_text(str(error)))
+
+
+@contextmanager
+def byte_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar fed with the bytes read so far (the importers' ``on_progress``), removed afterwards."""
+    read = [0]
+    with count_progress(label) as update:
+
+        def add(count: int) -> None:
+            read[0] += count
+            update(read[0], total)
+
+        yield add
+
+
+@contextmanager
+def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar fed with (done, total) (the aligners' and projectors' ``on_progress``), removed afterwards.
+
+    Calls after the block are ignored: a reader's last report may come when its generator is closed, later.
+    """
+    bar = st.progress(0.0, text=markdown_text(label))
+    open_ = [True]
+
+    def update(done: int, total: int) -> None:
+        if open_[0]:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+
+    try:
+        yield update
+    finally:
+        open_[0] = False
+        bar.empty()
+
+
+def import_summary(report: ImportReport) -> str:
+    if report.run_id is not None:
+        return f"Imported alignments of {report.pairs} pairs into {report.corpus} as alignment run {report.run_id}."
+    what = f"{report.pairs} pairs" if report.pairs else f"{report.sentences} sentences"
+    entities = ", ".join(f"{label} {n}" for label, n in sorted(report.entities.items())) or "no entities"
+    return f"Imported {what} into {report.corpus}, split {report.split} ({entities})."
+
+
+def parse_labels(text: str) -> list[str] | None:
+    return [label.strip() for label in text.split(",") if label.strip()] or None
+
+
+def as_upload(file: object) -> Upload | None:
+    return None if file is None else Upload(file.name, file.getvalue())  # type: ignore[attr-defined]
+
+
+# --- corpora ------------------------------------------------------------------------------------------------
+
+
+def corpora_section(corpora: list[CorpusStats]) -> None:
+    if not corpora:
+        st.info("No corpora yet. Upload one under **Import files**, or use `xner import` on the command line.")
+        return
+    statuses = [status.value for status in ReviewStatus]
+    table = pd.DataFrame(
+        [
+            {
+                "corpus": c.name,
+                "kind": c.kind,
+                "languages": c.src_lang + (f" → {c.tgt_lang}" if c.tgt_lang else ""),
+                "sentences": c.total_sentences,
+                "pairs": c.pairs,
+                "tokens": c.tokens,
+                "entities": sum(c.entities.values()),
+                "reviewed": sum(v for k, v in c.review.items() if k != "unreviewed"),
+                **{status: c.review.get(status, 0) for status in statuses},
+            }
+            for c in corpora
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="home_corpora")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Review progress** (target sentences)")
+        progress = table.set_index("corpus")[list(STATUS_COLOURS)]
+        st.bar_chart(progress, color=list(STATUS_COLOURS.values()), horizontal=True, stack=True, y_label="")
+    with right:
+        st.markdown("**Entities per label**")
+        labels = pd.DataFrame(
+            [{"corpus": c.name, "label": label, "count": n} for c in corpora for label, n in c.entities.items()]
+        )
+        if labels.empty:
+            st.info("No entities yet.")
+        else:
+            st.bar_chart(labels, x="label", y="count", color="corpus", stack=False)
+    if not labels.empty:
+        pivot = labels.pivot_table(index="corpus", columns="label", values="count", fill_value=0, aggfunc="sum")
+        st.dataframe(pivot, width="stretch", key="home_entities")
+
+
+# --- runs ---------------------------------------------------------------------------------------------------
+
+
+def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
+    if not parallel:
+        st.info("Alignment and projection need a parallel corpus: upload one under **Import files**.")
+        return
+    corpus = st.selectbox("Corpus", parallel, key="home_corpus")
+    alignment_runs = list_alignment_runs(store, corpus)
+    projection_runs = list_projection_runs(store, corpus)
+    st.markdown("**Alignment runs**")
+    if alignment_runs:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "id": r.id,
+                        "aligner": r.aligner,
+                        "params": json.dumps(r.params, ensure_ascii=False, sort_keys=True),
+                        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                        "by": r.created_by,
+                        "pairs": r.pairs,
+                    }
+                    for r in alignment_runs
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="home_alignment_runs",
+        )
+    else:
+        st.caption("None yet: align the corpus below, or upload alignments under Import files.")
+    st.markdown("**Projection runs**")
+    if projection_runs:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "id": r.id,
+                        "method": r.method,
+                        "alignment run": r.alignment_run_id,
+                        "params": json.dumps(r.params, ensure_ascii=False, sort_keys=True),
+                        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                        "by": r.created_by,
+                        "pairs": r.pairs,
+                        "queued for review": r.queued,
+                    }
+                    for r in projection_runs
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="home_projection_runs",
+        )
+    else:
+        st.caption("None yet: project the corpus below.")
+
+    align_col, project_col = st.columns(2)
+    with align_col:
+        align_form(store, corpus, reviewer)
+    with project_col:
+        if alignment_runs:
+            project_form(store, corpus, [r.id for r in alignment_runs], reviewer)
+        else:
+            st.info("Align the corpus (or upload alignments) before projecting.")
+    if projection_runs:
+        queue_form(store, corpus, [r.id for r in projection_runs], reviewer)
+
+
+def option_inputs(specs: list[OptionSpec], prefix: str, primary: tuple[str, ...]) -> dict[str, object]:
+    """A widget per option (the primary ones first, the others in an expander); returns those changed."""
+    values: dict[str, object] = {}
+    for spec in [s for s in specs if s.name in primary]:
+        values[spec.name] = option_input(spec, prefix)
+    others = [s for s in specs if s.name not in primary]
+    if others:
+        with st.expander("More options"):
+            for spec in others:
+                values[spec.name] = option_input(spec, prefix)
+    changed = {}
+    for spec in specs:
+        value = values[spec.name]
+        if value != spec.default and not (value == "" and spec.default is None):
+            changed[spec.name] = value
+    return changed
+
+
+def option_input(spec: OptionSpec, prefix: str) -> object:
+    key = f"{prefix}_{spec.name}"
+    label = spec.name.replace("_", " ")
+    if spec.kind == "choice":
+        return st.selectbox(label, spec.choices, index=spec.choices.index(str(spec.default)), key=key, help=spec.help)
+    if spec.kind == "bool":
+        return st.checkbox(label, value=bool(spec.default), key=key, help=spec.help)
+    if spec.kind == "int":
+        return int(st.number_input(label, value=int(spec.default), step=1, key=key, help=spec.help))
+    if spec.kind == "float":
+        return float(st.number_input(label, value=float(spec.default), format="%g", key=key, help=spec.help))
+    placeholder = "empty: the default" if spec.kind.startswith("optional") else ""
+    default = "" if spec.default is None else str(spec.default)
+    return st.text_input(label, value=default, key=key, help=spec.help, placeholder=placeholder).strip()
+
+
+def align_form(store: Store, corpus: str, reviewer: str) -> None:
+    st.markdown("**New alignment run**")
+    aligner = st.selectbox("Aligner", aligner_names(), index=aligner_names().index("eflomal"), key="home_aligner")
+    specs = aligner_options(aligner)
+    if aligner != "eflomal":  # neural aligners: the model must be a local folder (no model hub here)
+        specs = [OptionSpec(s.name, s.kind, "", s.choices, s.help) if s.name == "model" else s for s in specs]
+        st.caption("Model: a local folder written by `save_pretrained` (or a hub name already in the local cache).")
+    options = option_inputs(specs, f"home_align_{aligner}", PRIMARY_OPTIONS.get(aligner, ()))
+    missing_model = aligner != "eflomal" and not options.get("model")
+    if not st.button("Align", key="home_align", type="primary", disabled=missing_model):
+        return
+    try:
+        with count_progress(f"aligning with {aligner}") as on_progress:
+            report = align_corpus(
+                store, corpus, aligner=aligner, options=options, created_by=reviewer, on_progress=on_progress
+            )
+    except XnerError as error:
+        show_error(error)
+        return
+    flash(
+        "success",
+        f"Aligned {report.pairs} pairs of {corpus} with {aligner} ({report.links} links, {report.seconds:.1f} s): "
+        f"alignment run {report.run_id}.",
+    )
+    st.session_state["home_alignment_run"] = report.run_id  # the next projection uses the new run
+    st.rerun()
+
+
+def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer: str) -> None:
+    st.markdown("**New projection run**")
+    methods = projection_methods()
+    method = st.selectbox("Method", methods, index=methods.index("heuristic"), key="home_method")
+    if st.session_state.get("home_alignment_run") not in alignment_runs:  # a new corpus: its newest run
+        st.session_state["home_alignment_run"] = alignment_runs[-1]
+    run = st.selectbox("Alignment run", alignment_runs[::-1], key="home_alignment_run", help="Default: the newest run.")
+    options = option_inputs(projection_options(method), f"home_project_{method}", PRIMARY_OPTIONS.get(method, ()))
+    missing_model = method == "model" and not options.get("model")
+    if method == "model":
+        st.caption("Model: the folder of a target-side tagger trained with `xner train`.")
+    if not st.button("Project", key="home_project", type="primary", disabled=missing_model):
+        return
+    try:
+        with count_progress(f"projecting with {method}") as on_progress:
+            report = project_corpus(
+                store,
+                corpus,
+                method=method,
+                options=options,
+                alignment_run=run,
+                created_by=reviewer,
+                on_progress=on_progress,
+            )
+    except XnerError as error:
+        show_error(error)
+        return
+    found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
+    flash(
+        "success",
+        f"Projected {report.pairs} pairs of {corpus} with {method} over alignment run {report.alignment_run}: "
+        f"projection run {report.run_id} (entities: {found}). Queue it for review below.",
+    )
+    st.session_state["home_queue_run"] = report.run_id
+    st.rerun()
+
+
+def queue_form(store: Store, corpus: str, projection_runs: list[int], reviewer: str) -> None:
+    st.markdown("**Queue for review**")
+    runs = projection_runs[::-1]
+    if st.session_state.get("home_queue_run") not in runs:
+        st.session_state["home_queue_run"] = runs[0]
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    run = left.selectbox(
+        "Projection run whose spans become the review suggestions",
+        runs,
+        key="home_queue_run",
+        help="Unreviewed sentences get this run's spans; reviewed ones keep theirs.",
+    )
+    if not right.button("Queue for review", key="home_queue", type="primary"):
+        return
+    try:
+        report = queue_projection(store, corpus, run, created_by=reviewer)
+    except XnerError as error:
+        show_error(error)
+        return
+    compared = ", ".join(f"run {rid} ({method})" for rid, method in report.compared_runs.items())
+    flash(
+        "success",
+        f"Queued projection run {report.run_id} of {corpus}: {report.queued} new, {report.updated} updated, "
+        f"{report.kept} reviewed kept; disagreement between {compared}. Open the Review page to start.",
+    )
+    st.rerun()
+
+
+# --- imports ------------------------------------------------------------------------------------------------
+
+
+def split_input(key: str) -> str | None:
+    choice = st.selectbox("Split", [AUTO_SPLIT, *SPLIT_NAMES[:3]], key=key)
+    return None if choice == AUTO_SPLIT else choice
+
+
+def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
+    st.caption(
+        f"UTF-8 text files up to {MAX_UPLOAD_MB} MB; larger ones with `xner import`. Each import is one "
+        "transaction: a file with an error adds nothing."
+    )
+    kind = st.segmented_control(
+        "What to import",
+        ["CoNLL corpus", "Parallel text", "Alignments"],
+        default="CoNLL corpus",
+        key="home_import_kind",
+    )
+    if kind == "Parallel text":
+        parallel_import(store)
+    elif kind == "Alignments":
+        alignment_import(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
+    else:
+        conll_import(store)
+
+
+def conll_import(store: Store) -> None:
+    file = st.file_uploader("CoNLL file (TOKEN TAG per line; .jsonl for JSONL)", key="home_conll_file")
+    left, right = st.columns(2)
+    corpus = left.text_input("Corpus name", key="home_conll_corpus", max_chars=200).strip()
+    lang = right.text_input("Language code", key="home_conll_lang", max_chars=32, placeholder="e.g. yor").strip()
+    left, right = st.columns(2)
+    with left:
+        split = split_input("home_conll_split")
+    scheme = right.selectbox("Tagging scheme", ["auto", "iob2", "iob1", "bioes", "bilou"], key="home_conll_scheme")
+    labels = st.text_input("Label set (optional, comma-separated)", key="home_conll_labels", placeholder="PER,ORG,LOC")
+    append = st.checkbox("Append to a split that already has sentences", key="home_conll_append")
+    ready = file is not None and corpus and lang
+    if not st.button("Import corpus", key="home_conll_import", type="primary", disabled=not ready):
+        return
+    upload = as_upload(file)
+    assert upload is not None
+    run_import(
+        upload.name,
+        upload.size,
+        upload_corpus,
+        store,
+        upload,
+        corpus=corpus,
+        lang=lang,
+        split=split,
+        labels=parse_labels(labels),
+        scheme=scheme,
+        append=append,
+    )
+
+
+def parallel_import(store: Store) -> None:
+    layout = st.radio(
+        "Layout",
+        ["Two files (source, target)", "One file (source<TAB>target or source ||| target)"],
+        key="home_parallel_layout",
+        horizontal=True,
+    )
+    two = layout.startswith("Two")
+    left, right = st.columns(2)
+    src_file = left.file_uploader("Source side" if two else "Parallel file", key="home_parallel_src")
+    tgt_file = right.file_uploader("Target side", key="home_parallel_tgt") if two else None
+    left, mid, right = st.columns(3)
+    corpus = left.text_input("Corpus name", key="home_parallel_corpus", max_chars=200).strip()
+    src_lang = mid.text_input("Source language", value="en", key="home_parallel_src_lang", max_chars=32).strip()
+    tgt_lang = right.text_input("Target language", key="home_parallel_tgt_lang", max_chars=32).strip()
+    formats = ["auto", "text", "conll"]
+    left, mid, right = st.columns(3)
+    src_format = left.selectbox("Source format", formats, key="home_parallel_src_format", disabled=not two)
+    tgt_format = mid.selectbox("Target format", formats, key="home_parallel_tgt_format", disabled=not two)
+    with right:
+        split = split_input("home_parallel_split")
+    pretokenized = st.checkbox(
+        "Plain text is already tokenised (split on spaces only)", key="home_parallel_pretokenized"
+    )
+    labels = st.text_input(
+        "Label set (optional, comma-separated)", key="home_parallel_labels", placeholder="PER,ORG,LOC,DATE"
+    )
+    append = st.checkbox("Append to a split that already has pairs", key="home_parallel_append")
+    ready = src_file is not None and (tgt_file is not None or not two) and corpus and src_lang and tgt_lang
+    if not st.button("Import parallel text", key="home_parallel_import", type="primary", disabled=not ready):
+        return
+    src, tgt = as_upload(src_file), as_upload(tgt_file)
+    assert src is not None
+    run_import(
+        src.name,
+        src.size + (tgt.size if tgt else 0),
+        upload_parallel,
+        store,
+        src,
+        tgt,
+        corpus=corpus,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        src_format=src_format,
+        tgt_format=tgt_format,
+        pretokenized=pretokenized,
+        split=split,
+        labels=parse_labels(labels),
+        append=append,
+    )
+
+
+def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
+    if not parallel:
+        st.info("Alignments go into a parallel corpus: import parallel text first.")
+        return
+    file = st.file_uploader("Pharaoh file (one line per sentence pair: 0-0 1-2 ...)", key="home_align_file")
+    left, mid, right = st.columns(3)
+    corpus = left.selectbox("Into corpus", parallel, key="home_align_corpus")
+    aligner = mid.text_input("Run name (aligner)", value="uploaded", key="home_align_name", max_chars=64)
+    base = right.radio(
+        "Index base", [0, 1], key="home_align_base", horizontal=True, help="0 for aligner output, 1 for most gold sets."
+    )
+    split = st.text_input("Split (empty: the corpus's only split)", key="home_align_split").strip() or None
+    if not st.button("Import alignments", key="home_align_import", type="primary", disabled=file is None):
+        return
+    upload = as_upload(file)
+    assert upload is not None
+    run_import(
+        upload.name,
+        upload.size,
+        upload_alignments,
+        store,
+        upload,
+        corpus=corpus,
+        aligner=aligner,
+        split=split,
+        index_base=int(base),
+        created_by=reviewer,
+    )
+
+
+def run_import(name: str, size: int, importer: Callable[..., ImportReport], *args: Any, **kwargs: Any) -> None:
+    """Run an upload importer under a byte progress bar; show its report, or its error (file, line, reason)."""
+    try:
+        with byte_progress(f"importing {name} (bytes)", size) as on_bytes:
+            report = importer(*args, on_progress=on_bytes, **kwargs)
+    except XnerError as error:
+        show_error(error)
+        return
+    finish_import(report)
+
+
+def finish_import(report: ImportReport) -> None:
+    flash("success", import_summary(report))
+    for warning in report.warnings:
+        flash("warning", warning)
+    st.rerun()
+
+
+# --- the page -----------------------------------------------------------------------------------------------
+
+st.set_page_config(page_title="xner", page_icon="🔤", layout="wide")
+store = get_store()
+reviewer = reviewer_sidebar()
+st.title("xner — projected NER data")
+st.caption(
+    "English entities are projected onto translations through word alignments; linguists review the "
+    "projections and export curated training data."
+)
+with st.container():  # always there, so the tabs below keep their place (and the open tab) after a message
+    show_flashes()
+corpora = list_corpora(store)
+overview, runs, imports = st.tabs(["Corpora", "Align & project", "Import files"])
+with overview:
+    corpora_section(corpora)
+with runs:
+    runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
+with imports:
+    import_section(store, corpora, reviewer)
+st.caption(f"Database: `{store.url}`")
