@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny_models import build_tiny_bert
 from xner.engine.align import ALIGNERS
 from xner.errors import MissingDependencyError, UnknownNameError, XnerError
 from xner.types import Alignment
@@ -61,33 +62,9 @@ def _one_torch_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A 2-layer random BERT with a WordPiece vocabulary trained on the test sentences, saved like a hub model."""
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertModel, BertTokenizer
-
+    texts = [text for pair in PAIRS[:3] for text in pair]
     folder = tmp_path_factory.mktemp("tiny-bert")
-    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=False)
-    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    # a small vocabulary, so that longer words split into several subwords
-    trainer = trainers.WordPieceTrainer(vocab_size=90, special_tokens=special)
-    wordpiece.train_from_iterator([text for pair in PAIRS[:3] for text in pair], trainer)
-    # the trainer's choice among equally frequent merges, and its ids, vary from run to run: sorting fixes the ids
-    tokens = special + sorted(set(wordpiece.get_vocab()) - set(special))
-    tokenizer = BertTokenizer(vocab={token: index for index, token in enumerate(tokens)}, do_lower_case=False)
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=MAX_POSITIONS,
-    )
-    BertModel(config).save_pretrained(folder)
-    return str(folder)
+    return build_tiny_bert(folder, texts, vocab_size=90, max_positions=MAX_POSITIONS)
 
 
 def _create(name: str, options: dict, model: str) -> object:

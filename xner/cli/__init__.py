@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from xner.cli import align_cmd, demo_cmd, eval_cmd, export_cmd, import_cmd, project_cmd, stats_cmd, train_cmd
+from xner.cli import (
+    align_cmd,
+    demo_cmd,
+    eval_cmd,
+    experiment_cmd,
+    export_cmd,
+    import_cmd,
+    project_cmd,
+    stats_cmd,
+    train_cmd,
+)
 
 app = typer.Typer(
     name="xner",
@@ -21,6 +31,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("align")(align_cmd.align)
 app.command("project")(project_cmd.project)
 app.command("train")(train_cmd.train)
+app.command("experiment")(experiment_cmd.experiment)
 app.add_typer(eval_cmd.app, name="eval")
 
 

@@ -5,10 +5,23 @@ Taggers share one interface (:class:`~xner.learning.taggers.Tagger`) and are cho
 
 >>> from xner.learning import TAGGERS
 >>> sorted(TAGGERS)
-['crf']
+['crf', 'transformer']
 """
 
 from xner.learning import crf as _crf  # noqa: F401 - registers "crf"
+from xner.learning import transformer as _transformer  # noqa: F401 - registers "transformer"
+from xner.learning.augment import AUGMENTERS, Augmenter, Gazetteer, Origin, Synthetic
 from xner.learning.taggers import TAGGERS, ScoredSpan, Tagger, load_tagger, read_manifest
 
-__all__ = ["TAGGERS", "ScoredSpan", "Tagger", "load_tagger", "read_manifest"]
+__all__ = [
+    "AUGMENTERS",
+    "TAGGERS",
+    "Augmenter",
+    "Gazetteer",
+    "Origin",
+    "ScoredSpan",
+    "Synthetic",
+    "Tagger",
+    "load_tagger",
+    "read_manifest",
+]

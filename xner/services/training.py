@@ -147,8 +147,8 @@ def train_tagger(
         found = get_corpus(session, corpus)
         side = side_for(found, side)
         _require_splits(session, found, side, train_splits + held_out_splits)
-        train = _read(session, found, side, train_splits, wanted)
-        held_out = _read(session, found, side, held_out_splits, wanted) if held_out_splits else []
+        train = read_sentences(session, found, side, train_splits, wanted)
+        held_out = read_sentences(session, found, side, held_out_splits, wanted) if held_out_splits else []
     sizes = data_sizes(train)
     where = f"the {_side_name(side)}sentences of corpus {corpus!r} in split(s) {', '.join(train_splits)}"
     if not sizes["sentences"]:
@@ -235,7 +235,7 @@ def _require_splits(session: Session, corpus: Corpus, side: str, wanted: Sequenc
         )
 
 
-def _read(
+def read_sentences(
     session: Session, corpus: Corpus, side: str, splits: Collection[str], statuses: Collection[ReviewStatus]
 ) -> list[Sentence]:
     rows = iter_export_sentences(session, corpus, side=side, splits=splits, statuses=statuses)

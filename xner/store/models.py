@@ -272,3 +272,31 @@ class RunMetric(Base):
     name: Mapped[str] = mapped_column(String(64))  # precision | recall | f1 | support ...
     label: Mapped[str] = mapped_column(String(64), default="")  # "" for overall
     value: Mapped[float] = mapped_column(Float)
+
+
+class Experiment(Base):
+    """A named sweep (``xner experiment CONFIG``): its configuration as last run; its runs are linked below."""
+
+    __tablename__ = "experiment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    config: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExperimentRun(Base):
+    """One point of a sweep: the training run of (language, strategy, k, seed). A run cached by its configuration
+    may belong to several experiments."""
+
+    __tablename__ = "experiment_run"
+    __table_args__ = (UniqueConstraint("experiment_id", "language", "strategy", "k", "seed"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("training_run.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(64))
+    strategy: Mapped[str] = mapped_column(String(200))
+    k: Mapped[int] = mapped_column(Integer)  # gold sentences; -1 for all of them
+    seed: Mapped[int] = mapped_column(Integer)

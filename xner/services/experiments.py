@@ -1,0 +1,549 @@
+"""Sample-efficiency sweeps: train a tagger for every (language, strategy, k gold sentences, seed) of a config and
+record each run with its data sizes and scores; learning curves with confidence bands from the recorded runs.
+
+A config (YAML or JSON; see ``docs/study/`` for the real study's) names, per language, the gold corpus split the k
+sentences are sampled from, the test split, and optionally a parallel corpus with a projection run (its target
+sentences with projected spans; reviewed ones carry their curated spans and status). Strategies are
+:class:`xner.learning.strategies.Strategy` options by name. Each point is a
+:class:`~xner.store.models.TrainingRun` identified by the hash of everything that decides its result, so an
+interrupted sweep resumes where it stopped and a point shared by two experiments is trained once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from xner.errors import XnerError
+from xner.learning import TAGGERS
+from xner.learning.strategies import Augment, Example, Strategy, fit_plan
+from xner.options import describe
+from xner.services.corpora import get_corpus
+from xner.services.pairs import iter_pairs
+from xner.services.projecting import get_projection_run
+from xner.services.training import config_hash, evaluate_tagger, read_sentences
+from xner.store.db import Store
+from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
+from xner.types import ReviewStatus, Sentence, Span
+
+log = logging.getLogger(__name__)
+
+ALL = -1  # k for "all gold sentences"
+TRAIN_STATUSES = (ReviewStatus.UNREVIEWED, ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED)
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+# --- the configuration -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataRef:
+    corpus: str
+    split: str = "train"
+    run: int | None = None  # projection run (projected data only); None: the newest
+
+
+@dataclass(frozen=True)
+class LanguageData:
+    gold: DataRef
+    test: DataRef
+    projected: DataRef | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A sweep: languages × strategies × ks × seeds, one tagger configuration."""
+
+    name: str
+    languages: Mapping[str, LanguageData]
+    strategies: Mapping[str, Mapping[str, Any]]
+    ks: tuple[int, ...]
+    seeds: tuple[int, ...] = (0, 1, 2)
+    tagger: str = "crf"
+    tagger_options: Mapping[str, Any] = field(default_factory=dict)
+    augmenter: str = "mention_replacement"
+    augmenter_options: Mapping[str, Any] = field(default_factory=dict)
+    workers: int = 1
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExperimentConfig:
+        """Read a YAML or JSON config; every problem is an XnerError naming the file and the key."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise XnerError(f"{path}: cannot read the experiment config ({error})") from None
+        try:
+            if path.suffix.lower() == ".json":
+                raw = json.loads(text)
+            else:
+                import yaml
+
+                raw = yaml.safe_load(text)
+        except Exception as error:
+            raise XnerError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({error})") from None
+        return cls.from_mapping(raw, source=str(path))
+
+    @classmethod
+    def from_mapping(cls, raw: Any, *, source: str = "config") -> ExperimentConfig:
+        if not isinstance(raw, Mapping):
+            raise XnerError(f"{source}: an experiment config is a mapping with name, languages, strategies, ks")
+        known = {"name", "languages", "strategies", "ks", "seeds", "tagger", "tagger_options", "augmenter"}
+        known |= {"augmenter_options", "workers"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise XnerError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        for key in ("name", "languages", "strategies", "ks"):
+            if not raw.get(key):
+                raise XnerError(f"{source}: '{key}' is missing or empty")
+        languages = {str(code): _language(code, spec, source) for code, spec in raw["languages"].items()}
+        strategies = {str(name): dict(options or {}) for name, options in raw["strategies"].items()}
+        for name, options in strategies.items():
+            try:
+                Strategy.from_options(options)
+            except XnerError as error:
+                raise XnerError(f"{source}: strategy {name!r}: {error}") from None
+        config = cls(
+            name=str(raw["name"]),
+            languages=languages,
+            strategies=strategies,
+            ks=tuple(_k(k, source) for k in raw["ks"]),
+            seeds=tuple(int(seed) for seed in raw.get("seeds", (0, 1, 2))),
+            tagger=str(raw.get("tagger", "crf")),
+            tagger_options=dict(raw.get("tagger_options") or {}),
+            augmenter=str(raw.get("augmenter", "mention_replacement")),
+            augmenter_options=dict(raw.get("augmenter_options") or {}),
+            workers=max(1, int(raw.get("workers", 1))),
+        )
+        TAGGERS.create(config.tagger, config.tagger_options)  # an unknown tagger or option fails now, not mid-sweep
+        return config
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self, default=lambda o: o.__dict__))
+
+
+def _language(code: Any, spec: Any, source: str) -> LanguageData:
+    where = f"{source}: language {code!r}"
+    if not isinstance(spec, Mapping) or "gold" not in spec or "test" not in spec:
+        raise XnerError(f"{where} needs 'gold' and 'test' ({{corpus, split}}), and may have 'projected'")
+
+    def ref(key: str, default_split: str) -> DataRef | None:
+        value = spec.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return DataRef(value, default_split)
+        if not isinstance(value, Mapping) or "corpus" not in value:
+            raise XnerError(f"{where}: '{key}' needs a corpus")
+        run = value.get("run")
+        return DataRef(str(value["corpus"]), str(value.get("split", default_split)), None if run is None else int(run))
+
+    gold, test = ref("gold", "train"), ref("test", "test")
+    assert gold is not None and test is not None
+    return LanguageData(gold, test, ref("projected", "train"))
+
+
+def _k(value: Any, source: str) -> int:
+    if str(value).lower() == "all":
+        return ALL
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        raise XnerError(f"{source}: k must be a whole number or 'all', got {value!r}") from None
+    if k < 0:
+        raise XnerError(f"{source}: k must not be negative, got {k}")
+    return k
+
+
+# --- the data ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pools:
+    """What one language's runs learn from and are scored on."""
+
+    gold: tuple[Sentence, ...]
+    test: tuple[Sentence, ...]
+    projected: tuple[Example, ...] = ()
+    projection_run: int | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Sizes that change when the data does (part of each run's configuration)."""
+        return {
+            "gold": len(self.gold),
+            "test": len(self.test),
+            "projected": len(self.projected),
+            "projection_run": self.projection_run,
+            "projected_reviewed": sum(1 for e in self.projected if e.status != ReviewStatus.UNREVIEWED.value),
+        }
+
+
+def load_pools(store: Store, data: LanguageData) -> Pools:
+    """Gold and test sentences (curated where reviewed) and the projected target sentences of one language."""
+    with store.session() as session:
+        gold_corpus = get_corpus(session, data.gold.corpus)
+        gold = read_sentences(session, gold_corpus, _side(gold_corpus), [data.gold.split], TRAIN_STATUSES)
+        test_corpus = get_corpus(session, data.test.corpus)
+        test = read_sentences(session, test_corpus, _side(test_corpus), [data.test.split], TRAIN_STATUSES)
+        if not gold:
+            raise XnerError(f"corpus {data.gold.corpus!r} has no sentences in split {data.gold.split!r}")
+        if not test:
+            raise XnerError(f"corpus {data.test.corpus!r} has no sentences in split {data.test.split!r}")
+        if data.projected is None:
+            return Pools(tuple(gold), tuple(test))
+        projected, run_id = _projected(session, data.projected)
+    return Pools(tuple(gold), tuple(test), tuple(projected), run_id)
+
+
+def _side(corpus: Any) -> str:
+    return "tgt" if corpus.kind == "parallel" else "mono"
+
+
+def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
+    """The target sentences of a projection run: projected spans and confidence, or the curated spans and status
+    of reviewed ones (rejected sentences are left out)."""
+    corpus = get_corpus(session, ref.corpus)
+    run = get_projection_run(session, corpus, ref.run)
+    rows = session.execute(
+        select(Projection.pair_id, Projection.spans, Projection.confidence).where(Projection.run_id == run.id)
+    )
+    projections = {pair_id: (spans, confidence) for pair_id, spans, confidence in rows}
+    states = {
+        sentence_id: (status, spans)
+        for sentence_id, status, spans in session.execute(
+            select(ReviewState.sentence_id, ReviewState.status, ReviewState.spans).where(
+                ReviewState.corpus_id == corpus.id
+            )
+        )
+    }
+    examples = []
+    for pair in iter_pairs(session, corpus, splits=[ref.split], with_spans=False):
+        if pair.pair_id not in projections:
+            continue
+        spans, confidence = projections[pair.pair_id]
+        status, curated = states.get(pair.tgt_id, (ReviewStatus.UNREVIEWED.value, None))
+        if status == ReviewStatus.REJECTED.value:
+            continue
+        chosen = curated if status != ReviewStatus.UNREVIEWED.value and curated is not None else spans
+        sentence = Sentence(pair.tgt_tokens, tuple(sorted(Span(s["start"], s["end"], s["label"]) for s in chosen)))
+        examples.append(Example(sentence, "projected", confidence=float(confidence), status=status))
+    return examples, run.id
+
+
+def sample_gold(gold: Sequence[Sentence], k: int, seed: int) -> list[Example]:
+    """``k`` gold sentences drawn at random with ``seed`` (all for :data:`ALL`); the same k and seed always draw
+    the same sentences, and a larger k with the same seed keeps the smaller draw (nested samples).
+
+    >>> pool = [Sentence((str(i),)) for i in range(10)]
+    >>> small, large = sample_gold(pool, 3, 0), sample_gold(pool, 6, 0)
+    >>> [e.sentence for e in small] == [e.sentence for e in large[:3]]
+    True
+    """
+    order = list(range(len(gold)))
+    random.Random(seed).shuffle(order)
+    chosen = order if k == ALL else order[:k]
+    return [Example(gold[i], "gold") for i in chosen]
+
+
+# --- running a sweep -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    language: str
+    strategy: str
+    k: int
+    seed: int
+
+
+@dataclass
+class SweepReport:
+    experiment: str
+    points: int
+    trained: int = 0
+    cached: int = 0
+    skipped: list[str] = field(default_factory=list)  # points that cannot be trained (e.g. gold-only at k=0)
+    seconds: float = 0.0
+
+
+def points_of(config: ExperimentConfig) -> list[Point]:
+    return [
+        Point(language, strategy, k, seed)
+        for language in config.languages
+        for strategy in config.strategies
+        for k in config.ks
+        for seed in config.seeds
+    ]
+
+
+def run_config(config: ExperimentConfig, point: Point, pools: Pools) -> dict[str, Any]:
+    """Everything that decides a point's result: its hash identifies the training run."""
+    return {
+        "kind": "experiment-point",
+        "language": point.language,
+        "data": json.loads(json.dumps(config.languages[point.language], default=lambda o: o.__dict__)),
+        "pools": pools.fingerprint(),
+        "strategy": dict(sorted(config.strategies[point.strategy].items())),
+        # without gold sentences k changes nothing: such points share one run across the ks
+        "k": point.k if "gold" in Strategy.from_options(config.strategies[point.strategy]).uses else 0,
+        "seed": point.seed,
+        "tagger": config.tagger,
+        "tagger_options": describe(TAGGERS.create(config.tagger, config.tagger_options)),
+        "augmenter": [config.augmenter, dict(sorted(config.augmenter_options.items()))],
+    }
+
+
+def run_experiment(
+    store: Store,
+    config: ExperimentConfig,
+    *,
+    workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    """Train every point of ``config`` not trained before (by configuration hash) and link all to the experiment.
+
+    Points run in ``workers`` processes (default the config's). A failing point is marked failed and the sweep
+    goes on; running again retries failed and unfinished points.
+    """
+    started = time.perf_counter()
+    points = points_of(config)
+    report = SweepReport(config.name, len(points))
+    experiment_id = _upsert_experiment(store, config)
+    pools = {language: load_pools(store, data) for language, data in config.languages.items()}
+    todo: list[tuple[Point, dict[str, Any]]] = []
+    shared: list[tuple[Point, dict[str, Any]]] = []
+    for point in points:
+        if _needs_gold(config, point) and point.k == 0:
+            reason = f"{point.language} {point.strategy} k=0: the strategy needs gold sentences"
+            if reason not in report.skipped:
+                report.skipped.append(reason)
+            continue
+        run_cfg = run_config(config, point, pools[point.language])
+        run_id = _cached_run(store, run_cfg)
+        if run_id is not None:
+            _link(store, experiment_id, point, run_id)
+            report.cached += 1
+        elif any(config_hash(other) == config_hash(run_cfg) for _, other in todo):
+            shared.append((point, run_cfg))  # the same run as an earlier point (e.g. projected-only at each k)
+        else:
+            todo.append((point, run_cfg))
+    done = report.cached
+    total = report.cached + len(todo) + len(shared)
+    if on_progress:
+        on_progress(done, total)
+    for point, run_cfg, outcome in _train_all(config, pools, todo, workers or config.workers):
+        run_id = _record(store, run_cfg, outcome)
+        _link(store, experiment_id, point, run_id)
+        if outcome.get("error"):
+            log.warning("%s %s k=%s seed=%s failed: %s", *vars(point).values(), outcome["error"])
+        else:
+            report.trained += 1
+        done += 1
+        if on_progress:
+            on_progress(done, total)
+    for point, run_cfg in shared:
+        run_id = _cached_run(store, run_cfg, done_only=False)
+        if run_id is not None:
+            _link(store, experiment_id, point, run_id)
+            report.cached += 1
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _needs_gold(config: ExperimentConfig, point: Point) -> bool:
+    return Strategy.from_options(config.strategies[point.strategy]).mix in ("gold", "gold+synthetic")
+
+
+def _train_all(
+    config: ExperimentConfig, pools: Mapping[str, Pools], todo: list[tuple[Point, dict[str, Any]]], workers: int
+) -> Iterator[tuple[Point, dict[str, Any], dict[str, Any]]]:
+    if workers <= 1 or len(todo) <= 1:
+        for point, run_cfg in todo:
+            yield point, run_cfg, train_point(config, point, pools[point.language])
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config, dict(pools))) as pool:
+        futures = [(point, run_cfg, pool.submit(_worker_train, point)) for point, run_cfg in todo]
+        for point, run_cfg, future in futures:
+            yield point, run_cfg, future.result()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: ExperimentConfig, pools: dict[str, Pools]) -> None:
+    _WORKER.update(config=config, pools=pools)
+
+
+def _worker_train(point: Point) -> dict[str, Any]:
+    return train_point(_WORKER["config"], point, _WORKER["pools"][point.language])
+
+
+def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[str, Any]:
+    """Train and score one point; returns its sizes and scores, or the error (never raises for a bad point)."""
+    try:
+        strategy = Strategy.from_options(config.strategies[point.strategy])
+        gold = sample_gold(pools.gold, point.k, point.seed)
+        augment = make_augment(config.augmenter, config.augmenter_options) if "synthetic" in strategy.uses else None
+        plan = strategy.plan(gold, pools.projected, seed=point.seed, augment=augment)
+        tagger = TAGGERS.create(config.tagger, {**config.tagger_options})
+        if "seed" in describe(tagger):
+            tagger = TAGGERS.create(config.tagger, {**config.tagger_options, "seed": point.seed})
+        started = time.perf_counter()
+        fit_plan(tagger, plan)
+        seconds = time.perf_counter() - started
+        scores = evaluate_tagger(tagger, pools.test).as_dict()
+        return {"sizes": plan.sizes(), "scores": scores, "train_seconds": round(seconds, 3)}
+    except XnerError as error:
+        return {"error": str(error), "sizes": {}, "scores": {}}
+
+
+def make_augment(name: str, options: Mapping[str, Any]) -> Augment:
+    """An augmenter of :mod:`xner.learning.augment` as the ``(sentences, n, seed) -> sentences`` strategies take."""
+    from xner.learning.augment import AUGMENTERS
+
+    augmenter = AUGMENTERS.create(name, options)
+
+    def augment(sentences: Sequence[Sentence], n: int, seed: int) -> list[Sentence]:
+        return [synthetic.sentence for synthetic in augmenter.augment(sentences, n=n, seed=seed)]
+
+    return augment
+
+
+# --- the store -------------------------------------------------------------------------------------------------
+
+
+def _upsert_experiment(store: Store, config: ExperimentConfig) -> int:
+    with store.transaction() as session:
+        found = session.scalars(select(Experiment).where(Experiment.name == config.name)).one_or_none()
+        if found is None:
+            found = Experiment(name=config.name, config=config.as_dict())
+            session.add(found)
+        else:
+            found.config, found.updated_at = config.as_dict(), utcnow()
+        session.flush()
+        return found.id
+
+
+def _cached_run(store: Store, run_cfg: dict[str, Any], *, done_only: bool = True) -> int | None:
+    """The run of ``run_cfg`` when it is done (or, ``done_only=False``, in any state)."""
+    with store.session() as session:
+        row = session.execute(
+            select(TrainingRun.id, TrainingRun.status).where(TrainingRun.config_hash == config_hash(run_cfg))
+        ).one_or_none()
+    return row.id if row is not None and (row.status == "done" or not done_only) else None
+
+
+def _record(store: Store, run_cfg: dict[str, Any], outcome: dict[str, Any]) -> int:
+    """Store one trained point as a done (or failed) training run with its metrics; returns the run id."""
+    key = config_hash(run_cfg)
+    with store.transaction() as session:
+        run = session.scalars(select(TrainingRun).where(TrainingRun.config_hash == key)).one_or_none()
+        if run is None:
+            run = TrainingRun(config_hash=key)
+            session.add(run)
+        run.config, run.data_sizes = run_cfg, outcome.get("sizes") or {}
+        run.status = "failed" if outcome.get("error") else "done"
+        run.created_at = run.finished_at = utcnow()
+        session.flush()
+        session.execute(delete(RunMetric).where(RunMetric.run_id == run.id))
+        rows = [{"run_id": run.id, "name": "train_seconds", "label": "", "value": outcome.get("train_seconds", 0.0)}]
+        for label, row in (outcome.get("scores") or {}).items():
+            rows += [
+                {"run_id": run.id, "name": name, "label": "" if label == "overall" else label, "value": value}
+                for name, value in row.items()
+            ]
+        session.execute(insert(RunMetric), rows)
+        return run.id
+
+
+def _link(store: Store, experiment_id: int, point: Point, run_id: int) -> None:
+    with store.transaction() as session:
+        session.execute(
+            delete(ExperimentRun).where(
+                ExperimentRun.experiment_id == experiment_id,
+                ExperimentRun.language == point.language,
+                ExperimentRun.strategy == point.strategy,
+                ExperimentRun.k == point.k,
+                ExperimentRun.seed == point.seed,
+            )
+        )
+        session.execute(
+            insert(ExperimentRun).values(
+                experiment_id=experiment_id,
+                run_id=run_id,
+                language=point.language,
+                strategy=point.strategy,
+                k=point.k,
+                seed=point.seed,
+            )
+        )
+
+
+# --- learning curves -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Mean F1 of one (language, strategy, k) over its seeds, with a 95% t interval."""
+
+    language: str
+    strategy: str
+    k: int
+    n: int
+    mean: float
+    low: float
+    high: float
+    values: tuple[float, ...]
+
+
+def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean and 95% Student-t interval of ``values`` (the interval is the mean itself for one value).
+
+    >>> [round(x, 3) for x in mean_interval([0.5, 0.6, 0.7])]
+    [0.6, 0.352, 0.848]
+    """
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, mean, mean
+    half = T95.get(len(values) - 1, 1.96) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label: str = "") -> list[CurvePoint]:
+    """The experiment's done points, grouped by (language, strategy, k), ordered by language, strategy and k."""
+    with store.session() as session:
+        found = session.scalars(select(Experiment).where(Experiment.name == experiment)).one_or_none()
+        if found is None:
+            raise XnerError(f"no experiment named {experiment!r}; run `xner experiment CONFIG` first")
+        rows = session.execute(
+            select(ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k, RunMetric.value)
+            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
+            .join(RunMetric, RunMetric.run_id == TrainingRun.id)
+            .where(
+                ExperimentRun.experiment_id == found.id,
+                TrainingRun.status == "done",
+                RunMetric.name == metric,
+                RunMetric.label == label,
+            )
+        ).all()
+    groups: dict[tuple[str, str, int], list[float]] = {}
+    for language, strategy, k, value in rows:
+        groups.setdefault((language, strategy, k), []).append(value)
+    order = {name: i for i, name in enumerate(found.config.get("strategies", {}))}
+    points = []
+    for (language, strategy, k), values in groups.items():
+        mean, low, high = mean_interval(values)
+        points.append(CurvePoint(language, strategy, k, len(values), mean, low, high, tuple(sorted(values))))
+    points.sort(key=lambda p: (p.language, order.get(p.strategy, len(order)), p.k if p.k != ALL else math.inf))
+    return points
