@@ -1,10 +1,12 @@
 """End to end in a real headless browser: the app served by ``streamlit run`` on a temporary SQLite database, driven
 by Playwright with Debian's chromium, as a linguist uses it.
 
-Home: a CoNLL upload through the file widget (a success message), then a broken file (its name, line and reason).
-Review: a reviewer name in the sidebar, decisions from the keyboard (A accept, X reject, S skip, U undo), a span
-correction (delete, add, relabel, Ctrl+Enter). Spot check and Agreement: they open without an error. Export: the
-curated set downloaded and read back; then the review history in the database, read through ``xner.services``.
+Home: a CoNLL upload through the file widget (a success message), then a broken file (its name, line and reason),
+then a new projection run of the demo corpus. Review: a reviewer name in the sidebar, decisions from the keyboard
+(A accept, X reject, S skip, U undo), a span correction (delete, add, relabel, Ctrl+Enter). Spot check: a sample of
+the new run drawn and three spans judged from the keyboard (Y, Y, N), checked in the database. Agreement opens
+without an error. Export: the curated set downloaded and read back; then the review history in the database, read
+through ``xner.services``.
 
 A screenshot of each page goes to ``$XNER_ARTIFACTS`` (or a temporary folder; its path is printed).
 
@@ -29,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from xner.services import review
+from xner.services import review, spotcheck
 from xner.services.demo import DEMO_CORPUS
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
@@ -342,6 +344,13 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
     app.no_exception()
     app.screenshot(artifacts, "02_home_bad_file")
 
+    # a new projection run of the demo corpus from the page (heuristic over its newest alignment run)
+    page.get_by_role("tab", name="Align & project").click()
+    app.click("home_project")
+    app.alert("success", f"Projected 100 pairs of {DEMO_CORPUS} with heuristic over alignment run")
+    app.no_exception()
+    app.screenshot(artifacts, "02b_home_projected")
+
     # 2. review: the demo's queue, from the keyboard
     store = open_store(server.db)
     try:
@@ -384,10 +393,19 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
         app.no_exception()
         app.screenshot(artifacts, "05_review_after_correction")
 
-        # 3. spot check and agreement open cleanly, the reviewer still named in the sidebar
+        # 3. spot check of the new run: draw a sample, judge three spans from the keyboard; agreement opens
+        projected_run = max(run.id for run in review.queue_overview(store, DEMO_CORPUS).runs)
         app.open("Spot check", "Spot check")
         assert app.name_in_sidebar() == REVIEWER
+        app.click("spot_draw")
+        for key in ("y", "y", "n"):
+            app.press(key)
+        app.no_exception()
         app.screenshot(artifacts, "06_spot_check")
+        (check,) = spotcheck.list_checks(store, DEMO_CORPUS, run_id=projected_run)
+        assert (check.judged, check.correct) == (3, 2)
+        judged = spotcheck.check_items(store, check.id, judged=True)
+        assert [item.judged_by for item in judged] == [REVIEWER] * 3
         app.open("Agreement", "Reviewer agreement")
         assert app.name_in_sidebar() == REVIEWER
         app.screenshot(artifacts, "07_agreement")
