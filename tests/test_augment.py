@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import shared
-from tests.tiny_models import build_tiny_bert
+from tests.tiny_models import build_tiny_bert, one_torch_thread
 from xner.errors import MissingDependencyError, UnknownNameError, XnerError
 from xner.formats.conll import read_conll
 from xner.learning import AUGMENTERS, Gazetteer, Synthetic
@@ -275,12 +275,10 @@ def test_bad_arguments(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def _one_torch_thread() -> Iterator[None]:
-    """Tiny matrices gain nothing from threads (and a busy machine makes torch's thread pool slow)."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    """Tiny matrices gain nothing from threads (see tests.tiny_models.one_torch_thread)."""
+    pytest.importorskip("torch")
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny_models import build_tiny_bert
+from tests.tiny_models import build_tiny_bert, one_torch_thread
 from xner.engine.align import ALIGNERS
 from xner.errors import MissingDependencyError, UnknownNameError, XnerError
 from xner.types import Alignment
@@ -50,13 +50,9 @@ def _split(pairs: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread() -> Iterator[None]:
-    """Tiny matrices gain nothing from threads, and on busy cores torch's thread pool made each layer ~100× slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    """Tiny matrices gain nothing from threads (see tests.tiny_models.one_torch_thread)."""
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

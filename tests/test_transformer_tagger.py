@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import shared
-from tests.tiny_models import build_tiny_bert
+from tests.tiny_models import build_tiny_bert, one_torch_thread
 from xner.errors import UnknownNameError, XnerError
 from xner.formats.conll import read_conll
 from xner.learning import TAGGERS, load_tagger, read_manifest
@@ -46,13 +46,9 @@ QUICK = {"epochs": 2, "learning_rate": 5e-3, "batch_size": 8, "device": "cpu"}
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_torch_thread() -> Iterator[None]:
-    """Tiny matrices gain nothing from threads, and on busy cores torch's thread pool slows every layer."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    """Tiny matrices gain nothing from threads (see tests.tiny_models.one_torch_thread)."""
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -43,3 +44,17 @@ def build_tiny_bert(
     )
     (BertForMaskedLM if masked_lm else BertModel)(config).save_pretrained(folder)
     return str(folder)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread while inside: tiny matrices gain nothing from threads, and on busy cores torch's thread
+    pool made each layer ~100× slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

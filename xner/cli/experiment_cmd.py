@@ -10,6 +10,7 @@ import typer
 
 from xner.cli._util import DbOpt, JsonOpt, count_progress, emit, handle_errors, store_for
 from xner.services.experiments import ExperimentConfig, SweepReport, learning_curves, run_experiment
+from xner.store.db import Store
 
 
 @handle_errors
@@ -40,10 +41,10 @@ def experiment(
     emit(report, as_json, lambda: summary(report, out))
 
 
-def write_curves(store: object, name: str, out: Path) -> None:
+def write_curves(store: Store, name: str, out: Path) -> None:
     from xner.curves import curve_table, write_html, write_png
 
-    points = learning_curves(store, name)  # type: ignore[arg-type]
+    points = learning_curves(store, name)
     out.mkdir(parents=True, exist_ok=True)
     (out / "curves.json").write_text(json.dumps(curve_table(points), indent=1) + "\n", encoding="utf-8")
     write_html(points, out / "curves.html")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from xner.errors import XnerError
@@ -105,7 +105,6 @@ class Strategy:
     curriculum: bool = False
     synthetic_per_gold: float = 1.0
     synthetic_weight: float = 1.0
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.mix not in MIXES:
@@ -127,14 +126,14 @@ class Strategy:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Strategy:
         """A strategy from a config mapping; an unknown option is an error naming the known ones."""
-        known = {name for name in cls.__dataclass_fields__ if name != "options"}
+        known = set(cls.__dataclass_fields__)
         unknown = sorted(set(options) - known)
         if unknown:
             raise XnerError(f"unknown strategy option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values = dict(options)
         if values.get("gold_weight") not in (None, "balance"):
             values["gold_weight"] = float(values["gold_weight"])
-        return cls(**values, options=dict(options))
+        return cls(**values)
 
     def plan(
         self,

@@ -19,7 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ class ExperimentConfig:
         return config
 
     def as_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self, default=lambda o: o.__dict__))
+        return asdict(self)
 
 
 def _language(code: Any, spec: Any, source: str) -> LanguageData:
@@ -292,7 +292,7 @@ def run_config(config: ExperimentConfig, point: Point, pools: Pools) -> dict[str
     return {
         "kind": "experiment-point",
         "language": point.language,
-        "data": json.loads(json.dumps(config.languages[point.language], default=lambda o: o.__dict__)),
+        "data": asdict(config.languages[point.language]),
         "pools": pools.fingerprint(),
         "strategy": dict(sorted(config.strategies[point.strategy].items())),
         # without gold sentences k changes nothing: such points share one run across the ks
@@ -323,6 +323,7 @@ def run_experiment(
     pools = {language: load_pools(store, data) for language, data in config.languages.items()}
     todo: list[tuple[Point, dict[str, Any]]] = []
     shared: list[tuple[Point, dict[str, Any]]] = []
+    queued: set[str] = set()  # the configuration hashes in todo
     for point in points:
         if _needs_gold(config, point) and point.k == 0:
             reason = f"{point.language} {point.strategy} k=0: the strategy needs gold sentences"
@@ -330,13 +331,15 @@ def run_experiment(
                 report.skipped.append(reason)
             continue
         run_cfg = run_config(config, point, pools[point.language])
-        run_id = _cached_run(store, run_cfg)
+        key = config_hash(run_cfg)
+        run_id = _cached_run(store, key)
         if run_id is not None:
             _link(store, experiment_id, point, run_id)
             report.cached += 1
-        elif any(config_hash(other) == config_hash(run_cfg) for _, other in todo):
+        elif key in queued:
             shared.append((point, run_cfg))  # the same run as an earlier point (e.g. projected-only at each k)
         else:
+            queued.add(key)
             todo.append((point, run_cfg))
     done = report.cached
     total = report.cached + len(todo) + len(shared)
@@ -353,7 +356,7 @@ def run_experiment(
         if on_progress:
             on_progress(done, total)
     for point, run_cfg in shared:
-        run_id = _cached_run(store, run_cfg, done_only=False)
+        run_id = _cached_run(store, config_hash(run_cfg), done_only=False)
         if run_id is not None:
             _link(store, experiment_id, point, run_id)
             report.cached += 1
@@ -396,9 +399,10 @@ def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[st
         gold = sample_gold(pools.gold, point.k, point.seed)
         augment = make_augment(config.augmenter, config.augmenter_options) if "synthetic" in strategy.uses else None
         plan = strategy.plan(gold, pools.projected, seed=point.seed, augment=augment)
-        tagger = TAGGERS.create(config.tagger, {**config.tagger_options})
-        if "seed" in describe(tagger):
-            tagger = TAGGERS.create(config.tagger, {**config.tagger_options, "seed": point.seed})
+        options = dict(config.tagger_options)
+        if "seed" in TAGGERS[config.tagger].__dataclass_fields__:  # a tagger with randomness follows the point's seed
+            options["seed"] = point.seed
+        tagger = TAGGERS.create(config.tagger, options)
         started = time.perf_counter()
         fit_plan(tagger, plan)
         seconds = time.perf_counter() - started
@@ -435,11 +439,11 @@ def _upsert_experiment(store: Store, config: ExperimentConfig) -> int:
         return found.id
 
 
-def _cached_run(store: Store, run_cfg: dict[str, Any], *, done_only: bool = True) -> int | None:
-    """The run of ``run_cfg`` when it is done (or, ``done_only=False``, in any state)."""
+def _cached_run(store: Store, key: str, *, done_only: bool = True) -> int | None:
+    """The run of configuration hash ``key`` when it is done (or, ``done_only=False``, in any state)."""
     with store.session() as session:
         row = session.execute(
-            select(TrainingRun.id, TrainingRun.status).where(TrainingRun.config_hash == config_hash(run_cfg))
+            select(TrainingRun.id, TrainingRun.status).where(TrainingRun.config_hash == key)
         ).one_or_none()
     return row.id if row is not None and (row.status == "done" or not done_only) else None
 
