@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/2_Spot_check.py", title="Spot check", icon=":material/fact_check:"),
     st.Page("pages/3_Agreement.py", title="Agreement", icon=":material/handshake:"),
     st.Page("pages/4_Export.py", title="Export", icon=":material/download:"),
+    st.Page("pages/5_Training.py", title="Training", icon=":material/model_training:"),
 ]
 
 st.navigation(PAGES).run()

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import get_store, reviewer_sidebar
+from xner.app_support import count_progress, get_store, option_inputs, reviewer_sidebar
 from xner.errors import XnerError
 from xner.render import markdown_text
 from xner.services.aligning import align_corpus
@@ -70,26 +70,6 @@ def byte_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
             update(read[0], total)
 
         yield add
-
-
-@contextmanager
-def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar fed with (done, total) (the aligners' and projectors' ``on_progress``), removed afterwards.
-
-    Calls after the block are ignored: a reader's last report may come when its generator is closed, later.
-    """
-    bar = st.progress(0.0, text=markdown_text(label))
-    open_ = [True]
-
-    def update(done: int, total: int) -> None:
-        if open_[0]:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=markdown_text(f"{label}: {done:,}/{total:,}"))
-
-    try:
-        yield update
-    finally:
-        open_[0] = False
-        bar.empty()
 
 
 def import_summary(report: ImportReport) -> str:
@@ -220,40 +200,6 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
             st.info("Align the corpus (or upload alignments) before projecting.")
     if projection_runs:
         queue_form(store, corpus, [r.id for r in projection_runs], reviewer)
-
-
-def option_inputs(specs: list[OptionSpec], prefix: str, primary: tuple[str, ...]) -> dict[str, object]:
-    """A widget per option (the primary ones first, the others in an expander); returns those changed."""
-    values: dict[str, object] = {}
-    for spec in [s for s in specs if s.name in primary]:
-        values[spec.name] = option_input(spec, prefix)
-    others = [s for s in specs if s.name not in primary]
-    if others:
-        with st.expander("More options"):
-            for spec in others:
-                values[spec.name] = option_input(spec, prefix)
-    changed = {}
-    for spec in specs:
-        value = values[spec.name]
-        if value != spec.default and not (value == "" and spec.default is None):
-            changed[spec.name] = value
-    return changed
-
-
-def option_input(spec: OptionSpec, prefix: str) -> object:
-    key = f"{prefix}_{spec.name}"
-    label = spec.name.replace("_", " ")
-    if spec.kind == "choice":
-        return st.selectbox(label, spec.choices, index=spec.choices.index(str(spec.default)), key=key, help=spec.help)
-    if spec.kind == "bool":
-        return st.checkbox(label, value=bool(spec.default), key=key, help=spec.help)
-    if spec.kind == "int":
-        return int(st.number_input(label, value=int(spec.default), step=1, key=key, help=spec.help))
-    if spec.kind == "float":
-        return float(st.number_input(label, value=float(spec.default), format="%g", key=key, help=spec.help))
-    placeholder = "empty: the default" if spec.kind.startswith("optional") else ""
-    default = "" if spec.default is None else str(spec.default)
-    return st.text_input(label, value=default, key=key, help=spec.help, placeholder=placeholder).strip()
 
 
 def align_form(store: Store, corpus: str, reviewer: str) -> None:

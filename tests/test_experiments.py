@@ -14,7 +14,7 @@ from tests.conftest import shared
 from xner.errors import XnerError
 from xner.formats.conll import ConllOptions, read_conll
 from xner.formats.parallel import SideOptions
-from xner.learning.strategies import Example, Strategy, fit_plan, repeated
+from xner.learning.strategies import Example, Strategy, TrainingPlan, fit_plan, repeated
 from xner.services.aligning import align_corpus
 from xner.services.experiments import (
     ALL,
@@ -165,6 +165,26 @@ def test_synthetic_mix_uses_the_augmenter(study) -> None:
     mentions = {tuple(s.tokens(e.sentence.tokens)) for e in gold for s in e.sentence.spans}
     assert all(tuple(s.tokens(e.sentence.tokens)) in mentions for e in synthetic for s in e.sentence.spans)
 
+    # gold contexts with projected names: the swapped-in mentions may now come from the projected sentences
+    with_names = Strategy(mix="gold+projected+synthetic", synthetic_per_gold=3.0, synthetic_names="projected").plan(
+        gold, pools.projected, seed=0, augment=make_augment("mention_replacement", {})
+    )
+    projected_mentions = {
+        tuple(s.tokens(e.sentence.tokens))
+        for e in with_names.examples
+        if e.origin == "projected"
+        for s in e.sentence.spans
+    }
+    swapped = {
+        tuple(s.tokens(e.sentence.tokens))
+        for e in with_names.examples
+        if e.origin == "synthetic"
+        for s in e.sentence.spans
+    }
+    assert swapped <= mentions | projected_mentions and swapped & (projected_mentions - mentions)
+    with pytest.raises(XnerError, match="synthetic_names must be one of gold, projected"):
+        Strategy(synthetic_names="wiki")
+
 
 # --- sweeps ----------------------------------------------------------------------------------------------------
 
@@ -252,3 +272,80 @@ def test_spans_scores_match_seqeval(study) -> None:
 def test_yoruba_reader_drops_date(study) -> None:
     sentences = list(read_conll(shared("masakhaner2", "yor", "dev.txt"), NO_DATE))
     assert sentences and all(span.label != "DATE" for s in sentences for span in s.spans)
+
+
+# --- the study's hybrid: domain feature copies and source-language sentences -------------------------------------
+
+
+def source_config(**strategy: object) -> ExperimentConfig:
+    return config(
+        source={"corpus": "en", "split": "train"},
+        strategies={"hybrid": {"mix": "gold+projected", "domain_features": True, "source_sentences": 200, **strategy}},
+    )
+
+
+def test_pools_carry_the_source_sentences_named_once_for_every_language(study) -> None:
+    store, _ = study
+    sweep = source_config()
+    assert sweep.languages["yor"].source is not None and sweep.languages["yor"].source.corpus == "en"
+    pools = load_pools(store, sweep.languages["yor"])
+    assert len(pools.source) == 1500 and pools.fingerprint()["source"] == 1500
+    assert load_pools(store, config().languages["yor"]).source == ()
+
+
+def test_the_hybrid_plan_draws_source_sentences_and_trains_domain_copies(study, tmp_path: Path) -> None:
+    from xner.learning import TAGGERS, load_tagger
+
+    store, _ = study
+    sweep = source_config()
+    pools = load_pools(store, sweep.languages["yor"])
+    gold = sample_gold(pools.gold, 30, 0)
+    strategy = Strategy.from_options(sweep.strategies["hybrid"])
+    plan = strategy.plan(gold, pools.projected, seed=0, source=pools.source)
+    sizes = plan.sizes()
+    assert plan.domain_features and sizes["source"]["sentences"] == 200 and sizes["gold"]["sentences"] == 30
+    english = {e.sentence for e in plan.examples if e.origin == "source"}
+    assert english <= set(pools.source) and all(s.spans for s in english)  # English sentences with entities
+    assert english != {
+        e.sentence
+        for e in strategy.plan(gold, pools.projected, seed=1, source=pools.source).examples
+        if e.origin == "source"
+    }  # drawn with the run's seed
+
+    tagger = TAGGERS.create("crf", {"max_iterations": 30})
+    fit_plan(tagger, plan)
+    assert tagger.info["domains"] == {"gold": 30, "projected": sizes["projected"]["sentences"], "source": 200}
+    assert tagger.info["target_domain"] == "gold"
+    words = ("Ọba", "Adéyẹmí", "lọ", "sí", "Èkó")
+    features = tagger.features(words, "gold")
+    assert "gold|w=èkó" in features[4] and "w=èkó" in features[4]  # the shared copy and the gold copy
+    predicted = tagger.predict([s.tokens for s in pools.test[:50]])
+    tagger.save(tmp_path / "hybrid")
+    again = load_tagger(tmp_path / "hybrid")
+    assert again.info["target_domain"] == "gold"
+    assert again.predict([s.tokens for s in pools.test[:50]]) == predicted  # tags with the gold copies after loading
+
+    with pytest.raises(XnerError, match="give one per sentence"):
+        TAGGERS.create("crf", {}).fit([e.sentence for e in gold], domains=["gold"])
+    with pytest.raises(XnerError, match="no source sentences"):
+        strategy.plan(gold, pools.projected, seed=0)
+
+
+def test_without_gold_sentences_the_crf_tags_with_the_projected_copies(study) -> None:
+    from xner.learning import TAGGERS
+
+    store, _ = study
+    pools = load_pools(store, source_config().languages["yor"])
+    plan = Strategy(mix="projected", domain_features=True, source_sentences=100).plan(
+        [], pools.projected, seed=0, source=pools.source
+    )
+    tagger = TAGGERS.create("crf", {"max_iterations": 20})
+    fit_plan(tagger, plan)
+    assert tagger.info["target_domain"] == "projected" and tagger.info["domains"].keys() == {"projected", "source"}
+    english = Strategy(mix="gold", domain_features=True, source_sentences=100).select_source(
+        pools.source, __import__("random").Random(0)
+    )
+    only_english = TAGGERS.create("crf", {"max_iterations": 20})
+    fit_plan(only_english, TrainingPlan((tuple(english),), domain_features=True))
+    assert only_english.info["target_domain"] is None  # no target-language text: the shared copies alone
+    assert all("|" not in feature for feature in only_english.features(("Èkó",), None)[0])

@@ -411,3 +411,20 @@ def test_a_saved_folder_without_its_model_is_an_error(trained: TransformerTagger
     (folder / "config.json").unlink()
     with pytest.raises(XnerError, match=r"no config\.json"):
         load_tagger(folder)
+
+
+def test_a_curriculum_plan_trains_stage_by_stage_with_its_weights(tiny_model: str, yoruba: list[Sentence]) -> None:
+    """fit_plan gives a transformer each stage in turn (projected first, then gold) with per-sentence weights,
+    where a CRF gets one fit on the repeated union."""
+    from xner.learning.strategies import Example, Strategy, fit_plan
+
+    projected = [Example(s, "projected", confidence=0.5 + 0.5 * (i % 2)) for i, s in enumerate(yoruba[:30])]
+    gold = [Example(s, "gold") for s in yoruba[30:40]]
+    plan = Strategy(mix="gold+projected", curriculum=True, confidence_weighting=True, gold_weight=3.0).plan(
+        gold, projected, seed=0
+    )
+    tagger = _tagger(tiny_model, **QUICK)
+    fit_plan(tagger, plan)
+    phases = tagger.info["phases"]
+    assert [phase["sentences"] for phase in phases] == [len(plan.stages[0]), 10]
+    assert tagger.info["weighted"]  # the last stage's own account: trained with the plan's weights

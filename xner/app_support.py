@@ -9,10 +9,14 @@ user's e-mail or name; otherwise the name typed into the sidebar, kept for the b
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import streamlit as st
 
+from xner.render import markdown_text
 from xner.services.demo import load_demo
+from xner.services.runs import OptionSpec
 from xner.store.db import Store, open_store, resolve_url
 
 
@@ -86,3 +90,61 @@ def reviewer_sidebar() -> str:
 
 def _keep_name() -> None:
     st.session_state[KEPT_NAME_KEY] = st.session_state[REVIEWER_KEY]
+
+
+# --- widgets shared by the pages that start runs --------------------------------------------------------------
+
+
+@contextmanager
+def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar fed with (done, total) (a service's ``on_progress``), removed when the block ends.
+
+    Calls after the block are ignored (a generator may report once more when it is closed, later).
+    """
+    bar = st.progress(0.0, text=markdown_text(label))
+    open_ = [True]
+
+    def update(done: int, total: int) -> None:
+        if open_[0]:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+
+    try:
+        yield update
+    finally:
+        open_[0] = False
+        bar.empty()
+
+
+def option_inputs(specs: Sequence[OptionSpec], prefix: str, primary: Sequence[str] = ()) -> dict[str, object]:
+    """A widget per option of a component (the ``primary`` ones first, the others in an expander), keyed
+    ``<prefix>_<option>``; returns the options whose value differs from the default."""
+    values: dict[str, object] = {}
+    for spec in [s for s in specs if s.name in primary]:
+        values[spec.name] = option_input(spec, prefix)
+    others = [s for s in specs if s.name not in primary]
+    if others:
+        with st.expander("More options"):
+            for spec in others:
+                values[spec.name] = option_input(spec, prefix)
+    return {
+        spec.name: values[spec.name]
+        for spec in specs
+        if values[spec.name] != spec.default and not (values[spec.name] == "" and spec.default is None)
+    }
+
+
+def option_input(spec: OptionSpec, prefix: str) -> object:
+    """The widget of one option (select, checkbox, number or text input, by its kind); returns its value."""
+    key = f"{prefix}_{spec.name}"
+    label = spec.name.replace("_", " ")
+    if spec.kind == "choice":
+        return st.selectbox(label, spec.choices, index=spec.choices.index(str(spec.default)), key=key, help=spec.help)
+    if spec.kind == "bool":
+        return st.checkbox(label, value=bool(spec.default), key=key, help=spec.help)
+    if spec.kind == "int":
+        return int(st.number_input(label, value=int(spec.default), step=1, key=key, help=spec.help))
+    if spec.kind == "float":
+        return float(st.number_input(label, value=float(spec.default), format="%g", key=key, help=spec.help))
+    placeholder = "empty: the default" if spec.kind.startswith("optional") else ""
+    default = "" if spec.default is None else str(spec.default)
+    return st.text_input(label, value=default, key=key, help=spec.help, placeholder=placeholder).strip()

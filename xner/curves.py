@@ -81,8 +81,15 @@ def curves_figure(points: Sequence[CurvePoint], *, all_at: Mapping[str, int] | N
     return figure
 
 
-def write_png(points: Sequence[CurvePoint], path: str | Path, *, all_at: Mapping[str, int] | None = None) -> Path:
-    """The curves as a PNG (matplotlib, no browser needed)."""
+def write_png(
+    points: Sequence[CurvePoint],
+    path: str | Path,
+    *,
+    all_at: Mapping[str, int] | None = None,
+    ylabel: str = "entity F1 (test)",
+    columns: int = 3,
+) -> Path:
+    """The curves as a PNG (matplotlib, no browser needed), one panel per language, ``columns`` panels a row."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,8 +99,13 @@ def write_png(points: Sequence[CurvePoint], path: str | Path, *, all_at: Mapping
     grouped = _series(points)
     strategies = list(dict.fromkeys(p.strategy for p in points))
     languages = list(grouped) or ["-"]
-    fig, axes = plt.subplots(1, len(languages), figsize=(4.2 * len(languages), 3.6), sharey=True, squeeze=False)
-    for axis, language in zip(axes[0], languages, strict=True):
+    columns = max(1, min(columns, len(languages)))
+    rows = -(-len(languages) // columns)
+    fig, grid = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), sharey=True, squeeze=False)
+    axes = grid.flatten()
+    for axis in axes[len(languages) :]:
+        axis.set_visible(False)
+    for axis, language in zip(axes, languages, strict=False):
         for strategy, series in grouped.get(language, {}).items():
             colour = COLOURS[strategies.index(strategy) % len(COLOURS)]
             series = sorted(series, key=lambda p: _x(p, all_at))
@@ -104,8 +116,9 @@ def write_png(points: Sequence[CurvePoint], path: str | Path, *, all_at: Mapping
         axis.set_title(language)
         axis.set_xlabel("gold sentences (k)")
         axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("entity F1 (test)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    for row in grid:
+        row[0].set_ylabel(ylabel)
+    axes[len(languages) - 1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

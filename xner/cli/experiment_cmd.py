@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from xner.cli._util import DbOpt, JsonOpt, count_progress, emit, handle_errors, store_for
-from xner.services.experiments import ExperimentConfig, SweepReport, learning_curves, run_experiment
+from xner.services.experiments import ExperimentConfig, SweepReport, run_experiment
 from xner.store.db import Store
 
 
@@ -42,13 +41,9 @@ def experiment(
 
 
 def write_curves(store: Store, name: str, out: Path) -> None:
-    from xner.curves import curve_table, write_html, write_png
+    from xner.services.training_view import experiment_curves, write_curve_files
 
-    points = learning_curves(store, name)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "curves.json").write_text(json.dumps(curve_table(points), indent=1) + "\n", encoding="utf-8")
-    write_html(points, out / "curves.html")
-    write_png(points, out / "curves.png")
+    write_curve_files(experiment_curves(store, name), out)
 
 
 def summary(report: SweepReport, out: Path | None) -> str:

@@ -50,9 +50,15 @@ class CrfTagger:
     min_freq: drop features seen fewer times than this in training (crfsuite's ``feature.minfreq``).
     all_transitions: also weigh label transitions never seen in training (so ``O`` → ``I-PER`` is learnt as
         unlikely rather than left at zero).
+
+    ``fit(..., domains=...)`` trains with feature augmentation for domain adaptation (Daumé III 2007,
+    "Frustratingly easy domain adaptation"): every feature has a shared copy and a copy specific to the sentence's
+    domain (``gold``, ``projected``, ``source``...), so the CRF learns what holds across domains from all the data
+    and what holds only in one from that domain alone; it then tags with the shared and ``target_domain`` copies.
     """
 
     name: ClassVar[str] = "crf"
+    takes_domains: ClassVar[bool] = True
     c1: float = 0.1
     c2: float = 0.05
     max_iterations: int = 150
@@ -81,16 +87,37 @@ class CrfTagger:
     def labels(self) -> tuple[str, ...]:
         return self._labels
 
-    def features(self, tokens: Sequence[str]) -> list[list[str]]:
-        """The feature lists of one normalised sentence."""
-        return sentence_features(tokens, window=self.window, affixes=self.affixes)
+    def features(self, tokens: Sequence[str], domain: str | None = None) -> list[list[str]]:
+        """The feature lists of one normalised sentence (with their copies for ``domain`` when given)."""
+        features = sentence_features(tokens, window=self.window, affixes=self.affixes)
+        if domain is None:
+            return features
+        return [token + [f"{domain}|{feature}" for feature in token] for token in features]
 
-    def fit(self, sentences: Sequence[Sentence], *, on_progress: ProgressFn | None = None) -> None:
+    def fit(
+        self,
+        sentences: Sequence[Sentence],
+        *,
+        on_progress: ProgressFn | None = None,
+        domains: Sequence[str] | None = None,
+        target_domain: str | None = None,
+    ) -> None:
         """Train on ``sentences``; ``on_progress`` gets (iteration, max_iterations).
 
+        Args:
+            sentences: the training sentences.
+            on_progress: called with (iteration, max_iterations).
+            domains: one domain name per sentence: train with domain feature copies (see the class).
+            target_domain: the domain whose feature copies tagging uses (one of ``domains``; None: shared only).
+
         Raises:
-            XnerError: no sentence has tokens, or a sentence has overlapping spans (IOB2 cannot encode them).
+            XnerError: no sentence has tokens, a sentence has overlapping spans (IOB2 cannot encode them), or
+                ``domains`` does not name one domain per sentence.
         """
+        if domains is not None and len(domains) != len(sentences):
+            raise XnerError(f"domains: got {len(domains)} for {len(sentences)} sentences; give one per sentence")
+        if target_domain is not None and (domains is None or target_domain not in domains):
+            target_domain = None  # no sentence of that domain: its copies would all be untrained
         started = time.perf_counter()
         trainer = _trainer_class()(on_progress, self.max_iterations)
         trainer.set_params(
@@ -112,7 +139,7 @@ class CrfTagger:
                 tags = spans_to_tags(sentence.spans, len(words))
             except XnerError as error:
                 raise XnerError(f"training sentence {index}: {error}") from None
-            trainer.append(self.features(words), tags)
+            trainer.append(self.features(words, domains[index] if domains is not None else None), tags)
             entities.update(span.label for span in sentence.spans)
             used += 1
             tokens += len(words)
@@ -135,6 +162,9 @@ class CrfTagger:
             "features": trainer.logparser.featgen_num_features if trainer.logparser else None,
             "seconds": round(time.perf_counter() - started, 3),
         }
+        if domains is not None:
+            self.info["domains"] = dict(sorted(Counter(domains).items()))
+            self.info["target_domain"] = target_domain
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[list[Span]]:
         tagger = self._open()
@@ -186,7 +216,7 @@ class CrfTagger:
         """IOB2 tags of one sentence; the tagger keeps the sentence for marginals."""
         if not tokens:
             return []
-        return tagger.tag(self.features(normalize_tokens(tuple(tokens))))
+        return tagger.tag(self.features(normalize_tokens(tuple(tokens)), self.info.get("target_domain")))
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

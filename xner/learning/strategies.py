@@ -27,12 +27,16 @@ from xner.errors import XnerError
 from xner.learning.taggers import ProgressFn, Tagger
 from xner.types import Sentence
 
-Origin = Literal["gold", "projected", "synthetic"]
+Origin = Literal["gold", "projected", "synthetic", "source"]
 MIXES = ("gold", "projected", "synthetic", "gold+projected", "gold+synthetic", "gold+projected+synthetic")
 REVIEWED = ("accepted", "corrected")
 MAX_REPEATS = 50  # weight → repetitions for taggers without weights: a cap keeps a tiny weight ratio from exploding
 
-Augment = Callable[[Sequence[Sentence], int, int], list[Sentence]]  # (sentences, n, seed) -> synthetic sentences
+# (sentences, n, seed, names) -> synthetic sentences; names: the sentences whose mentions may be swapped in
+Augment = Callable[[Sequence[Sentence], int, int, Sequence[Sentence]], list[Sentence]]
+SYNTHETIC_NAMES = ("gold", "projected")
+# with domain features, tag with the copies of the first of these the plan has: target-language text, best first
+TARGET_DOMAINS = ("gold", "projected")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,8 @@ class Example:
 
     Attributes:
         sentence: tokens and entity spans.
-        origin: ``gold`` (a reviewed target sentence of the gold corpus), ``projected`` or ``synthetic``.
+        origin: ``gold`` (a reviewed target sentence of the gold corpus), ``projected``, ``synthetic`` or
+            ``source`` (a labelled sentence of the source language, e.g. the English corpus the projection used).
         weight: the example's share of the loss (or of the repetitions, for taggers without weights).
         confidence: the projection's confidence (projected examples), else None.
         status: review status of a projected sentence (``unreviewed``, ``accepted``, ``corrected``).
@@ -56,9 +61,11 @@ class Example:
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """The stages of a training, each a list of examples trained in turn."""
+    """The stages of a training, each a list of examples trained in turn; ``domain_features``: train with a feature
+    copy per origin where the tagger can (see :attr:`Strategy.domain_features`)."""
 
     stages: tuple[tuple[Example, ...], ...]
+    domain_features: bool = False
 
     @property
     def examples(self) -> list[Example]:
@@ -93,6 +100,14 @@ class Strategy:
             training only; a CRF trains on the union).
         synthetic_per_gold: synthetic sentences made per gold sentence (from gold; from projected when no gold).
         synthetic_weight: weight of each synthetic sentence.
+        synthetic_names: where mention replacement takes its names from: ``gold`` (the sentences it augments) or
+            ``projected`` (the selected projected sentences as well, even when the mix does not train on them:
+            gold contexts, projected names).
+        source_sentences: add this many labelled source-language sentences with entities (0: none), drawn with
+            the run's seed from the pool's source corpus; they weigh 1.
+        domain_features: train with a copy of every feature per origin (Daumé III 2007) and tag with the gold
+            copies, for taggers that support it (the CRF); other taggers ignore it. This is what lets noisy
+            projected and foreign source data help instead of drowning the few gold sentences (docs/study).
     """
 
     mix: str = "gold"
@@ -105,15 +120,28 @@ class Strategy:
     curriculum: bool = False
     synthetic_per_gold: float = 1.0
     synthetic_weight: float = 1.0
+    synthetic_names: str = "gold"
+    source_sentences: int = 0
+    domain_features: bool = False
 
     def __post_init__(self) -> None:
         if self.mix not in MIXES:
             raise XnerError(f"unknown strategy mix {self.mix!r}; choose one of: {', '.join(MIXES)}")
         if not 0.0 <= self.projected_min_confidence <= 1.0:
             raise XnerError("projected_min_confidence must be within [0, 1]")
-        for name in ("projected_empty_share", "reviewed_weight", "synthetic_per_gold", "synthetic_weight"):
+        for name in (
+            "projected_empty_share",
+            "reviewed_weight",
+            "synthetic_per_gold",
+            "synthetic_weight",
+            "source_sentences",
+        ):
             if getattr(self, name) < 0:
                 raise XnerError(f"strategy option {name} must not be negative, got {getattr(self, name)!r}")
+        if self.synthetic_names not in SYNTHETIC_NAMES:
+            raise XnerError(
+                f"synthetic_names must be one of {', '.join(SYNTHETIC_NAMES)}, got {self.synthetic_names!r}"
+            )
         if self.projected_ratio is not None and self.projected_ratio <= 0:
             raise XnerError("projected_ratio must be positive (or None for all projected sentences)")
         if self.gold_weight != "balance" and (not isinstance(self.gold_weight, int | float) or self.gold_weight <= 0):
@@ -142,8 +170,10 @@ class Strategy:
         *,
         seed: int,
         augment: Augment | None = None,
+        source: Sequence[Sentence] = (),
     ) -> TrainingPlan:
-        """The training plan of this strategy over the pools (``gold`` is the k sampled gold sentences).
+        """The training plan of this strategy over the pools (``gold`` is the k sampled gold sentences, ``source``
+        the labelled source-language sentences to draw ``source_sentences`` from).
 
         Raises:
             XnerError: the strategy needs synthetic data but no augmenter is given, or the plan is empty.
@@ -158,14 +188,28 @@ class Strategy:
                 raise XnerError(f"strategy {self.mix!r} needs an augmenter for its synthetic sentences")
             base = [e.sentence for e in (chosen_gold or chosen_projected or projected)]
             n = round(self.synthetic_per_gold * len(base))
-            synthetic = [Example(s, "synthetic", self.synthetic_weight) for s in augment(base, n, seed)]
-        extra = chosen_projected + synthetic
+            names = base
+            if self.synthetic_names == "projected":  # the selected projected sentences, trained on or not
+                pool = chosen_projected if "projected" in uses else self.select_projected(projected, 0, rng)
+                names = base + [e.sentence for e in pool]
+            synthetic = [Example(s, "synthetic", self.synthetic_weight) for s in augment(base, n, seed, names)]
+        extra = chosen_projected + synthetic + self.select_source(source, rng)
         chosen_gold = self._weigh_gold(chosen_gold, extra)
         if not chosen_gold and not extra:
             raise XnerError(f"strategy {self.mix!r} has nothing to train on (no gold and no selected projected data)")
         if self.curriculum and chosen_gold and extra:
-            return TrainingPlan((tuple(extra), tuple(chosen_gold)))
-        return TrainingPlan((tuple(chosen_gold + extra),))
+            return TrainingPlan((tuple(extra), tuple(chosen_gold)), self.domain_features)
+        return TrainingPlan((tuple(chosen_gold + extra),), self.domain_features)
+
+    def select_source(self, source: Sequence[Sentence], rng: random.Random) -> list[Example]:
+        """``source_sentences`` source-language sentences with entities, drawn at random."""
+        if not self.source_sentences:
+            return []
+        with_entities = [sentence for sentence in source if sentence.spans]
+        if not with_entities:
+            raise XnerError("the strategy asks for source_sentences but the pools have no source sentences")
+        chosen = rng.sample(with_entities, min(self.source_sentences, len(with_entities)))
+        return [Example(sentence, "source") for sentence in chosen]
 
     def select_projected(self, projected: Sequence[Example], n_gold: int, rng: random.Random) -> list[Example]:
         """The projected examples this strategy keeps, weighted (review status, confidence)."""
@@ -213,6 +257,11 @@ def repeated(examples: Sequence[Example]) -> list[Sentence]:
     >>> [s.tokens[0] for s in repeated([Example(a, "gold", 3.0), Example(b, "projected", 1.5)])]
     ['a', 'a', 'b']
     """
+    return [example.sentence for example in repeated_examples(examples)]
+
+
+def repeated_examples(examples: Sequence[Example]) -> list[Example]:
+    """Like :func:`repeated`, keeping each repetition's example (and so its origin)."""
     positive = [e.weight for e in examples if e.weight > 0]
     if not positive:
         return []
@@ -220,7 +269,7 @@ def repeated(examples: Sequence[Example]) -> list[Sentence]:
     result = []
     for example in examples:
         if example.weight > 0:
-            result += [example.sentence] * min(MAX_REPEATS, max(1, round(example.weight / unit)))
+            result += [example] * min(MAX_REPEATS, max(1, round(example.weight / unit)))
     return result
 
 
@@ -231,4 +280,11 @@ def fit_plan(tagger: Tagger, plan: TrainingPlan, *, on_progress: ProgressFn | No
             sentences = [e.sentence for e in stage]
             tagger.fit(sentences, on_progress=on_progress, weights=[e.weight for e in stage])  # type: ignore[call-arg]
         return
-    tagger.fit(repeated(plan.examples), on_progress=on_progress)
+    examples = repeated_examples(plan.examples)
+    sentences = [e.sentence for e in examples]
+    if plan.domain_features and getattr(tagger, "takes_domains", False):
+        domains = [e.origin for e in examples]
+        target = next((origin for origin in TARGET_DOMAINS if origin in domains), None)
+        tagger.fit(sentences, on_progress=on_progress, domains=domains, target_domain=target)  # type: ignore[call-arg]
+        return
+    tagger.fit(sentences, on_progress=on_progress)

@@ -238,6 +238,7 @@ class TransformerTagger:
     """
 
     name: ClassVar[str] = "transformer"
+    continues_training: ClassVar[bool] = True  # fit again continues from the current weights; fit takes weights
     model: str = "Davlan/afro-xlmr-base"
     epochs: int = 3
     learning_rate: float = 5e-5

@@ -59,6 +59,7 @@ class LanguageData:
     gold: DataRef
     test: DataRef
     projected: DataRef | None = None
+    source: DataRef | None = None  # labelled source-language sentences (strategies with source_sentences)
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,20 @@ class ExperimentConfig:
         if not isinstance(raw, Mapping):
             raise XnerError(f"{source}: an experiment config is a mapping with name, languages, strategies, ks")
         known = {"name", "languages", "strategies", "ks", "seeds", "tagger", "tagger_options", "augmenter"}
-        known |= {"augmenter_options", "workers"}
+        known |= {"augmenter_options", "workers", "source"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise XnerError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         for key in ("name", "languages", "strategies", "ks"):
             if not raw.get(key):
                 raise XnerError(f"{source}: '{key}' is missing or empty")
-        languages = {str(code): _language(code, spec, source) for code, spec in raw["languages"].items()}
+        default_source = raw.get("source")  # the source corpus of every language that names none
+        languages = {
+            str(code): _language(code, spec if "source" in spec else {**spec, "source": default_source}, source)
+            if isinstance(spec, Mapping)
+            else _language(code, spec, source)
+            for code, spec in raw["languages"].items()
+        }
         strategies = {str(name): dict(options or {}) for name, options in raw["strategies"].items()}
         for name, options in strategies.items():
             try:
@@ -136,7 +143,7 @@ class ExperimentConfig:
 def _language(code: Any, spec: Any, source: str) -> LanguageData:
     where = f"{source}: language {code!r}"
     if not isinstance(spec, Mapping) or "gold" not in spec or "test" not in spec:
-        raise XnerError(f"{where} needs 'gold' and 'test' ({{corpus, split}}), and may have 'projected'")
+        raise XnerError(f"{where} needs 'gold' and 'test' ({{corpus, split}}), and may have 'projected', 'source'")
 
     def ref(key: str, default_split: str) -> DataRef | None:
         value = spec.get(key)
@@ -151,7 +158,7 @@ def _language(code: Any, spec: Any, source: str) -> LanguageData:
 
     gold, test = ref("gold", "train"), ref("test", "test")
     assert gold is not None and test is not None
-    return LanguageData(gold, test, ref("projected", "train"))
+    return LanguageData(gold, test, ref("projected", "train"), ref("source", "train"))
 
 
 def _k(value: Any, source: str) -> int:
@@ -177,6 +184,7 @@ class Pools:
     test: tuple[Sentence, ...]
     projected: tuple[Example, ...] = ()
     projection_run: int | None = None
+    source: tuple[Sentence, ...] = ()
 
     def fingerprint(self) -> dict[str, Any]:
         """Sizes that change when the data does (part of each run's configuration)."""
@@ -186,6 +194,7 @@ class Pools:
             "projected": len(self.projected),
             "projection_run": self.projection_run,
             "projected_reviewed": sum(1 for e in self.projected if e.status != ReviewStatus.UNREVIEWED.value),
+            "source": len(self.source),
         }
 
 
@@ -200,10 +209,20 @@ def load_pools(store: Store, data: LanguageData) -> Pools:
             raise XnerError(f"corpus {data.gold.corpus!r} has no sentences in split {data.gold.split!r}")
         if not test:
             raise XnerError(f"corpus {data.test.corpus!r} has no sentences in split {data.test.split!r}")
+        source: list[Sentence] = []
+        if data.source is not None:
+            source_corpus = get_corpus(session, data.source.corpus)
+            source = read_sentences(
+                session,
+                source_corpus,
+                "src" if source_corpus.kind == "parallel" else "mono",
+                [data.source.split],
+                TRAIN_STATUSES,
+            )
         if data.projected is None:
-            return Pools(tuple(gold), tuple(test))
+            return Pools(tuple(gold), tuple(test), source=tuple(source))
         projected, run_id = _projected(session, data.projected)
-    return Pools(tuple(gold), tuple(test), tuple(projected), run_id)
+    return Pools(tuple(gold), tuple(test), tuple(projected), run_id, tuple(source))
 
 
 def _side(corpus: Any) -> str:
@@ -398,7 +417,7 @@ def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[st
         strategy = Strategy.from_options(config.strategies[point.strategy])
         gold = sample_gold(pools.gold, point.k, point.seed)
         augment = make_augment(config.augmenter, config.augmenter_options) if "synthetic" in strategy.uses else None
-        plan = strategy.plan(gold, pools.projected, seed=point.seed, augment=augment)
+        plan = strategy.plan(gold, pools.projected, seed=point.seed, augment=augment, source=pools.source)
         options = dict(config.tagger_options)
         if "seed" in TAGGERS[config.tagger].__dataclass_fields__:  # a tagger with randomness follows the point's seed
             options["seed"] = point.seed
@@ -413,13 +432,15 @@ def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[st
 
 
 def make_augment(name: str, options: Mapping[str, Any]) -> Augment:
-    """An augmenter of :mod:`xner.learning.augment` as the ``(sentences, n, seed) -> sentences`` strategies take."""
-    from xner.learning.augment import AUGMENTERS
+    """An augmenter of :mod:`xner.learning.augment` as the ``(sentences, n, seed, names) -> sentences`` strategies
+    take (``names``: the sentences whose mentions make the gazetteer of mention replacement)."""
+    from xner.learning.augment import AUGMENTERS, Gazetteer
 
     augmenter = AUGMENTERS.create(name, options)
 
-    def augment(sentences: Sequence[Sentence], n: int, seed: int) -> list[Sentence]:
-        return [synthetic.sentence for synthetic in augmenter.augment(sentences, n=n, seed=seed)]
+    def augment(sentences: Sequence[Sentence], n: int, seed: int, names: Sequence[Sentence] = ()) -> list[Sentence]:
+        gazetteer = Gazetteer.from_sentences(names) if names else None
+        return [s.sentence for s in augmenter.augment(sentences, n=n, seed=seed, gazetteer=gazetteer)]
 
     return augment
 

@@ -1,0 +1,229 @@
+"""The sample-efficiency study of issue 6, end to end and offline, on ../shared/data.
+
+    .venv/bin/python benchmarks/study.py                       # every language, the full config
+    .venv/bin/python benchmarks/study.py --langs yor,hau       # some languages
+    .venv/bin/python benchmarks/study.py --config docs/study/quick.yaml   # a reduced sweep (CI)
+
+1. English: import CoNLL-2003 (PER/ORG/LOC) and train the English CRF on its train split (scored on its test split).
+2. Per language: import the MAFAND-MT parallel text (train; dev + test for kin, which has no train), align it
+   with eflomal, tag the English side with the English CRF and project its entities (n-gram candidate matching);
+   import MasakhaNER 2.0 train and test (dev where the test split is not in ../shared/data) with DATE mapped to O,
+   since the English source data has no DATE type (the paper scores PER/ORG/LOC).
+3. Run the sweep of the config (``xner experiment``): every strategy × k gold sentences × seed, cached by
+   configuration in the study database (a second run only trains what is missing), and write the curves
+   (JSON/HTML/PNG) and the results table (``results.md``) to the output folder.
+
+Every step is skipped when its result is already in the database (``--db``, default ``.study/study.db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DEFAULT_DATA, REPO
+from xner.errors import XnerError
+from xner.formats.conll import ConllOptions
+from xner.formats.parallel import SideOptions
+from xner.services.aligning import align_corpus
+from xner.services.corpora import list_corpora
+from xner.services.experiments import ALL, CurvePoint, ExperimentConfig, run_experiment
+from xner.services.importing import import_corpus, import_parallel
+from xner.services.projecting import project_corpus
+from xner.services.runs import list_projection_runs
+from xner.services.training import train_tagger
+from xner.services.training_view import experiment_curves, write_curve_files
+from xner.store.db import Store, open_store
+
+log = logging.getLogger("study")
+
+LANGUAGES = ("yor", "hau", "ibo", "swa", "zul", "pcm", "kin", "lug", "luo")
+NO_DATE = ConllOptions(label_map={"DATE": "O"}, normal_form="NFC")
+PROJECTION = "ngram"
+
+
+def progress(description: str):
+    """A tqdm bar driven by (done, total) callbacks."""
+    bar = tqdm(desc=description, unit="", leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
+
+
+def has_corpus(store: Store, name: str) -> bool:
+    return any(stats.name == name for stats in list_corpora(store))
+
+
+def prepare_english(store: Store, data: Path, work: Path) -> Path:
+    """The English CRF, trained on CoNLL-2003 train and scored on its test split (once)."""
+    model = work / "en-crf"
+    if not has_corpus(store, "conll2003-en"):
+        for split in ("train", "test"):
+            path = data / "conll2003_en" / f"{split}.txt"
+            import_corpus(store, path, corpus="conll2003-en", lang="en", split=split, options=NO_DATE, append=True)
+    if not (model / "xner-tagger.json").exists():
+        report = train_tagger(
+            store, "conll2003-en", out=model, eval_splits=["test"], on_progress=progress("English CRF")
+        )
+        log.info("English CRF: test F1 %.4f (%.0f s)", report.f1 or 0.0, report.seconds)
+    return model
+
+
+def mafand_files(data: Path, lang: str) -> list[tuple[Path, Path]]:
+    """(English file, target file) of the MAFAND-MT text projected for a language: its train split, or dev and
+    test for kin, which has no train split (plain parallel text, not evaluation data for this study); all is
+    imported as the corpus's ``train`` split."""
+    folder = data / "mafand_mt" / f"en-{lang}"
+    splits = ("train",) if (folder / "train.en").exists() else ("dev", "test")
+    return [(folder / f"{split}.en", folder / f"{split}.{lang}") for split in splits]
+
+
+def masakhaner_files(data: Path, lang: str) -> dict[str, Path]:
+    """The gold pool (train) and the evaluation split (test, or dev for lug and luo, whose test split is held out
+    of ../shared/data), by split name."""
+    folder = data / "masakhaner2" / lang
+    evaluation = "test" if (folder / "test.txt").exists() else "dev"
+    return {"train": folder / "train.txt", evaluation: folder / f"{evaluation}.txt"}
+
+
+def prepare_language(store: Store, data: Path, lang: str, english: Path) -> None:
+    """Import, align and project one language (each step once)."""
+    gold = f"masakhaner-{lang}"
+    if not has_corpus(store, gold):
+        for split, path in masakhaner_files(data, lang).items():
+            import_corpus(store, path, corpus=gold, lang=lang, split=split, options=NO_DATE, append=True)
+    parallel = f"mafand-{lang}"
+    if not has_corpus(store, parallel):
+        for src, tgt in mafand_files(data, lang):
+            import_parallel(
+                store,
+                src,
+                tgt,
+                corpus=parallel,
+                split="train",
+                append=True,
+                src=SideOptions("en", "text", normal_form="NFC"),
+                tgt=SideOptions(lang, "text", normal_form="NFC"),
+            )
+    if not list_projection_runs(store, parallel):
+        started = time.perf_counter()
+        align_corpus(store, parallel, on_progress=progress(f"{lang}: align"))
+        project_corpus(
+            store, parallel, method=PROJECTION, source_tagger=english, on_progress=progress(f"{lang}: project")
+        )
+        log.info("%s: aligned and projected in %.0f s", lang, time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=REPO / "docs" / "study" / "study.yaml")
+    parser.add_argument("--langs", help="comma-separated language codes (default: those of the config)")
+    parser.add_argument("--db", type=Path, default=REPO / ".study" / "study.db")
+    parser.add_argument("--out", type=Path, help="where the curves and results go (default: the config's folder)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--workers", type=int, help="training processes (default: the config's)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not (args.data / "masakhaner2").exists():
+        print(f"study: the real data is not at {args.data} (see ../shared/data/MANIFEST.md)", file=sys.stderr)
+        return 2
+    config = ExperimentConfig.load(args.config)
+    if args.langs:
+        wanted = args.langs.split(",")
+        config = replace(config, languages={code: spec for code, spec in config.languages.items() if code in wanted})
+    if args.workers:
+        config = replace(config, workers=args.workers)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(f"sqlite:///{args.db}")
+    try:
+        english = prepare_english(store, args.data, args.db.parent)
+        for lang in config.languages:
+            prepare_language(store, args.data, lang, english)
+        report = run_experiment(store, config, on_progress=progress("sweep"))
+        out = args.out or args.config.parent
+        curves = experiment_curves(store, config.name, languages=list(config.languages))
+        write_curve_files(curves, out, stem=config.name)
+        (out / f"{config.name}.md").write_text(results_markdown(curves.points, config), encoding="utf-8")
+    except XnerError as error:
+        print(f"study: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(json.dumps(report.__dict__, indent=1, default=str))
+    return 0
+
+
+def _cell(point: CurvePoint | None) -> str:
+    if point is None:
+        return "–"
+    return f"{point.mean:.3f} [{point.low:.3f}, {point.high:.3f}]"
+
+
+def results_markdown(points: list[CurvePoint], config: ExperimentConfig, hybrid: str = "hybrid") -> str:
+    """Per language, F1 [95% interval] of every strategy at every k, and how the hybrid compares with each other
+    strategy: its mean gain and whether the intervals are apart (▲ above, ▼ below, · overlapping)."""
+    by_key = {(p.language, p.strategy, p.k): p for p in points}
+    strategies = list(config.strategies)
+    others = [name for name in strategies if name != hybrid]
+    lines = [
+        f"# {config.name}: entity F1 on the MasakhaNER 2.0 evaluation split (mean of {len(config.seeds)} seeds, "
+        "95% t interval)",
+        "",
+        f"`{hybrid}` against the others: mean difference, ▲ its interval lies above theirs, ▼ below, · they overlap.",
+        "",
+    ]
+    summary = []
+    for language in config.languages:
+        ks = sorted({p.k for p in points if p.language == language}, key=lambda k: math.inf if k == ALL else k)
+        if not ks:
+            continue
+        lines += [
+            f"## {language}",
+            "",
+            "| k | " + " | ".join(strategies) + " | " + " | ".join(f"{hybrid} − {name}" for name in others) + " |",
+            "|---" * (1 + len(strategies) + len(others)) + "|",
+        ]
+        wins = []
+        for k in ks:
+            row = [_cell(by_key.get((language, name, k))) for name in strategies]
+            ours = by_key.get((language, hybrid, k))
+            for name in others:
+                theirs = by_key.get((language, name, k))
+                if ours is None or theirs is None:
+                    row.append("–")
+                    continue
+                mark = "▲" if ours.low > theirs.high else "▼" if ours.high < theirs.low else "·"
+                row.append(f"{ours.mean - theirs.mean:+.3f} {mark}")
+                if name == "gold" and k != ALL and 0 < k <= 500:
+                    wins.append((k, ours.mean > theirs.mean, ours.low > theirs.high))
+            lines.append(f"| {'all' if k == ALL else k} | " + " | ".join(row) + " |")
+        lines.append("")
+        if wins:
+            above = all(win for _, win, _ in wins)
+            apart = all(sep for k, _, sep in wins if k <= 100)
+            summary.append(f"| {language} | {'yes' if above else 'no'} | {'yes' if apart else 'no'} |")
+    head = [
+        "## Summary",
+        "",
+        f"| language | {hybrid} mean above gold at every k ≤ 500 | intervals apart at k ≤ 100 |",
+        "|---|---|---|",
+    ]
+    return "\n".join(lines[:4] + head + summary + [""] + lines[4:]) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

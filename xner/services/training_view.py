@@ -1,0 +1,562 @@
+"""The Training page's use cases, as plain data: the choices of a training form, the recorded training runs (trained
+with ``xner train`` / the app, or as points of ``xner experiment`` sweeps) with their scores, side-by-side
+comparisons of runs, and the learning curves of an experiment with their downloads.
+
+Runs are :class:`~xner.store.models.TrainingRun` rows with :class:`~xner.store.models.RunMetric` scores (label
+``""`` for overall). A run's ``config`` is what decided its result: ``train_tagger`` stores corpus, side, splits,
+statuses, tagger and options; an experiment point stores ``kind: experiment-point`` with its language, data,
+strategy options, k, seed and tagger options (see :mod:`xner.services.experiments`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from xner.curves import curve_table, curves_figure, write_png
+from xner.errors import UnknownNameError
+from xner.learning import TAGGERS
+from xner.services.experiments import ALL, CurvePoint, learning_curves
+from xner.services.runs import OptionSpec, option_specs
+from xner.services.training import TRAIN_STATUSES, TrainReport
+from xner.store.db import Store
+from xner.store.models import Experiment, ExperimentRun, RunMetric, TrainingRun
+from xner.types import ReviewStatus
+
+DEFAULT_TAGGER = "crf"
+STATUS_CHOICES: dict[str, tuple[ReviewStatus, ...]] = {
+    "unreviewed, accepted and corrected": TRAIN_STATUSES,
+    "reviewed only (accepted and corrected)": (ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED),
+}
+METRICS = ("f1", "precision", "recall")
+EXPERIMENT_POINT = "experiment-point"  # the config "kind" of runs trained by experiments
+MISSING = "—"  # a setting a run does not have, in comparisons
+
+
+# --- the training form -------------------------------------------------------------------------------------------
+
+
+def tagger_names() -> list[str]:
+    """The registered taggers, sorted, the default (``crf``) first.
+
+    >>> tagger_names()
+    ['crf', 'transformer']
+    """
+    return sorted(TAGGERS, key=lambda name: (name != DEFAULT_TAGGER, name))
+
+
+def tagger_options(name: str) -> list[OptionSpec]:
+    """The options of tagger ``name`` as form specs (kind, default, help); an unknown name lists the taggers.
+
+    >>> [(o.name, o.default) for o in tagger_options("crf")][:3]
+    [('c1', 0.1), ('c2', 0.05), ('max_iterations', 150)]
+    """
+    if name not in TAGGERS:
+        raise UnknownNameError("tagger", name, TAGGERS)
+    return option_specs(TAGGERS[name])
+
+
+def default_eval_splits(splits: Sequence[str], train: Collection[str]) -> list[str]:
+    """The split to score on by default: ``test``, else ``dev``/``validation``, when not trained on; else none.
+
+    >>> default_eval_splits(["train", "dev", "test"], ["train"]), default_eval_splits(["train"], ["train"])
+    (['test'], [])
+    """
+    for name in ("test", "dev", "validation"):
+        if name in splits and name not in train:
+            return [name]
+    return []
+
+
+def default_train_splits(splits: Sequence[str]) -> list[str]:
+    """``train`` when the side has it, else its first split (none for no splits).
+
+    >>> default_train_splits(["dev", "train"]), default_train_splits(["a", "b"]), default_train_splits([])
+    (['train'], ['a'], [])
+    """
+    if "train" in splits:
+        return ["train"]
+    return list(splits[:1])
+
+
+def safe_name(text: str, fallback: str = "model") -> str:
+    """``text`` as one file-name component (letters, digits, ``.``, ``-``, ``_``).
+
+    >>> safe_name("demo-en-es"), safe_name("../<b>x</b>"), safe_name("//")
+    ('demo-en-es', 'b_x_b', 'model')
+    """
+    return re.sub(r"[^\w.-]+", "_", text).strip("._") or fallback
+
+
+def store_folder(store: Store) -> Path:
+    """The folder of a SQLite database file; the working directory for other databases (or in-memory SQLite)."""
+    try:
+        url = make_url(store.url)
+    except ArgumentError:
+        return Path.cwd()
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).expanduser().resolve().parent
+    return Path.cwd()
+
+
+def default_model_dir(store: Store, corpus: str, tagger: str) -> Path:
+    """Where a tagger trained on ``corpus`` goes by default: ``models/<corpus>-<tagger>`` beside the database."""
+    return store_folder(store) / "models" / f"{safe_name(corpus)}-{safe_name(tagger)}"
+
+
+def report_entities(report: TrainReport) -> list[dict[str, Any]]:
+    """Rows ``{label, entities}`` of the training sentences' entities, by label."""
+    return [{"label": label, "entities": count} for label, count in report.entities.items()]
+
+
+def score_rows(scores: Mapping[str, Mapping[str, float]] | None) -> list[dict[str, Any]]:
+    """Rows ``{label, precision, recall, f1, support}``, overall first then the labels in name order.
+
+    >>> score_rows({"PER": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2},
+    ...             "overall": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}})[0]["label"]
+    'overall'
+    """
+    if not scores:
+        return []
+    labels = sorted(scores, key=lambda label: (label != "overall", label))
+    return [
+        {
+            "label": label,
+            "precision": scores[label].get("precision"),
+            "recall": scores[label].get("recall"),
+            "f1": scores[label].get("f1"),
+            "support": int(scores[label].get("support", 0)),
+        }
+        for label in labels
+    ]
+
+
+# --- recorded runs -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PointLink:
+    """One experiment point a run was trained for (a run shared by points has several)."""
+
+    experiment: str
+    language: str
+    strategy: str
+    k: int
+    seed: int
+
+    def describe(self) -> str:
+        k = "all" if self.k == ALL else str(self.k)
+        return f"{self.experiment}: {self.language} {self.strategy} k={k} seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A training run as the Runs table shows it, with its configuration and every score."""
+
+    id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    config: dict[str, Any]
+    data_sizes: dict[str, Any]
+    model_path: str | None
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # label ("" overall) -> name -> value
+    points: tuple[PointLink, ...] = ()
+
+    @property
+    def from_experiment(self) -> bool:
+        """True for a point of an experiment sweep, False for a run of ``xner train`` or the app."""
+        return self.config.get("kind") == EXPERIMENT_POINT
+
+    @property
+    def tagger(self) -> str:
+        return str(self.config.get("tagger", ""))
+
+    @property
+    def sentences(self) -> int:
+        return training_sentences(self.data_sizes)
+
+    def score(self, name: str, label: str = "") -> float | None:
+        """Metric ``name`` (f1, precision, recall, support...) for ``label`` (``""``: overall), None if absent."""
+        return self.metrics.get(label, {}).get(name)
+
+    @property
+    def labels(self) -> list[str]:
+        """The entity labels the run has scores for, sorted."""
+        return sorted(label for label in self.metrics if label and "f1" in self.metrics[label])
+
+    def describe(self) -> str:
+        """What was trained: ``corpus/side: splits`` or the experiment point(s)."""
+        if self.points:
+            more = f" (+{len(self.points) - 1} more)" if len(self.points) > 1 else ""
+            return self.points[0].describe() + more
+        return describe_config(self.config)
+
+
+def training_sentences(sizes: Mapping[str, Any]) -> int:
+    """The training sentences in a run's ``data_sizes``: ``sentences`` (``train_tagger``), or the sum over origins
+    (experiment points: ``{"stages": 1, "gold": {"sentences": 20, ...}, ...}``).
+
+    >>> training_sentences({"sentences": 7, "eval": {"sentences": 3}})
+    7
+    >>> training_sentences({"stages": 1, "gold": {"sentences": 20, "weight": 20.0}, "projected": {"sentences": 5}})
+    25
+    """
+    if "sentences" in sizes:
+        return int(sizes["sentences"])
+    return sum(int(row.get("sentences", 0)) for row in sizes.values() if isinstance(row, Mapping))
+
+
+def describe_config(config: Mapping[str, Any]) -> str:
+    """One line for a run configuration.
+
+    >>> describe_config({"corpus": "yor", "side": "mono", "splits": ["train"], "tagger": "crf"})
+    'yor: train'
+    >>> describe_config({"corpus": "ep", "side": "tgt", "splits": ["a", "b"]})
+    'ep/tgt: a, b'
+    >>> describe_config({"kind": "experiment-point", "language": "yor", "strategy": {"mix": "gold"}, "k": 20,
+    ...                  "seed": 1})
+    'yor mix=gold k=20 seed 1'
+    """
+    if config.get("kind") == EXPERIMENT_POINT:
+        strategy = " ".join(f"{key}={value}" for key, value in (config.get("strategy") or {}).items())
+        k = "all" if config.get("k") == ALL else config.get("k")
+        return f"{config.get('language')} {strategy} k={k} seed {config.get('seed')}"
+    side = config.get("side")
+    where = str(config.get("corpus", "?")) + (f"/{side}" if side and side != "mono" else "")
+    return f"{where}: {', '.join(config.get('splits') or [])}"
+
+
+ALL_RUNS = "all"
+TRAINED_RUNS = "trained"  # runs of `xner train` and the app (not experiment points)
+
+
+def list_training_runs(store: Store, *, show: str = ALL_RUNS, experiment: str | None = None) -> list[RunInfo]:
+    """The training runs, newest first, with their scores and experiment points.
+
+    Args:
+        store: the open store.
+        show: :data:`ALL_RUNS`, or :data:`TRAINED_RUNS` for the runs of ``xner train`` and the app only.
+        experiment: only the runs linked to this experiment (by name).
+    """
+    with store.session() as session:
+        query = select(TrainingRun).order_by(TrainingRun.created_at.desc(), TrainingRun.id.desc())
+        if experiment is not None:
+            linked = (
+                select(ExperimentRun.run_id)
+                .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+                .where(Experiment.name == experiment)
+            )
+            query = query.where(TrainingRun.id.in_(linked))
+        runs = list(session.scalars(query))
+        ids = [run.id for run in runs]
+        metrics = _metrics(session, ids)
+        points = _points(session, ids)
+    infos = [
+        RunInfo(
+            run.id,
+            run.status,
+            run.created_at,
+            run.finished_at,
+            dict(run.config or {}),
+            dict(run.data_sizes or {}),
+            run.model_path,
+            metrics.get(run.id, {}),
+            tuple(points.get(run.id, ())),
+        )
+        for run in runs
+    ]
+    if show == TRAINED_RUNS:
+        infos = [info for info in infos if not info.from_experiment]
+    return infos
+
+
+def _metrics(session: Session, ids: Sequence[int]) -> dict[int, dict[str, dict[str, float]]]:
+    found: dict[int, dict[str, dict[str, float]]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(RunMetric.run_id, RunMetric.label, RunMetric.name, RunMetric.value).where(
+                RunMetric.run_id.in_(chunk)
+            )
+        )
+        for run_id, label, name, value in rows:
+            found.setdefault(run_id, {}).setdefault(label, {})[name] = value
+    return found
+
+
+def _points(session: Session, ids: Sequence[int]) -> dict[int, list[PointLink]]:
+    found: dict[int, list[PointLink]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(
+                ExperimentRun.run_id,
+                Experiment.name,
+                ExperimentRun.language,
+                ExperimentRun.strategy,
+                ExperimentRun.k,
+                ExperimentRun.seed,
+            )
+            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+            .where(ExperimentRun.run_id.in_(chunk))
+            .order_by(Experiment.name, ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k)
+        )
+        for run_id, *point in rows:
+            found.setdefault(run_id, []).append(PointLink(*point))
+    return found
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for first in range(0, len(ids), size):
+        yield ids[first : first + size]
+
+
+def run_rows(runs: Iterable[RunInfo]) -> list[dict[str, Any]]:
+    """The Runs table: id, when, status, what was trained, tagger, sentences, overall F1, precision and recall."""
+    return [
+        {
+            "id": run.id,
+            "when (UTC)": run.created_at.strftime("%Y-%m-%d %H:%M"),
+            "status": run.status,
+            "source": "experiment" if run.from_experiment else "train",
+            "trained on": run.describe(),
+            "tagger": run.tagger,
+            "sentences": run.sentences,
+            "F1": run.score("f1"),
+            "P": run.score("precision"),
+            "R": run.score("recall"),
+            "seconds": run.score("train_seconds"),
+        }
+        for run in runs
+    ]
+
+
+def run_label(run: RunInfo) -> str:
+    """A short name for a run in pickers and charts: ``run 3 · yor: train``."""
+    return f"run {run.id} · {run.describe()}"
+
+
+# --- comparing runs ----------------------------------------------------------------------------------------------
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested settings as ``{"a.b": "text"}``, lists joined with commas.
+
+    >>> flatten({"tagger": "crf", "options": {"c1": 0.1}, "splits": ["train", "dev"], "run": None})
+    {'tagger': 'crf', 'options.c1': '0.1', 'splits': 'train, dev', 'run': 'None'}
+    """
+    flat: dict[str, str] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = ", ".join(str(item) for item in value)
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Runs side by side: their settings (one column per run) and their F1 per label."""
+
+    columns: list[str]  # "run N" per run, in the order given
+    settings: list[dict[str, Any]]  # {"setting", "differs", <column>: value...}
+    f1: list[dict[str, Any]]  # {"label", <column>: f1...}, overall first
+
+    @property
+    def differing(self) -> list[dict[str, Any]]:
+        """The settings whose value is not the same for every run."""
+        return [row for row in self.settings if row["differs"]]
+
+
+def compare_runs(runs: Sequence[RunInfo]) -> Comparison:
+    """Settings and per-label F1 of ``runs`` side by side; a setting one run lacks shows as :data:`MISSING`."""
+    columns = [f"run {run.id}" for run in runs]
+    flats = [{**flatten(run.config), "training sentences": str(run.sentences)} for run in runs]
+    keys = list(dict.fromkeys(key for flat in flats for key in flat))
+    settings = []
+    for key in keys:
+        values = [flat.get(key, MISSING) for flat in flats]
+        settings.append({"setting": key, "differs": len(set(values)) > 1, **dict(zip(columns, values, strict=True))})
+    labels = sorted({label for run in runs for label in run.labels})
+    f1 = [
+        {"label": label or "overall", **{col: run.score("f1", label) for col, run in zip(columns, runs, strict=True)}}
+        for label in ["", *labels]
+    ]
+    return Comparison(columns, settings, f1)
+
+
+def f1_bars(comparison: Comparison) -> go.Figure:
+    """A grouped bar chart of F1 per label (overall first), one bar colour per run."""
+    figure = go.Figure()
+    labels = [row["label"] for row in comparison.f1]
+    for column in comparison.columns:
+        figure.add_trace(go.Bar(name=column, x=labels, y=[row[column] for row in comparison.f1]))
+    figure.update_layout(
+        barmode="group",
+        height=380,
+        yaxis={"title": {"text": "entity F1"}, "range": [0, 1]},
+        xaxis={"title": {"text": "label"}, "type": "category"},
+        margin={"t": 30, "l": 60, "r": 20, "b": 50},
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+# --- experiments and learning curves -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentInfo:
+    """An experiment: its languages and strategies (from its config) and how many points are linked."""
+
+    name: str
+    languages: list[str]
+    strategies: list[str]
+    points: int
+    updated_at: datetime
+
+
+def list_experiments(store: Store) -> list[ExperimentInfo]:
+    """Every experiment, by name, with the count of its linked points."""
+    with store.session() as session:
+        counts = dict(
+            session.execute(
+                select(ExperimentRun.experiment_id, func.count()).group_by(ExperimentRun.experiment_id)
+            ).all()
+        )
+        return [
+            ExperimentInfo(
+                found.name,
+                [str(code) for code in (found.config or {}).get("languages", {})],
+                [str(name) for name in (found.config or {}).get("strategies", {})],
+                counts.get(found.id, 0),
+                found.updated_at,
+            )
+            for found in session.scalars(select(Experiment).order_by(Experiment.name))
+        ]
+
+
+def experiment_labels(store: Store, experiment: str) -> list[str]:
+    """The entity labels the experiment's runs have scores for, sorted (overall is ``""``, not listed)."""
+    with store.session() as session:
+        rows = session.scalars(
+            select(RunMetric.label)
+            .join(ExperimentRun, ExperimentRun.run_id == RunMetric.run_id)
+            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+            .where(Experiment.name == experiment, RunMetric.label != "", RunMetric.name == "f1")
+            .distinct()
+        )
+        return sorted(rows)
+
+
+def gold_pool_sizes(store: Store, experiment: str) -> dict[str, int]:
+    """The gold pool size per language (where k = "all" is drawn), from the runs' recorded ``pools``."""
+    with store.session() as session:
+        rows = session.execute(
+            select(ExperimentRun.language, TrainingRun.config)
+            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
+            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+            .where(Experiment.name == experiment, ExperimentRun.k == ALL)
+        )
+        sizes: dict[str, int] = {}
+        for language, config in rows:
+            gold = ((config or {}).get("pools") or {}).get("gold")
+            if isinstance(gold, int) and gold > 0:
+                sizes[language] = gold
+        return sizes
+
+
+@dataclass(frozen=True)
+class Curves:
+    """The learning curves of one experiment, metric and label (``""``: overall), for some languages."""
+
+    experiment: str
+    metric: str
+    label: str
+    points: list[CurvePoint]
+    all_at: dict[str, int]
+
+    @property
+    def title(self) -> str:
+        return f"entity {self.metric}" + (f" ({self.label})" if self.label else "")
+
+    def file_stem(self) -> str:
+        """A file name (without suffix) for the downloads: ``<experiment>-<metric>[-<label>]``."""
+        parts = [self.experiment, self.metric, *([self.label] if self.label else [])]
+        return "-".join(safe_name(part, "curves") for part in parts)
+
+
+def experiment_curves(
+    store: Store,
+    experiment: str,
+    *,
+    metric: str = "f1",
+    label: str = "",
+    languages: Collection[str] | None = None,
+) -> Curves:
+    """The experiment's curves (mean over seeds with 95% interval) of ``metric`` for ``label``, for ``languages``
+    (default all); an unknown experiment raises an XnerError."""
+    points = learning_curves(store, experiment, metric=metric, label=label)
+    if languages is not None:
+        points = [point for point in points if point.language in languages]
+    return Curves(experiment, metric, label, points, gold_pool_sizes(store, experiment))
+
+
+def curves_plot(curves: Curves) -> go.Figure:
+    """The Plotly figure of :func:`xner.curves.curves_figure`, its y axis naming the metric and label."""
+    figure = curves_figure(curves.points, all_at=curves.all_at)
+    figure.update_yaxes(title_text=f"{curves.title} (test)", row=1, col=1)
+    return figure
+
+
+def curve_rows(curves: Curves) -> list[dict[str, Any]]:
+    """:func:`xner.curves.curve_table` rows flattened for a table: the mean named after the metric, the interval
+    as two columns and the per-seed values as text."""
+    rows = []
+    for row in curve_table(curves.points):
+        low, high = row.pop("ci95")
+        values = row.pop("values")
+        mean = row.pop("f1")
+        rows.append(
+            {**row, curves.metric: mean, "ci95 low": low, "ci95 high": high, "values": ", ".join(map(str, values))}
+        )
+    return rows
+
+
+def curves_png(curves: Curves) -> bytes:
+    """The curves as PNG bytes (:func:`xner.curves.write_png`, through a temporary file)."""
+    with tempfile.TemporaryDirectory(prefix="xner-curves-") as folder:
+        return write_png(
+            curves.points, Path(folder) / "curves.png", all_at=curves.all_at, ylabel=f"{curves.title} (test)"
+        ).read_bytes()
+
+
+def write_curve_files(curves: Curves, out: str | Path, stem: str = "curves") -> list[Path]:
+    """``stem``.json (the table), .html (Plotly) and .png (matplotlib) of ``curves`` in the folder ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = folder / f"{stem}.json"
+    table.write_text(json.dumps(curve_table(curves.points), indent=1) + "\n", encoding="utf-8")
+    html = folder / f"{stem}.html"
+    curves_plot(curves).write_html(html, include_plotlyjs=True, full_html=True)
+    png = write_png(curves.points, folder / f"{stem}.png", all_at=curves.all_at, ylabel=f"{curves.title} (test)")
+    return [table, html, png]
+
+
+def curves_html(curves: Curves) -> bytes:
+    """The interactive figure as a standalone HTML page (Plotly's script embedded: works offline)."""
+    return curves_plot(curves).to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
