@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import RESULTS, REPO, command_line, machine, write_results
+from benchmarks.common import REPO, RESULTS, command_line, machine, write_results
 
 GOAL_SECONDS = 30 * 60
 
