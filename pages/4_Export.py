@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import get_store
+from xner.app_support import corpus_select, get_store, side_select
 from xner.errors import XnerError
 from xner.render import markdown_text
 from xner.services.corpora import list_corpus_info
@@ -41,22 +41,13 @@ if not corpora:
     st.info("No corpora yet: import one on the home page or with `xner import`.")
     st.stop()
 
-info = {c.name: c for c in corpora}
-corpus = st.selectbox(
-    "Corpus", list(info), format_func=lambda name: f"{name} ({info[name].languages})", key="export_corpus"
-)
+chosen = corpus_select(corpora, "export_corpus")
+corpus = chosen.name
 choices = export_choices(store, corpus)
-side_names = {
-    "tgt": markdown_text(f"target ({info[corpus].tgt_lang})"),
-    "src": markdown_text(f"source ({info[corpus].src_lang})"),
-    "mono": "text",
-}
 
 left, right = st.columns(2)
 with left:
-    side = st.segmented_control(
-        "Side", choices.sides, default=choices.sides[0], format_func=side_names.get, required=True, key="export_side"
-    )
+    side = side_select(chosen, choices.sides, "export_side")
     splits = st.multiselect("Splits", choices.splits[side], default=choices.splits[side], key=f"export_splits_{side}")
     fmt = st.segmented_control(
         "Format", EXPORT_FORMATS, default="conll", format_func=FORMAT_NAMES.get, required=True, key="export_format"

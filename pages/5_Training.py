@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import count_progress, get_store, option_inputs, reviewer_sidebar
+from xner.app_support import corpus_select, count_progress, get_store, option_inputs, reviewer_sidebar, side_select
 from xner.errors import XnerError
 from xner.render import markdown_text
 from xner.services.corpora import list_corpus_info
@@ -71,26 +71,12 @@ def train_section(store: Store, reviewer: str) -> None:
     if not corpora:
         st.info("No corpora yet: import one on the home page or with `xner import`.")
         return
-    info = {c.name: c for c in corpora}
-    corpus = st.selectbox(
-        "Corpus", list(info), format_func=lambda name: f"{name} ({info[name].languages})", key="training_corpus"
-    )
+    chosen = corpus_select(corpora, "training_corpus")
+    corpus = chosen.name
     choices = export_choices(store, corpus)
-    side_names = {
-        "tgt": markdown_text(f"target ({info[corpus].tgt_lang})"),
-        "src": markdown_text(f"source ({info[corpus].src_lang})"),
-        "mono": "text",
-    }
     left, right = st.columns(2)
     with left:
-        side = st.segmented_control(
-            "Side",
-            choices.sides,
-            default=choices.sides[0],
-            format_func=side_names.get,
-            required=True,
-            key=f"training_side_{choices.kind}",
-        )
+        side = side_select(chosen, choices.sides, f"training_side_{choices.kind}")
         splits = choices.splits[side]
         train_default = default_train_splits(splits)
         train_splits = st.multiselect(

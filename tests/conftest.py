@@ -44,6 +44,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     result.dispose()
 
 
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The URL of an empty SQLite database that the app pages open (through ``$XNER_DB``)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("XNER_DB", url)
+    return url
+
+
 def write(path: Path, text: str | bytes) -> Path:
     """Write a test input file (bytes verbatim, text as UTF-8) and return its path."""
     if isinstance(text, bytes):

@@ -31,13 +31,6 @@ XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("XNER_DB", url)
-    return url
-
-
-@pytest.fixture
 def demo(db: str) -> Iterator[Store]:
     """The demo as the app loads it (queued for review), with four decisions: alice accepts two sentences, bob
     corrects a third and then rejects alice's second one (so its latest decision is bob's)."""

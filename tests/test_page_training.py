@@ -55,13 +55,6 @@ def split_conll(source: Path, folder: Path, train: int) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("XNER_DB", url)
-    return url
-
-
-@pytest.fixture
 def project(db: str, tmp_path: Path) -> Iterator[Store]:
     """The demo project plus corpus es-ner: the 100 Spanish demo sentences, 70 in split train and 30 in test."""
     store = open_store(db)

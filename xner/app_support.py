@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from xner.render import markdown_text
+from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
 from xner.services.runs import OptionSpec
 from xner.store.db import Store, open_store, resolve_url
@@ -90,6 +91,26 @@ def reviewer_sidebar() -> str:
 
 def _keep_name() -> None:
     st.session_state[KEPT_NAME_KEY] = st.session_state[REVIEWER_KEY]
+
+
+# --- corpus and side pickers (Export, Training) -------------------------------------------------------------------
+
+
+def corpus_select(corpora: Sequence[CorpusInfo], key: str) -> CorpusInfo:
+    """A select box of the corpora (name and languages); returns the chosen one."""
+    info = {c.name: c for c in corpora}
+    name = st.selectbox("Corpus", list(info), format_func=lambda n: f"{n} ({info[n].languages})", key=key)
+    return info[name]
+
+
+def side_select(corpus: CorpusInfo, sides: Sequence[str], key: str) -> str:
+    """A segmented control of a corpus's sides (target and source with their languages, or the text)."""
+    names = {
+        "tgt": markdown_text(f"target ({corpus.tgt_lang})"),
+        "src": markdown_text(f"source ({corpus.src_lang})"),
+        "mono": "text",
+    }
+    return st.segmented_control("Side", sides, default=sides[0], format_func=names.get, required=True, key=key)
 
 
 # --- widgets shared by the pages that start runs --------------------------------------------------------------

@@ -545,14 +545,16 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label: str = "") -> list[CurvePoint]:
-    """The experiment's done points, grouped by (language, strategy, k), ordered by language, strategy and k."""
+def point_values(
+    store: Store, experiment: str, *, metric: str = "f1", label: str = ""
+) -> tuple[Experiment, dict[tuple[str, str, int, int], float]]:
+    """The experiment and ``metric`` of each of its done points, by (language, strategy, k, seed)."""
     with store.session() as session:
         found = session.scalars(select(Experiment).where(Experiment.name == experiment)).one_or_none()
         if found is None:
             raise XnerError(f"no experiment named {experiment!r}; run `xner experiment CONFIG` first")
         rows = session.execute(
-            select(ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k, RunMetric.value)
+            select(ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k, ExperimentRun.seed, RunMetric.value)
             .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
             .join(RunMetric, RunMetric.run_id == TrainingRun.id)
             .where(
@@ -562,9 +564,11 @@ def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label:
                 RunMetric.label == label,
             )
         ).all()
-    groups: dict[tuple[str, str, int], list[float]] = {}
-    for language, strategy, k, value in rows:
-        groups.setdefault((language, strategy, k), []).append(value)
+    return found, {(language, strategy, k, seed): value for language, strategy, k, seed, value in rows}
+
+
+def _curve_points(found: Experiment, groups: Mapping[tuple[str, str, int], list[float]]) -> list[CurvePoint]:
+    """Mean and interval per (language, strategy, k), ordered by language, the config's strategy order and k."""
     order = {name: i for i, name in enumerate(found.config.get("strategies", {}))}
     points = []
     for (language, strategy, k), values in groups.items():
@@ -572,3 +576,30 @@ def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label:
         points.append(CurvePoint(language, strategy, k, len(values), mean, low, high, tuple(sorted(values))))
     points.sort(key=lambda p: (p.language, order.get(p.strategy, len(order)), p.k if p.k != ALL else math.inf))
     return points
+
+
+def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label: str = "") -> list[CurvePoint]:
+    """The experiment's done points, grouped by (language, strategy, k), ordered by language, strategy and k."""
+    found, values = point_values(store, experiment, metric=metric, label=label)
+    groups: dict[tuple[str, str, int], list[float]] = {}
+    for (language, strategy, k, _), value in values.items():
+        groups.setdefault((language, strategy, k), []).append(value)
+    return _curve_points(found, groups)
+
+
+def paired_differences(
+    store: Store, experiment: str, strategy: str, baseline: str, *, metric: str = "f1", label: str = ""
+) -> list[CurvePoint]:
+    """``strategy`` minus ``baseline`` seed by seed (the same seed draws the same gold sentences, so the pair
+    differs only in the strategy), with the mean difference and its 95% t interval per (language, k); the points'
+    strategy is ``"<strategy> − <baseline>"``. A baseline without gold (projected-only) pairs at every k."""
+    found, values = point_values(store, experiment, metric=metric, label=label)
+    groups: dict[tuple[str, str, int], list[float]] = {}
+    name = f"{strategy} − {baseline}"
+    for (language, which, k, seed), value in values.items():
+        if which != strategy:
+            continue
+        other = values.get((language, baseline, k, seed))
+        if other is not None:
+            groups.setdefault((language, name, k), []).append(value - other)
+    return _curve_points(found, groups)
