@@ -272,6 +272,15 @@ def app(server: Server, artifacts: Path, request: pytest.FixtureRequest) -> Iter
 # --- what the test expects --------------------------------------------------------------------------------------
 
 
+def corpus_options(app: App) -> list[str]:
+    """The options of the Training page's corpus select box."""
+    box = app.widget("training_corpus").get_by_role("combobox")
+    box.click()
+    options = app.page.get_by_role("option").all_inner_texts()
+    app.page.keyboard.press("Escape")
+    return options
+
+
 def iob2(tokens: tuple[str, ...], spans: tuple[Span, ...]) -> list[tuple[str, str]]:
     tags = ["O"] * len(tokens)
     for span in spans:
@@ -431,7 +440,27 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
             third.tgt_tokens: iob2(third.tgt_tokens, corrected),
         }
 
-        # 5. the history in the database
+        # 5. train a tagger on the reviewed sentences only (the three decided above), and see the run listed
+        app.open("Training", "Training")
+        app.choose("training_corpus", next(o for o in corpus_options(app) if o.startswith(DEMO_CORPUS)))
+        app.act(app.widget("training_statuses").get_by_text("reviewed only", exact=False).click)
+        app.click("training_train")
+        app.alert("success", "Trained crf on")
+        assert page.locator('[data-testid="stMetricValue"]').all_inner_texts()[:3] == [
+            "3",
+            str(sum(len(s.tgt_tokens) for s in (first, second, third))),
+            str(entities),
+        ]
+        app.screenshot(artifacts, "09_training")
+        page.get_by_role("tab", name="Runs").click()  # tabs switch in the browser: no script run
+        app.widget("training_compare").wait_for()
+        app.screenshot(artifacts, "10_training_runs")
+        from xner.services.training_view import list_training_runs
+
+        (run,) = list_training_runs(store)
+        assert run.status == "done"
+
+        # 6. the history in the database
         assert [(e.reviewer, e.action, e.status_after) for e in review.history(store, sid)] == [
             (REVIEWER, "reject", ReviewStatus.REJECTED),
             (REVIEWER, "undo", ReviewStatus.UNREVIEWED),
