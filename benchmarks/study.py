@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or args.config.parent
         curves = experiment_curves(store, config.name, languages=list(config.languages))
         write_curve_files(curves, out, stem=config.name)
-        (out / f"{config.name}.md").write_text(results_markdown(store, config), encoding="utf-8")
+        (out / f"{config.name}.md").write_text(results_markdown(store, config, args.config), encoding="utf-8")
     except XnerError as error:
         print(f"study: {error}", file=sys.stderr)
         return 1
@@ -193,7 +193,14 @@ def _every(checks: list[tuple[int, bool, bool, bool]], index: int, upto: int = 5
     return "yes" if all(check[index] for check in checks if check[0] <= upto) else "no"
 
 
-def results_markdown(store: Store, config: ExperimentConfig, hybrid: str = "hybrid") -> str:
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def results_markdown(store: Store, config: ExperimentConfig, config_path: Path, hybrid: str = "hybrid") -> str:
     """Per language, F1 [95% interval] of every strategy at every k, and the hybrid's paired gain over each other
     strategy (seed by seed: the same seed draws the same gold sentences; projected-only, which ignores k, pairs at
     every k) with its 95% interval; a summary first."""
@@ -228,11 +235,11 @@ def results_markdown(store: Store, config: ExperimentConfig, hybrid: str = "hybr
         "",
         f"Mean over {len(config.seeds)} seeds with its 95% t interval; a seed draws the same k gold sentences for every"
         f" strategy, so `{hybrid} − X (paired)` is the mean of the per-seed differences with its own 95% t interval.",
-        "Made by `.venv/bin/python benchmarks/study.py` (see README.md in this folder).",
+        f"Made by `bash scripts/study.sh --config {_relative(config_path)}` (see README.md in this folder).",
         "",
         "## Summary: the hybrid against gold-only",
         "",
-        f"| language | {hybrid} mean above gold at every k ≤ 500 | paired gain > 0 (95%) at every k ≤ 500 "
+        f"| language | {hybrid} mean above gold at every k ≤ 500 of the sweep | paired gain > 0 (95%) at every k ≤ 500 "
         "| unpaired 95% intervals apart at every k ≤ 100 |",
         "|---|---|---|---|",
     ]

@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 ALL = -1  # k for "all gold sentences"
 TRAIN_STATUSES = (ReviewStatus.UNREVIEWED, ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED)
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
 
 # --- the configuration -------------------------------------------------------------------------------------------
@@ -532,6 +531,17 @@ class CurvePoint:
     values: tuple[float, ...]
 
 
+def t95(df: int) -> float:
+    """The two-sided 95% quantile of Student's t with ``df`` degrees of freedom.
+
+    >>> round(t95(4), 3), round(t95(14), 3), round(t95(1000), 3)
+    (2.776, 2.145, 1.962)
+    """
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
+
+
 def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     """Mean and 95% Student-t interval of ``values`` (the interval is the mean itself for one value).
 
@@ -541,7 +551,7 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     mean = statistics.fmean(values)
     if len(values) < 2:
         return mean, mean, mean
-    half = T95.get(len(values) - 1, 1.96) * statistics.stdev(values) / math.sqrt(len(values))
+    half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
     return mean, mean - half, mean + half
 
 
