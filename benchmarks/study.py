@@ -27,21 +27,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import DEFAULT_DATA, REPO
+from xner.cli._util import count_progress
 from xner.errors import XnerError
 from xner.formats.conll import ConllOptions
 from xner.formats.parallel import SideOptions
 from xner.services.aligning import align_corpus
-from xner.services.corpora import list_corpora
+from xner.services.corpora import list_corpus_info
 from xner.services.experiments import (
     ALL,
     CurvePoint,
     ExperimentConfig,
-    learning_curves,
     paired_differences,
     run_experiment,
 )
@@ -59,20 +57,8 @@ NO_DATE = ConllOptions(label_map={"DATE": "O"}, normal_form="NFC")
 PROJECTION = "ngram"
 
 
-def progress(description: str):
-    """A tqdm bar driven by (done, total) callbacks."""
-    bar = tqdm(desc=description, unit="", leave=False)
-
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return update
-
-
 def has_corpus(store: Store, name: str) -> bool:
-    return any(stats.name == name for stats in list_corpora(store))
+    return any(info.name == name for info in list_corpus_info(store))
 
 
 def prepare_english(store: Store, data: Path, work: Path) -> Path:
@@ -83,9 +69,8 @@ def prepare_english(store: Store, data: Path, work: Path) -> Path:
             path = data / "conll2003_en" / f"{split}.txt"
             import_corpus(store, path, corpus="conll2003-en", lang="en", split=split, options=NO_DATE, append=True)
     if not (model / "xner-tagger.json").exists():
-        report = train_tagger(
-            store, "conll2003-en", out=model, eval_splits=["test"], on_progress=progress("English CRF")
-        )
+        with count_progress("English CRF", unit="iteration") as on_progress:
+            report = train_tagger(store, "conll2003-en", out=model, eval_splits=["test"], on_progress=on_progress)
         log.info("English CRF: test F1 %.4f (%.0f s)", report.f1 or 0.0, report.seconds)
     return model
 
@@ -128,10 +113,10 @@ def prepare_language(store: Store, data: Path, lang: str, english: Path) -> None
             )
     if not list_projection_runs(store, parallel):
         started = time.perf_counter()
-        align_corpus(store, parallel, on_progress=progress(f"{lang}: align"))
-        project_corpus(
-            store, parallel, method=PROJECTION, source_tagger=english, on_progress=progress(f"{lang}: project")
-        )
+        with count_progress(f"{lang}: align") as on_progress:
+            align_corpus(store, parallel, on_progress=on_progress)
+        with count_progress(f"{lang}: project") as on_progress:
+            project_corpus(store, parallel, method=PROJECTION, source_tagger=english, on_progress=on_progress)
         log.info("%s: aligned and projected in %.0f s", lang, time.perf_counter() - started)
 
 
@@ -160,11 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         english = prepare_english(store, args.data, args.db.parent)
         for lang in config.languages:
             prepare_language(store, args.data, lang, english)
-        report = run_experiment(store, config, on_progress=progress("sweep"))
+        with count_progress("sweep", unit="run") as on_progress:
+            report = run_experiment(store, config, on_progress=on_progress)
         out = args.out or args.config.parent
         curves = experiment_curves(store, config.name, languages=list(config.languages))
         write_curve_files(curves, out, stem=config.name)
-        (out / f"{config.name}.md").write_text(results_markdown(store, config, args.config), encoding="utf-8")
+        (out / f"{config.name}.md").write_text(
+            results_markdown(store, config, curves.points, args.config), encoding="utf-8"
+        )
     except XnerError as error:
         print(f"study: {error}", file=sys.stderr)
         return 1
@@ -200,11 +188,12 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def results_markdown(store: Store, config: ExperimentConfig, config_path: Path, hybrid: str = "hybrid") -> str:
+def results_markdown(
+    store: Store, config: ExperimentConfig, points: list[CurvePoint], config_path: Path, hybrid: str = "hybrid"
+) -> str:
     """Per language, F1 [95% interval] of every strategy at every k, and the hybrid's paired gain over each other
     strategy (seed by seed: the same seed draws the same gold sentences; projected-only, which ignores k, pairs at
     every k) with its 95% interval; a summary first."""
-    points = learning_curves(store, config.name)
     by_key = {(p.language, p.strategy, p.k): p for p in points}
     strategies = list(config.strategies)
     others = [name for name in strategies if name != hybrid]

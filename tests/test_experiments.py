@@ -291,6 +291,9 @@ def test_pools_carry_the_source_sentences_named_once_for_every_language(study) -
     pools = load_pools(store, sweep.languages["yor"])
     assert len(pools.source) == 1500 and pools.fingerprint()["source"] == 1500
     assert load_pools(store, config().languages["yor"]).source == ()
+    sources: dict = {}  # languages naming the same source corpus read it once and share it
+    first, second = (load_pools(store, sweep.languages["yor"], sources=sources) for _ in range(2))
+    assert first.source is second.source and len(sources) == 1
 
 
 def test_the_hybrid_plan_draws_source_sentences_and_trains_domain_copies(study, tmp_path: Path) -> None:

@@ -127,14 +127,6 @@ def write_png(
     return target
 
 
-def write_html(points: Sequence[CurvePoint], path: str | Path, *, all_at: Mapping[str, int] | None = None) -> Path:
-    """The interactive Plotly figure as a standalone HTML file (Plotly's script embedded: works offline)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    curves_figure(points, all_at=all_at).write_html(target, include_plotlyjs=True, full_html=True)
-    return target
-
-
 def curve_table(points: Sequence[CurvePoint]) -> list[dict[str, Any]]:
     """Rows for a table or JSON: language, strategy, k, seeds, mean and interval."""
     return [

@@ -197,8 +197,13 @@ class Pools:
         }
 
 
-def load_pools(store: Store, data: LanguageData) -> Pools:
-    """Gold and test sentences (curated where reviewed) and the projected target sentences of one language."""
+def load_pools(
+    store: Store, data: LanguageData, *, sources: dict[DataRef, tuple[Sentence, ...]] | None = None
+) -> Pools:
+    """Gold and test sentences (curated where reviewed), the projected target sentences and the labelled source
+    sentences of one language. ``sources`` caches the source sentences across languages (they usually share one
+    corpus), so it is read once and the pools share one tuple."""
+    sources = {} if sources is None else sources
     with store.session() as session:
         gold_corpus = get_corpus(session, data.gold.corpus)
         gold = read_sentences(session, gold_corpus, _side(gold_corpus), [data.gold.split], TRAIN_STATUSES)
@@ -208,20 +213,19 @@ def load_pools(store: Store, data: LanguageData) -> Pools:
             raise XnerError(f"corpus {data.gold.corpus!r} has no sentences in split {data.gold.split!r}")
         if not test:
             raise XnerError(f"corpus {data.test.corpus!r} has no sentences in split {data.test.split!r}")
-        source: list[Sentence] = []
+        source: tuple[Sentence, ...] = ()
         if data.source is not None:
-            source_corpus = get_corpus(session, data.source.corpus)
-            source = read_sentences(
-                session,
-                source_corpus,
-                "src" if source_corpus.kind == "parallel" else "mono",
-                [data.source.split],
-                TRAIN_STATUSES,
-            )
+            if data.source not in sources:
+                source_corpus = get_corpus(session, data.source.corpus)
+                side = "src" if source_corpus.kind == "parallel" else "mono"
+                sources[data.source] = tuple(
+                    read_sentences(session, source_corpus, side, [data.source.split], TRAIN_STATUSES)
+                )
+            source = sources[data.source]
         if data.projected is None:
-            return Pools(tuple(gold), tuple(test), source=tuple(source))
+            return Pools(tuple(gold), tuple(test), source=source)
         projected, run_id = _projected(session, data.projected)
-    return Pools(tuple(gold), tuple(test), tuple(projected), run_id, tuple(source))
+    return Pools(tuple(gold), tuple(test), tuple(projected), run_id, source)
 
 
 def _side(corpus: Any) -> str:
@@ -338,7 +342,8 @@ def run_experiment(
     points = points_of(config)
     report = SweepReport(config.name, len(points))
     experiment_id = _upsert_experiment(store, config)
-    pools = {language: load_pools(store, data) for language, data in config.languages.items()}
+    sources: dict[DataRef, tuple[Sentence, ...]] = {}
+    pools = {language: load_pools(store, data, sources=sources) for language, data in config.languages.items()}
     todo: list[tuple[Point, dict[str, Any]]] = []
     shared: list[tuple[Point, dict[str, Any]]] = []
     queued: set[str] = set()  # the configuration hashes in todo

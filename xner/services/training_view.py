@@ -552,7 +552,7 @@ def write_curve_files(curves: Curves, out: str | Path, stem: str = "curves") -> 
     table = folder / f"{stem}.json"
     table.write_text(json.dumps(curve_table(curves.points), indent=1) + "\n", encoding="utf-8")
     html = folder / f"{stem}.html"
-    curves_plot(curves).write_html(html, include_plotlyjs=True, full_html=True)
+    html.write_bytes(curves_html(curves))
     png = write_png(curves.points, folder / f"{stem}.png", all_at=curves.all_at, ylabel=f"{curves.title} (test)")
     return [table, html, png]
 
