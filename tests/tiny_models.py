@@ -58,3 +58,51 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def build_tiny_nllb(folder: Path, texts: Iterable[str], *, vocab_size: int = 200) -> str:
+    """A 1-layer random NLLB-shaped translation model (M2M100 architecture) with a sentencepiece BPE vocabulary
+    trained on ``texts`` and NLLB's 202 language tokens, saved in ``folder`` like a hub model; returns the folder.
+    Random weights: it exercises the code paths of translation, its output is nonsense."""
+    import sentencepiece
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    from xner.engine.translate.codes import NLLB_CODES
+
+    spm_dir = folder / "spm"
+    spm_dir.mkdir(parents=True)
+    (spm_dir / "corpus.txt").write_text("\n".join(texts), encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(spm_dir / "corpus.txt"),
+        model_prefix=str(spm_dir / "sentencepiece.bpe"),
+        vocab_size=vocab_size,
+        model_type="bpe",
+        character_coverage=1.0,
+        bos_id=0,
+        pad_id=1,
+        eos_id=2,
+        unk_id=3,
+        hard_vocab_limit=False,  # at most vocab_size pieces: small test texts have fewer
+        minloglevel=2,
+    )
+    tokenizer = NllbTokenizer.from_pretrained(str(spm_dir), extra_special_tokens=list(NLLB_CODES))
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = M2M100Config(
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+    )
+    M2M100ForConditionalGeneration(config).save_pretrained(folder)
+    return str(folder)

@@ -8,6 +8,7 @@ is an error that names the option and the allowed values instead of a silent def
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -48,6 +49,8 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
         if value not in allowed:
             raise UnknownNameError(f"value for option {name!r}", str(value), [str(a) for a in allowed])
         return value
+    if kind is str and isinstance(value, os.PathLike):
+        return os.fspath(value)  # a folder given as a Path is stored as text
     if not isinstance(value, str):
         return value
     if kind is bool:

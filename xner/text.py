@@ -44,3 +44,24 @@ def tokenize(text: str, *, pretokenized: bool = False) -> list[str]:
     if pretokenized:
         return text.split()
     return _TOKEN.findall(text)
+
+
+_NO_SPACE_BEFORE = frozenset(",.;:!?%)]}»”’…") | {"'s", "'re", "'ve", "'ll", "'d", "'m", "n't", "'S"}
+_NO_SPACE_AFTER = frozenset("([{«“‘$£€")
+
+
+def detokenize(tokens: list[str] | tuple[str, ...]) -> str:
+    """Tokens as running text, for a translation model that was trained on untokenised sentences: no space
+    before closing punctuation and English clitics, none after opening brackets and currency signs.
+
+    >>> detokenize(["He", "said", "(", "in", "Lagos", ")", "that", "it", "'s", "5", "%", "."])
+    "He said (in Lagos) that it's 5%."
+    """
+    text: list[str] = []
+    glue = True  # no space before the first token
+    for token in tokens:
+        if text and not glue and token not in _NO_SPACE_BEFORE:
+            text.append(" ")
+        text.append(token)
+        glue = token in _NO_SPACE_AFTER
+    return "".join(text)

@@ -14,6 +14,7 @@ from xner.cli import (
     project_cmd,
     stats_cmd,
     train_cmd,
+    translate_cmd,
 )
 
 app = typer.Typer(
@@ -31,6 +32,8 @@ app.command("demo")(demo_cmd.demo)
 app.command("align")(align_cmd.align)
 app.command("project")(project_cmd.project)
 app.command("train")(train_cmd.train)
+app.command("translate")(translate_cmd.translate)
+app.command("convert-model")(translate_cmd.convert_model)
 app.command("experiment")(experiment_cmd.experiment)
 app.add_typer(eval_cmd.app, name="eval")
 

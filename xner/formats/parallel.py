@@ -71,12 +71,12 @@ def iter_side(
 
 @dataclass(frozen=True)
 class ParallelItem:
-    """One sentence pair with the line each side starts on."""
+    """One sentence pair with the line each side starts on (None for a sentence made by xner, e.g. a translation)."""
 
     src: Sentence
     tgt: Sentence
-    src_line: int
-    tgt_line: int
+    src_line: int | None
+    tgt_line: int | None
 
 
 def iter_parallel(

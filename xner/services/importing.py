@@ -56,13 +56,13 @@ def guess_split(path: PathLike) -> str:
     return stem if stem in SPLIT_NAMES else "train"
 
 
-def _batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
+def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _next_position(session: Session, corpus: Corpus, split: str, side: str, *, append: bool) -> int:
+def next_position(session: Session, corpus: Corpus, split: str, side: str, *, append: bool) -> int:
     count = session.scalar(
         select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.split == split, Sentence.side == side)
     )
@@ -84,7 +84,12 @@ def _next_position(session: Session, corpus: Corpus, split: str, side: str, *, a
 
 
 def _insert_sentences(
-    session: Session, corpus: Corpus, split: str, side: str, start: int, sentences: list[tuple[int, SentenceData]]
+    session: Session,
+    corpus: Corpus,
+    split: str,
+    side: str,
+    start: int,
+    sentences: list[tuple[int | None, SentenceData]],
 ) -> list[int]:
     """Insert sentences (with their file lines) and their entities; returns the new ids in order."""
     rows = [
@@ -189,8 +194,8 @@ def import_corpus(
         )
         reader = read_conll_numbered if fmt == "conll" else read_jsonl_numbered
         sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
-        position = _next_position(session, target, split, "mono", append=append)
-        for batch in _batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
+        position = next_position(session, target, split, "mono", append=append)
+        for batch in batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
             _insert_sentences(session, target, split, "mono", position, batch)
             position += len(batch)
             report.sentences += len(batch)
@@ -239,9 +244,9 @@ def import_parallel(
             items = iter_parallel(
                 src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats), on_progress=on_progress, display_names=names
             )
-        position = _next_position(session, target, split, "src", append=append)
-        for batch in _batches(items):
-            _insert_pairs(session, target, split, position, batch)
+        position = next_position(session, target, split, "src", append=append)
+        for batch in batches(items):
+            insert_pairs(session, target, split, position, batch)
             position += len(batch)
             report.pairs += len(batch)
             _count_labels(report, (s for item in batch for s in (item.src, item.tgt)))
@@ -258,7 +263,7 @@ def _with_labels(side: SideOptions, allowed: frozenset[str] | None) -> SideOptio
     return SideOptions(side.lang, side.format, side.pretokenized, side.normal_form, conll)
 
 
-def _insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[ParallelItem]) -> None:
+def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[ParallelItem]) -> None:
     src_ids = _insert_sentences(session, corpus, split, "src", start, [(i.src_line, i.src) for i in batch])
     tgt_ids = _insert_sentences(session, corpus, split, "tgt", start, [(i.tgt_line, i.tgt) for i in batch])
     session.execute(
@@ -353,7 +358,7 @@ def import_alignments(
             name,
             index_base,
         )
-        for batch in _batches(rows):
+        for batch in batches(rows):
             session.execute(insert(Alignment), batch)
             report.pairs += len(batch)
         leftover = next(pairs, None)

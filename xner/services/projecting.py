@@ -14,12 +14,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from xner.engine.project import PROJECTORS
-from xner.engine.project.model import ModelProjector
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
 from xner.options import describe
 from xner.services.corpora import get_corpus
-from xner.services.pairs import count_pairs, get_alignment_run, iter_pairs, require_parallel
+from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
@@ -33,7 +32,7 @@ class ProjectReport:
     corpus: str
     run_id: int
     method: str
-    alignment_run: int
+    alignment_run: int | None  # None for methods that use no alignment (model-transfer)
     pairs: int
     entities: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -78,7 +77,10 @@ def project_corpus(
     refined run. One transaction per stored run: a failure leaves no partial run.
     """
     projector = _create_projector(method, options)
-    tagger = load_tagger(source_tagger) if source_tagger else None
+    aligned = getattr(projector, "needs_alignment", True)
+    if not aligned and (refine is not None or alignment_run is not None):
+        raise XnerError(f"the {method} method uses no alignment: drop --alignment-run and --refine")
+    tagger = load_tagger(source_tagger) if source_tagger and aligned else None
     started = time.perf_counter()
     refined_from = None
     if refine is not None:
@@ -89,26 +91,30 @@ def project_corpus(
     with store.transaction() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
-        alignment = get_alignment_run(session, found, alignment_run)
-        params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
+        alignment_id = get_alignment_run(session, found, alignment_run).id if aligned else None
+        params = describe(projector)
+        if aligned:
+            params["source"] = f"tagger:{source_tagger}" if source_tagger else "gold"
         if splits:
             params["splits"] = sorted(splits)
         run = ProjectionRun(
-            corpus_id=found.id, method=method, alignment_run_id=alignment.id, params=params, created_by=created_by
+            corpus_id=found.id, method=method, alignment_run_id=alignment_id, params=params, created_by=created_by
         )
         session.add(run)
         session.flush()
-        report = ProjectReport(corpus, run.id, method, alignment.id, 0, params=params, refined_from=refined_from)
-        _project_pairs(session, found, projector, tagger, run.id, alignment.id, splits, report, on_progress)
+        report = ProjectReport(corpus, run.id, method, alignment_id, 0, params=params, refined_from=refined_from)
+        _project_pairs(session, found, projector, tagger, run.id, alignment_id, splits, report, on_progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
 def _create_projector(method: str, options: Mapping[str, Any] | None) -> Any:
+    """The projector ``method`` with ``options``; methods that use a tagger (model, model-transfer) get it loaded."""
     projector = PROJECTORS.create(method, options)
-    if isinstance(projector, ModelProjector):
+    if hasattr(projector, "use_tagger"):
         if not projector.model:
-            raise XnerError("the model method needs a trained target-side tagger: -o model=DIR (see `xner train`)")
+            kind = "source-language" if method == "model-transfer" else "target-side"
+            raise XnerError(f"the {method} method needs a trained {kind} tagger: -o model=DIR (see `xner train`)")
         projector.use_tagger(load_tagger(projector.model))
     return projector
 
@@ -119,7 +125,7 @@ def _project_pairs(
     projector: Any,
     source_tagger: Tagger | None,
     run_id: int,
-    alignment_run: int,
+    alignment_run: int | None,
     splits: Collection[str] | None,
     report: ProjectReport,
     on_progress: Callable[[int, int], None] | None,
@@ -129,14 +135,12 @@ def _project_pairs(
     pairs = iter_pairs(session, corpus, splits=splits, alignment_run=alignment_run, with_spans=source_tagger is None)
     while batch := list(islice(pairs, BATCH)):
         if source_tagger is None:
-            sources = [pair.src_spans for pair in batch]
+            sources = [Sentence(pair.src_tokens, pair.src_spans) for pair in batch]
         else:
-            sources = source_tagger.predict([pair.src_tokens for pair in batch])
+            predicted = source_tagger.predict([pair.src_tokens for pair in batch])
+            sources = [Sentence(pair.src_tokens, tuple(spans)) for pair, spans in zip(batch, predicted, strict=True)]
         rows = []
-        for pair, spans in zip(batch, sources, strict=True):
-            assert pair.alignment is not None
-            source = Sentence(pair.src_tokens, tuple(spans))
-            projected = projector.project(source, pair.tgt_tokens, pair.alignment.links)
+        for pair, projected in zip(batch, _project_batch(projector, sources, batch), strict=True):
             entities.update(p.span.label for p in projected)
             records = [span_record(p) for p in projected]
             confidence = min((record["confidence"] for record in records), default=1.0)
@@ -148,6 +152,15 @@ def _project_pairs(
     if on_progress and not report.pairs:
         on_progress(0, total)
     report.entities = dict(sorted(entities.items()))
+
+
+def _project_batch(projector: Any, sources: list[Sentence], pairs: list[PairRecord]) -> list[list[ProjectedSpan]]:
+    """Each pair's projection: in one call for projectors that work in batches (a tagger, a translator)."""
+    links = [pair.alignment.links if pair.alignment is not None else frozenset() for pair in pairs]
+    targets = [pair.tgt_tokens for pair in pairs]
+    if hasattr(projector, "project_batch"):
+        return projector.project_batch(sources, targets, links)
+    return [projector.project(s, t, k) for s, t, k in zip(sources, targets, links, strict=True)]
 
 
 def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> ProjectionRun:

@@ -1,0 +1,99 @@
+"""``xner translate``: translate a corpus into a new parallel corpus; ``xner convert-model``: NLLB → CTranslate2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
+from xner.formats.parallel import SIDE_FORMATS, SideOptions
+from xner.options import parse_assignments
+from xner.services.translating import translate_corpus
+
+
+@handle_errors
+def translate(
+    corpus: CorpusOpt,
+    new: Annotated[str, typer.Option("--new", help="Name of the new parallel corpus.")],
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="train: source sentences (with entities) → target translations; test: target sentences (with "
+            "gold) ← translations into English; pivot: a parallel corpus's targets back-translated, paired with "
+            "its sources (for --refine backtranslation)."
+        ),
+    ] = "train",
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Language to translate into (ISO 639-1/3 or NLLB code); default per mode."),
+    ] = None,
+    translator: Annotated[
+        str, typer.Option(help="nllb (transformers) or ctranslate2 (a converted model: `xner convert-model`).")
+    ] = "nllb",
+    option: OptionsOpt = None,
+    translations: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Offline: read the translations from this file (one per sentence, in corpus order) instead of "
+            "running a model.",
+        ),
+    ] = None,
+    translations_format: Annotated[
+        str, typer.Option(help="Format of --translations: " + ", ".join(SIDE_FORMATS) + ".")
+    ] = "auto",
+    pretokenized: Annotated[
+        bool, typer.Option(help="--translations is plain text already tokenised (split on spaces).")
+    ] = False,
+    split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Translate the sentences of a corpus into a new parallel corpus, ready to align and project.
+
+    Translator options (-o NAME=VALUE): nllb: model (nllb-600m, nllb-1.3b, nllb-3.3b, easyproject-1.3b,
+    easyproject-3.3b, a hub name in the local cache or a folder), device (auto, cpu, cuda), batch_size, num_beams,
+    max_length, dtype (auto, float32, float16, bfloat16). ctranslate2: model (converted folder, required),
+    tokenizer, device, compute_type, batch_size, num_beams, max_length.
+    """
+    side = SideOptions(to or "", translations_format, pretokenized)
+    with count_progress(f"translating {corpus}", unit="sentence") as progress:
+        report = translate_corpus(
+            store_for(db),
+            corpus,
+            new_corpus=new,
+            mode=mode,
+            to_lang=to,
+            translator=translator,
+            options=parse_assignments(option or []),
+            translations=translations,
+            translations_options=side,
+            splits=split,
+            on_progress=progress,
+        )
+    splits = ", ".join(f"{name} {n}" for name, n in report.splits.items())
+    emit(
+        report,
+        as_json,
+        lambda: (
+            f"translated {report.pairs} sentences of {corpus!r} ({report.mode}, {report.translator}) into corpus "
+            f"{report.corpus!r} ({report.src_lang}-{report.tgt_lang}; {splits}) in {report.seconds:.1f} s"
+        ),
+    )
+
+
+@handle_errors
+def convert_model(
+    model: Annotated[str, typer.Argument(help="NLLB model: short name, hub name in the local cache, or folder.")],
+    out: Annotated[Path, typer.Argument(help="Folder for the converted model (new or empty).")],
+    quantization: Annotated[str, typer.Option(help="int8 (CPU), int8_float16, float16 or none.")] = "int8",
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty --out folder.")] = False,
+) -> None:
+    """Convert an NLLB model for CTranslate2, the fast path of `xner translate --translator ctranslate2`."""
+    from xner.engine.translate.nllb import convert_model as convert
+
+    target = convert(model, out, quantization=quantization, force=force)
+    typer.echo(f"converted {model!r} to {target} ({quantization}): use --translator ctranslate2 -o model={target}")

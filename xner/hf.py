@@ -1,0 +1,71 @@
+"""Optional heavy packages (torch, transformers, ctranslate2) and models loaded by name or folder, with clear errors.
+
+The neural aligners, the transformer tagger, MELM and the translators import these packages only when they run, so
+``import xner`` stays fast and works without them. A model is a Hugging Face hub name (usable when it is already
+in the local cache: these machines reach no model hub) or a folder written by ``save_pretrained``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from xner.errors import MissingDependencyError, XnerError
+
+
+def require(package: str, feature: str) -> Any:
+    """The module ``package``, or :class:`MissingDependencyError` naming ``feature`` when it is not installed."""
+    try:
+        return importlib.import_module(package)
+    except ImportError:
+        raise MissingDependencyError(package, feature) from None
+
+
+def load_hint(model: str) -> str:
+    """Why a model may have failed to load: a folder that is not a saved model, no such folder, or no hub here."""
+    if os.path.isdir(model):
+        return "is it a folder written by save_pretrained?"
+    if os.path.isabs(model) or model.startswith((".", "~")) or model.count("/") > 1:  # hub names are [org/]name
+        return "no such folder"
+    return (
+        "a hub name works only when the model is already in the local Hugging Face cache; otherwise pass "
+        "a folder written by save_pretrained"
+    )
+
+
+def load_error(model: str, error: Exception) -> XnerError:
+    """The error to raise when ``model`` cannot be loaded: the model, a hint and the first line of the cause."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return XnerError(f"cannot load model {model!r} ({load_hint(model)}): {reason}")
+
+
+def resolve_device(device: str, feature: str) -> str:
+    """``device`` checked now (``auto``: cuda when torch sees a GPU, else cpu), so a missing GPU is a clear error."""
+    torch = require("torch", feature)
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as exc:
+        raise XnerError(f"unknown device {device!r}: use auto, cpu or cuda (or cuda:N)") from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise XnerError(f"device {device!r} asked for, but torch sees no CUDA GPU here: use device=cpu or auto")
+    return device
+
+
+@contextlib.contextmanager
+def quiet_transformers(transformers: Any) -> Iterator[None]:
+    """transformers without its load reports and progress bars."""
+    logging = transformers.utils.logging
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()

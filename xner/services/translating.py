@@ -1,0 +1,221 @@
+"""Translate use case: a stored corpus translated sentence by sentence into a new parallel corpus.
+
+Three modes, one per use of machine translation in projection (method notes §3–5):
+
+- ``train`` (translate-train): the labelled sentences of a corpus (a monolingual one, or the source side of a
+  parallel one) become the source side, with their entities; their translations into ``to_lang`` the target side.
+  Align and project it, and the projected target side is training data in the target language.
+- ``test`` (translate-test, the paper's "compare to original" protocol): the sentences of a labelled corpus in the
+  target language become the target side, with their gold entities; their translations (into English, say) the
+  source side. Tag the source side with a source-language tagger (``xner project --source-tagger``), align,
+  project back onto the original tokens and score against their gold (``xner eval projection``).
+- ``pivot`` (back-translation): the target side of a parallel corpus translated into ``to_lang`` (by default the
+  source language), paired with the corpus's own source sentences: the pivot corpus that ``xner project --refine
+  backtranslation --via`` expects.
+
+The translations come from a translator (``nllb``, ``ctranslate2``; :mod:`xner.engine.translate`) or, offline,
+from a file of translations made elsewhere, line-aligned with the sentences (plain text, one per line, or CoNLL,
+whose tokens and entities are kept). The new corpus is written in one transaction, split by split.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from xner.engine.translate import TRANSLATORS
+from xner.errors import InputError, UnknownNameError, XnerError
+from xner.formats.parallel import ParallelItem, SideOptions, iter_side
+from xner.options import describe
+from xner.services.corpora import ensure_corpus, get_corpus
+from xner.services.exporting import iter_export_sentences
+from xner.services.importing import batches, insert_pairs, next_position
+from xner.store.db import Store
+from xner.store.models import Corpus
+from xner.text import detokenize, normalize, tokenize
+from xner.types import Sentence
+
+MODES = ("train", "test", "pivot")
+IMPORTED = "imported"  # the translator name of translations read from a file
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class TranslateReport:
+    corpus: str  # the new parallel corpus
+    source: str  # the corpus that was translated
+    mode: str
+    translator: str
+    src_lang: str
+    tgt_lang: str
+    pairs: int = 0
+    splits: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A stored sentence to translate, with the sentence it is paired with in the new corpus (pivot mode)."""
+
+    split: str
+    sentence: Sentence  # the one translated
+    partner: Sentence  # the one kept beside the translation (the sentence itself, or its source in pivot mode)
+
+
+def text_of(sentence: Sentence) -> str:
+    """The running text of a stored sentence: its original text, or its tokens detokenised."""
+    return sentence.text if sentence.text else detokenize(sentence.tokens)
+
+
+def translate_corpus(
+    store: Store,
+    corpus: str,
+    *,
+    new_corpus: str,
+    mode: str = "train",
+    to_lang: str | None = None,
+    translator: str = "nllb",
+    options: Mapping[str, Any] | None = None,
+    translations: str | Path | None = None,
+    translations_options: SideOptions | None = None,
+    splits: Collection[str] | None = None,
+    created_by: str = "",
+    on_progress: ProgressFn | None = None,
+) -> TranslateReport:
+    """Translate ``corpus`` into the parallel corpus ``new_corpus`` (see the module notes for ``mode``).
+
+    Args:
+        to_lang: the language to translate into; default: English for ``test``, the source language for ``pivot``
+            (required for ``train``).
+        translator: a name in :data:`xner.engine.translate.TRANSLATORS`, with ``options``; ignored when
+            ``translations`` is given.
+        translations: a file of translations made elsewhere, one per sentence in corpus order (split by split);
+            ``translations_options`` says how to read it (format, tokenisation; its ``lang`` is replaced).
+        splits: only these splits of ``corpus``.
+        on_progress: called with (sentences translated, total).
+
+    Raises:
+        XnerError: an unknown mode, a monolingual corpus in pivot mode, a missing ``to_lang``, a new corpus name
+            that exists with sentences, a language the translator does not cover.
+        InputError: a translations file with fewer or more sentences than the corpus, or an empty line.
+    """
+    if mode not in MODES:
+        raise UnknownNameError("translation mode", mode, MODES)
+    started = time.perf_counter()
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        from_lang, to_lang = _languages(found, mode, to_lang)
+        originals = list(_originals(session, found, mode, splits))
+        labels = list(found.labels or [])
+    name = IMPORTED if translations is not None else translator
+    if translations is not None:
+        translated = _read_translations(translations, translations_options, to_lang, len(originals))
+        params: dict[str, Any] = {"file": str(translations)}
+        if on_progress:
+            on_progress(len(originals), len(originals))
+    else:
+        engine = TRANSLATORS.create(translator, options)
+        texts = [text_of(item.sentence) for item in originals]
+        outputs = engine.translate(texts, src_lang=from_lang, tgt_lang=to_lang, on_progress=on_progress)
+        translated = [_as_sentence(text, to_lang) for text in outputs]
+        params = describe(engine)
+    src_lang, tgt_lang = (to_lang, from_lang) if mode == "test" else (from_lang, to_lang)
+    if mode == "pivot":
+        src_lang = found.src_lang
+    report = TranslateReport(new_corpus, corpus, mode, name, src_lang, tgt_lang, params=params)
+    _store(store, report, originals, translated, labels)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str]:
+    """(language translated from, language translated into) for ``mode`` on ``corpus``."""
+    if mode == "pivot":
+        if corpus.kind != "parallel":
+            raise XnerError(f"corpus {corpus.name!r} is monolingual: pivot mode translates a parallel corpus's target")
+        return corpus.tgt_lang or "", to_lang or corpus.src_lang
+    if mode == "test":
+        return corpus.src_lang if corpus.kind == "mono" else corpus.tgt_lang or "", to_lang or "en"
+    if not to_lang:
+        raise XnerError("translate-train needs the language to translate into (--to, e.g. --to yor)")
+    return corpus.src_lang, to_lang
+
+
+def _originals(session: Session, corpus: Corpus, mode: str, splits: Collection[str] | None) -> Iterator[_Original]:
+    """The sentences to translate, in corpus order, with the sentence each is paired with in the new corpus."""
+    side = "mono" if corpus.kind == "mono" else {"train": "src", "test": "tgt", "pivot": "tgt"}[mode]
+    rows = iter_export_sentences(session, corpus, side=side, splits=splits)
+    if mode != "pivot":
+        for sentence, meta in rows:
+            yield _Original(meta["split"], sentence, sentence)
+        return
+    sources = iter_export_sentences(session, corpus, side="src", splits=splits)
+    for (sentence, meta), (source, _) in zip(rows, sources, strict=True):
+        yield _Original(meta["split"], sentence, source)
+
+
+def _as_sentence(text: str, lang: str) -> Sentence:
+    text = normalize(text.strip())
+    return Sentence(tuple(tokenize(text)), (), text, lang)
+
+
+def _read_translations(path: str | Path, options: SideOptions | None, lang: str, expected: int) -> list[Sentence]:
+    """The sentences of a translations file, which must hold exactly ``expected`` of them."""
+    base = options or SideOptions(lang)
+    side = SideOptions(lang, base.format, base.pretokenized, base.normal_form, base.conll)
+    read: list[Sentence] = []
+    last_line = 0
+    for line, sentence in iter_side(path, side):
+        if len(read) == expected:
+            raise InputError(
+                path, line, f"more translations than sentences: the corpus has {expected} sentences to translate"
+            )
+        read.append(sentence)
+        last_line = line
+    if len(read) < expected:
+        raise InputError(
+            path,
+            last_line or None,
+            f"only {len(read)} translations for {expected} sentences: the file needs one per sentence, in corpus "
+            "order (split by split)",
+        )
+    return read
+
+
+def _store(
+    store: Store, report: TranslateReport, originals: list[_Original], translated: list[Sentence], labels: list[str]
+) -> None:
+    """Write the new parallel corpus, split by split, in one transaction."""
+    with store.transaction() as session:
+        target = ensure_corpus(
+            session, report.corpus, kind="parallel", src_lang=report.src_lang, tgt_lang=report.tgt_lang
+        )
+        target.labels = sorted(set(target.labels or []) | set(labels))
+        target.description = (
+            f"{report.mode} translation of {report.source!r} by {report.translator} "
+            f"({', '.join(f'{k}={v}' for k, v in report.params.items())})"
+        )
+        by_split: dict[str, list[ParallelItem]] = {}
+        for original, translation in zip(originals, translated, strict=True):
+            by_split.setdefault(original.split, []).append(_pair(report.mode, original, translation))
+        for split, items in by_split.items():
+            position = next_position(session, target, split, "src", append=False)
+            for batch in batches(items):
+                insert_pairs(session, target, split, position, batch)
+                position += len(batch)
+            report.splits[split] = len(items)
+            report.pairs += len(items)
+
+
+def _pair(mode: str, original: _Original, translation: Sentence) -> ParallelItem:
+    """The new pair: the kept sentence and the translation, in the order of ``mode``."""
+    kept = original.partner
+    if mode == "test":
+        return ParallelItem(translation, kept, None, None)
+    return ParallelItem(kept, translation, None, None)
