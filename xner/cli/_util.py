@@ -133,3 +133,44 @@ def count_progress(desc: str, unit: str = "pair") -> Iterator[Callable[[int, int
             bar.refresh()
 
         yield update
+
+
+@contextmanager
+def stage_progress(unit: str = "item") -> Iterator[Callable[[str, int, int], None]]:
+    """A tqdm bar per stage of a pipeline, driven by ``(stage, done, total)`` callbacks; a new stage closes the
+    previous stage's bar."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[stage] = tqdm(desc=stage, unit=unit, file=sys.stderr, disable=None, leave=False)
+        bar = bars[stage]
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def read_extra(
+    sources: list[Path] | None, targets: list[Path] | None, limit: int | None, *, raw: bool
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The extra parallel text of ``--extra-src``/``--extra-tgt`` file pairs, at most ``limit`` pairs."""
+    from xner.services.aligning import read_extra_text
+
+    sources, targets = sources or [], targets or []
+    if len(sources) != len(targets):
+        raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
+    extra: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for src_path, tgt_path in zip(sources, targets, strict=True):
+        left = None if limit is None else limit - len(extra)
+        extra += read_extra_text(src_path, tgt_path, pretokenized=not raw, limit=left)
+    return extra

@@ -7,10 +7,19 @@ from typing import Annotated
 
 import typer
 
-from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
-from xner.errors import XnerError
+from xner.cli._util import (
+    CorpusOpt,
+    DbOpt,
+    JsonOpt,
+    OptionsOpt,
+    count_progress,
+    emit,
+    handle_errors,
+    read_extra,
+    store_for,
+)
 from xner.options import parse_assignments
-from xner.services.aligning import align_corpus, read_extra_text
+from xner.services.aligning import align_corpus
 
 
 @handle_errors
@@ -41,12 +50,7 @@ def align(
     layer, device. awesome: model, layer, threshold, batch_size, device.
     """
     sources, targets = extra_src or [], extra_tgt or []
-    if len(sources) != len(targets):
-        raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
-    extra = []
-    for src_path, tgt_path in zip(sources, targets, strict=True):
-        left = None if extra_limit is None else extra_limit - len(extra)
-        extra += read_extra_text(src_path, tgt_path, pretokenized=not extra_raw, limit=left)
+    extra = read_extra(sources, targets, extra_limit, raw=extra_raw)
     with count_progress(f"aligning with {aligner}") as progress:
         report = align_corpus(
             store_for(db),

@@ -21,7 +21,11 @@ def project(
     corpus: CorpusOpt,
     method: Annotated[
         str,
-        typer.Option(help="heuristic (García-Ferrero et al.), ngram (candidates + matching) or model (tagger spans)."),
+        typer.Option(
+            help="heuristic (García-Ferrero et al.), ngram (candidates + matching), model (tagger spans), and the "
+            "baselines easyproject (marker translation, no aligner) and model-transfer (a source-language tagger "
+            "on the target)."
+        ),
     ] = "heuristic",
     option: OptionsOpt = None,
     alignment_run: Annotated[
@@ -59,6 +63,9 @@ def project(
     overlap, first_wins). ngram: max_length, score (coverage, links), matching (greedy, optimal), min_score,
     punctuation_edges, lexical (off, unaligned, all), lexical_prefix. model: the ngram options and model (directory of
     a target-side tagger from `xner train`, required), candidates (model, model+ngram), model_weight.
+    easyproject: translator (nllb, ctranslate2), model (default easyproject-1.3b), device, batch_size, num_beams,
+    max_length, entity_translations, min_similarity, slack, src_lang, tgt_lang (default: the corpus's).
+    model-transfer: model (directory of a source-language tagger from `xner train`, required).
 
     With --refine backtranslation --via PIVOTS, the pivot legs are aligned like the direct run, their links composed
     and combined with it (--combine) into a new alignment run, which the projection then uses.
@@ -79,13 +86,14 @@ def project(
             on_refine_progress=refine_progress,
         )
     refined_note = f" (refined from run {report.refined_from})" if report.refined_from is not None else ""
+    over = f" over alignment run {report.alignment_run}" if report.alignment_run is not None else ""
     found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
     emit(
         report,
         as_json,
         lambda: (
-            f"projected {report.pairs} pairs of {corpus!r} with {method} over alignment run {report.alignment_run}"
-            f"{refined_note} in {report.seconds:.1f} s: projection run {report.run_id} (entities: {found})"
+            f"projected {report.pairs} pairs of {corpus!r} with {method}{over}{refined_note} in "
+            f"{report.seconds:.1f} s: projection run {report.run_id} (entities: {found})"
         ),
     )
 

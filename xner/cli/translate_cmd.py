@@ -48,6 +48,13 @@ def translate(
     pretokenized: Annotated[
         bool, typer.Option(help="--translations is plain text already tokenised (split on spaces).")
     ] = False,
+    markers: Annotated[
+        bool,
+        typer.Option(
+            help="EasyProject (train mode): translate with the entities between [ ] markers and keep the entities "
+            "read back from them as a projection run. -o then takes the easyproject method's options."
+        ),
+    ] = False,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -57,7 +64,8 @@ def translate(
     Translator options (-o NAME=VALUE): nllb: model (nllb-600m, nllb-1.3b, nllb-3.3b, easyproject-1.3b,
     easyproject-3.3b, a hub name in the local cache or a folder), device (auto, cpu, cuda), batch_size, num_beams,
     max_length, dtype (auto, float32, float16, bfloat16). ctranslate2: model (converted folder, required),
-    tokenizer, device, compute_type, batch_size, num_beams, max_length.
+    tokenizer, device, compute_type, batch_size, num_beams, max_length. With --markers: translator, model
+    (default easyproject-1.3b), device, batch_size, num_beams, max_length, entity_translations, min_similarity.
     """
     side = SideOptions(to or "", translations_format, pretokenized)
     with count_progress(f"translating {corpus}", unit="sentence") as progress:
@@ -71,16 +79,19 @@ def translate(
             options=parse_assignments(option or []),
             translations=translations,
             translations_options=side,
+            markers=markers,
             splits=split,
             on_progress=progress,
         )
     splits = ", ".join(f"{name} {n}" for name, n in report.splits.items())
+    found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
+    marked = f"; entities from the markers: projection run {report.projection_run} ({found})" if markers else ""
     emit(
         report,
         as_json,
         lambda: (
             f"translated {report.pairs} sentences of {corpus!r} ({report.mode}, {report.translator}) into corpus "
-            f"{report.corpus!r} ({report.src_lang}-{report.tgt_lang}; {splits}) in {report.seconds:.1f} s"
+            f"{report.corpus!r} ({report.src_lang}-{report.tgt_lang}; {splits}) in {report.seconds:.1f} s{marked}"
         ),
     )
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from xner.evaluation import AlignmentScores, SpanScores
+from xner.learning import load_tagger
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
+from xner.services.training import evaluate_tagger, read_sentences, require_splits, side_for
 from xner.store.db import Store
 
 PAGE = 2000
@@ -66,6 +69,48 @@ def evaluate_projection(
         method = run.method
         found_run = run.id
     return ProjectionEvaluation(corpus, found_run, method, count, sorted(labels) if labels else None, scores.as_dict())
+
+
+@dataclass
+class TaggerEvaluation:
+    corpus: str
+    tagger: str
+    side: str
+    splits: list[str] | None
+    sentences: int
+    labels: list[str] | None
+    scores: dict[str, dict[str, float]]  # "overall" and per label: precision, recall, f1, support
+
+
+def evaluate_tagger_on(
+    store: Store,
+    corpus: str,
+    *,
+    tagger: str | Path,
+    side: str | None = None,
+    splits: Collection[str] | None = None,
+    labels: Collection[str] | None = None,
+) -> TaggerEvaluation:
+    """Entity P/R/F1 of a saved tagger on the sentences of one side of ``corpus`` (default: all splits).
+
+    With a tagger trained on another language this is the model-transfer baseline (method notes §5): e.g. an
+    English tagger scored on the MasakhaNER 2.0 test split of a target language.
+
+    Raises:
+        XnerError: an unknown corpus, a split the side lacks, or no saved tagger in ``tagger``.
+    """
+    model = load_tagger(tagger)
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        chosen = side_for(found, side)
+        wanted = sorted(set(splits)) if splits else None
+        if wanted:
+            require_splits(session, found, chosen, wanted)
+        sentences = read_sentences(session, found, chosen, wanted or (), ())
+    scores = evaluate_tagger(model, sentences, labels).as_dict()
+    return TaggerEvaluation(
+        corpus, str(tagger), chosen, wanted, len(sentences), sorted(labels) if labels else None, scores
+    )
 
 
 def evaluate_alignment(

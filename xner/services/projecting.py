@@ -80,7 +80,7 @@ def project_corpus(
     aligned = getattr(projector, "needs_alignment", True)
     if not aligned and (refine is not None or alignment_run is not None):
         raise XnerError(f"the {method} method uses no alignment: drop --alignment-run and --refine")
-    tagger = load_tagger(source_tagger) if source_tagger and aligned else None
+    tagger = load_tagger(source_tagger) if source_tagger else None
     started = time.perf_counter()
     refined_from = None
     if refine is not None:
@@ -92,9 +92,10 @@ def project_corpus(
         found = get_corpus(session, corpus)
         require_parallel(found)
         alignment_id = get_alignment_run(session, found, alignment_run).id if aligned else None
-        params = describe(projector)
-        if aligned:
-            params["source"] = f"tagger:{source_tagger}" if source_tagger else "gold"
+        if hasattr(projector, "tgt_lang"):  # a method that translates (easyproject): the corpus's languages
+            projector.src_lang = projector.src_lang or found.src_lang
+            projector.tgt_lang = projector.tgt_lang or found.tgt_lang or ""
+        params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
         if splits:
             params["splits"] = sorted(splits)
         run = ProjectionRun(

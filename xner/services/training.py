@@ -146,7 +146,7 @@ def train_tagger(
     with store.session() as session:
         found = get_corpus(session, corpus)
         side = side_for(found, side)
-        _require_splits(session, found, side, train_splits + held_out_splits)
+        require_splits(session, found, side, train_splits + held_out_splits)
         train = read_sentences(session, found, side, train_splits, wanted)
         held_out = read_sentences(session, found, side, held_out_splits, wanted) if held_out_splits else []
     sizes = data_sizes(train)
@@ -198,13 +198,14 @@ def train_tagger(
     return report
 
 
-def evaluate_tagger(tagger: Tagger, sentences: Sequence[Sentence]) -> SpanScores:
-    """Entity-level scores (exact span and label) of ``tagger``'s predictions against the spans of ``sentences``."""
+def evaluate_tagger(tagger: Tagger, sentences: Sequence[Sentence], labels: Collection[str] | None = None) -> SpanScores:
+    """Entity-level scores (exact span and label) of ``tagger``'s predictions against the spans of ``sentences``;
+    with ``labels``, other labels are ignored on both sides."""
     scores = SpanScores()
     for first in range(0, len(sentences), PREDICT_BATCH):
         batch = sentences[first : first + PREDICT_BATCH]
         for predicted, sentence in zip(tagger.predict([s.tokens for s in batch]), batch, strict=True):
-            scores.add(predicted, sentence.spans)
+            scores.add(predicted, sentence.spans, labels)
     return scores
 
 
@@ -224,7 +225,7 @@ def _check_out(target: Path) -> None:
         raise XnerError(f"{target} is not empty and holds no saved tagger ({MANIFEST}): choose another directory")
 
 
-def _require_splits(session: Session, corpus: Corpus, side: str, wanted: Sequence[str]) -> None:
+def require_splits(session: Session, corpus: Corpus, side: str, wanted: Sequence[str]) -> None:
     have = splits_in_import_order(session, corpus, side)
     missing = [split for split in wanted if split not in have]
     if missing:

@@ -21,24 +21,31 @@ whose tokens and entities are kept). The new corpus is written in one transactio
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
+from xner.engine.translate.markers import strip_markers
 from xner.errors import InputError, UnknownNameError, XnerError
 from xner.formats.parallel import ParallelItem, SideOptions, iter_side
+from xner.formats.text import iter_lines
 from xner.options import describe
 from xner.services.corpora import ensure_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences
 from xner.services.importing import batches, insert_pairs, next_position
+from xner.services.pairs import iter_pairs
+from xner.services.projecting import span_record
 from xner.store.db import Store
-from xner.store.models import Corpus
+from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.text import detokenize, normalize, tokenize
-from xner.types import Sentence
+from xner.types import ProjectedSpan, Sentence
 
 MODES = ("train", "test", "pivot")
 IMPORTED = "imported"  # the translator name of translations read from a file
@@ -57,6 +64,8 @@ class TranslateReport:
     splits: dict[str, int] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    projection_run: int | None = None  # with markers: the run holding the entities read from the markers
+    entities: dict[str, int] = field(default_factory=dict)  # with markers: projected entities per label
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ def translate_corpus(
     options: Mapping[str, Any] | None = None,
     translations: str | Path | None = None,
     translations_options: SideOptions | None = None,
+    markers: bool = False,
     splits: Collection[str] | None = None,
     created_by: str = "",
     on_progress: ProgressFn | None = None,
@@ -114,7 +124,15 @@ def translate_corpus(
         originals = list(_originals(session, found, mode, splits))
         labels = list(found.labels or [])
     name = IMPORTED if translations is not None else translator
-    if translations is not None:
+    projected: list[list[ProjectedSpan]] | None = None
+    if markers:
+        if mode != "train":
+            raise XnerError("markers (EasyProject) go with translate-train: --mode train")
+        translated, projected, params = _translate_marked(
+            originals, from_lang, to_lang, translator, options, translations, on_progress
+        )
+        name = f"{name}+markers"
+    elif translations is not None:
         translated = _read_translations(translations, translations_options, to_lang, len(originals))
         params: dict[str, Any] = {"file": str(translations)}
         if on_progress:
@@ -129,9 +147,43 @@ def translate_corpus(
     if mode == "pivot":
         src_lang = found.src_lang
     report = TranslateReport(new_corpus, corpus, mode, name, src_lang, tgt_lang, params=params)
-    _store(store, report, originals, translated, labels)
+    _store(store, report, originals, translated, labels, projected, created_by)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _translate_marked(
+    originals: list[_Original],
+    from_lang: str,
+    to_lang: str,
+    translator: str,
+    options: Mapping[str, Any] | None,
+    translations: str | Path | None,
+    on_progress: ProgressFn | None,
+) -> tuple[list[Sentence], list[list[ProjectedSpan]], dict[str, Any]]:
+    """EasyProject translate-train: the marker-free translations, the entities read from their markers, params."""
+    wanted = {"translator": translator, **({"entity_translations": False} if translations else {}), **(options or {})}
+    method = PROJECTORS.create("easyproject", {**wanted, "src_lang": from_lang, "tgt_lang": to_lang})
+    given = _read_marked_lines(translations, len(originals)) if translations is not None else None
+    sources = [item.sentence for item in originals]
+    results = method.translate_marked(sources, translations=given, on_progress=on_progress)
+    sentences = [Sentence(r.marked.tokens, (), " ".join(r.marked.tokens), to_lang) for r in results]
+    params = describe(method) if translations is None else {"file": str(translations), **describe(method)}
+    return sentences, [r.projected() for r in results], params
+
+
+def _read_marked_lines(path: str | Path, expected: int) -> list[str]:
+    """The lines of a file of marked translations (one per sentence, none empty)."""
+    lines = []
+    for number, text in iter_lines(path):
+        if len(lines) == expected:
+            raise InputError(path, number, f"more translations than sentences: the corpus has {expected} to translate")
+        if not strip_markers(text):
+            raise InputError(path, number, "empty translation: the file needs one non-empty line per sentence")
+        lines.append(text)
+    if len(lines) < expected:
+        raise InputError(path, len(lines) or None, f"only {len(lines)} translations for {expected} sentences")
+    return lines
 
 
 def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str]:
@@ -189,9 +241,15 @@ def _read_translations(path: str | Path, options: SideOptions | None, lang: str,
 
 
 def _store(
-    store: Store, report: TranslateReport, originals: list[_Original], translated: list[Sentence], labels: list[str]
+    store: Store,
+    report: TranslateReport,
+    originals: list[_Original],
+    translated: list[Sentence],
+    labels: list[str],
+    projected: list[list[ProjectedSpan]] | None,
+    created_by: str,
 ) -> None:
-    """Write the new parallel corpus, split by split, in one transaction."""
+    """Write the new parallel corpus, split by split, and the marker projections if any, in one transaction."""
     with store.transaction() as session:
         target = ensure_corpus(
             session, report.corpus, kind="parallel", src_lang=report.src_lang, tgt_lang=report.tgt_lang
@@ -211,6 +269,29 @@ def _store(
                 position += len(batch)
             report.splits[split] = len(items)
             report.pairs += len(items)
+        if projected is not None:
+            report.projection_run = _store_projection(session, target, report, projected, created_by)
+
+
+def _store_projection(
+    session: Session, corpus: Corpus, report: TranslateReport, projected: list[list[ProjectedSpan]], created_by: str
+) -> int:
+    """The entities read from the markers as a projection run of ``corpus`` (pairs in the order they were added)."""
+    run = ProjectionRun(corpus_id=corpus.id, method="easyproject", alignment_run_id=None, created_by=created_by)
+    run.params = {**report.params, "source": "gold", "translated": True}
+    session.add(run)
+    session.flush()
+    pairs = iter_pairs(session, corpus, with_spans=False)
+    counts: Counter[str] = Counter(span.span.label for spans in projected for span in spans)
+    rows = []
+    for pair, spans in zip(pairs, projected, strict=True):
+        records = [span_record(span) for span in spans]
+        confidence = min((record["confidence"] for record in records), default=1.0)
+        rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
+    for batch in batches(rows):
+        session.execute(insert(Projection), batch)
+    report.entities = dict(sorted(counts.items()))
+    return run.id
 
 
 def _pair(mode: str, original: _Original, translation: Sentence) -> ParallelItem:

@@ -1,5 +1,6 @@
 """Projection methods behind one interface (:class:`~xner.engine.project.base.Projector`), chosen by name."""
 
+from xner.engine.project import easyproject as _easyproject  # noqa: F401 - registers "easyproject"
 from xner.engine.project import heuristic as _heuristic  # noqa: F401 - registers "heuristic"
 from xner.engine.project import model as _model  # noqa: F401 - registers "model"
 from xner.engine.project import ngram as _ngram  # noqa: F401 - registers "ngram"

@@ -64,7 +64,7 @@ class NgramProjector:
             return []
         entities = list(src.spans)
         scored = self._scored(entities, tgt_tokens, all_links)
-        chosen = _greedy(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
+        chosen = greedy_match(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
         result = []
         for score, k, start, end in sorted(chosen, key=lambda item: item[2]):
             entity = entities[k]
@@ -128,7 +128,7 @@ def _targets(entity: Span, links: set[Link]) -> dict[int, set[int]]:
     return targets
 
 
-def _greedy(scored: list[Scored]) -> list[Scored]:
+def greedy_match(scored: list[Scored]) -> list[Scored]:
     """Best pair first (ties: the longer candidate, then the earlier entity); no entity twice, no overlap."""
     chosen: list[Scored] = []
     done: set[int] = set()

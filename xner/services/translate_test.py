@@ -1,0 +1,171 @@
+"""The translate-test protocol in one call (the paper's "compare to original"; method notes §5).
+
+A labelled corpus in the target language (say the MasakhaNER 2.0 test split) is translated into English (or taken
+from a file of translations), the English side is tagged by an English tagger, aligned with the original, and the
+English entities are projected back onto the original tokens; the projection is scored against the original's gold.
+Each step is the ordinary use case (:func:`~xner.services.translating.translate_corpus`,
+:func:`~xner.services.aligning.align_corpus`, :func:`~xner.services.projecting.project_corpus`,
+:func:`~xner.services.evaluating.evaluate_projection`), and everything is stored: the translated corpus, its
+alignment and projection runs stay in the database to review or compare. Run again with another method and the
+translation (and, for the same aligner, the alignment) is reused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from xner.engine.align import TokenPair
+from xner.engine.project import PROJECTORS
+from xner.errors import UnknownNameError, XnerError
+from xner.formats.parallel import SideOptions
+from xner.services.aligning import align_corpus
+from xner.services.corpora import get_corpus
+from xner.services.evaluating import ProjectionEvaluation, evaluate_projection
+from xner.services.projecting import project_corpus
+from xner.services.translating import translate_corpus
+from xner.store.db import Store
+from xner.store.models import AlignmentRun, Corpus
+
+StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class TranslateTestReport:
+    corpus: str  # the labelled target-language corpus
+    parallel: str  # its translate-test corpus (translation → original)
+    translated: bool  # False when an existing translate-test corpus was reused
+    alignment_run: int | None  # None for methods without alignment
+    aligned: bool  # False when an alignment run of the same aligner was reused
+    projection_run: int
+    method: str
+    evaluation: ProjectionEvaluation
+    seconds: float = 0.0
+
+
+def default_parallel_name(corpus: str, to_lang: str) -> str:
+    return f"{corpus}.translate-test.{to_lang}"
+
+
+def run_translate_test(
+    store: Store,
+    corpus: str,
+    *,
+    tagger: str | Path | None,
+    to_lang: str = "en",
+    parallel: str | None = None,
+    translator: str = "nllb",
+    translator_options: Mapping[str, Any] | None = None,
+    translations: str | Path | None = None,
+    translations_options: SideOptions | None = None,
+    aligner: str = "eflomal",
+    aligner_options: Mapping[str, Any] | None = None,
+    extra: Sequence[TokenPair] = (),
+    method: str = "ngram",
+    method_options: Mapping[str, Any] | None = None,
+    labels: Collection[str] | None = None,
+    splits: Collection[str] | None = None,
+    created_by: str = "",
+    on_progress: StageProgress | None = None,
+) -> TranslateTestReport:
+    """Translate (or reuse), align (or reuse), project back with ``method`` and score against the gold of ``corpus``.
+
+    Args:
+        tagger: a saved source-language tagger (``xner train``) that tags the translations; None uses entities
+            that came with a translations file in CoNLL (e.g. the English gold of a parallel NER set).
+        parallel: name of the translate-test corpus (default ``<corpus>.translate-test.<to_lang>``); reused when
+            it exists.
+        translator, translator_options, translations, translations_options: as for
+            :func:`~xner.services.translating.translate_corpus`.
+        aligner, aligner_options, extra: as for :func:`~xner.services.aligning.align_corpus`; an alignment run
+            of the parallel corpus made by ``aligner`` is reused.
+        method, method_options: the projection method (``ngram``, ``heuristic``, ``easyproject``,
+            ``model-transfer``...) and its options.
+        labels: score only these labels (e.g. PER, ORG, LOC).
+        on_progress: called with (stage, done, total); stages ``translate``, ``align``, ``project``.
+    """
+    if method not in PROJECTORS:
+        raise UnknownNameError("projection method", method, PROJECTORS)
+    started = time.perf_counter()
+    name = parallel or default_parallel_name(corpus, to_lang)
+    translated = not _exists(store, name)
+    if translated:
+        translate_corpus(
+            store,
+            corpus,
+            new_corpus=name,
+            mode="test",
+            to_lang=to_lang,
+            translator=translator,
+            options=translator_options,
+            translations=translations,
+            translations_options=translations_options,
+            splits=splits,
+            created_by=created_by,
+            on_progress=_stage(on_progress, "translate"),
+        )
+    aligned, alignment_run = False, None
+    if getattr(PROJECTORS[method], "needs_alignment", True):
+        alignment_run = _alignment_run(store, name, aligner)
+        if alignment_run is None:
+            alignment_run = align_corpus(
+                store,
+                name,
+                aligner=aligner,
+                options=aligner_options,
+                extra=extra,
+                created_by=created_by,
+                on_progress=_stage(on_progress, "align"),
+            ).run_id
+            aligned = True
+    projected = project_corpus(
+        store,
+        name,
+        method=method,
+        options=method_options,
+        alignment_run=alignment_run,
+        source_tagger=tagger,
+        created_by=created_by,
+        on_progress=_stage(on_progress, "project"),
+    )
+    evaluation = evaluate_projection(store, name, run_id=projected.run_id, labels=labels)
+    return TranslateTestReport(
+        corpus,
+        name,
+        translated,
+        alignment_run,
+        aligned,
+        projected.run_id,
+        method,
+        evaluation,
+        round(time.perf_counter() - started, 3),
+    )
+
+
+def _stage(on_progress: StageProgress | None, stage: str) -> Callable[[int, int], None] | None:
+    return (lambda done, total: on_progress(stage, done, total)) if on_progress else None
+
+
+def _exists(store: Store, name: str) -> bool:
+    with store.session() as session:
+        found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+        if found is not None and found.kind != "parallel":
+            raise XnerError(f"corpus {name!r} exists and is monolingual: choose another name for the translations")
+        return found is not None
+
+
+def _alignment_run(store: Store, corpus: str, aligner: str) -> int | None:
+    """The newest alignment run of ``corpus`` made by ``aligner``, or None."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        return session.scalars(
+            select(AlignmentRun.id)
+            .where(AlignmentRun.corpus_id == found.id, AlignmentRun.aligner == aligner)
+            .order_by(AlignmentRun.id.desc())
+            .limit(1)
+        ).one_or_none()
