@@ -75,6 +75,10 @@ HELP_COMMANDS = [
     ["eval"],
     ["eval", "projection"],
     ["eval", "alignment"],
+    ["eval", "tagger"],
+    ["eval", "translate-test"],
+    ["translate"],
+    ["convert-model"],
 ]
 
 
@@ -261,3 +265,74 @@ def test_export_spacy_and_hf(tmp_path):
     result = xner("export", tmp_path / "x.spacy", "--corpus", "demo-en-es", "--format", "docx", "--db", db)
     assert result.exit_code == 1
     assert result.stderr == "error: unknown export format 'docx'; use one of conll, jsonl, spacy, hf\n"
+
+
+def test_translate_project_and_baselines_on_the_command_line(tmp_path):
+    """Offline translate-train (imported translations), EasyProject from marked translations, model transfer and
+    translate-test: every baseline goes through `xner project` / `xner eval` like the projection methods."""
+    from xner.engine.translate.markers import mark
+    from xner.formats.conll import read_conll
+
+    db = tmp_path / "t.db"
+    ok("import", "conll", DEMO / "en.conll", "--corpus", "en", "--lang", "en", "--split", "train", "--db", db)
+    ok("import", "conll", DEMO / "es.conll", "--corpus", "es", "--lang", "es", "--split", "test", "--db", db)
+    report = json.loads(
+        ok(
+            "translate", "--corpus", "en", "--new", "en-es", "--to", "es", "--translations", DEMO / "es.conll",
+            "--db", db, "--json",
+        ).stdout
+    )  # fmt: skip
+    assert (report["translator"], report["pairs"], report["src_lang"], report["tgt_lang"]) == (
+        "imported",
+        100,
+        "en",
+        "es",
+    )
+    marked = write(
+        tmp_path / "marked.txt", "".join(mark(s.tokens, s.spans) + "\n" for s in read_conll(DEMO / "es.conll"))
+    )
+    text = ok(
+        "translate", "--corpus", "en", "--new", "en-es-ep", "--to", "es", "--translations", marked, "--markers",
+        "--db", db,
+    ).stdout  # fmt: skip
+    assert "entities from the markers: projection run 1 (DATE 47, LOC 87, ORG 54, PER 29)" in " ".join(text.split())
+
+    ok("train", "--corpus", "en", "--out", tmp_path / "en-crf", "-o", "max_iterations=30", "--db", db)
+    transfer = json.loads(
+        ok("eval", "tagger", "--corpus", "es", "--tagger", tmp_path / "en-crf", "--db", db, "--json").stdout
+    )
+    assert transfer["sentences"] == 100 and transfer["side"] == "mono"
+    text = ok(
+        "project", "--corpus", "en-es", "--method", "model-transfer", "-o", f"model={tmp_path / 'en-crf'}", "--db", db
+    ).stdout
+    assert "with model-transfer in" in text and "alignment run" not in text.split("projection run")[0]
+    scored = json.loads(ok("eval", "projection", "--corpus", "en-es", "--db", db, "--json").stdout)
+    assert scored["method"] == "model-transfer"
+    assert scored["scores"]["overall"]["f1"] == pytest.approx(transfer["scores"]["overall"]["f1"])
+
+    result = json.loads(
+        ok(
+            "eval", "translate-test", "--corpus", "es", "--translations", DEMO / "en.conll", "--method", "ngram",
+            "--labels", "PER,ORG,LOC", "--db", db, "--json",
+        ).stdout
+    )  # fmt: skip
+    assert result["parallel"] == "es.translate-test.en" and result["translated"] and result["aligned"]
+    assert result["evaluation"]["scores"]["overall"]["support"] == 170
+    again = json.loads(
+        ok(
+            "eval", "translate-test", "--corpus", "es", "--method", "heuristic", "--db", db, "--json",
+        ).stdout
+    )  # fmt: skip
+    assert not again["translated"] and not again["aligned"] and again["alignment_run"] == result["alignment_run"]
+
+
+def test_translate_errors_on_the_command_line(tmp_path):
+    db = tmp_path / "t.db"
+    ok("import", "conll", DEMO / "en.conll", "--corpus", "en", "--lang", "en", "--split", "train", "--db", db)
+    short = write(tmp_path / "short.txt", "Una frase .\n")
+    result = xner("translate", "--corpus", "en", "--new", "x", "--to", "es", "--translations", short, "--db", db)
+    assert result.exit_code == 1 and "short.txt:1: only 1 translations for 100 sentences" in result.stderr
+    result = xner("translate", "--corpus", "en", "--new", "x", "--to", "pcm", "--db", db)
+    assert result.exit_code == 1 and "not one of NLLB-200's languages" in result.stderr
+    result = xner("convert-model", tmp_path / "nope", tmp_path / "out")
+    assert result.exit_code == 1 and "cannot load model" in result.stderr

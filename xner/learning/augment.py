@@ -26,8 +26,6 @@ source. torch and transformers are imported only when ``melm`` runs.
 
 from __future__ import annotations
 
-import importlib
-import os
 import random
 import re
 from collections import Counter
@@ -35,7 +33,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from xner.errors import MissingDependencyError, XnerError
+from xner.errors import XnerError
+from xner.hf import load_hint, require, resolve_device
 from xner.options import Registry
 from xner.schemes import OUTSIDE, spans_to_tags
 from xner.text import normalize, normalize_tokens
@@ -501,10 +500,7 @@ class SegmentShuffle:
 
 
 def _require(package: str) -> Any:
-    try:
-        return importlib.import_module(package)
-    except ImportError:
-        raise MissingDependencyError(package, "the melm augmenter") from None
+    return require(package, "the melm augmenter")
 
 
 def _markers(tags: Iterable[str]) -> list[str]:
@@ -536,7 +532,7 @@ class _MaskedLm:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(model)
             self.model = transformers.AutoModelForMaskedLM.from_pretrained(model)
         except (OSError, ValueError) as error:
-            raise XnerError(f"cannot load the masked language model {model!r} ({_hint(model)}): {error}") from None
+            raise XnerError(f"cannot load the masked language model {model!r} ({load_hint(model)}): {error}") from None
         if self.tokenizer.mask_token_id is None:
             raise XnerError(f"model {model!r} has no mask token: melm needs a masked language model")
         self.tokenizer.add_tokens(list(markers), special_tokens=True)
@@ -731,22 +727,9 @@ def _share(rng: random.Random, items: Sequence[int], rate: float) -> list[int]:
     return rng.sample(list(items), max(1, round(rate * len(items))))
 
 
-def _hint(model: str) -> str:
-    if os.path.isdir(model):
-        return "is it a folder written by save_pretrained?"
-    if os.path.isabs(model) or model.startswith(".") or model.count("/") > 1:  # hub names are [org/]name
-        return "no such folder"
-    return "a hub name works only when the model is in the local Hugging Face cache; else give a folder"
-
-
 def _device(device: str) -> str:
     """``device`` resolved (``auto``: cuda when torch sees a GPU, else cpu) and checked."""
-    torch = _require("torch")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise XnerError(f"device {device!r} asked for, but torch sees no CUDA GPU here: use device=cpu or auto")
-    return device
+    return resolve_device(device, "the melm augmenter")
 
 
 @AUGMENTERS.register("melm")

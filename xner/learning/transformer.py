@@ -52,20 +52,19 @@ Saving:
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import math
 import os
 import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from xner.errors import MissingDependencyError, XnerError
+from xner.errors import XnerError
+from xner.hf import load_error, quiet_transformers, require
 from xner.learning.taggers import TAGGERS, ProgressFn, ScoredSpan, write_manifest
 from xner.schemes import OUTSIDE, spans_to_tags, tags_to_spans
 from xner.text import normalize_tokens
@@ -78,39 +77,7 @@ _UNBOUNDED = 1_000_000  # a tokenizer saved without a maximum length reports a h
 
 
 def _require(package: str) -> Any:
-    try:
-        return importlib.import_module(package)
-    except ImportError:
-        raise MissingDependencyError(package, "the transformer tagger") from None
-
-
-@contextlib.contextmanager
-def _quiet(transformers: Any) -> Iterator[None]:
-    """transformers without its load reports and progress bars (a base model always 'misses' its new head)."""
-    logging = transformers.utils.logging
-    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(verbosity)
-        if bars:
-            logging.enable_progress_bar()
-
-
-def _load_error(model: str, error: Exception) -> XnerError:
-    if os.path.isdir(model):
-        hint = "is it a folder written by save_pretrained, with a model and a tokenizer?"
-    elif os.path.isabs(model) or model.startswith((".", "~")) or model.count("/") > 1:  # hub names: [org/]name
-        hint = "no such folder"
-    else:
-        hint = (
-            "a hub name works only when the model is already in the local Hugging Face cache; otherwise pass "
-            "a folder written by save_pretrained"
-        )
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return XnerError(f"cannot load model {model!r} ({hint}): {reason}")
+    return require(package, "the transformer tagger")
 
 
 def iob2_tags(labels: Sequence[str]) -> list[str]:
@@ -353,7 +320,7 @@ class TransformerTagger:
         if self._model is None:
             tags = iob2_tags(labels)
             path = os.path.expanduser(self.model)
-            with _quiet(transformers):
+            with quiet_transformers(transformers):
                 try:
                     model = transformers.AutoModelForTokenClassification.from_pretrained(
                         path,
@@ -364,7 +331,7 @@ class TransformerTagger:
                     )
                     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
                 except (OSError, ValueError) as error:
-                    raise _load_error(self.model, error) from None
+                    raise load_error(self.model, error) from None
             if not getattr(tokenizer, "is_fast", False):
                 raise XnerError(
                     f"model {self.model!r}: the transformer tagger needs a fast tokenizer (tokenizer.json) to map "
@@ -556,7 +523,10 @@ class TransformerTagger:
         transformers = _require("transformers")
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".xner-partial-", dir=folder) as partial, _quiet(transformers):
+        with (
+            tempfile.TemporaryDirectory(prefix=".xner-partial-", dir=folder) as partial,
+            quiet_transformers(transformers),
+        ):
             self._model.save_pretrained(partial)
             self._tokenizer.save_pretrained(partial)
             files = sorted(path.name for path in Path(partial).iterdir() if path.is_file())
@@ -569,12 +539,12 @@ class TransformerTagger:
         if not (directory / "config.json").is_file():
             raise XnerError(f"{directory} has a tagger manifest but no config.json (the saved transformers model)")
         transformers = _require("transformers")
-        with _quiet(transformers):
+        with quiet_transformers(transformers):
             try:
                 model = transformers.AutoModelForTokenClassification.from_pretrained(directory)
                 tokenizer = transformers.AutoTokenizer.from_pretrained(directory)
             except (OSError, ValueError) as error:
-                raise _load_error(str(directory), error) from None
+                raise load_error(str(directory), error) from None
         tags = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
         self._model, self._tokenizer, self._tags = model.eval(), tokenizer, tags
         if list(self.labels) != sorted(manifest.get("labels", ())):

@@ -12,7 +12,6 @@ Words the model cannot see get no links instead of breaking the pair: words that
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import os
 from collections.abc import Sequence
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from xner.engine.align.base import ALIGNERS, ProgressFn, TokenPair
-from xner.errors import MissingDependencyError, XnerError
+from xner.errors import XnerError
+from xner.hf import load_error, require, resolve_device
 from xner.types import Alignment, Link
 
 DEFAULT_LAYER = 8  # both papers take embeddings from layer 8 of mBERT (0 = the embedding layer)
@@ -28,38 +28,18 @@ _ALIASES = {"bert": "bert-base-multilingual-cased", "xlmr": "xlm-roberta-base"} 
 _METHODS = {"argmax": ("a", "inter"), "itermax": ("i", "itermax"), "match": ("m", "mwmf")}  # simalign code, key
 
 
-def _require(package: str, feature: str) -> Any:
-    try:
-        return importlib.import_module(package)
-    except ImportError:
-        raise MissingDependencyError(package, feature) from None
-
-
 def _model_name(model: str) -> str:
     return _ALIASES.get(model, os.path.expanduser(model))
-
-
-def _load_error(model: str, exc: Exception) -> XnerError:
-    if os.path.isdir(model):
-        hint = "is it a folder written by save_pretrained?"
-    elif os.path.isabs(model) or model.startswith(".") or model.count("/") > 1:  # hub names are [org/]name
-        hint = "no such folder"
-    else:
-        hint = (
-            "a hub name works only when the model is already in the local Hugging Face cache; otherwise pass "
-            "a folder written by save_pretrained"
-        )
-    return XnerError(f"cannot load model {model!r} ({hint}): {exc}")
 
 
 @functools.lru_cache(maxsize=8)
 def _config(model: str) -> Any:
     """The model's configuration (small: read without loading the weights)."""
-    transformers = _require("transformers", "the neural aligners")
+    transformers = require("transformers", "the neural aligners")
     try:
         return transformers.AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as exc:
-        raise _load_error(model, exc) from exc
+        raise load_error(model, exc) from exc
 
 
 def _layer(model: str, layer: int | None) -> int:
@@ -77,25 +57,18 @@ def _layer(model: str, layer: int | None) -> int:
 
 def _device(device: str) -> str:
     """``device`` checked now, so a missing GPU is a clear error rather than a failure deep inside torch."""
-    torch = _require("torch", "the neural aligners")
-    try:
-        parsed = torch.device(device)
-    except RuntimeError as exc:
-        raise XnerError(f"unknown device {device!r}: use cpu or cuda (or cuda:N)") from exc
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise XnerError(f"device {device!r} asked for, but torch sees no CUDA GPU here: use device=cpu")
-    return device
+    return resolve_device(device, "the neural aligners")
 
 
 @functools.lru_cache(maxsize=2)
 def _load(model: str, device: str) -> tuple[Any, Any]:
     """(tokenizer, encoder in eval mode on ``device``), loaded once per model and device."""
-    transformers = _require("transformers", "the neural aligners")
+    transformers = require("transformers", "the neural aligners")
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(model)
         encoder = transformers.AutoModel.from_pretrained(model)
     except (OSError, ValueError) as exc:
-        raise _load_error(model, exc) from exc
+        raise load_error(model, exc) from exc
     return tokenizer, encoder.to(device).eval()
 
 
@@ -197,8 +170,8 @@ class SimAlignAligner:
             layer = _layer(model, self.layer)  # before simalign, which would fail only at the first pair
             device = _device(self.device)
             if self.method == "match":
-                _require("networkx", "simalign's match method")
-            simalign = _require("simalign", "the simalign aligner")
+                require("networkx", "simalign's match method")
+            simalign = require("simalign", "the simalign aligner")
             logging.getLogger("simalign.simalign").setLevel(logging.WARNING)  # it logs INFO to stderr by default
             try:
                 aligner = simalign.SentenceAligner(
@@ -210,7 +183,7 @@ class SimAlignAligner:
                     layer=layer,
                 )
             except (OSError, ValueError) as exc:
-                raise _load_error(model, exc) from exc
+                raise load_error(model, exc) from exc
             self._cached = (key, aligner)
         return self._cached[1]
 
@@ -257,7 +230,7 @@ class AwesomeAligner:
         kept = [k for k, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
         _progress(on_progress, 0, len(pairs))
         if kept:
-            torch = _require("torch", "the awesome aligner")
+            torch = require("torch", "the awesome aligner")
             model = _model_name(self.model)
             layer = _layer(model, self.layer)
             tokenizer, encoder = _load(model, _device(self.device))

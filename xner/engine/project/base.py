@@ -26,6 +26,23 @@ class Projector(Protocol):
         ...
 
 
+class BatchProjector:
+    """Base of the methods that work on whole batches (one tagger or translator call): ``project`` is
+    ``project_batch`` on one sentence, and the service calls ``project_batch``."""
+
+    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
+        return self.project_batch([src], [tgt_tokens], [links])[0]
+
+    def project_batch(
+        self,
+        sources: Sequence[Sentence],
+        targets: Sequence[Sequence[str]],
+        links: Sequence[Collection[Link]],
+    ) -> list[list[ProjectedSpan]]:
+        """The projection of each source onto its target (same order)."""
+        raise NotImplementedError
+
+
 @lru_cache(maxsize=65536)
 def is_punctuation(token: str, kind: str = "ascii") -> bool:
     """True when every character of ``token`` is punctuation (an empty token counts, as in the reference).

@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from xner.engine.project.base import PROJECTORS
+from xner.engine.project.base import PROJECTORS, BatchProjector
 from xner.engine.project.ngram import Scored, greedy_match
 from xner.engine.translate import TRANSLATORS, Translator
 from xner.engine.translate.base import ProgressFn
@@ -59,7 +59,7 @@ def _without_overlaps(spans: list[ProjectedSpan]) -> list[ProjectedSpan]:
 
 @PROJECTORS.register("easyproject")
 @dataclass
-class EasyProject:
+class EasyProject(BatchProjector):
     """Options:
 
     translator: ``nllb`` (transformers) or ``ctranslate2`` (a converted marker model).
@@ -143,9 +143,6 @@ class EasyProject:
             labels = recover_labels(spans, entities, own, min_similarity=self.min_similarity)
             result.append(MarkedTranslation(source, marked, tuple(labels)))
         return result
-
-    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
-        return self.project_batch([src], [tgt_tokens], [links])[0]
 
     def project_batch(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from xner.engine.project.base import PROJECTORS
+from xner.engine.project.base import PROJECTORS, BatchProjector
 from xner.engine.project.model import SpanTagger
 from xner.errors import XnerError
 from xner.types import Link, ProjectedSpan, Sentence
@@ -21,7 +21,7 @@ from xner.types import Link, ProjectedSpan, Sentence
 
 @PROJECTORS.register("model-transfer")
 @dataclass
-class ModelTransfer:
+class ModelTransfer(BatchProjector):
     """Options:
 
     model: directory of a tagger trained on the source language (``xner train``); the service loads it.
@@ -36,9 +36,6 @@ class ModelTransfer:
         """Set the tagger that tags the target sentences; returns the projector."""
         self._tagger = tagger
         return self
-
-    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
-        return self.project_batch([src], [tgt_tokens], [links])[0]
 
     def project_batch(
         self,

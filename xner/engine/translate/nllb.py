@@ -68,6 +68,11 @@ def language_token(tokenizer: Any, code: str, model: str) -> tuple[str, int]:
     return nllb, token_id
 
 
+def _check_decoding(translator: NllbTranslator | Ct2Translator) -> None:
+    if min(translator.batch_size, translator.num_beams, translator.max_length) < 1:
+        raise XnerError("options batch_size, num_beams and max_length must be at least 1")
+
+
 def _subword_lengths(tokenizer: Any, texts: Sequence[str]) -> list[int]:
     return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
@@ -109,12 +114,12 @@ class NllbTranslator:
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.num_beams < 1 or self.max_length < 1:
-            raise XnerError("options batch_size, num_beams and max_length must be at least 1")
+        _check_decoding(self)
 
     def translate(
         self, texts: Sequence[str], *, src_lang: str, tgt_lang: str, on_progress: ProgressFn | None = None
     ) -> list[str]:
+        to_nllb(src_lang), to_nllb(tgt_lang)  # a bad or uncovered language fails before any model loads
         model = model_name(self.model)
         tokenizer = load_tokenizer(model)
         src, _ = language_token(tokenizer, src_lang, model)
@@ -183,14 +188,14 @@ class Ct2Translator:
     max_length: int = 256
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.num_beams < 1 or self.max_length < 1:
-            raise XnerError("options batch_size, num_beams and max_length must be at least 1")
+        _check_decoding(self)
 
     def translate(
         self, texts: Sequence[str], *, src_lang: str, tgt_lang: str, on_progress: ProgressFn | None = None
     ) -> list[str]:
         if not self.model:
             raise XnerError("the ctranslate2 translator needs -o model=FOLDER (see `xner convert-model`)")
+        to_nllb(src_lang), to_nllb(tgt_lang)
         model = os.path.expanduser(self.model)
         tokenizer = load_tokenizer(model_name(self.tokenizer) if self.tokenizer else model)
         src, _ = language_token(tokenizer, src_lang, model)
