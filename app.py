@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/3_Agreement.py", title="Agreement", icon=":material/handshake:"),
     st.Page("pages/4_Export.py", title="Export", icon=":material/download:"),
     st.Page("pages/5_Training.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/6_Translate.py", title="Translate", icon=":material/translate:"),
 ]
 
 st.navigation(PAGES).run()

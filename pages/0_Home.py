@@ -29,6 +29,7 @@ from xner.services.runs import (
     aligner_options,
     list_alignment_runs,
     list_projection_runs,
+    needs_alignment,
     projection_methods,
     projection_options,
 )
@@ -37,7 +38,19 @@ from xner.store.db import Store
 from xner.types import ReviewStatus
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
-PRIMARY_OPTIONS = {"eflomal": ("symmetrization",), "simalign": ("model",), "awesome": ("model",), "model": ("model",)}
+PRIMARY_OPTIONS = {
+    "eflomal": ("symmetrization",),
+    "simalign": ("model",),
+    "awesome": ("model",),
+    "model": ("model",),
+    "model-transfer": ("model",),
+    "easyproject": ("model",),
+}
+TAGGER_MODEL = {  # projection methods whose model option is a saved tagger, and which tagger
+    "model": "Model: the folder of a target-side tagger trained with `xner train`.",
+    "model-transfer": "Model: the folder of a source-language tagger trained with `xner train`; it tags the "
+    "target sentences directly (the model-transfer baseline, no alignment).",
+}
 AUTO_SPLIT = "(from the file name)"
 FLASH = "home_flash"  # (kind, text) messages kept across the rerun that follows a change
 
@@ -194,10 +207,7 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
     with align_col:
         align_form(store, corpus, reviewer)
     with project_col:
-        if alignment_runs:
-            project_form(store, corpus, [r.id for r in alignment_runs], reviewer)
-        else:
-            st.info("Align the corpus (or upload alignments) before projecting.")
+        project_form(store, corpus, [r.id for r in alignment_runs], reviewer)
     if projection_runs:
         queue_form(store, corpus, [r.id for r in projection_runs], reviewer)
 
@@ -233,14 +243,24 @@ def align_form(store: Store, corpus: str, reviewer: str) -> None:
 def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer: str) -> None:
     st.markdown("**New projection run**")
     methods = projection_methods()
-    method = st.selectbox("Method", methods, index=methods.index("heuristic"), key="home_method")
-    if st.session_state.get("home_alignment_run") not in alignment_runs:  # a new corpus: its newest run
-        st.session_state["home_alignment_run"] = alignment_runs[-1]
-    run = st.selectbox("Alignment run", alignment_runs[::-1], key="home_alignment_run", help="Default: the newest run.")
+    if alignment_runs:
+        method = st.selectbox("Method", methods, index=methods.index("heuristic"), key="home_method")
+    else:  # only the methods that use no alignment, until the corpus is aligned
+        methods = [m for m in methods if not needs_alignment(m)]
+        st.caption("Align the corpus (or upload alignments) for the other methods: these use no alignment.")
+        default = methods.index("model-transfer") if "model-transfer" in methods else 0  # runs offline
+        method = st.selectbox("Method", methods, index=default, key="home_method_unaligned")
+    run = None
+    if needs_alignment(method):
+        if st.session_state.get("home_alignment_run") not in alignment_runs:  # a new corpus: its newest run
+            st.session_state["home_alignment_run"] = alignment_runs[-1]
+        run = st.selectbox(
+            "Alignment run", alignment_runs[::-1], key="home_alignment_run", help="Default: the newest run."
+        )
     options = option_inputs(projection_options(method), f"home_project_{method}", PRIMARY_OPTIONS.get(method, ()))
-    missing_model = method == "model" and not options.get("model")
-    if method == "model":
-        st.caption("Model: the folder of a target-side tagger trained with `xner train`.")
+    missing_model = method in TAGGER_MODEL and not options.get("model")
+    if method in TAGGER_MODEL:
+        st.caption(TAGGER_MODEL[method])
     if not st.button("Project", key="home_project", type="primary", disabled=missing_model):
         return
     try:
@@ -258,10 +278,11 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
         show_error(error)
         return
     found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
+    over = "without alignment" if run is None else f"over alignment run {report.alignment_run}"
     flash(
         "success",
-        f"Projected {report.pairs} pairs of {corpus} with {method} over alignment run {report.alignment_run}: "
-        f"projection run {report.run_id} (entities: {found}). Queue it for review below.",
+        f"Projected {report.pairs} pairs of {corpus} with {method} {over}: projection run {report.run_id} "
+        f"(entities: {found}). Queue it for review below.",
     )
     st.session_state["home_queue_run"] = report.run_id
     st.rerun()

@@ -294,6 +294,46 @@ def test_a_projection_error_is_shown_and_stores_no_run(app_store: Store, tmp_pat
     assert snapshot(app_store) == before
 
 
+def test_methods_without_alignment_project_with_no_alignment_run(app_store: Store, tmp_path: Path) -> None:
+    """model-transfer (an English CRF tagging the Spanish) needs no alignment run: not on the aligned demo, and not
+    on a parallel corpus that has none yet, where only such methods are offered."""
+    from xner.formats.parallel import SideOptions
+    from xner.services.importing import import_corpus, import_parallel
+    from xner.services.training import train_tagger
+
+    at = home()  # the demo first, then an English corpus, its CRF and an unaligned parallel corpus
+    import_corpus(app_store, DEMO / "en.conll", corpus="en", lang="en", split="train")
+    train_tagger(app_store, "en", out=tmp_path / "en-crf", options={"max_iterations": "20"})
+    src, tgt = SideOptions("en"), SideOptions("es")
+    import_parallel(app_store, DEMO / "en.conll", DEMO / "es.conll", corpus="unaligned", src=src, tgt=tgt)
+    at.run()
+    at.selectbox(key="home_method").set_value("model-transfer").run()
+
+    assert "home_alignment_run" not in [box.key for box in at.selectbox]
+    assert at.button(key="home_project").disabled
+    assert any("source-language tagger trained with `xner train`" in text for text in messages(at, "caption"))
+    at.text_input(key="home_project_model-transfer_model").input(str(tmp_path / "en-crf")).run()
+    at = at.button(key="home_project").click().run()
+
+    assert not at.error, messages(at, "error")
+    newest = list_projection_runs(app_store, "demo-en-es")[-1]
+    assert (newest.method, newest.alignment_run_id, newest.pairs) == ("model-transfer", None, 100)
+    assert messages(at, "success")[0].startswith(
+        f"Projected 100 pairs of demo-en-es with model-transfer without alignment: projection run {newest.id} ("
+    )
+
+    at.selectbox(key="home_corpus").set_value("unaligned").run()
+    assert at.selectbox(key="home_method_unaligned").options == ["easyproject", "model-transfer"]
+    assert at.selectbox(key="home_method_unaligned").value == "model-transfer"
+    at.text_input(key="home_project_model-transfer_model").input(str(tmp_path / "en-crf")).run()
+    at = at.button(key="home_project").click().run()
+
+    assert not at.error, messages(at, "error")
+    [run] = list_projection_runs(app_store, "unaligned")
+    assert (run.method, run.alignment_run_id, run.pairs) == ("model-transfer", None, 100)
+    assert list_alignment_runs(app_store, "unaligned") == []
+
+
 # --- escaping -----------------------------------------------------------------------------------------------
 
 

@@ -234,3 +234,14 @@ def test_translate_test_on_europarl_with_the_human_english(store, tmp_path):
     transfer = evaluate_projection(store, "ep-de-tt", labels=labels).scores["overall"]
     assert translate_test["support"] == transfer["support"] == 502
     assert translate_test["f1"] > 0.3 and transfer["f1"] < translate_test["f1"] / 2
+
+
+def test_translate_test_without_entities_to_project_is_an_error(store, tmp_path):
+    from xner.services.translate_test import run_translate_test
+
+    import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
+    plain = write(tmp_path / "en.txt", "\n".join(EN) + "\n")
+    with pytest.raises(XnerError, match="carry no entities to project: give a source-language tagger"):
+        run_translate_test(store, "es", tagger=None, translations=plain, translations_name="en.txt")
+    with store.session() as session:
+        assert "file=en.txt" in get_corpus(session, "es.translate-test.en").description

@@ -60,10 +60,21 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def build_tiny_nllb(folder: Path, texts: Iterable[str], *, vocab_size: int = 200) -> str:
+def build_tiny_nllb(
+    folder: Path,
+    texts: Iterable[str],
+    *,
+    vocab_size: int = 200,
+    shape: dict[str, int] | None = None,
+    pad_vocab_to: int = 0,
+) -> str:
     """A 1-layer random NLLB-shaped translation model (M2M100 architecture) with a sentencepiece BPE vocabulary
     trained on ``texts`` and NLLB's 202 language tokens, saved in ``folder`` like a hub model; returns the folder.
-    Random weights: it exercises the code paths of translation, its output is nonsense."""
+    Random weights: it exercises the code paths of translation, its output is nonsense.
+
+    ``shape`` overrides the configuration (``d_model``, layers, heads, ffn sizes...) and ``pad_vocab_to`` adds dummy
+    tokens up to that vocabulary size: with both, the model has a real model's size and speed (the speed
+    benchmark builds NLLB-200-distilled-600M's shape this way)."""
     import sentencepiece
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
@@ -87,6 +98,8 @@ def build_tiny_nllb(folder: Path, texts: Iterable[str], *, vocab_size: int = 200
         minloglevel=2,
     )
     tokenizer = NllbTokenizer.from_pretrained(str(spm_dir), extra_special_tokens=list(NLLB_CODES))
+    if pad_vocab_to > len(tokenizer):
+        tokenizer.add_tokens([f"<pad{i}>" for i in range(pad_vocab_to - len(tokenizer))])
     tokenizer.save_pretrained(folder)
     torch.manual_seed(0)
     config = M2M100Config(
@@ -104,5 +117,7 @@ def build_tiny_nllb(folder: Path, texts: Iterable[str], *, vocab_size: int = 200
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
     )
+    for key, value in (shape or {}).items():
+        setattr(config, key, value)
     M2M100ForConditionalGeneration(config).save_pretrained(folder)
     return str(folder)

@@ -9,8 +9,9 @@ user's e-mail or name; otherwise the name typed into the sidebar, kept for the b
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 
@@ -134,6 +135,32 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         open_[0] = False
         bar.empty()
+
+
+@contextmanager
+def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars fed with (stage, done, total) (a staged service's ``on_progress``, e.g. translate-test's
+    ``translate``, ``align``, ``project``): one bar per stage, labelled ``labels[stage]`` (else the stage's name),
+    added as each stage starts and all removed when the block ends. Calls after the block are ignored."""
+    placeholder = st.empty()
+    box = placeholder.container()
+    bars: dict[str, Any] = {}
+    open_ = [True]
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not open_[0]:
+            return
+        label = labels.get(stage, stage)
+        if stage not in bars:
+            bars[stage] = box.progress(0.0, text=markdown_text(label))
+        value = min(done / total, 1.0) if total else 1.0
+        bars[stage].progress(value, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+
+    try:
+        yield update
+    finally:
+        open_[0] = False
+        placeholder.empty()
 
 
 def option_inputs(specs: Sequence[OptionSpec], prefix: str, primary: Sequence[str] = ()) -> dict[str, object]:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from xner.engine.align import ALIGNERS
 from xner.engine.project import PROJECTORS
+from xner.engine.translate import TRANSLATORS
 from xner.errors import UnknownNameError
 from xner.services.corpora import get_corpus
 from xner.store.db import Store
@@ -135,8 +136,14 @@ def aligner_names() -> list[str]:
 
 
 def projection_methods() -> list[str]:
-    """The registered projection methods, sorted (``heuristic``, ``model``, ``ngram``)."""
+    """The registered projection methods, sorted (``easyproject``, ``heuristic``, ``model``, ``model-transfer``,
+    ``ngram``)."""
     return sorted(PROJECTORS)
+
+
+def translator_names() -> list[str]:
+    """The registered translators, sorted (``ctranslate2``, ``nllb``)."""
+    return sorted(TRANSLATORS)
 
 
 def aligner_options(name: str) -> list[OptionSpec]:
@@ -155,6 +162,29 @@ def projection_options(name: str) -> list[OptionSpec]:
     if name not in PROJECTORS:
         raise UnknownNameError("projection method", name, PROJECTORS)
     return option_specs(PROJECTORS[name])
+
+
+def translator_options(name: str) -> list[OptionSpec]:
+    """The options of translator ``name``; an unknown name lists the registered translators.
+
+    >>> [(o.name, o.default) for o in translator_options("nllb")][:3]
+    [('model', 'nllb-600m'), ('device', 'auto'), ('batch_size', 16)]
+    """
+    if name not in TRANSLATORS:
+        raise UnknownNameError("translator", name, TRANSLATORS)
+    return option_specs(TRANSLATORS[name])
+
+
+def needs_alignment(method: str) -> bool:
+    """Whether projection method ``method`` projects over an alignment run (``model-transfer`` and
+    ``easyproject`` do not); an unknown name lists the registered methods.
+
+    >>> needs_alignment("ngram"), needs_alignment("model-transfer")
+    (True, False)
+    """
+    if method not in PROJECTORS:
+        raise UnknownNameError("projection method", method, PROJECTORS)
+    return bool(getattr(PROJECTORS[method], "needs_alignment", True))
 
 
 def option_specs(component: type) -> list[OptionSpec]:

@@ -30,7 +30,7 @@ from xner.services.evaluating import ProjectionEvaluation, evaluate_projection
 from xner.services.projecting import project_corpus
 from xner.services.translating import translate_corpus
 from xner.store.db import Store
-from xner.store.models import AlignmentRun, Corpus
+from xner.store.models import AlignmentRun, Corpus, Entity, Sentence
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -63,6 +63,7 @@ def run_translate_test(
     translator_options: Mapping[str, Any] | None = None,
     translations: str | Path | None = None,
     translations_options: SideOptions | None = None,
+    translations_name: str | None = None,
     aligner: str = "eflomal",
     aligner_options: Mapping[str, Any] | None = None,
     extra: Sequence[TokenPair] = (),
@@ -80,7 +81,7 @@ def run_translate_test(
             that came with a translations file in CoNLL (e.g. the English gold of a parallel NER set).
         parallel: name of the translate-test corpus (default ``<corpus>.translate-test.<to_lang>``); reused when
             it exists.
-        translator, translator_options, translations, translations_options: as for
+        translator, translator_options, translations, translations_options, translations_name: as for
             :func:`~xner.services.translating.translate_corpus`.
         aligner, aligner_options, extra: as for :func:`~xner.services.aligning.align_corpus`; an alignment run
             of the parallel corpus made by ``aligner`` is reused.
@@ -105,9 +106,15 @@ def run_translate_test(
             options=translator_options,
             translations=translations,
             translations_options=translations_options,
+            translations_name=translations_name,
             splits=splits,
             created_by=created_by,
             on_progress=_stage(on_progress, "translate"),
+        )
+    if tagger is None and method != "model-transfer" and not _has_source_entities(store, name):
+        raise XnerError(
+            f"the translations in corpus {name!r} carry no entities to project: give a source-language tagger "
+            "(--tagger, from `xner train`), or translations in CoNLL with their entities"
         )
     aligned, alignment_run = False, None
     if getattr(PROJECTORS[method], "needs_alignment", True):
@@ -157,6 +164,18 @@ def _exists(store: Store, name: str) -> bool:
         if found is not None and found.kind != "parallel":
             raise XnerError(f"corpus {name!r} exists and is monolingual: choose another name for the translations")
         return found is not None
+
+
+def _has_source_entities(store: Store, corpus: str) -> bool:
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        query = (
+            select(Entity.id)
+            .join(Sentence, Sentence.id == Entity.sentence_id)
+            .where(Entity.corpus_id == found.id, Sentence.side == "src")
+            .limit(1)
+        )
+        return session.scalar(query) is not None
 
 
 def _alignment_run(store: Store, corpus: str, aligner: str) -> int | None:

@@ -93,6 +93,7 @@ def translate_corpus(
     options: Mapping[str, Any] | None = None,
     translations: str | Path | None = None,
     translations_options: SideOptions | None = None,
+    translations_name: str | None = None,
     markers: bool = False,
     splits: Collection[str] | None = None,
     created_by: str = "",
@@ -106,7 +107,8 @@ def translate_corpus(
         translator: a name in :data:`xner.engine.translate.TRANSLATORS`, with ``options``; ignored when
             ``translations`` is given.
         translations: a file of translations made elsewhere, one per sentence in corpus order (split by split);
-            ``translations_options`` says how to read it (format, tokenisation; its ``lang`` is replaced).
+            ``translations_options`` says how to read it (format, tokenisation; its ``lang`` is replaced);
+            ``translations_name`` is the file's name in messages and records (an upload's own name).
         splits: only these splits of ``corpus``.
         on_progress: called with (sentences translated, total).
 
@@ -124,17 +126,18 @@ def translate_corpus(
         originals = list(_originals(session, found, mode, splits))
         labels = list(found.labels or [])
     name = IMPORTED if translations is not None else translator
+    shown = translations_name or (str(translations) if translations is not None else None)
     projected: list[list[ProjectedSpan]] | None = None
     if markers:
         if mode != "train":
             raise XnerError("markers (EasyProject) go with translate-train: --mode train")
         translated, projected, params = _translate_marked(
-            originals, from_lang, to_lang, translator, options, translations, on_progress
+            originals, from_lang, to_lang, translator, options, translations, shown, on_progress
         )
         name = f"{name}+markers"
     elif translations is not None:
-        translated = _read_translations(translations, translations_options, to_lang, len(originals))
-        params: dict[str, Any] = {"file": str(translations)}
+        translated = _read_translations(translations, translations_options, to_lang, len(originals), shown)
+        params: dict[str, Any] = {"file": shown}
         if on_progress:
             on_progress(len(originals), len(originals))
     else:
@@ -159,30 +162,32 @@ def _translate_marked(
     translator: str,
     options: Mapping[str, Any] | None,
     translations: str | Path | None,
+    shown: str | None,
     on_progress: ProgressFn | None,
 ) -> tuple[list[Sentence], list[list[ProjectedSpan]], dict[str, Any]]:
     """EasyProject translate-train: the marker-free translations, the entities read from their markers, params."""
     wanted = {"translator": translator, **({"entity_translations": False} if translations else {}), **(options or {})}
     method = PROJECTORS.create("easyproject", {**wanted, "src_lang": from_lang, "tgt_lang": to_lang})
-    given = _read_marked_lines(translations, len(originals)) if translations is not None else None
+    given = _read_marked_lines(translations, len(originals), shown) if translations is not None else None
     sources = [item.sentence for item in originals]
     results = method.translate_marked(sources, translations=given, on_progress=on_progress)
     sentences = [Sentence(r.marked.tokens, (), " ".join(r.marked.tokens), to_lang) for r in results]
-    params = describe(method) if translations is None else {"file": str(translations), **describe(method)}
+    params = describe(method) if translations is None else {"file": shown, **describe(method)}
     return sentences, [r.projected() for r in results], params
 
 
-def _read_marked_lines(path: str | Path, expected: int) -> list[str]:
-    """The lines of a file of marked translations (one per sentence, none empty)."""
+def _read_marked_lines(path: str | Path, expected: int, name: str | None) -> list[str]:
+    """The lines of a file of marked translations (one per sentence, none empty); ``name`` in messages."""
+    name = name or str(path)
     lines = []
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, display_name=name):
         if len(lines) == expected:
-            raise InputError(path, number, f"more translations than sentences: the corpus has {expected} to translate")
+            raise InputError(name, number, f"more translations than sentences: the corpus has {expected} to translate")
         if not strip_markers(text):
-            raise InputError(path, number, "empty translation: the file needs one non-empty line per sentence")
+            raise InputError(name, number, "empty translation: the file needs one non-empty line per sentence")
         lines.append(text)
     if len(lines) < expected:
-        raise InputError(path, len(lines) or None, f"only {len(lines)} translations for {expected} sentences")
+        raise InputError(name, len(lines) or None, f"only {len(lines)} translations for {expected} sentences")
     return lines
 
 
@@ -217,22 +222,25 @@ def _as_sentence(text: str, lang: str) -> Sentence:
     return Sentence(tuple(tokenize(text)), (), text, lang)
 
 
-def _read_translations(path: str | Path, options: SideOptions | None, lang: str, expected: int) -> list[Sentence]:
-    """The sentences of a translations file, which must hold exactly ``expected`` of them."""
+def _read_translations(
+    path: str | Path, options: SideOptions | None, lang: str, expected: int, name: str | None
+) -> list[Sentence]:
+    """The sentences of a translations file, which must hold exactly ``expected`` of them; ``name`` in messages."""
+    name = name or str(path)
     base = options or SideOptions(lang)
     side = SideOptions(lang, base.format, base.pretokenized, base.normal_form, base.conll)
     read: list[Sentence] = []
     last_line = 0
-    for line, sentence in iter_side(path, side):
+    for line, sentence in iter_side(path, side, display_name=name):
         if len(read) == expected:
             raise InputError(
-                path, line, f"more translations than sentences: the corpus has {expected} sentences to translate"
+                name, line, f"more translations than sentences: the corpus has {expected} sentences to translate"
             )
         read.append(sentence)
         last_line = line
     if len(read) < expected:
         raise InputError(
-            path,
+            name,
             last_line or None,
             f"only {len(read)} translations for {expected} sentences: the file needs one per sentence, in corpus "
             "order (split by split)",

@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions, looks_like_conll
@@ -30,6 +31,8 @@ from xner.formats.parallel import SideOptions
 from xner.formats.pharaoh import LinkError, parse_pharaoh_line
 from xner.formats.text import ProgressFn
 from xner.services.importing import ImportReport, import_alignments, import_corpus, import_parallel
+from xner.services.translate_test import TranslateTestReport, run_translate_test
+from xner.services.translating import TranslateReport, translate_corpus
 from xner.store.db import Store
 
 MAX_UPLOAD_MB = 200  # also server.maxUploadSize in .streamlit/config.toml; bigger files go through the CLI
@@ -293,3 +296,23 @@ def upload_alignments(
             on_progress=on_progress,
             display_name=upload.name,
         )
+
+
+# --- files of translations (the Translate page) ----------------------------------------------------------------
+
+
+def upload_translations(store: Store, upload: Upload, corpus: str, **settings: Any) -> TranslateReport:
+    """``translate_corpus`` with the translations of an uploaded file, one per sentence of ``corpus`` in corpus
+    order (split by split); with ``markers=True`` each line is a translation with EasyProject's markers.
+    ``settings`` are ``translate_corpus``'s (``new_corpus``, ``mode``, ``to_lang``, ``markers``...)."""
+    check_upload(upload, kind="parallel")
+    with staged(upload) as path:
+        return translate_corpus(store, corpus, translations=path, translations_name=upload.name, **settings)
+
+
+def upload_translate_test(store: Store, upload: Upload, corpus: str, **settings: Any) -> TranslateTestReport:
+    """``run_translate_test`` with the translations of an uploaded file (used when the translate-test corpus
+    does not exist yet); ``settings`` are ``run_translate_test``'s (``tagger``, ``to_lang``, ``method``...)."""
+    check_upload(upload, kind="parallel")
+    with staged(upload) as path:
+        return run_translate_test(store, corpus, translations=path, translations_name=upload.name, **settings)
