@@ -28,6 +28,7 @@ from xner.render import markdown_text
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
+from xner.services.protocols import TranslateTestReport, default_parallel_name, run_translate_test
 from xner.services.runs import (
     OptionSpec,
     aligner_names,
@@ -39,7 +40,6 @@ from xner.services.runs import (
     translator_options,
 )
 from xner.services.training_view import score_rows
-from xner.services.translate_test import TranslateTestReport, default_parallel_name, run_translate_test
 from xner.services.translating import MODES, TranslateReport, translate_corpus
 from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_translate_test, upload_translations
 from xner.store.db import Store

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import DEMO, REPO
 from xner.services import review, spotcheck
 from xner.services.demo import DEMO_CORPUS
 from xner.store.db import Store, open_store
@@ -272,9 +272,9 @@ def app(server: Server, artifacts: Path, request: pytest.FixtureRequest) -> Iter
 # --- what the test expects --------------------------------------------------------------------------------------
 
 
-def corpus_options(app: App) -> list[str]:
-    """The options of the Training page's corpus select box."""
-    box = app.widget("training_corpus").get_by_role("combobox")
+def corpus_options(app: App, key: str = "training_corpus") -> list[str]:
+    """The options of a page's corpus select box (the Training page's by default)."""
+    box = app.widget(key).get_by_role("combobox")
     box.click()
     options = app.page.get_by_role("option").all_inner_texts()
     app.page.keyboard.press("Escape")
@@ -459,6 +459,18 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
 
         (run,) = list_training_runs(store)
         assert run.status == "done"
+
+        # 7. translate-test of the demo's Spanish side, offline: the English CoNLL is the file of translations
+        app.open("Translate", "Translate")
+        page.get_by_role("tab", name="Translate-test evaluation").click()
+        options = corpus_options(app, "translate_test_corpus")
+        app.choose("translate_test_corpus", next(o for o in options if o.startswith(DEMO_CORPUS)))
+        app.act(app.widget("translate_test_source").get_by_text("File of translations", exact=True).click)
+        app.upload("translate_test_file", DEMO / "en.conll")
+        app.click("translate_test_run")
+        app.alert("success", f"Translate-test of {DEMO_CORPUS} with ngram: F1")
+        app.no_exception()
+        app.screenshot(artifacts, "11_translate_test")
 
         # 6. the history in the database
         assert [(e.reviewer, e.action, e.status_after) for e in review.history(store, sid)] == [

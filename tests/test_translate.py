@@ -237,7 +237,7 @@ def test_translate_test_on_europarl_with_the_human_english(store, tmp_path):
 
 
 def test_translate_test_without_entities_to_project_is_an_error(store, tmp_path):
-    from xner.services.translate_test import run_translate_test
+    from xner.services.protocols import run_translate_test
 
     import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
     plain = write(tmp_path / "en.txt", "\n".join(EN) + "\n")
@@ -245,3 +245,25 @@ def test_translate_test_without_entities_to_project_is_an_error(store, tmp_path)
         run_translate_test(store, "es", tagger=None, translations=plain, translations_name="en.txt")
     with store.session() as session:
         assert "file=en.txt" in get_corpus(session, "es.translate-test.en").description
+
+
+def test_translate_train_in_one_go_queues_the_projection_for_review(store):
+    """translate → align → project → queue: the projected translations are ready to review (and to train on)."""
+    from xner.services.protocols import run_translate_train
+    from xner.services.review import queue_overview
+
+    _demo_en(store)
+    stages: list[str] = []
+    report = run_translate_train(
+        store,
+        "en",
+        new_corpus="en-es",
+        to_lang="es",
+        translations=DEMO / "es.conll",
+        on_progress=lambda stage, done, total: stages.append(stage),
+    )
+    assert report.translation.pairs == 100 and report.alignment_run is not None
+    assert report.queued == 100 and sum(report.entities.values()) > 150
+    assert list(dict.fromkeys(stages)) == ["translate", "align", "project"]
+    overview = queue_overview(store, "en-es")
+    assert overview.queued_run == report.projection_run

@@ -7,9 +7,22 @@ from typing import Annotated
 
 import typer
 
-from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
+from xner.cli._util import (
+    CorpusOpt,
+    DbOpt,
+    JsonOpt,
+    OptionsOpt,
+    count_progress,
+    emit,
+    handle_errors,
+    read_extra,
+    stage_progress,
+    store_for,
+)
+from xner.errors import XnerError
 from xner.formats.parallel import SIDE_FORMATS, SideOptions
 from xner.options import parse_assignments
+from xner.services.protocols import run_translate_train
 from xner.services.translating import translate_corpus
 
 
@@ -55,6 +68,26 @@ def translate(
             "read back from them as a projection run. -o then takes the easyproject method's options."
         ),
     ] = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            help="translate-train in one go: also align (--aligner), project (--method; with --markers the "
+            "entities from the markers) and queue the projection for review."
+        ),
+    ] = False,
+    method: Annotated[str, typer.Option(help="With --queue: the projection method.")] = "ngram",
+    method_option: Annotated[
+        list[str] | None, typer.Option("--method-option", "-m", help="With --queue: a method option NAME=VALUE.")
+    ] = None,
+    aligner: Annotated[str, typer.Option(help="With --queue: the aligner.")] = "eflomal",
+    aligner_option: Annotated[
+        list[str] | None, typer.Option("--aligner-option", "-a", help="With --queue: an aligner option NAME=VALUE.")
+    ] = None,
+    extra_src: Annotated[list[Path] | None, typer.Option(help="With --queue: extra source text.")] = None,
+    extra_tgt: Annotated[list[Path] | None, typer.Option(help="With --queue: extra target text.")] = None,
+    source_tagger: Annotated[
+        Path | None, typer.Option(help="With --queue: source entities from this tagger instead of the gold.")
+    ] = None,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -68,6 +101,43 @@ def translate(
     (default easyproject-1.3b), device, batch_size, num_beams, max_length, entity_translations, min_similarity.
     """
     side = SideOptions(to or "", translations_format, pretokenized)
+    if queue:
+        if mode != "train":
+            raise XnerError("--queue goes with translate-train (--mode train)")
+        with stage_progress("sentence") as stages:
+            pipeline = run_translate_train(
+                store_for(db),
+                corpus,
+                new_corpus=new,
+                to_lang=to or "",
+                translator=translator,
+                translator_options=parse_assignments(option or []),
+                translations=translations,
+                translations_options=side,
+                markers=markers,
+                aligner=aligner,
+                aligner_options=parse_assignments(aligner_option or []),
+                extra=read_extra(extra_src, extra_tgt, None, raw=False),
+                method=method,
+                method_options=parse_assignments(method_option or []),
+                source_tagger=source_tagger,
+                splits=split,
+                on_progress=stages,
+            )
+        report = pipeline.translation
+        found = ", ".join(f"{label} {n}" for label, n in pipeline.entities.items()) or "none"
+        over = f" over alignment run {pipeline.alignment_run}" if pipeline.alignment_run is not None else ""
+        emit(
+            pipeline,
+            as_json,
+            lambda: (
+                f"translated {report.pairs} sentences of {corpus!r} into corpus {report.corpus!r} "
+                f"({report.src_lang}-{report.tgt_lang}, {report.translator}); projection run {pipeline.projection_run}"
+                f"{over} (entities: {found}); {pipeline.queued} sentences queued for review, in "
+                f"{pipeline.seconds:.1f} s"
+            ),
+        )
+        return
     with count_progress(f"translating {corpus}", unit="sentence") as progress:
         report = translate_corpus(
             store_for(db),
@@ -86,6 +156,8 @@ def translate(
     splits = ", ".join(f"{name} {n}" for name, n in report.splits.items())
     found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
     marked = f"; entities from the markers: projection run {report.projection_run} ({found})" if markers else ""
+    if report.empty:
+        marked += f"; warning: {report.empty} translations came out empty"
     emit(
         report,
         as_json,

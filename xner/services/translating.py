@@ -66,6 +66,7 @@ class TranslateReport:
     seconds: float = 0.0
     projection_run: int | None = None  # with markers: the run holding the entities read from the markers
     entities: dict[str, int] = field(default_factory=dict)  # with markers: projected entities per label
+    empty: int = 0  # translations that came out empty (kept: the pair stays, with an empty target)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def translate_corpus(
     if mode == "pivot":
         src_lang = found.src_lang
     report = TranslateReport(new_corpus, corpus, mode, name, src_lang, tgt_lang, params=params)
+    report.empty = sum(not sentence.tokens for sentence in translated)
     _store(store, report, originals, translated, labels, projected, created_by)
     report.seconds = round(time.perf_counter() - started, 3)
     return report

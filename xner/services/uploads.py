@@ -31,7 +31,7 @@ from xner.formats.parallel import SideOptions
 from xner.formats.pharaoh import LinkError, parse_pharaoh_line
 from xner.formats.text import ProgressFn
 from xner.services.importing import ImportReport, import_alignments, import_corpus, import_parallel
-from xner.services.translate_test import TranslateTestReport, run_translate_test
+from xner.services.protocols import TranslateTestReport, run_translate_test
 from xner.services.translating import TranslateReport, translate_corpus
 from xner.store.db import Store
 
