@@ -28,7 +28,13 @@ from xner.render import markdown_text
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
-from xner.services.protocols import TranslateTestReport, default_parallel_name, run_translate_test
+from xner.services.protocols import (
+    TranslateTestReport,
+    TranslateTrainReport,
+    default_parallel_name,
+    run_translate_test,
+    run_translate_train,
+)
 from xner.services.runs import (
     OptionSpec,
     aligner_names,
@@ -41,7 +47,13 @@ from xner.services.runs import (
 )
 from xner.services.training_view import score_rows
 from xner.services.translating import MODES, TranslateReport, translate_corpus
-from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_translate_test, upload_translations
+from xner.services.uploads import (
+    MAX_UPLOAD_MB,
+    Upload,
+    upload_translate_test,
+    upload_translate_train,
+    upload_translations,
+)
 from xner.store.db import Store
 
 TRANSLATED = "translate_result"  # the TranslateReport of the last translation in this browser session
@@ -231,6 +243,12 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
             help="Translate with the entities marked ([ ... ]) by an EasyProject model and read the projected "
             "entities back from the markers: a projection run of the new corpus, with no alignment.",
         )
+        queue = mode == "train" and st.checkbox(
+            "Then align, project and queue for review",
+            key="translate_queue",
+            help="Translate-train in one go: eflomal aligns the new corpus, the ngram method projects the source "
+            "entities (with markers: the entities read from them) and the projection is queued on the Review page.",
+        )
         languages_ok = language_feedback(language_of(chosen, side), to_lang, model=source == MODEL)
         upload, translator, options, ready = None, "nllb", {}, True
         if source == MODEL:
@@ -245,21 +263,22 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
                 options = option_inputs(specs, "translate_file_easyproject")
     disabled = not (to_lang and new_corpus and chosen_splits and languages_ok and ready)
     if st.button("Translate", key="translate_run", type="primary", disabled=disabled):
-        run_translation(
-            store,
-            corpus,
-            upload,
-            new_corpus=new_corpus,
-            mode=mode,
-            to_lang=to_lang,
-            translator=translator,
-            options=options,
-            markers=markers,
-            splits=None if chosen_splits == splits else chosen_splits,
-            created_by=reviewer,
-        )
-    report: TranslateReport | None = st.session_state.get(TRANSLATED)
-    if report is not None:
+        settings: dict[str, Any] = {
+            "new_corpus": new_corpus,
+            "to_lang": to_lang,
+            "translator": translator,
+            "markers": markers,
+            "splits": None if chosen_splits == splits else chosen_splits,
+            "created_by": reviewer,
+        }
+        if queue:
+            run_translate_train_pipeline(store, corpus, upload, translator_options=options, **settings)
+        else:
+            run_translation(store, corpus, upload, mode=mode, options=options, **settings)
+    report: TranslateReport | TranslateTrainReport | None = st.session_state.get(TRANSLATED)
+    if isinstance(report, TranslateTrainReport):
+        show_translation(report.translation, queued=report)
+    elif report is not None:
         show_translation(report)
 
 
@@ -279,7 +298,23 @@ def run_translation(store: Store, corpus: str, upload: Upload | None, **settings
     st.rerun()
 
 
-def show_translation(report: TranslateReport) -> None:
+def run_translate_train_pipeline(store: Store, corpus: str, upload: Upload | None, **settings: Any) -> None:
+    """Translate, align, project and queue under a progress bar per stage; or show the error."""
+    st.session_state.pop(TRANSLATED, None)
+    try:
+        with stage_progress(STAGES) as on_progress:
+            if upload is None:
+                report = run_translate_train(store, corpus, on_progress=on_progress, **settings)
+            else:
+                report = upload_translate_train(store, upload, corpus, on_progress=on_progress, **settings)
+    except XnerError as error:
+        show_error(error, "Translate-train failed")
+        return
+    st.session_state[TRANSLATED] = report
+    st.rerun()
+
+
+def show_translation(report: TranslateReport, queued: TranslateTrainReport | None = None) -> None:
     splits = ", ".join(f"{split} {n:,}" for split, n in report.splits.items())
     st.success(
         markdown_text(
@@ -288,6 +323,16 @@ def show_translation(report: TranslateReport) -> None:
             f"(splits: {splits}; {report.seconds:.1f} s)."
         )
     )
+    if queued is not None:
+        found = ", ".join(f"{label} {n}" for label, n in queued.entities.items()) or "none"
+        over = f" over alignment run {queued.alignment_run}" if queued.alignment_run is not None else ""
+        st.markdown(
+            markdown_text(
+                f"Projection run {queued.projection_run}{over} (entities: {found}); {queued.queued:,} sentences "
+                "queued: open the Review page."
+            )
+        )
+        return
     if report.projection_run is not None:
         found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
         st.markdown(

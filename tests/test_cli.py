@@ -288,6 +288,11 @@ def test_translate_project_and_baselines_on_the_command_line(tmp_path):
         "en",
         "es",
     )
+    text = ok(
+        "translate", "--corpus", "en", "--new", "en-es-q", "--to", "es", "--translations", DEMO / "es.conll",
+        "--queue", "--method", "heuristic", "--db", db,
+    ).stdout  # fmt: skip
+    assert "over alignment run 1" in text and "100 sentences queued for review" in " ".join(text.split())
     marked = write(
         tmp_path / "marked.txt", "".join(mark(s.tokens, s.spans) + "\n" for s in read_conll(DEMO / "es.conll"))
     )
@@ -295,7 +300,7 @@ def test_translate_project_and_baselines_on_the_command_line(tmp_path):
         "translate", "--corpus", "en", "--new", "en-es-ep", "--to", "es", "--translations", marked, "--markers",
         "--db", db,
     ).stdout  # fmt: skip
-    assert "entities from the markers: projection run 1 (DATE 47, LOC 87, ORG 54, PER 29)" in " ".join(text.split())
+    assert "entities from the markers: projection run 2 (DATE 47, LOC 87, ORG 54, PER 29)" in " ".join(text.split())
 
     ok("train", "--corpus", "en", "--out", tmp_path / "en-crf", "-o", "max_iterations=30", "--db", db)
     transfer = json.loads(

@@ -133,6 +133,22 @@ def test_translate_train_with_an_uploaded_file_of_translations(project: Store) -
     assert "en-es-mt (en → es)" in at.selectbox(key="translate_transfer_corpus").options
 
 
+def test_translate_train_then_align_project_and_queue(project: Store) -> None:
+    from xner.services.review import queue_overview
+
+    at = translate_from(page(), "en", "es")
+    at.segmented_control(key="translate_source").set_value("File of translations").run()
+    at.checkbox(key="translate_queue").check().run()
+    at.file_uploader(key="translate_file").set_value(("es.conll", ES_CONLL, "text/plain")).run()
+    at = click(at, "translate_run")
+    assert not at.error, messages(at, "error")
+    assert not at.get("progress")  # the stage bars are gone
+    text = " ".join(messages(at, "markdown"))
+    overview = queue_overview(project, "en-es-mt")
+    assert overview.queued_run is not None and overview.total == 100
+    assert f"Projection run {overview.queued_run} over alignment run" in text and "100 sentences queued" in text
+
+
 def test_a_short_file_of_translations_names_the_upload_and_line(project: Store) -> None:
     short = "\n".join(detokenize(s.tokens) for s in list(read_conll(DEMO / "es.conll"))[:98]) + "\n"
     at = translate_from(page(), "en", "es")

@@ -31,7 +31,7 @@ from xner.formats.parallel import SideOptions
 from xner.formats.pharaoh import LinkError, parse_pharaoh_line
 from xner.formats.text import ProgressFn
 from xner.services.importing import ImportReport, import_alignments, import_corpus, import_parallel
-from xner.services.protocols import TranslateTestReport, run_translate_test
+from xner.services.protocols import TranslateTestReport, TranslateTrainReport, run_translate_test, run_translate_train
 from xner.services.translating import TranslateReport, translate_corpus
 from xner.store.db import Store
 
@@ -316,3 +316,10 @@ def upload_translate_test(store: Store, upload: Upload, corpus: str, **settings:
     check_upload(upload, kind="parallel")
     with staged(upload) as path:
         return run_translate_test(store, corpus, translations=path, translations_name=upload.name, **settings)
+
+
+def upload_translate_train(store: Store, upload: Upload, corpus: str, **settings: Any) -> TranslateTrainReport:
+    """``run_translate_train`` (translate, align, project, queue) with the translations of an uploaded file."""
+    check_upload(upload, kind="parallel")
+    with staged(upload) as path:
+        return run_translate_train(store, corpus, translations=path, translations_name=upload.name, **settings)
