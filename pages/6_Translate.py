@@ -8,6 +8,7 @@ made elsewhere. The page calls ``translate_corpus`` / ``run_translate_test`` (``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -282,36 +283,40 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
         show_translation(report)
 
 
-def run_translation(store: Store, corpus: str, upload: Upload | None, **settings: Any) -> None:
-    """Translate under a progress bar, then rerun so that the new corpus is listed everywhere; or show the error."""
-    st.session_state.pop(TRANSLATED, None)
+def run_and_keep(key: str, failure: str, work: Callable[[Callable[..., None]], Any], *, progress: Any) -> None:
+    """Run ``work(on_progress)`` under ``progress`` (a progress-bar context manager), keep its report in the session
+    under ``key`` and rerun the page, so that new corpora are listed everywhere; or show the error."""
+    st.session_state.pop(key, None)
     try:
-        with count_progress(f"translating {corpus}") as on_progress:
-            if upload is None:
-                report = translate_corpus(store, corpus, on_progress=on_progress, **settings)
-            else:
-                report = upload_translations(store, upload, corpus, on_progress=on_progress, **settings)
+        with progress as on_progress:
+            report = work(on_progress)
     except XnerError as error:
-        show_error(error, "Translation failed")
+        show_error(error, failure)
         return
-    st.session_state[TRANSLATED] = report
+    st.session_state[key] = report
     st.rerun()
+
+
+def run_translation(store: Store, corpus: str, upload: Upload | None, **settings: Any) -> None:
+    """Translate a corpus, by model or from the uploaded file, under a progress bar."""
+
+    def work(on_progress: Callable[..., None]) -> TranslateReport:
+        if upload is None:
+            return translate_corpus(store, corpus, on_progress=on_progress, **settings)
+        return upload_translations(store, upload, corpus, on_progress=on_progress, **settings)
+
+    run_and_keep(TRANSLATED, "Translation failed", work, progress=count_progress(f"translating {corpus}"))
 
 
 def run_translate_train_pipeline(store: Store, corpus: str, upload: Upload | None, **settings: Any) -> None:
-    """Translate, align, project and queue under a progress bar per stage; or show the error."""
-    st.session_state.pop(TRANSLATED, None)
-    try:
-        with stage_progress(STAGES) as on_progress:
-            if upload is None:
-                report = run_translate_train(store, corpus, on_progress=on_progress, **settings)
-            else:
-                report = upload_translate_train(store, upload, corpus, on_progress=on_progress, **settings)
-    except XnerError as error:
-        show_error(error, "Translate-train failed")
-        return
-    st.session_state[TRANSLATED] = report
-    st.rerun()
+    """Translate, align, project and queue, under a progress bar per stage."""
+
+    def work(on_progress: Callable[..., None]) -> TranslateTrainReport:
+        if upload is None:
+            return run_translate_train(store, corpus, on_progress=on_progress, **settings)
+        return upload_translate_train(store, upload, corpus, on_progress=on_progress, **settings)
+
+    run_and_keep(TRANSLATED, "Translate-train failed", work, progress=stage_progress(STAGES))
 
 
 def show_translation(report: TranslateReport, queued: TranslateTrainReport | None = None) -> None:
@@ -461,19 +466,14 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
 
 
 def run_evaluation(store: Store, corpus: str, upload: Upload | None, **settings: Any) -> None:
-    """Run translate-test under a progress bar per stage; keep the report for the reruns, or show the error."""
-    st.session_state.pop(TESTED, None)
-    try:
-        with stage_progress(STAGES) as on_progress:
-            if upload is None:
-                report = run_translate_test(store, corpus, on_progress=on_progress, **settings)
-            else:
-                report = upload_translate_test(store, upload, corpus, on_progress=on_progress, **settings)
-    except XnerError as error:
-        show_error(error, "Translate-test failed")
-        return
-    st.session_state[TESTED] = report
-    st.rerun()  # the translate-test corpus is new: list it in the pickers
+    """Run translate-test under a progress bar per stage."""
+
+    def work(on_progress: Callable[..., None]) -> TranslateTestReport:
+        if upload is None:
+            return run_translate_test(store, corpus, on_progress=on_progress, **settings)
+        return upload_translate_test(store, upload, corpus, on_progress=on_progress, **settings)
+
+    run_and_keep(TESTED, "Translate-test failed", work, progress=stage_progress(STAGES))
 
 
 def show_evaluation(report: TranslateTestReport) -> None:
