@@ -465,19 +465,36 @@ def experiment_labels(store: Store, experiment: str) -> list[str]:
 
 def gold_pool_sizes(store: Store, experiment: str) -> dict[str, int]:
     """The gold pool size per language (where k = "all" is drawn), from the runs' recorded ``pools``."""
+    sizes: dict[str, int] = {}
+    for language, config in _language_configs(store, experiment):
+        gold = ((config or {}).get("pools") or {}).get("gold")
+        if isinstance(gold, int) and gold > 0:
+            sizes[language] = gold
+    return sizes
+
+
+def evaluation_splits(store: Store, experiment: str) -> dict[str, str]:
+    """The split each language is scored on (``test``, or ``dev`` where the test set is held out), from the runs'
+    recorded data."""
+    splits: dict[str, str] = {}
+    for language, config in _language_configs(store, experiment):
+        split = (((config or {}).get("data") or {}).get("test") or {}).get("split")
+        if isinstance(split, str) and split:
+            splits[language] = split
+    return splits
+
+
+def _language_configs(store: Store, experiment: str) -> list[tuple[str, dict[str, Any]]]:
+    """(language, training-run configuration) of the experiment's k = "all" runs."""
     with store.session() as session:
-        rows = session.execute(
-            select(ExperimentRun.language, TrainingRun.config)
-            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
-            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-            .where(Experiment.name == experiment, ExperimentRun.k == ALL)
+        return list(
+            session.execute(
+                select(ExperimentRun.language, TrainingRun.config)
+                .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
+                .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+                .where(Experiment.name == experiment, ExperimentRun.k == ALL)
+            ).tuples()
         )
-        sizes: dict[str, int] = {}
-        for language, config in rows:
-            gold = ((config or {}).get("pools") or {}).get("gold")
-            if isinstance(gold, int) and gold > 0:
-                sizes[language] = gold
-        return sizes
 
 
 @dataclass(frozen=True)
@@ -489,10 +506,30 @@ class Curves:
     label: str
     points: list[CurvePoint]
     all_at: dict[str, int]
+    eval_splits: dict[str, str] = field(default_factory=dict)  # language → the split it is scored on
 
     @property
     def title(self) -> str:
         return f"entity {self.metric}" + (f" ({self.label})" if self.label else "")
+
+    @property
+    def y_title(self) -> str:
+        """The title with the split scored on: ``(test)``, or ``(test; dev for lug, luo)`` when languages differ.
+
+        >>> Curves("e", "f1", "", [], {}, {"yor": "test", "hau": "test", "lug": "dev", "luo": "dev"}).y_title
+        'entity f1 (test; dev for lug, luo)'
+        """
+        shown = {language: self.eval_splits.get(language, "test") for language in self._languages()}
+        if not shown:
+            return f"{self.title} (test)"
+        counts = list(shown.values())
+        usual = max(set(counts), key=lambda split: (counts.count(split), split == "test"))  # ties: test
+        others = sorted({split for split in shown.values() if split != usual})
+        exceptions = [f"{split} for {', '.join(sorted(k for k, v in shown.items() if v == split))}" for split in others]
+        return f"{self.title} ({'; '.join([usual, *exceptions])})"
+
+    def _languages(self) -> list[str]:
+        return sorted({point.language for point in self.points} or set(self.eval_splits))
 
     def file_stem(self) -> str:
         """A file name (without suffix) for the downloads: ``<experiment>-<metric>[-<label>]``."""
@@ -513,13 +550,14 @@ def experiment_curves(
     points = learning_curves(store, experiment, metric=metric, label=label)
     if languages is not None:
         points = [point for point in points if point.language in languages]
-    return Curves(experiment, metric, label, points, gold_pool_sizes(store, experiment))
+    splits = evaluation_splits(store, experiment)
+    return Curves(experiment, metric, label, points, gold_pool_sizes(store, experiment), splits)
 
 
 def curves_plot(curves: Curves) -> go.Figure:
     """The Plotly figure of :func:`xner.curves.curves_figure`, its y axis naming the metric and label."""
     figure = curves_figure(curves.points, all_at=curves.all_at)
-    figure.update_yaxes(title_text=f"{curves.title} (test)", row=1, col=1)
+    figure.update_yaxes(title_text=curves.y_title, row=1, col=1)
     return figure
 
 
@@ -541,7 +579,7 @@ def curves_png(curves: Curves) -> bytes:
     """The curves as PNG bytes (:func:`xner.curves.write_png`, through a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="xner-curves-") as folder:
         return write_png(
-            curves.points, Path(folder) / "curves.png", all_at=curves.all_at, ylabel=f"{curves.title} (test)"
+            curves.points, Path(folder) / "curves.png", all_at=curves.all_at, ylabel=curves.y_title
         ).read_bytes()
 
 
@@ -553,7 +591,7 @@ def write_curve_files(curves: Curves, out: str | Path, stem: str = "curves") -> 
     table.write_text(json.dumps(curve_table(curves.points), indent=1) + "\n", encoding="utf-8")
     html = folder / f"{stem}.html"
     html.write_bytes(curves_html(curves))
-    png = write_png(curves.points, folder / f"{stem}.png", all_at=curves.all_at, ylabel=f"{curves.title} (test)")
+    png = write_png(curves.points, folder / f"{stem}.png", all_at=curves.all_at, ylabel=curves.y_title)
     return [table, html, png]
 
 
