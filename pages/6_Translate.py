@@ -35,6 +35,7 @@ from xner.services.protocols import (
     default_parallel_name,
     run_translate_test,
     run_translate_train,
+    translations_made,
 )
 from xner.services.runs import (
     OptionSpec,
@@ -403,10 +404,13 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
         ).strip()
         splits = export_choices(store, corpus).splits[side]
         chosen_splits = st.multiselect("Splits", splits, default=splits, key=f"translate_test_splits_{corpus}")
-        upload, translator, options, ready = None, "nllb", {}, True
+        upload, translator, options, ready = None, None, {}, True
         model = False
         if parallel in names:
-            st.caption(markdown_text(f"{parallel} exists: its translations are reused."))
+            made = "; ".join(f"{split}: {how}" for split, how in translations_made(store, parallel).items())
+            st.caption(
+                markdown_text(f"{parallel} exists: its translations are reused ({made or 'not a translation'}).")
+            )
         else:
             source = st.segmented_control(
                 "Translations from", [MODEL, FILE], default=MODEL, required=True, key="translate_test_source"

@@ -219,3 +219,28 @@ def test_easyproject_with_a_tiny_nllb_model(store, tmp_path):
         translated = translate_corpus(store, "en", new_corpus="en-yo", to_lang="yor", options=options, markers=True)
     assert report.pairs == 100 and translated.pairs == 100 and translated.projection_run is not None
     assert translated.params["model"] == model
+
+
+def test_marked_translations_of_a_second_split_project_onto_its_own_pairs(store, tmp_path):
+    """A corpus translated split by split: the second split's marker entities go to the second split's pairs."""
+    for split in ("train", "dev"):
+        import_corpus(store, DEMO / "en.conll", corpus="en", lang="en", split=split)
+    spanish = list(read_conll(DEMO / "es.conll"))
+    path = write(tmp_path / "marked.es.txt", "".join(mark(s.tokens, s.spans) + "\n" for s in spanish))
+    reports = [
+        translate_corpus(store, "en", new_corpus="en-es", to_lang="es", translations=path, markers=True, splits=[split])
+        for split in ("train", "dev")
+    ]
+    with store.session() as session:
+        found = get_corpus(session, "en-es")
+        by_split = {split: list(iter_pairs(session, found, splits=[split])) for split in ("train", "dev")}
+        projected = [
+            projected_spans(session, report.projection_run, [p.pair_id for p in by_split[split]])
+            for report, split in zip(reports, ("train", "dev"), strict=True)
+        ]
+    assert [sum(r.entities.values()) for r in reports] == [217, 217]
+    for spans in projected:  # the same spans on the same sentences, split by split
+        assert sum(len(found) for found in spans.values()) == 217
+    train_spans = [projected[0][p.pair_id] for p in by_split["train"]]
+    dev_spans = [projected[1][p.pair_id] for p in by_split["dev"]]
+    assert train_spans == dev_spans

@@ -249,7 +249,9 @@ def test_translate_test_with_the_english_gold_as_translations(project: Store) ->
 
     at.run()  # the result stays on a rerun
     assert scores(at, "translate_test_scores").loc["overall", "f1"] == table.loc["overall", "f1"]
-    assert "es.translate-test.en exists: its translations are reused." in messages(at, "caption")
+    assert "es.translate-test.en exists: its translations are reused (train: read from 'en.conll')." in messages(
+        at, "caption"
+    )
 
     at.selectbox(key="translate_test_method").set_value("heuristic").run()  # another method: all reused
     at = click(at, "translate_test_run")

@@ -5,6 +5,7 @@ Europarl with imported translations."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import DEMO, shared, write
 from tests.tiny_models import build_tiny_nllb, one_torch_thread
@@ -24,6 +25,7 @@ from xner.services.refining import Refinement
 from xner.services.training import train_tagger
 from xner.services.translating import translate_corpus
 from xner.store.db import Store
+from xner.store.models import Projection
 from xner.text import detokenize, tokenize
 
 EN = [detokenize(s.tokens) for s in read_conll(DEMO / "en.conll")]
@@ -196,9 +198,17 @@ def test_translate_errors(store, tmp_path):
         translate_corpus(store, "en", new_corpus="x")
     with pytest.raises(XnerError, match="monolingual: pivot mode"):
         translate_corpus(store, "en", new_corpus="x", mode="pivot")
+    with pytest.raises(XnerError, match="corpus 'en' has no sentences in split 'tset'; its splits: train"):
+        translate_corpus(store, "en", new_corpus="x", to_lang="es", splits=["tset"])
     translate_corpus(store, "en", new_corpus="en-es", to_lang="es", translations=DEMO / "es.conll")
-    with pytest.raises(XnerError, match="already has 100 sentences in split 'train'"):
-        translate_corpus(store, "en", new_corpus="en-es", to_lang="es", translations=DEMO / "es.conll")
+    # checked before translating (an unreadable translations file would fail later)
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(XnerError, match="corpus 'en-es' already holds split\\(s\\) 'train': choose another name"):
+        translate_corpus(store, "en", new_corpus="en-es", to_lang="es", translations=missing)
+    with pytest.raises(XnerError, match=r"corpus 'en' exists \(monolingual en, not parallel en-es\)"):
+        translate_corpus(store, "en", new_corpus="en", to_lang="es", translations=missing)
+    with pytest.raises(XnerError, match=r"corpus 'en-es' exists \(en-es, not parallel en-yor\)"):
+        translate_corpus(store, "en", new_corpus="en-es", to_lang="yor", translations=missing)
 
 
 def test_pivot_corpus_feeds_the_back_translation_refinement(store, tiny_nllb):
@@ -236,15 +246,20 @@ def test_translate_test_on_europarl_with_the_human_english(store, tmp_path):
     assert translate_test["f1"] > 0.3 and transfer["f1"] < translate_test["f1"] / 2
 
 
-def test_translate_test_without_entities_to_project_is_an_error(store, tmp_path):
+def test_translate_test_without_entities_to_project_is_an_error_and_stores_nothing(store, tmp_path):
     from xner.services.protocols import run_translate_test
 
     import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
     plain = write(tmp_path / "en.txt", "\n".join(EN) + "\n")
-    with pytest.raises(XnerError, match="carry no entities to project: give a source-language tagger"):
+    with pytest.raises(XnerError, match=r"the translations in en\.txt carry no entities to project: give a source"):
         run_translate_test(store, "es", tagger=None, translations=plain, translations_name="en.txt")
-    with store.session() as session:
-        assert "file=en.txt" in get_corpus(session, "es.translate-test.en").description
+    with pytest.raises(XnerError, match="translations made by a model carry no entities"):
+        run_translate_test(store, "es", tagger=None, translator="nllb")  # before any model loads
+    assert [c.name for c in list_corpora(store)] == ["es"]
+    # model transfer projects no source entities: nothing to ask for
+    with pytest.raises(XnerError, match="holds no saved tagger"):  # a bad folder fails before translating
+        run_translate_test(store, "es", tagger=None, method="model-transfer", method_options={"model": tmp_path})
+    assert [c.name for c in list_corpora(store)] == ["es"]
 
 
 def test_translate_train_in_one_go_queues_the_projection_for_review(store):
@@ -267,3 +282,139 @@ def test_translate_train_in_one_go_queues_the_projection_for_review(store):
     assert list(dict.fromkeys(stages)) == ["translate", "align", "project"]
     overview = queue_overview(store, "en-es")
     assert overview.queued_run == report.projection_run
+
+
+# --- what a rerun reuses --------------------------------------------------------------------------------------
+
+
+def _demo_es_two_splits(store: Store) -> None:
+    for split in ("test", "dev"):
+        import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split=split)
+
+
+def test_translate_test_reuses_only_translations_and_alignments_made_the_same_way(store, tmp_path):
+    from xner.services.protocols import run_translate_test
+
+    _demo_es_two_splits(store)
+    english = DEMO / "en.conll"
+    first = run_translate_test(store, "es", tagger=None, translations=english, splits=["test"], method="ngram")
+    assert first.translated and first.aligned and first.evaluation.pairs == 100
+    again = run_translate_test(store, "es", tagger=None, method="heuristic", splits=["test"])
+    assert not again.translated and not again.aligned and again.alignment_run == first.alignment_run
+    same_file = run_translate_test(store, "es", tagger=None, translations=english, splits=["test"])
+    assert not same_file.translated and same_file.alignment_run == first.alignment_run
+    assert same_file.evaluation.scores == first.evaluation.scores
+    other_options = run_translate_test(
+        store, "es", tagger=None, splits=["test"], aligner_options={"symmetrization": "intersection"}
+    )
+    assert other_options.aligned and other_options.alignment_run != first.alignment_run
+    extra = [(("the", "house"), ("la", "casa"))] * 3
+    with_extra = run_translate_test(store, "es", tagger=None, splits=["test"], extra=extra)
+    assert with_extra.aligned and with_extra.alignment_run not in (first.alignment_run, other_options.alignment_run)
+    assert run_translate_test(store, "es", tagger=None, splits=["test"], extra=extra).alignment_run == (
+        with_extra.alignment_run
+    )
+
+    changed = (english.read_text(encoding="utf-8")).replace("Madrid", "Madrid-X", 1)
+    other = write(tmp_path / "other.conll", changed)
+    with pytest.raises(XnerError, match=r"read from '.*en.conll', not read from 'other.conll': leave the translator"):
+        run_translate_test(store, "es", tagger=None, translations=other, translations_name="other.conll")
+    with pytest.raises(XnerError, match=r"holds translations of split 'test' read from .*, not by nllb \(model="):
+        run_translate_test(store, "es", tagger=None, translator="nllb", splits=["test"])
+    with pytest.raises(XnerError, match="holds no translate-test translations of split 'dev' of 'es'"):
+        run_translate_test(store, "es", tagger=None)  # all splits: dev was never translated
+    with pytest.raises(XnerError, match=r"corpus 'es' has no sentences in split 'tset'"):
+        run_translate_test(store, "es", tagger=None, parallel="es-tt-new", translations=english, splits=["tset"])
+
+
+def test_translate_test_scores_the_splits_asked_for(store, tmp_path):
+    from xner.services.protocols import run_translate_test
+
+    _demo_es_two_splits(store)
+    text = (DEMO / "en.conll").read_text(encoding="utf-8").rstrip("\n") + "\n\n"
+    english = write(tmp_path / "en-both.conll", text + text)  # test, then dev: corpus order
+    both = run_translate_test(store, "es", tagger=None, translations=english)
+    dev = run_translate_test(store, "es", tagger=None, splits=["dev"])
+    assert (both.evaluation.pairs, dev.evaluation.pairs) == (200, 100)
+    assert not dev.translated and dev.alignment_run == both.alignment_run
+    assert dev.evaluation.scores["overall"]["support"] * 2 == both.evaluation.scores["overall"]["support"]
+
+
+def test_translate_test_compares_translator_options_but_not_runtime_ones(store, tiny_nllb, tmp_path):
+    from xner.services.protocols import run_translate_test
+
+    import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
+    _demo_en(store)
+    crf = train_tagger(store, "en", out=tmp_path / "crf", options={"max_iterations": "10"}).model_path
+    options = {"model": tiny_nllb, **TINY}
+    first = run_translate_test(store, "es", tagger=crf, translator="nllb", translator_options=options)
+    assert first.translated and first.evaluation.pairs == 100
+    runtime = {**options, "batch_size": "4", "device": "cpu"}
+    assert not run_translate_test(store, "es", tagger=crf, translator="nllb", translator_options=runtime).translated
+    assert not run_translate_test(store, "es", tagger=crf).translated
+    with pytest.raises(XnerError, match=r"by nllb \(model=.*num_beams=1.*\), not by nllb \(.*num_beams=2"):
+        run_translate_test(store, "es", tagger=crf, translator="nllb", translator_options={**options, "num_beams": 2})
+    with pytest.raises(XnerError, match="translator options need a translator"):
+        run_translate_test(store, "es", tagger=crf, translator_options={"num_beams": 2})
+
+
+def test_translate_train_into_an_existing_corpus_aligns_projects_and_queues_only_the_new_split(store, tmp_path):
+    from xner.services.protocols import run_translate_train
+
+    _demo_en(store)
+    import_corpus(store, DEMO / "en.conll", corpus="en", lang="en", split="dev")
+    settings = {"new_corpus": "en-es", "to_lang": "es", "translations": DEMO / "es.conll"}
+    first = run_translate_train(store, "en", splits=["train"], **settings)
+    second = run_translate_train(store, "en", splits=["dev"], **settings)
+    assert (first.queued, second.queued) == (100, 100)
+    assert second.alignment_run != first.alignment_run
+    with store.session() as session:
+        found = get_corpus(session, "en-es")
+        assert found.provenance["translation"].keys() == {"train", "dev"}
+        dev_pairs = [p.pair_id for p in iter_pairs(session, found, splits=["dev"], alignment_run=second.alignment_run)]
+        assert len(dev_pairs) == 100
+    for report, split in ((first, "train"), (second, "dev")):
+        scores = evaluate_projection(store, "en-es", run_id=report.projection_run, splits=[split])
+        assert scores.pairs == 100 and scores.scores["overall"]["f1"] > 0.5
+    with store.session() as session:
+        covered = session.scalars(select(Projection.pair_id).where(Projection.run_id == second.projection_run))
+        assert sorted(covered) == sorted(dev_pairs)
+
+
+def test_blank_lines_at_the_end_of_a_translations_file_are_ignored(store, tmp_path):
+    _demo_en(store)
+    trailing = write(tmp_path / "es.txt", "\n".join(ES) + "\n\n \n")
+    report = translate_corpus(store, "en", new_corpus="en-es", to_lang="es", translations=trailing)
+    assert report.pairs == 100
+
+
+def test_translations_from_two_threads_do_not_mix_their_languages(tiny_nllb):
+    """The cached tokenizer's source language is shared state: concurrent translations must not mix it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    translator = nllb(tiny_nllb)
+    jobs = [(EN[:20], "en", "es"), (ES[:20], "es", "en")] * 2
+    alone = [translator.translate(texts, src_lang=src, tgt_lang=tgt) for texts, src, tgt in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda job: translator.translate(job[0], src_lang=job[1], tgt_lang=job[2]), jobs))
+    assert together == alone
+
+
+def test_long_sentences_are_reported_when_cut(tiny_nllb, caplog):
+    with caplog.at_level("WARNING", logger="xner.engine.translate.nllb"):
+        nllb(tiny_nllb).translate([EN[0], "Short ."], src_lang="en", tgt_lang="es")
+    assert "1 of 2 sentences exceed max_length=12 subwords and are cut" in caplog.text
+
+
+def test_translate_train_checks_the_later_steps_before_translating(store, tmp_path):
+    from xner.services.protocols import run_translate_train
+
+    _demo_en(store)
+    settings = {"new_corpus": "en-es", "to_lang": "es", "translations": DEMO / "es.conll"}
+    with pytest.raises(UnknownNameError, match="projection method 'bogus'"):
+        run_translate_train(store, "en", method="bogus", **settings)
+    with pytest.raises(UnknownNameError, match="option of eflomal 'bogus'"):
+        run_translate_train(store, "en", aligner_options={"bogus": "1"}, **settings)
+    with pytest.raises(XnerError, match="holds no saved tagger"):
+        run_translate_train(store, "en", source_tagger=tmp_path, **settings)
+    assert [c.name for c in list_corpora(store)] == ["en"]

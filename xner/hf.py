@@ -53,6 +53,9 @@ def resolve_device(device: str, feature: str) -> str:
         raise XnerError(f"unknown device {device!r}: use auto, cpu or cuda (or cuda:N)") from exc
     if parsed.type == "cuda" and not torch.cuda.is_available():
         raise XnerError(f"device {device!r} asked for, but torch sees no CUDA GPU here: use device=cpu or auto")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise XnerError(f"device {device!r} asked for, but torch sees {count} GPU(s): cuda:0 to cuda:{count - 1}")
     return device
 
 

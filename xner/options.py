@@ -8,6 +8,7 @@ is an error that names the option and the allowed values instead of a silent def
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import types
 import typing
@@ -85,6 +86,28 @@ def build(cls: Callable[..., T], options: Mapping[str, Any] | None = None) -> T:
 def describe(component: Any) -> dict[str, Any]:
     """The options of a component instance as a plain dict (stored with each run)."""
     return {f.name: getattr(component, f.name) for f in dataclasses.fields(component) if f.init}
+
+
+# Options that change how fast a component runs, not what it outputs.
+RUNTIME_OPTIONS = frozenset({"device", "batch_size"})
+
+
+def same_output(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether stored run parameters (read back from JSON) and wanted ones describe the same output.
+
+    Runtime options (:data:`RUNTIME_OPTIONS`) are ignored; values compare as JSON (a tuple equals a list).
+
+    >>> same_output({"model": "m", "device": "cpu", "layers": [8]}, {"model": "m", "device": "cuda", "layers": (8,)})
+    True
+    >>> same_output({"model": "m", "num_beams": 4}, {"model": "m", "num_beams": 1})
+    False
+    """
+
+    def canonical(params: Mapping[str, Any]) -> str:
+        kept = {key: value for key, value in params.items() if key not in RUNTIME_OPTIONS}
+        return json.dumps(kept, sort_keys=True, default=str)
+
+    return canonical(stored) == canonical(wanted)
 
 
 class Registry(dict[str, Callable[..., Any]]):

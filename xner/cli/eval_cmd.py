@@ -83,7 +83,10 @@ def translate_test(
     parallel: Annotated[
         str | None, typer.Option(help="Name of the translate-test corpus (default CORPUS.translate-test.LANG).")
     ] = None,
-    translator: Annotated[str, typer.Option(help="nllb or ctranslate2.")] = "nllb",
+    translator: Annotated[
+        str | None,
+        typer.Option(help="nllb or ctranslate2 (default: the one that made an existing --parallel corpus, else nllb)."),
+    ] = None,
     translator_option: Annotated[
         list[str] | None, typer.Option("--translator-option", "-t", help="Translator option NAME=VALUE.")
     ] = None,
@@ -100,7 +103,8 @@ def translate_test(
     extra_tgt: Annotated[list[Path] | None, typer.Option(help="Extra parallel text, original side.")] = None,
     extra_limit: Annotated[int | None, typer.Option(help="Use at most this many extra pairs.")] = None,
     method: Annotated[
-        str, typer.Option(help="Projection method: ngram, heuristic, model, easyproject or model-transfer.")
+        str,
+        typer.Option(help="Projection method: ngram, heuristic, model, easyproject or model-transfer."),
     ] = "ngram",
     option: OptionsOpt = None,
     labels: Annotated[str | None, typer.Option(help="Score only these labels, e.g. PER,ORG,LOC.")] = None,
@@ -109,7 +113,8 @@ def translate_test(
     as_json: JsonOpt = False,
 ) -> None:
     """The translate-test protocol ("compare to original"): translate the corpus into English, tag, align, project
-    back onto the original tokens and score against their gold. Translation and alignment are reused on reruns."""
+    back onto the original tokens and score against their gold. A rerun reuses the translations (and an alignment
+    made the same way) when they answer the same request; other translations under the same name are an error."""
     extra = read_extra(extra_src, extra_tgt, extra_limit, raw=False)
     with stage_progress("sentence") as progress:
         report = run_translate_test(

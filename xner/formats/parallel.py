@@ -57,11 +57,20 @@ def iter_side(
     on_progress: ProgressFn | None = None,
     display_name: str | None = None,
 ) -> Iterator[tuple[int, Sentence]]:
-    """Yield ``(line_number, sentence)`` for one side, plain text or CoNLL."""
+    """Yield ``(line_number, sentence)`` for one side, plain text or CoNLL.
+
+    Blank lines at the end of a plain-text side are ignored (editors leave them); one followed by text is an error.
+    """
     name = display_name or str(path)
     fmt = resolve_side_format(path, options.format)
     if fmt == "text":
+        blank: int | None = None  # the first blank line of a run, an error only when text follows it
         for number, text in iter_lines(path, on_progress=on_progress, display_name=name):
+            if not text.strip():
+                blank = blank or number
+                continue
+            if blank is not None:
+                text_to_sentence("", options, name=name, line=blank)  # raises: the empty sentence
             yield number, text_to_sentence(text, options, name=name, line=number)
         return
     conll = options.conll or ConllOptions(normal_form=options.normal_form)

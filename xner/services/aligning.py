@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,12 +10,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
-from xner.options import describe
+from xner.options import describe, same_output
 from xner.services.corpora import get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store
@@ -46,6 +47,50 @@ def read_extra_text(
     return list(islice(iter_bitext(src_path, tgt_path, pretokenized=pretokenized), limit))
 
 
+def _run_params(engine: Any, extra: Sequence[TokenPair], extra_sources: Collection[str] = ()) -> dict[str, Any]:
+    """What an alignment run records: the aligner's options and which extra text it learnt from."""
+    params = {**describe(engine), "extra_pairs": len(extra), "extra_text": [Path(p).name for p in extra_sources]}
+    if extra:
+        params["extra_sha256"] = _digest(extra)
+    return params
+
+
+def _digest(pairs: Sequence[TokenPair]) -> str:
+    digest = hashlib.sha256()
+    for src, tgt in pairs:
+        digest.update(("\t".join((" ".join(src), " ".join(tgt))) + "\n").encode("utf-8"))
+    return digest.hexdigest()
+
+
+def find_alignment_run(
+    store: Store,
+    corpus: str,
+    *,
+    aligner: str,
+    options: Mapping[str, Any] | None = None,
+    extra: Sequence[TokenPair] = (),
+) -> int | None:
+    """The newest run that aligned all of ``corpus`` as :func:`align_corpus` with these arguments would, or None.
+
+    A run made with other options (runtime ones such as the device aside), other extra text, or over some splits
+    only does not count.
+    """
+    wanted = _run_params(ALIGNERS.create(aligner, options), extra)
+    del wanted["extra_text"]  # the file names: the digest says whether the text is the same
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        runs = session.scalars(
+            select(AlignmentRun)
+            .where(AlignmentRun.corpus_id == found.id, AlignmentRun.aligner == aligner)
+            .order_by(AlignmentRun.id.desc())
+        )
+        for run in runs:
+            stored = {key: value for key, value in (run.params or {}).items() if key != "extra_text"}
+            if "splits" not in stored and same_output(stored, wanted):
+                return run.id
+    return None
+
+
 def align_corpus(
     store: Store,
     corpus: str,
@@ -75,7 +120,7 @@ def align_corpus(
         records = [(p.pair_id, p.src_tokens, p.tgt_tokens) for p in pairs]
     started = time.perf_counter()
     alignments = engine.align([(s, t) for _, s, t in records], extra=extra, on_progress=on_progress)
-    params = {**describe(engine), "extra_pairs": len(extra), "extra_text": [Path(p).name for p in extra_sources]}
+    params = _run_params(engine, extra, extra_sources)
     if splits:
         params["splits"] = sorted(splits)
     with store.transaction() as session:

@@ -11,9 +11,10 @@ from typing import Any
 from xner.evaluation import AlignmentScores, SpanScores
 from xner.learning import load_tagger
 from xner.services.corpora import get_corpus
+from xner.services.exporting import require_splits, side_for
 from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
-from xner.services.training import evaluate_tagger, read_sentences, require_splits, side_for
+from xner.services.training import evaluate_tagger, read_sentences
 from xner.store.db import Store
 
 PAGE = 2000

@@ -130,6 +130,23 @@ def splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[
     return [split for split, _ in sorted(rows, key=lambda row: row[1])]
 
 
+def side_name(side: str) -> str:
+    """``"src "`` / ``"tgt "`` for a side of a parallel corpus, ``""`` for a monolingual one (in messages)."""
+    return "" if side == "mono" else f"{side} "
+
+
+def require_splits(session: Session, corpus: Corpus, side: str, wanted: Collection[str]) -> None:
+    """Every split in ``wanted`` must have sentences on ``side`` of ``corpus``; the error lists the ones it has."""
+    have = splits_in_import_order(session, corpus, side)
+    missing = [split for split in wanted if split not in have]
+    if missing:
+        names = ", ".join(repr(split) for split in missing)
+        raise XnerError(
+            f"corpus {corpus.name!r} has no {side_name(side)}sentences in split {names}; "
+            f"its splits: {', '.join(have) or 'none'}"
+        )
+
+
 def _is_reviewed(status: str | None) -> bool:
     return status is not None and status != ReviewStatus.UNREVIEWED.value
 

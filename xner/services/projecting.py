@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from xner.engine.project import PROJECTORS
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
+from xner.learning.taggers import read_manifest
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
@@ -113,11 +114,25 @@ def _create_projector(method: str, options: Mapping[str, Any] | None) -> Any:
     """The projector ``method`` with ``options``; methods that use a tagger (model, model-transfer) get it loaded."""
     projector = PROJECTORS.create(method, options)
     if hasattr(projector, "use_tagger"):
-        if not projector.model:
-            kind = "source-language" if method == "model-transfer" else "target-side"
-            raise XnerError(f"the {method} method needs a trained {kind} tagger: -o model=DIR (see `xner train`)")
-        projector.use_tagger(load_tagger(projector.model))
+        projector.use_tagger(load_tagger(_tagger_folder(method, projector)))
     return projector
+
+
+def _tagger_folder(method: str, projector: Any) -> str:
+    if not projector.model:
+        kind = "source-language" if method == "model-transfer" else "target-side"
+        raise XnerError(f"the {method} method needs a trained {kind} tagger: -o model=DIR (see `xner train`)")
+    return projector.model
+
+
+def check_projection(method: str, options: Mapping[str, Any] | None, source_tagger: str | Path | None = None) -> None:
+    """Fail now, not after a long translation or alignment, on an unknown method, a bad option or a folder that
+    holds no saved tagger (the method's ``model``, ``source_tagger``). Loads no model."""
+    projector = PROJECTORS.create(method, options)
+    if hasattr(projector, "use_tagger"):
+        read_manifest(_tagger_folder(method, projector))
+    if source_tagger:
+        read_manifest(source_tagger)
 
 
 def _project_pairs(

@@ -13,7 +13,10 @@ Each step is the ordinary use case (:func:`~xner.services.translating.translate_
 :func:`~xner.services.aligning.align_corpus`, :func:`~xner.services.projecting.project_corpus`,
 :func:`~xner.services.evaluating.evaluate_projection`), and everything is stored: the translated corpus, its
 alignment and projection runs stay in the database to review or compare. Run translate-test again with another
-method and the translation (and, for the same aligner, the alignment) is reused.
+method and the translation is reused when it answers the same request (the corpus's recorded provenance: same
+source corpus and splits, and the same translator and options or the same file), and so is an alignment run made
+with the same aligner, options and extra text; a different request under the same name is an error, never a
+silent reuse.
 """
 
 from __future__ import annotations
@@ -26,18 +29,27 @@ from typing import Any
 
 from sqlalchemy import select
 
-from xner.engine.align import TokenPair
+from xner.engine.align import ALIGNERS, TokenPair
 from xner.engine.project import PROJECTORS
+from xner.engine.translate import TRANSLATORS
 from xner.errors import UnknownNameError, XnerError
 from xner.formats.parallel import SideOptions
-from xner.services.aligning import align_corpus
+from xner.options import describe, same_output
+from xner.services.aligning import align_corpus, find_alignment_run
 from xner.services.corpora import get_corpus
 from xner.services.evaluating import ProjectionEvaluation, evaluate_projection
-from xner.services.projecting import ProjectReport, project_corpus
+from xner.services.exporting import splits_in_import_order
+from xner.services.projecting import ProjectReport, check_projection, project_corpus
 from xner.services.review import queue_projection
-from xner.services.translating import TranslateReport, translate_corpus
+from xner.services.translating import (
+    IMPORTED,
+    TranslateReport,
+    file_digest,
+    translate_corpus,
+    translation_provenance,
+)
 from xner.store.db import Store
-from xner.store.models import AlignmentRun, Corpus, Entity, Sentence
+from xner.store.models import Entity, Sentence
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -46,9 +58,9 @@ StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 class TranslateTestReport:
     corpus: str  # the labelled target-language corpus
     parallel: str  # its translate-test corpus (translation → original)
-    translated: bool  # False when an existing translate-test corpus was reused
+    translated: bool  # False when the translations of an existing translate-test corpus were reused
     alignment_run: int | None  # None for methods without alignment
-    aligned: bool  # False when an alignment run of the same aligner was reused
+    aligned: bool  # False when an alignment run made the same way was reused
     projection_run: int
     method: str
     evaluation: ProjectionEvaluation
@@ -66,7 +78,7 @@ def run_translate_test(
     tagger: str | Path | None,
     to_lang: str = "en",
     parallel: str | None = None,
-    translator: str = "nllb",
+    translator: str | None = None,
     translator_options: Mapping[str, Any] | None = None,
     translations: str | Path | None = None,
     translations_options: SideOptions | None = None,
@@ -86,42 +98,58 @@ def run_translate_test(
     Args:
         tagger: a saved source-language tagger (``xner train``) that tags the translations; None uses entities
             that came with a translations file in CoNLL (e.g. the English gold of a parallel NER set).
-        parallel: name of the translate-test corpus (default ``<corpus>.translate-test.<to_lang>``); reused when
-            it exists.
-        translator, translator_options, translations, translations_options, translations_name: as for
-            :func:`~xner.services.translating.translate_corpus`.
-        aligner, aligner_options, extra: as for :func:`~xner.services.aligning.align_corpus`; an alignment run
-            of the parallel corpus made by ``aligner`` is reused.
+        parallel: name of the translate-test corpus (default ``<corpus>.translate-test.<to_lang>``). When it
+            exists its translations are reused if they are translations of these ``splits`` of ``corpus`` made by
+            ``translator`` with ``translator_options`` (or read from the same ``translations`` file): the corpus
+            records how it was made. Anything else is an error.
+        translator: ``nllb`` or ``ctranslate2``; None: whichever made the existing translate-test corpus, else
+            ``nllb``. ``translator_options``, ``translations``, ``translations_options``, ``translations_name``: as
+            for :func:`~xner.services.translating.translate_corpus`.
+        aligner, aligner_options, extra: as for :func:`~xner.services.aligning.align_corpus`; an alignment run of
+            the whole translate-test corpus made with the same aligner, options and extra text is reused.
         method, method_options: the projection method (``ngram``, ``heuristic``, ``easyproject``,
             ``model-transfer``...) and its options.
         labels: score only these labels (e.g. PER, ORG, LOC).
+        splits: only these splits of ``corpus`` (default: all).
         on_progress: called with (stage, done, total); stages ``translate``, ``align``, ``project``.
+
+    Raises:
+        XnerError: before anything is translated: a bad method, option, tagger folder or split, an existing
+            translate-test corpus that answers another request, or translations by a model with no tagger to tag
+            them; after reading a translations file (nothing stored): a file without entities and no tagger.
     """
-    if method not in PROJECTORS:
-        raise UnknownNameError("projection method", method, PROJECTORS)
+    needs_entities = _check_pipeline(method, method_options, tagger, aligner, aligner_options)
     started = time.perf_counter()
     name = parallel or default_parallel_name(corpus, to_lang)
-    translated = not _exists(store, name)
+    asked = _asked(translator, translator_options, translations, translations_name)
+    translated = not _reusable(store, name, corpus, to_lang, splits, asked)
+    untagged = tagger is None and needs_entities
     if translated:
+        if untagged and translations is None:
+            raise XnerError(
+                "translations made by a model carry no entities: give a source-language tagger (--tagger, from "
+                "`xner train`) to tag them, or a CoNLL file of translations with their entities"
+            )
         translate_corpus(
             store,
             corpus,
             new_corpus=name,
             mode="test",
             to_lang=to_lang,
-            translator=translator,
+            translator=translator or "nllb",
             options=translator_options,
             translations=translations,
             translations_options=translations_options,
             translations_name=translations_name,
             splits=splits,
+            require_entities=untagged,
             created_by=created_by,
             on_progress=_stage(on_progress, "translate"),
         )
-    if tagger is None and method != "model-transfer" and not _has_source_entities(store, name):
+    elif untagged and not _has_source_entities(store, name):
         raise XnerError(
             f"the translations in corpus {name!r} carry no entities to project: give a source-language tagger "
-            "(--tagger, from `xner train`), or translations in CoNLL with their entities"
+            "(--tagger, from `xner train`) to tag them"
         )
     alignment_run, aligned, projected = align_and_project(
         store,
@@ -132,10 +160,12 @@ def run_translate_test(
         method=method,
         method_options=method_options,
         source_tagger=tagger,
+        splits=splits,
+        reuse_alignment=True,
         created_by=created_by,
         on_progress=on_progress,
     )
-    evaluation = evaluate_projection(store, name, run_id=projected.run_id, labels=labels)
+    evaluation = evaluate_projection(store, name, run_id=projected.run_id, labels=labels, splits=splits)
     return TranslateTestReport(
         corpus,
         name,
@@ -149,6 +179,103 @@ def run_translate_test(
     )
 
 
+def _check_pipeline(
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    tagger: str | Path | None,
+    aligner: str,
+    aligner_options: Mapping[str, Any] | None,
+) -> bool:
+    """Check the later steps' inputs before translating; returns whether ``method`` projects source entities."""
+    if method not in PROJECTORS:
+        raise UnknownNameError("projection method", method, PROJECTORS)
+    check_projection(method, method_options, tagger)
+    if getattr(PROJECTORS[method], "needs_alignment", True):
+        ALIGNERS.create(aligner, aligner_options)
+    return getattr(PROJECTORS[method], "needs_source_entities", True)
+
+
+def _reusable(
+    store: Store,
+    name: str,
+    corpus: str,
+    to_lang: str,
+    splits: Collection[str] | None,
+    asked: Mapping[str, Any] | None,
+) -> bool:
+    """Whether translate-test corpus ``name`` exists and holds the translations asked for (False: it is new).
+
+    Raises:
+        XnerError: ``name`` exists but is not the translate-test of ``splits`` of ``corpus`` into ``to_lang``, or
+            was translated another way than ``asked`` (see :func:`_asked`; None: any way).
+    """
+    other_name = "choose another name for the translate-test corpus (--parallel)"
+    with store.session() as session:
+        made = translation_provenance(session, name)
+        if made is None:
+            return False
+        found = get_corpus(session, name)
+        source = get_corpus(session, corpus)
+        side = "mono" if source.kind == "mono" else "tgt"
+        wanted = list(splits) if splits else splits_in_import_order(session, source, side)
+        if found.kind != "parallel" or found.src_lang != to_lang:
+            raise XnerError(f"corpus {name!r} exists and is not a translation into {to_lang!r}: {other_name}")
+    for split in wanted:
+        entry = made.get(split)
+        if entry is None or entry.get("source") != corpus or entry.get("mode") != "test":
+            raise XnerError(
+                f"corpus {name!r} exists but holds no translate-test translations of split {split!r} of "
+                f"{corpus!r}: {other_name}"
+            )
+        if asked is not None and not _same_translations(entry, asked):
+            raise XnerError(
+                f"corpus {name!r} holds translations of split {split!r} {_made_by(entry)}, not "
+                f"{_made_by(asked)}: leave the translator and the translations out to reuse them, or {other_name}"
+            )
+    return True
+
+
+def _asked(
+    translator: str | None,
+    options: Mapping[str, Any] | None,
+    translations: str | Path | None,
+    translations_name: str | None,
+) -> dict[str, Any] | None:
+    """How the caller asked for the translations to be made, as a provenance entry; None: not said."""
+    if translations is not None:
+        shown = translations_name or str(translations)
+        return {"translator": IMPORTED, "params": {"file": shown, "sha256": file_digest(translations)}}
+    if translator is None:
+        if options:
+            raise XnerError("translator options need a translator (nllb or ctranslate2)")
+        return None
+    return {"translator": translator, "params": describe(TRANSLATORS.create(translator, options))}
+
+
+def _same_translations(entry: Mapping[str, Any], asked: Mapping[str, Any]) -> bool:
+    if entry.get("translator") != asked["translator"]:
+        return False
+    if asked["translator"] == IMPORTED:
+        return entry["params"].get("sha256") == asked["params"]["sha256"]
+    return same_output(entry.get("params") or {}, asked["params"])
+
+
+def translations_made(store: Store, name: str) -> dict[str, str]:
+    """Per split of corpus ``name``, how its translations were made ("read from 'en.conll'", "by nllb (...)");
+    empty for a corpus xner did not translate (or none named ``name``)."""
+    with store.session() as session:
+        made = translation_provenance(session, name) or {}
+    return {split: _made_by(entry) for split, entry in made.items()}
+
+
+def _made_by(entry: Mapping[str, Any]) -> str:
+    params = entry.get("params") or {}
+    if entry.get("translator") == IMPORTED:
+        return f"read from {params.get('file')!r}"
+    shown = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f"by {entry.get('translator')} ({shown})"
+
+
 def align_and_project(
     store: Store,
     corpus: str,
@@ -159,16 +286,21 @@ def align_and_project(
     method: str,
     method_options: Mapping[str, Any] | None,
     source_tagger: str | Path | None,
+    splits: Collection[str] | None,
+    reuse_alignment: bool,
     created_by: str,
     on_progress: StageProgress | None,
 ) -> tuple[int | None, bool, ProjectReport]:
-    """Align ``corpus`` (reusing its newest run of ``aligner``; nothing for methods without alignment) and project.
+    """Align ``corpus`` (nothing for methods without alignment) and project ``splits`` (default: all) of it.
 
-    Returns (alignment run or None, whether it was aligned now, the projection report).
+    With ``reuse_alignment`` an alignment run of the whole corpus made the same way is reused (see
+    :func:`~xner.services.aligning.find_alignment_run`), else a new one is made over the whole corpus; without,
+    ``splits`` are aligned afresh. Returns (alignment run or None, whether it was aligned now, the projection report).
     """
     aligned, alignment_run = False, None
     if getattr(PROJECTORS[method], "needs_alignment", True):
-        alignment_run = _alignment_run(store, corpus, aligner)
+        if reuse_alignment:
+            alignment_run = find_alignment_run(store, corpus, aligner=aligner, options=aligner_options, extra=extra)
         if alignment_run is None:
             alignment_run = align_corpus(
                 store,
@@ -176,6 +308,7 @@ def align_and_project(
                 aligner=aligner,
                 options=aligner_options,
                 extra=extra,
+                splits=None if reuse_alignment else splits,
                 created_by=created_by,
                 on_progress=_stage(on_progress, "align"),
             ).run_id
@@ -186,6 +319,7 @@ def align_and_project(
         method=method,
         options=method_options,
         alignment_run=alignment_run,
+        splits=splits,
         source_tagger=source_tagger,
         created_by=created_by,
         on_progress=_stage(on_progress, "project"),
@@ -232,8 +366,8 @@ def run_translate_train(
     alignment by ``aligner``. The other arguments are those of :func:`~xner.services.translating.translate_corpus`,
     :func:`~xner.services.aligning.align_corpus` and :func:`~xner.services.projecting.project_corpus`.
     """
-    if not markers and method not in PROJECTORS:
-        raise UnknownNameError("projection method", method, PROJECTORS)
+    if not markers:
+        _check_pipeline(method, method_options, source_tagger, aligner, aligner_options)
     started = time.perf_counter()
     translation = translate_corpus(
         store,
@@ -263,6 +397,8 @@ def run_translate_train(
             method=method,
             method_options=method_options,
             source_tagger=source_tagger,
+            splits=sorted(translation.splits),  # the corpus may hold other splits, translated before
+            reuse_alignment=False,
             created_by=created_by,
             on_progress=on_progress,
         )
@@ -276,14 +412,6 @@ def _stage(on_progress: StageProgress | None, stage: str) -> Callable[[int, int]
     return (lambda done, total: on_progress(stage, done, total)) if on_progress else None
 
 
-def _exists(store: Store, name: str) -> bool:
-    with store.session() as session:
-        found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
-        if found is not None and found.kind != "parallel":
-            raise XnerError(f"corpus {name!r} exists and is monolingual: choose another name for the translations")
-        return found is not None
-
-
 def _has_source_entities(store: Store, corpus: str) -> bool:
     with store.session() as session:
         found = get_corpus(session, corpus)
@@ -294,15 +422,3 @@ def _has_source_entities(store: Store, corpus: str) -> bool:
             .limit(1)
         )
         return session.scalar(query) is not None
-
-
-def _alignment_run(store: Store, corpus: str, aligner: str) -> int | None:
-    """The newest alignment run of ``corpus`` made by ``aligner``, or None."""
-    with store.session() as session:
-        found = get_corpus(session, corpus)
-        return session.scalars(
-            select(AlignmentRun.id)
-            .where(AlignmentRun.corpus_id == found.id, AlignmentRun.aligner == aligner)
-            .order_by(AlignmentRun.id.desc())
-            .limit(1)
-        ).one_or_none()

@@ -33,7 +33,7 @@ from xner.learning import TAGGERS, Tagger
 from xner.learning.taggers import MANIFEST
 from xner.options import describe
 from xner.services.corpora import get_corpus
-from xner.services.exporting import iter_export_sentences, side_for, splits_in_import_order
+from xner.services.exporting import iter_export_sentences, require_splits, side_for, side_name
 from xner.store.db import Store
 from xner.store.models import Corpus, RunMetric, TrainingRun, utcnow
 from xner.types import ReviewStatus, Sentence
@@ -150,7 +150,7 @@ def train_tagger(
         train = read_sentences(session, found, side, train_splits, wanted)
         held_out = read_sentences(session, found, side, held_out_splits, wanted) if held_out_splits else []
     sizes = data_sizes(train)
-    where = f"the {_side_name(side)}sentences of corpus {corpus!r} in split(s) {', '.join(train_splits)}"
+    where = f"the {side_name(side)}sentences of corpus {corpus!r} in split(s) {', '.join(train_splits)}"
     if not sizes["sentences"]:
         raise XnerError(f"nothing to train on: {where} have none in review status {', '.join(wanted)}")
     if not sizes["entities"]:
@@ -213,27 +213,12 @@ def _unique(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 
-def _side_name(side: str) -> str:
-    return "" if side == "mono" else f"{side} "
-
-
 def _check_out(target: Path) -> None:
     """``out`` must be new, empty, or a saved tagger (which training replaces): never someone's other files."""
     if target.is_file():
         raise XnerError(f"{target} is a file: give a directory to save the tagger in")
     if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise XnerError(f"{target} is not empty and holds no saved tagger ({MANIFEST}): choose another directory")
-
-
-def require_splits(session: Session, corpus: Corpus, side: str, wanted: Sequence[str]) -> None:
-    have = splits_in_import_order(session, corpus, side)
-    missing = [split for split in wanted if split not in have]
-    if missing:
-        names = ", ".join(repr(split) for split in missing)
-        raise XnerError(
-            f"corpus {corpus.name!r} has no {_side_name(side)}sentences in split {names}; "
-            f"its splits: {', '.join(have) or 'none'}"
-        )
 
 
 def read_sentences(

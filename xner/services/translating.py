@@ -15,11 +15,14 @@ Three modes, one per use of machine translation in projection (method notes ยง3โ
 
 The translations come from a translator (``nllb``, ``ctranslate2``; :mod:`xner.engine.translate`) or, offline,
 from a file of translations made elsewhere, line-aligned with the sentences (plain text, one per line, or CoNLL,
-whose tokens and entities are kept). The new corpus is written in one transaction, split by split.
+whose tokens and entities are kept). The new corpus is written in one transaction, split by split, and records per
+split where its translations came from (``Corpus.provenance``, see :func:`translation_provenance`): the source
+corpus, the mode, the translator and its options, or the file and its SHA-256.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.engine.project import PROJECTORS
@@ -38,12 +41,13 @@ from xner.formats.parallel import ParallelItem, SideOptions, iter_side
 from xner.formats.text import iter_lines
 from xner.options import describe
 from xner.services.corpora import ensure_corpus, get_corpus
-from xner.services.exporting import iter_export_sentences
+from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import span_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
+from xner.store.models import Sentence as SentenceRow
 from xner.text import detokenize, normalize, tokenize
 from xner.types import ProjectedSpan, Sentence
 
@@ -97,6 +101,7 @@ def translate_corpus(
     translations_name: str | None = None,
     markers: bool = False,
     splits: Collection[str] | None = None,
+    require_entities: bool = False,
     created_by: str = "",
     on_progress: ProgressFn | None = None,
 ) -> TranslateReport:
@@ -111,11 +116,15 @@ def translate_corpus(
             ``translations_options`` says how to read it (format, tokenisation; its ``lang`` is replaced);
             ``translations_name`` is the file's name in messages and records (an upload's own name).
         splits: only these splits of ``corpus``.
+        require_entities: the translations must carry entities (a CoNLL file with its entities): translate-test
+            without a source-language tagger. Checked before anything is stored.
         on_progress: called with (sentences translated, total).
 
     Raises:
-        XnerError: an unknown mode, a monolingual corpus in pivot mode, a missing ``to_lang``, a new corpus name
-            that exists with sentences, a language the translator does not cover.
+        XnerError: an unknown mode, a monolingual corpus in pivot mode, a missing ``to_lang``, an unknown split,
+            nothing to translate, a new corpus name taken by another kind of corpus or already holding one of the
+            splits, a language the translator does not cover, translations without the required entities. All but
+            the last are raised before anything is translated.
         InputError: a translations file with fewer or more sentences than the corpus, or an empty line.
     """
     if mode not in MODES:
@@ -124,8 +133,16 @@ def translate_corpus(
     with store.session() as session:
         found = get_corpus(session, corpus)
         from_lang, to_lang = _languages(found, mode, to_lang)
+        if splits:
+            require_splits(session, found, _side(found, mode), splits)
         originals = list(_originals(session, found, mode, splits))
+        if not originals:
+            raise XnerError(f"corpus {corpus!r} has no sentences to translate")
         labels = list(found.labels or [])
+        src_lang, tgt_lang = (to_lang, from_lang) if mode == "test" else (from_lang, to_lang)
+        if mode == "pivot":
+            src_lang = found.src_lang
+        _check_new_corpus(session, new_corpus, src_lang, tgt_lang, {item.split for item in originals})
     name = IMPORTED if translations is not None else translator
     shown = translations_name or (str(translations) if translations is not None else None)
     projected: list[list[ProjectedSpan]] | None = None
@@ -138,7 +155,7 @@ def translate_corpus(
         name = f"{name}+markers"
     elif translations is not None:
         translated = _read_translations(translations, translations_options, to_lang, len(originals), shown)
-        params: dict[str, Any] = {"file": shown}
+        params: dict[str, Any] = {"file": shown, "sha256": file_digest(translations)}
         if on_progress:
             on_progress(len(originals), len(originals))
     else:
@@ -147,9 +164,12 @@ def translate_corpus(
         outputs = engine.translate(texts, src_lang=from_lang, tgt_lang=to_lang, on_progress=on_progress)
         translated = [_as_sentence(text, to_lang) for text in outputs]
         params = describe(engine)
-    src_lang, tgt_lang = (to_lang, from_lang) if mode == "test" else (from_lang, to_lang)
-    if mode == "pivot":
-        src_lang = found.src_lang
+    if require_entities and not any(sentence.spans for sentence in translated):
+        where = f"the translations in {shown}" if shown else f"translations by {translator}"
+        raise XnerError(
+            f"{where} carry no entities to project: give a source-language tagger (from `xner train`) to tag "
+            "them, or translations in CoNLL with their entities"
+        )
     report = TranslateReport(new_corpus, corpus, mode, name, src_lang, tgt_lang, params=params)
     report.empty = sum(not sentence.tokens for sentence in translated)
     _store(store, report, originals, translated, labels, projected, created_by)
@@ -174,7 +194,11 @@ def _translate_marked(
     sources = [item.sentence for item in originals]
     results = method.translate_marked(sources, translations=given, on_progress=on_progress)
     sentences = [Sentence(r.marked.tokens, (), " ".join(r.marked.tokens), to_lang) for r in results]
-    params = describe(method) if translations is None else {"file": shown, **describe(method)}
+    params = (
+        describe(method)
+        if translations is None
+        else {"file": shown, "sha256": file_digest(translations), **describe(method)}
+    )
     return sentences, [r.projected() for r in results], params
 
 
@@ -193,6 +217,55 @@ def _read_marked_lines(path: str | Path, expected: int, name: str | None) -> lis
     return lines
 
 
+def file_digest(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (recorded with imported translations, to recognise the same file later)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def translation_provenance(session: Session, name: str) -> dict[str, dict[str, Any]] | None:
+    """Per split, where the translations of corpus ``name`` came from (``source``, ``mode``, ``translator``,
+    ``params``, ``pairs``); None when no corpus ``name`` exists, {} for one xner did not translate."""
+    found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    if found is None:
+        return None
+    return dict((found.provenance or {}).get("translation", {}))
+
+
+def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str, splits: Collection[str]) -> None:
+    """The new corpus must be new, or a parallel corpus of the same languages without these splits (read-only)."""
+    if not name.strip():
+        raise XnerError("the translations need a non-empty corpus name")
+    found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    if found is None:
+        return
+    if (found.kind, found.src_lang, found.tgt_lang) != ("parallel", src_lang, tgt_lang):
+        have = f"{found.src_lang}-{found.tgt_lang}" if found.kind == "parallel" else f"monolingual {found.src_lang}"
+        raise XnerError(
+            f"corpus {name!r} exists ({have}, not parallel {src_lang}-{tgt_lang}): choose another name for the "
+            "translations"
+        )
+    taken = session.scalars(
+        select(SentenceRow.split)
+        .where(SentenceRow.corpus_id == found.id, SentenceRow.split.in_(sorted(splits)))
+        .group_by(SentenceRow.split)
+        .having(func.count() > 0)
+    ).all()
+    if taken:
+        raise XnerError(
+            f"corpus {name!r} already holds split(s) {', '.join(map(repr, sorted(taken)))}: choose another name for "
+            "the translations, or other splits"
+        )
+
+
+def _side(corpus: Corpus, mode: str) -> str:
+    """The side of ``corpus`` that ``mode`` translates."""
+    return "mono" if corpus.kind == "mono" else {"train": "src", "test": "tgt", "pivot": "tgt"}[mode]
+
+
 def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str]:
     """(language translated from, language translated into) for ``mode`` on ``corpus``."""
     if mode == "pivot":
@@ -208,8 +281,7 @@ def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str
 
 def _originals(session: Session, corpus: Corpus, mode: str, splits: Collection[str] | None) -> Iterator[_Original]:
     """The sentences to translate, in corpus order, with the sentence each is paired with in the new corpus."""
-    side = "mono" if corpus.kind == "mono" else {"train": "src", "test": "tgt", "pivot": "tgt"}[mode]
-    rows = iter_export_sentences(session, corpus, side=side, splits=splits)
+    rows = iter_export_sentences(session, corpus, side=_side(corpus, mode), splits=splits)
     if mode != "pivot":
         for sentence, meta in rows:
             yield _Original(meta["split"], sentence, sentence)
@@ -259,7 +331,12 @@ def _store(
     projected: list[list[ProjectedSpan]] | None,
     created_by: str,
 ) -> None:
-    """Write the new parallel corpus, split by split, and the marker projections if any, in one transaction."""
+    """Write the new parallel corpus, split by split, its provenance and the marker projections if any, in one
+    transaction."""
+    spans = projected if projected is not None else [[] for _ in originals]
+    by_split: dict[str, list[tuple[ParallelItem, list[ProjectedSpan]]]] = {}
+    for original, translation, found in zip(originals, translated, spans, strict=True):
+        by_split.setdefault(original.split, []).append((_pair(report.mode, original, translation), found))
     with store.transaction() as session:
         target = ensure_corpus(
             session, report.corpus, kind="parallel", src_lang=report.src_lang, tgt_lang=report.tgt_lang
@@ -267,37 +344,44 @@ def _store(
         target.labels = sorted(set(target.labels or []) | set(labels))
         target.description = (
             f"{report.mode} translation of {report.source!r} by {report.translator} "
-            f"({', '.join(f'{k}={v}' for k, v in report.params.items())})"
+            f"({', '.join(f'{k}={v}' for k, v in report.params.items() if k != 'sha256')})"
         )
-        by_split: dict[str, list[ParallelItem]] = {}
-        for original, translation in zip(originals, translated, strict=True):
-            by_split.setdefault(original.split, []).append(_pair(report.mode, original, translation))
-        for split, items in by_split.items():
+        made = {"source": report.source, "mode": report.mode, "translator": report.translator, "params": report.params}
+        provenance = dict((target.provenance or {}).get("translation", {}))
+        for split, rows in by_split.items():
             position = next_position(session, target, split, "src", append=False)
-            for batch in batches(items):
+            for batch in batches([item for item, _ in rows]):
                 insert_pairs(session, target, split, position, batch)
                 position += len(batch)
-            report.splits[split] = len(items)
-            report.pairs += len(items)
+            provenance[split] = {**made, "pairs": len(rows)}
+            report.splits[split] = len(rows)
+            report.pairs += len(rows)
+        target.provenance = {"translation": provenance}
         if projected is not None:
-            report.projection_run = _store_projection(session, target, report, projected, created_by)
+            report.projection_run = _store_projection(session, target, report, by_split, created_by)
 
 
 def _store_projection(
-    session: Session, corpus: Corpus, report: TranslateReport, projected: list[list[ProjectedSpan]], created_by: str
+    session: Session,
+    corpus: Corpus,
+    report: TranslateReport,
+    by_split: dict[str, list[tuple[ParallelItem, list[ProjectedSpan]]]],
+    created_by: str,
 ) -> int:
-    """The entities read from the markers as a projection run of ``corpus`` (pairs in the order they were added)."""
+    """The entities read from the markers as a projection run over the new pairs (``by_split``'s splits)."""
     run = ProjectionRun(corpus_id=corpus.id, method="easyproject", alignment_run_id=None, created_by=created_by)
-    run.params = {**report.params, "source": "gold", "translated": True}
+    run.params = {**report.params, "source": "gold", "translated": True, "splits": sorted(by_split)}
     session.add(run)
     session.flush()
-    pairs = iter_pairs(session, corpus, with_spans=False)
-    counts: Counter[str] = Counter(span.span.label for spans in projected for span in spans)
+    counts: Counter[str] = Counter()
     rows = []
-    for pair, spans in zip(pairs, projected, strict=True):
-        records = [span_record(span) for span in spans]
-        confidence = min((record["confidence"] for record in records), default=1.0)
-        rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
+    for split, items in by_split.items():
+        pairs = iter_pairs(session, corpus, splits=[split], with_spans=False)
+        for pair, (_, spans) in zip(pairs, items, strict=True):
+            records = [span_record(span) for span in spans]
+            counts.update(span.span.label for span in spans)
+            confidence = min((record["confidence"] for record in records), default=1.0)
+            rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
     for batch in batches(rows):
         session.execute(insert(Projection), batch)
     report.entities = dict(sorted(counts.items()))

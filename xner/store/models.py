@@ -19,6 +19,7 @@ Tokens and span lists are stored as JSON text: they are read and written whole, 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -66,6 +67,8 @@ class Corpus(Base):
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     description: Mapped[str] = mapped_column(Text, default="")
+    # How xner made this corpus (a translation: see xner.services.translating); None for an imported corpus.
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     sentences: Mapped[list[Sentence]] = relationship(
         back_populates="corpus", cascade="all, delete-orphan", passive_deletes=True

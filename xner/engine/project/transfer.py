@@ -29,6 +29,7 @@ class ModelTransfer(BatchProjector):
 
     name: ClassVar[str] = "model-transfer"
     needs_alignment: ClassVar[bool] = False
+    needs_source_entities: ClassVar[bool] = False
     model: str = ""
     _tagger: SpanTagger | None = field(default=None, init=False, repr=False, compare=False)
 

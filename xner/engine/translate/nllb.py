@@ -14,7 +14,10 @@ folder also holds the tokenizer.
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +36,10 @@ MODEL_ALIASES = {
     "easyproject-3.3b": "ychenNLP/nllb-200-3.3b-easyproject",
 }
 FEATURE = "NLLB translation"
+LOG = logging.getLogger(__name__)
+# A cached tokenizer is shared by every caller (app sessions run in threads) and its source language is state:
+# setting it and encoding happen under this lock, so two translations from different languages cannot mix.
+_ENCODING = threading.Lock()
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 
@@ -73,8 +80,20 @@ def _check_decoding(translator: NllbTranslator | Ct2Translator) -> None:
         raise XnerError("options batch_size, num_beams and max_length must be at least 1")
 
 
-def _subword_lengths(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+def _subword_lengths(tokenizer: Any, texts: Sequence[str], limit: int) -> list[int]:
+    """The subword length of each text; warns about those longer than ``limit`` (their ends are cut)."""
+    lengths = [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+    cut = sum(length + 2 > limit for length in lengths)  # + the language token and </s>
+    if cut:
+        LOG.warning("%d of %d sentences exceed max_length=%d subwords and are cut", cut, len(texts), limit)
+    return lengths
+
+
+def _encode(tokenizer: Any, src_lang: str, batch: list[str], **options: Any) -> Any:
+    """``tokenizer(batch, **options)`` with the source language token of ``src_lang``."""
+    with _ENCODING:
+        tokenizer.src_lang = src_lang
+        return tokenizer(batch, **options)
 
 
 @functools.lru_cache(maxsize=2)
@@ -129,19 +148,20 @@ class NllbTranslator:
         torch = require("torch", FEATURE)
         device = resolve_device(self.device, FEATURE)
         network = _load_model(model, device, self.dtype)
-        tokenizer.src_lang = src
         positions = getattr(network.config, "max_position_embeddings", None) or self.max_length
         limit = min(self.max_length, positions)
 
         def run(batch: list[str]) -> list[str]:
-            encoded = tokenizer(batch, return_tensors="pt", padding=True, truncation=True, max_length=limit)
+            encoded = _encode(
+                tokenizer, src, batch, return_tensors="pt", padding=True, truncation=True, max_length=limit
+            )
             with torch.inference_mode():
                 generated = network.generate(
                     **encoded.to(device), forced_bos_token_id=tgt_id, num_beams=self.num_beams, max_new_tokens=limit
                 )
             return [text.strip() for text in tokenizer.batch_decode(generated, skip_special_tokens=True)]
 
-        return translate_batched(texts, _subword_lengths(tokenizer, texts), self.batch_size, run, on_progress)
+        return translate_batched(texts, _subword_lengths(tokenizer, texts, limit), self.batch_size, run, on_progress)
 
 
 @functools.lru_cache(maxsize=2)
@@ -203,10 +223,9 @@ class Ct2Translator:
         if not any(text.strip() for text in texts):
             return [""] * len(texts)
         engine = _load_ct2(model, _ct2_device(self.device), self.compute_type)
-        tokenizer.src_lang = src
 
         def run(batch: list[str]) -> list[str]:
-            encoded = tokenizer(batch, truncation=True, max_length=self.max_length)["input_ids"]
+            encoded = _encode(tokenizer, src, batch, truncation=True, max_length=self.max_length)["input_ids"]
             pieces = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
             results = engine.translate_batch(
                 pieces,
@@ -221,7 +240,8 @@ class Ct2Translator:
                 for tokens in hypotheses
             ]
 
-        return translate_batched(texts, _subword_lengths(tokenizer, texts), self.batch_size, run, on_progress)
+        lengths = _subword_lengths(tokenizer, texts, self.max_length)
+        return translate_batched(texts, lengths, self.batch_size, run, on_progress)
 
 
 def convert_model(model: str, out: str | Path, *, quantization: str = "int8", force: bool = False) -> Path:
@@ -237,6 +257,7 @@ def convert_model(model: str, out: str | Path, *, quantization: str = "int8", fo
     name, target = model_name(model), Path(out).expanduser()
     if target.exists() and any(target.iterdir()) and not force:
         raise XnerError(f"{target} exists and is not empty: choose another folder or pass force")
+    created = not target.exists()
     tokenizer = load_tokenizer(name)
     transformers = require("transformers", FEATURE)
     converter = ctranslate2.converters.TransformersConverter(name)
@@ -244,6 +265,8 @@ def convert_model(model: str, out: str | Path, *, quantization: str = "int8", fo
         try:
             converter.convert(str(target), quantization=None if quantization == "none" else quantization, force=True)
         except (OSError, ValueError, RuntimeError) as exc:
+            if created:  # no half-converted folder left behind
+                shutil.rmtree(target, ignore_errors=True)
             raise XnerError(f"cannot convert model {model!r} for CTranslate2: {exc}") from exc
     tokenizer.save_pretrained(str(target))
     return target
