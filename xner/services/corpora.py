@@ -14,9 +14,14 @@ from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePai
 from xner.types import ReviewStatus, Span
 
 
+def find_corpus(session: Session, name: str) -> Corpus | None:
+    """The corpus called ``name``, or None."""
+    return session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+
+
 def get_corpus(session: Session, name: str) -> Corpus:
     """The corpus called ``name``; an unknown name raises an error listing the existing corpora."""
-    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    corpus = find_corpus(session, name)
     if corpus is None:
         raise UnknownNameError("corpus", name, session.scalars(select(Corpus.name)))
     return corpus
@@ -26,7 +31,7 @@ def ensure_corpus(session: Session, name: str, *, kind: str, src_lang: str, tgt_
     """The corpus ``name``, created when missing; an existing one must have the same kind and languages."""
     if not name.strip():
         raise XnerError("a corpus needs a non-empty name")
-    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    corpus = find_corpus(session, name)
     if corpus is None:
         corpus = Corpus(name=name, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang, labels=[], description="")
         session.add(corpus)

@@ -30,6 +30,7 @@ from xner.learning import TAGGERS
 from xner.learning.strategies import Augment, Example, Strategy, fit_plan
 from xner.options import describe
 from xner.services.corpora import get_corpus
+from xner.services.exporting import side_for
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
@@ -206,9 +207,9 @@ def load_pools(
     sources = {} if sources is None else sources
     with store.session() as session:
         gold_corpus = get_corpus(session, data.gold.corpus)
-        gold = read_sentences(session, gold_corpus, _side(gold_corpus), [data.gold.split], TRAIN_STATUSES)
+        gold = read_sentences(session, gold_corpus, side_for(gold_corpus, None), [data.gold.split], TRAIN_STATUSES)
         test_corpus = get_corpus(session, data.test.corpus)
-        test = read_sentences(session, test_corpus, _side(test_corpus), [data.test.split], TRAIN_STATUSES)
+        test = read_sentences(session, test_corpus, side_for(test_corpus, None), [data.test.split], TRAIN_STATUSES)
         if not gold:
             raise XnerError(f"corpus {data.gold.corpus!r} has no sentences in split {data.gold.split!r}")
         if not test:
@@ -226,10 +227,6 @@ def load_pools(
             return Pools(tuple(gold), tuple(test), source=source)
         projected, run_id = _projected(session, data.projected)
     return Pools(tuple(gold), tuple(test), tuple(projected), run_id, source)
-
-
-def _side(corpus: Any) -> str:
-    return "tgt" if corpus.kind == "parallel" else "mono"
 
 
 def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:

@@ -36,7 +36,7 @@ from xner.errors import UnknownNameError, XnerError
 from xner.formats.parallel import SideOptions
 from xner.options import describe, same_output
 from xner.services.aligning import align_corpus, find_alignment_run
-from xner.services.corpora import get_corpus
+from xner.services.corpora import find_corpus, get_corpus
 from xner.services.evaluating import ProjectionEvaluation, evaluate_projection
 from xner.services.exporting import splits_in_import_order
 from xner.services.projecting import ProjectReport, check_projection, project_corpus
@@ -46,6 +46,7 @@ from xner.services.translating import (
     TranslateReport,
     file_digest,
     translate_corpus,
+    translated_side,
     translation_provenance,
 )
 from xner.store.db import Store
@@ -211,13 +212,12 @@ def _reusable(
     """
     other_name = "choose another name for the translate-test corpus (--parallel)"
     with store.session() as session:
-        made = translation_provenance(session, name)
-        if made is None:
+        found = find_corpus(session, name)
+        if found is None:
             return False
-        found = get_corpus(session, name)
+        made = translation_provenance(found)
         source = get_corpus(session, corpus)
-        side = "mono" if source.kind == "mono" else "tgt"
-        wanted = list(splits) if splits else splits_in_import_order(session, source, side)
+        wanted = list(splits) if splits else splits_in_import_order(session, source, translated_side(source, "test"))
         if found.kind != "parallel" or found.src_lang != to_lang:
             raise XnerError(f"corpus {name!r} exists and is not a translation into {to_lang!r}: {other_name}")
     for split in wanted:
@@ -264,7 +264,8 @@ def translations_made(store: Store, name: str) -> dict[str, str]:
     """Per split of corpus ``name``, how its translations were made ("read from 'en.conll'", "by nllb (...)");
     empty for a corpus xner did not translate (or none named ``name``)."""
     with store.session() as session:
-        made = translation_provenance(session, name) or {}
+        found = find_corpus(session, name)
+        made = translation_provenance(found) if found is not None else {}
     return {split: _made_by(entry) for split, entry in made.items()}
 
 

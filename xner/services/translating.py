@@ -40,7 +40,7 @@ from xner.errors import InputError, UnknownNameError, XnerError
 from xner.formats.parallel import ParallelItem, SideOptions, iter_side
 from xner.formats.text import iter_lines
 from xner.options import describe
-from xner.services.corpora import ensure_corpus, get_corpus
+from xner.services.corpora import ensure_corpus, find_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
@@ -134,7 +134,7 @@ def translate_corpus(
         found = get_corpus(session, corpus)
         from_lang, to_lang = _languages(found, mode, to_lang)
         if splits:
-            require_splits(session, found, _side(found, mode), splits)
+            require_splits(session, found, translated_side(found, mode), splits)
         originals = list(_originals(session, found, mode, splits))
         if not originals:
             raise XnerError(f"corpus {corpus!r} has no sentences to translate")
@@ -226,20 +226,17 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def translation_provenance(session: Session, name: str) -> dict[str, dict[str, Any]] | None:
-    """Per split, where the translations of corpus ``name`` came from (``source``, ``mode``, ``translator``,
-    ``params``, ``pairs``); None when no corpus ``name`` exists, {} for one xner did not translate."""
-    found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
-    if found is None:
-        return None
-    return dict((found.provenance or {}).get("translation", {}))
+def translation_provenance(corpus: Corpus) -> dict[str, dict[str, Any]]:
+    """Per split, where the translations of ``corpus`` came from (``source``, ``mode``, ``translator``, ``params``,
+    ``pairs``); {} for a corpus xner did not translate."""
+    return dict((corpus.provenance or {}).get("translation", {}))
 
 
 def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str, splits: Collection[str]) -> None:
     """The new corpus must be new, or a parallel corpus of the same languages without these splits (read-only)."""
     if not name.strip():
         raise XnerError("the translations need a non-empty corpus name")
-    found = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    found = find_corpus(session, name)
     if found is None:
         return
     if (found.kind, found.src_lang, found.tgt_lang) != ("parallel", src_lang, tgt_lang):
@@ -261,7 +258,7 @@ def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str,
         )
 
 
-def _side(corpus: Corpus, mode: str) -> str:
+def translated_side(corpus: Corpus, mode: str) -> str:
     """The side of ``corpus`` that ``mode`` translates."""
     return "mono" if corpus.kind == "mono" else {"train": "src", "test": "tgt", "pivot": "tgt"}[mode]
 
@@ -281,7 +278,7 @@ def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str
 
 def _originals(session: Session, corpus: Corpus, mode: str, splits: Collection[str] | None) -> Iterator[_Original]:
     """The sentences to translate, in corpus order, with the sentence each is paired with in the new corpus."""
-    rows = iter_export_sentences(session, corpus, side=_side(corpus, mode), splits=splits)
+    rows = iter_export_sentences(session, corpus, side=translated_side(corpus, mode), splits=splits)
     if mode != "pivot":
         for sentence, meta in rows:
             yield _Original(meta["split"], sentence, sentence)
@@ -347,7 +344,7 @@ def _store(
             f"({', '.join(f'{k}={v}' for k, v in report.params.items() if k != 'sha256')})"
         )
         made = {"source": report.source, "mode": report.mode, "translator": report.translator, "params": report.params}
-        provenance = dict((target.provenance or {}).get("translation", {}))
+        provenance = translation_provenance(target)
         for split, rows in by_split.items():
             position = next_position(session, target, split, "src", append=False)
             for batch in batches([item for item, _ in rows]):
