@@ -30,6 +30,7 @@ from xner.store.models import (
     ReviewState,
     Sentence,
     SentencePair,
+    utcnow,
 )
 from xner.types import ReviewStatus, Span
 
@@ -234,7 +235,7 @@ def test_queue_filters_labels_confidence_and_statuses(queued) -> None:
 
 def test_row_checked_filters_count_up_to_a_cap(queued, monkeypatch: pytest.MonkeyPatch) -> None:
     store, _ = queued
-    monkeypatch.setattr(review, "REMAINING_CAP", 5)
+    monkeypatch.setattr(review.queue, "REMAINING_CAP", 5)
     capped = review.next_item(store, DEMO, labels=["LOC"])
     assert capped is not None and (capped.remaining, capped.remaining_exact) == (5, False)
     plain = review.next_item(store, DEMO, skip=[capped.sentence_id])  # index-only filters: always exact
@@ -659,7 +660,7 @@ def test_migration_from_0001_keeps_review_rows(tmp_path: Path) -> None:
         with store.engine.begin() as connection:
             connection.execute(
                 insert(Corpus.__table__).values(
-                    id=1, name="c", kind="mono", src_lang="en", labels=[], created_at=review.utcnow(), description=""
+                    id=1, name="c", kind="mono", src_lang="en", labels=[], created_at=utcnow(), description=""
                 )
             )
             connection.execute(

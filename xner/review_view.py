@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.render import escape, label_colours
-from xner.services.review import REVIEWED, ReviewItem, RunInfo, Suggestion
-from xner.types import Alignment, Link, ReviewStatus, Span
+from xner.services.review import ReviewItem, RunInfo, Suggestion
+from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
 
 # --- keyboard shortcuts (Streamlit's native ``st.button(shortcut=...)``; "C" and "R" are reserved by Streamlit) --
 
@@ -121,7 +121,7 @@ class QueueFilters:
         if self.status == UNREVIEWED:
             return (ReviewStatus.UNREVIEWED.value,)
         if self.status in (ALL_REVIEWED, SECOND_REVIEW):
-            return tuple(status.value for status in REVIEWED)
+            return tuple(status.value for status in REVIEWED_STATUSES)
         return (self.status,)
 
 

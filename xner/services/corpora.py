@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xner.errors import UnknownNameError, XnerError
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePair
-from xner.types import ReviewStatus, Span
+from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
 
 
 def find_corpus(session: Session, name: str) -> Corpus | None:
@@ -130,7 +130,7 @@ def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
     )
     side = "tgt" if corpus.kind == "parallel" else "mono"
     reviewable = session.scalar(select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.side == side)) or 0
-    reviewed = sum(v for k, v in counted.items() if k != ReviewStatus.UNREVIEWED.value)
+    reviewed = sum(counted.get(status.value, 0) for status in REVIEWED_STATUSES)
     progress = {status.value: counted.get(status.value, 0) for status in ReviewStatus}
     progress[ReviewStatus.UNREVIEWED.value] = reviewable - reviewed
     return progress

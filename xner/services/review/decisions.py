@@ -1,0 +1,334 @@
+"""Decisions on review items: accept, reject, correct, adjudicate and undo, each one conditional UPDATE of the state
+(optimistic concurrency) and one append-only event, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import (
+    Row,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from xner.errors import ConflictError, UnknownNameError, XnerError
+from xner.services.review.records import (
+    ACTIONS,
+    StateView,
+    check_reviewer,
+    current_state,
+    event_table,
+    insert_missing_states,
+    labels_text,
+    load_events,
+    spans_to_records,
+    standing_events,
+    state_row,
+    state_table,
+    target_sentence,
+)
+from xner.store.db import Store
+from xner.store.models import (
+    Corpus,
+    Projection,
+    ReviewEvent,
+    utcnow,
+)
+from xner.store.models import SentencePair as PairRow
+from xner.types import ReviewStatus, Span
+
+
+def record_decision(
+    store: Store,
+    sentence_id: int,
+    *,
+    reviewer: str,
+    action: str,
+    expected_version: int,
+    spans: Iterable[Span | Mapping[str, Any]] | None = None,
+    status: ReviewStatus | str | None = None,
+    note: str = "",
+) -> StateView:
+    """Record ``reviewer``'s decision on target sentence ``sentence_id`` and return the new state.
+
+    Args:
+        action: ``accept`` (the spans are right: ``spans`` when given, else the current ones), ``correct``
+            (``spans`` replace the current ones; adding or deleting an entity is a correction, ``[]`` removes
+            all), ``reject`` (the sentence is unusable; spans kept), ``adjudicate`` (a final decision on a
+            disagreement: ``status`` and optionally ``spans``) or ``skip`` (writes nothing and returns the
+            current state; the page remembers the skip for its session).
+        expected_version: the ``state.version`` the reviewer saw.
+        spans: :class:`Span` objects or ``{"start", "end", "label"}`` mappings over the target tokens.
+        status: the adjudicated status (only with ``adjudicate``).
+
+    Raises:
+        ConflictError: somebody changed the item since ``expected_version``; ``error.current`` is the state now
+            and ``error.decision`` the decision that made it (nothing is written).
+        XnerError: unknown sentence, action or status, or spans out of range, overlapping or with an unknown
+            label.
+    """
+    action = _check_action(action)
+    reviewer = check_reviewer(reviewer)
+    with store.transaction() as session:
+        target, corpus = target_sentence(session, sentence_id)
+        current = current_state(session, sentence_id)
+        if action == "skip":
+            return current
+        new_status, new_spans = _decide(session, target, corpus, current, action, spans, status)
+        return _write(session, corpus, current, new_status, new_spans, reviewer, action, expected_version, note)
+
+
+def adjudicate(
+    store: Store,
+    sentence_id: int,
+    *,
+    reviewer: str,
+    status: ReviewStatus | str,
+    expected_version: int,
+    spans: Iterable[Span | Mapping[str, Any]] | None = None,
+    note: str = "",
+) -> StateView:
+    """The final decision on an item reviewers disagree on (:func:`record_decision` with ``adjudicate``)."""
+    return record_decision(
+        store,
+        sentence_id,
+        reviewer=reviewer,
+        action="adjudicate",
+        expected_version=expected_version,
+        spans=spans,
+        status=status,
+        note=note,
+    )
+
+
+def undo(store: Store, sentence_id: int, *, reviewer: str, expected_version: int) -> StateView:
+    """Revert ``reviewer``'s last (not yet undone) decision on the item, as a new ``undo`` event.
+
+    The state goes back to what it was before that decision. History stays append-only: the undone event stays,
+    and the undo event names it (``undoes``); undoing again reverts the reviewer's decision before that.
+
+    Raises:
+        ConflictError: the item changed since ``expected_version``, or somebody else decided it after the
+            reviewer (undoing would discard their decision).
+        XnerError: the reviewer has no decision on the item to undo.
+    """
+    reviewer = check_reviewer(reviewer)
+    with store.transaction() as session:
+        _, corpus = target_sentence(session, sentence_id)
+        current = current_state(session, sentence_id)
+        events = load_events(session, ReviewEvent.sentence_id == sentence_id)
+        effective = standing_events(events)
+        mine = [event for event in effective if event.reviewer == reviewer]
+        if not mine:
+            raise XnerError(f"sentence {sentence_id}: {reviewer!r} has no decision on it to undo")
+        last = mine[-1]
+        later = [event for event in effective if event.id > last.id]
+        if later:
+            other = later[-1]
+            raise ConflictError(
+                f"sentence {sentence_id}: {other.reviewer!r} decided it ({other.status_after}) after your "
+                f"decision; undoing yours would discard theirs",
+                current=current,
+                decision=other,
+            )
+        return _write(
+            session,
+            corpus,
+            current,
+            last.status_before,
+            last.spans_before,
+            reviewer,
+            "undo",
+            expected_version,
+            f"undo of event {last.id}",
+            undoes=last.id,
+        )
+
+
+def _check_action(action: str) -> str:
+    if action not in ACTIONS:
+        raise UnknownNameError("review action", action, ACTIONS)
+    return action
+
+
+def _decide(
+    session: Session,
+    target: Row,
+    corpus: Corpus,
+    current: StateView,
+    action: str,
+    spans: Iterable[Span | Mapping[str, Any]] | None,
+    status: ReviewStatus | str | None,
+) -> tuple[ReviewStatus, tuple[Span, ...]]:
+    if action == "correct" and spans is None:
+        raise XnerError(
+            f"sentence {target.id}: a correction needs the corrected spans (an empty list removes every entity)"
+        )
+    if action == "reject" and spans is not None:
+        raise XnerError(f"sentence {target.id}: a rejection keeps the spans; correct the item to change them")
+    if action != "adjudicate" and status is not None:
+        raise XnerError(f"sentence {target.id}: only an adjudication sets the status directly, not {action!r}")
+    new_spans = current.spans
+    if spans is not None:
+        new_spans = check_spans(
+            spans, n_tokens=len(target.tokens), labels=_known_labels(session, corpus, target.id), where=target.id
+        )
+    if action == "adjudicate":
+        if status is None:
+            raise XnerError(f"sentence {target.id}: an adjudication needs the final status")
+        decided = ReviewStatus.parse(str(status))
+        if decided == ReviewStatus.UNREVIEWED:
+            raise XnerError(f"sentence {target.id}: an adjudication decides accepted, corrected or rejected")
+        return decided, new_spans
+    return {"accept": ReviewStatus.ACCEPTED, "correct": ReviewStatus.CORRECTED}.get(
+        action, ReviewStatus.REJECTED
+    ), new_spans
+
+
+def _known_labels(session: Session, corpus: Corpus, sentence_id: int) -> frozenset[str]:
+    """The corpus's labels and those the projections of this sentence's pair use."""
+    labels = set(corpus.labels)
+    rows = session.scalars(
+        select(Projection.spans)
+        .join(PairRow, PairRow.id == Projection.pair_id)
+        .where(PairRow.tgt_sentence_id == sentence_id)
+    )
+    for records in rows:
+        labels.update(record["label"] for record in records)
+    return frozenset(labels)
+
+
+def check_spans(
+    spans: Iterable[Span | Mapping[str, Any]], *, n_tokens: int, labels: Collection[str], where: object
+) -> tuple[Span, ...]:
+    """``spans`` as sorted :class:`Span` objects, checked: inside the sentence, not overlapping, known labels
+    (any label when ``labels`` is empty). ``where`` names the sentence in messages.
+
+    >>> check_spans([{"start": 2, "end": 3, "label": "LOC"}], n_tokens=3, labels={"LOC"}, where=7)
+    (Span(start=2, end=3, label='LOC'),)
+    >>> check_spans([Span(1, 4, "LOC")], n_tokens=3, labels={"LOC"}, where=7)
+    Traceback (most recent call last):
+    ...
+    xner.errors.XnerError: sentence 7: span [1, 4) 'LOC' is beyond the sentence's 3 tokens
+    """
+    result = []
+    for item in spans:
+        try:
+            span = item if isinstance(item, Span) else Span(int(item["start"]), int(item["end"]), str(item["label"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise XnerError(
+                f"sentence {where}: a span needs integer start and end and a label, got {item!r}"
+            ) from error
+        except XnerError as error:
+            raise XnerError(f"sentence {where}: {error}") from None
+        if span.end > n_tokens:
+            raise XnerError(
+                f"sentence {where}: span [{span.start}, {span.end}) {span.label!r} is beyond the sentence's "
+                f"{n_tokens} tokens"
+            )
+        if not span.label or span.label != span.label.strip() or " " in span.label:
+            raise XnerError(f"sentence {where}: invalid label {span.label!r}: a label is one word")
+        if labels and span.label not in labels:
+            known = ", ".join(sorted(labels))
+            raise XnerError(f"sentence {where}: unknown label {span.label!r}; known: {known}")
+        result.append(span)
+    ordered = sorted(result)
+    for first, second in pairwise(ordered):
+        if first.overlaps(second):
+            raise XnerError(
+                f"sentence {where}: spans [{first.start}, {first.end}) {first.label!r} and "
+                f"[{second.start}, {second.end}) {second.label!r} overlap"
+            )
+    return tuple(ordered)
+
+
+def _write(
+    session: Session,
+    corpus: Corpus,
+    current: StateView,
+    status: ReviewStatus,
+    spans: tuple[Span, ...],
+    reviewer: str,
+    action: str,
+    expected_version: int,
+    note: str,
+    *,
+    undoes: int | None = None,
+) -> StateView:
+    """One conditional UPDATE of the state (only at ``expected_version``) and its event, in the caller's
+    transaction; a stale version raises :class:`ConflictError` and writes nothing."""
+    sentence_id = current.sentence_id
+    if not isinstance(expected_version, int) or expected_version < 0:
+        raise XnerError(f"sentence {sentence_id}: expected_version must be a version number, got {expected_version!r}")
+    if current.version != expected_version:
+        raise _conflict(session, sentence_id, expected_version)
+    if current.version == 0 and current.updated_at is None:  # never written: create the default row first
+        default = {
+            "b_id": sentence_id,
+            "b_spans": spans_to_records(current.spans),
+            "b_labels": labels_text(current.spans),
+            "b_confidence": current.confidence,
+            "b_disagreement": 0.0,
+            "b_run": None,
+            "b_by": "",
+            "b_at": utcnow(),
+        }
+        insert_missing_states(session, [state_row(corpus.id, default)])
+    now = utcnow()
+    version = expected_version + 1
+    result = session.execute(
+        update(state_table)
+        .where(state_table.c.sentence_id == sentence_id, state_table.c.version == expected_version)
+        .values(
+            status=status.value,
+            spans=spans_to_records(spans),
+            labels=labels_text(spans),
+            version=version,
+            updated_by=reviewer,
+            updated_at=now,
+        )
+    )
+    if result.rowcount != 1:
+        raise _conflict(session, sentence_id, expected_version)
+    session.execute(
+        insert(event_table).values(
+            sentence_id=sentence_id,
+            corpus_id=corpus.id,
+            reviewer=reviewer,
+            action=action,
+            status_before=current.status.value,
+            status_after=status.value,
+            spans_before=spans_to_records(current.spans),
+            spans_after=spans_to_records(spans),
+            version=version,
+            created_at=now,
+            note=note,
+            undoes=undoes,
+        )
+    )
+    return StateView(
+        sentence_id, status, spans, current.confidence, version, reviewer, now, current.run_id, current.disagreement
+    )
+
+
+def _conflict(session: Session, sentence_id: int, expected_version: int) -> ConflictError:
+    current = current_state(session, sentence_id)
+    events = load_events(session, ReviewEvent.sentence_id == sentence_id, newest_first=True, limit=1)
+    decision = events[0] if events and events[0].version == current.version else None
+    if decision is not None:
+        by = f"{decision.reviewer!r} ({decision.action}: {decision.status_after}, {len(decision.spans_after)} spans)"
+        when = f" at {decision.at:%Y-%m-%d %H:%M:%S}"
+    else:
+        by = "a new projection queue" + (f" by {current.updated_by!r}" if current.updated_by else "")
+        when = ""
+    return ConflictError(
+        f"sentence {sentence_id} was changed by {by}{when} after you loaded version {expected_version} "
+        f"(now version {current.version}): reload it and decide again",
+        current=current,
+        decision=decision,
+    )
