@@ -91,6 +91,15 @@ class QueueFilters:
     def is_second_review(self) -> bool:
         return self.status == SECOND_REVIEW
 
+    @property
+    def is_default(self) -> bool:
+        """The whole queue of unreviewed items (no label, confidence or reviewer filter), in any order.
+
+        >>> QueueFilters().is_default, QueueFilters(labels=("PER",)).is_default
+        (True, False)
+        """
+        return (self.status, self.labels, self.confidence, self.decided_by) == (UNREVIEWED, (), (0.0, 1.0), "")
+
     def next_item_args(self) -> dict[str, Any]:
         """Keyword arguments for ``next_item`` (without ``skip``/``after``).
 

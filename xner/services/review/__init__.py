@@ -3,8 +3,9 @@ agreement between reviewers and adjudication. The review pages call only these.
 
 The package has one module per concern: :mod:`.queue` (queue writes and the next item), :mod:`.items` (what the
 page shows for one item), :mod:`.decisions` (decide, adjudicate, undo), :mod:`.history`, :mod:`.agreement`,
-:mod:`.alignment` (reviewer-corrected links), :mod:`.overview` (the page's overview), with the shared records in
-:mod:`.records`. Import from the package: ``from xner.services import review; review.next_item(...)``.
+:mod:`.alignment` (reviewer-corrected links), :mod:`.overview` (the page's overview), :mod:`.leases` (who has
+which item open, the queue's overlap), with the shared records in :mod:`.records`. Import from the package:
+``from xner.services import review; review.next_item(...)``.
 
 The data (``xner.store.models``):
 
@@ -13,12 +14,21 @@ The data (``xner.store.models``):
   every write increments. :func:`queue_projection` writes the suggestions of unreviewed sentences; reviewed
   ones are never touched by it.
 - ``review_event``: append-only, one row per decision (accept, reject, correct, adjudicate, undo) with the status
-  and spans before and after, the version it produced, the reviewer and the time.
+  and spans before and after, the version it produced, the reviewer, the time and whether it was applied to the
+  state or recorded as a vote beside it.
 
 Decisions are optimistic: the page sends the version it showed; the write is one conditional
-``UPDATE ... WHERE version = expected`` and, when somebody saved first, nothing is written and
-:class:`xner.errors.ConflictError` carries that other decision. The state and its event are written in one
-transaction, so no decision is ever lost or half-recorded.
+``UPDATE ... WHERE version = expected``. The first decision on an item is its state; a later decision of another
+reviewer (who loaded the item before it was decided, or reviews it again in a queue with overlap) is recorded as a
+vote beside it and sent to adjudication where it differs, never over it (:mod:`.decisions`). When the item changed
+in a way a decision cannot stand beside (a new suggestion was queued), nothing is written and
+:class:`xner.errors.ConflictError` carries the change. The state and its event are written in one transaction, so
+no decision is ever lost or half-recorded.
+
+Work distribution (:mod:`.leases`): ``next_item(..., claim_for=me)`` leases the item it serves to ``me`` and passes
+over items other reviewers hold, so concurrent reviewers of one queue get different items; the page renews the
+lease while the item is open, and a decision, skip or leaving releases it. A corpus's queue overlap (default 1)
+serves each item to that many distinct reviewers for agreement.
 
 The queue is read one status at a time along an index, ``(corpus, status, confidence, sentence)`` or
 ``(corpus, status, disagreement, sentence)``, taking the first row after the filters: never a full-table read.
@@ -38,6 +48,16 @@ from xner.services.review.alignment import MANUAL_ALIGNER, fix_alignment
 from xner.services.review.decisions import adjudicate, check_spans, record_decision, undo
 from xner.services.review.history import history, reviewer_history
 from xner.services.review.items import ReviewItem, Suggestion, get_item
+from xner.services.review.leases import (
+    LeaseView,
+    QueueSettings,
+    active_leases,
+    queue_settings,
+    set_queue_settings,
+)
+from xner.services.review.leases import claim as claim_item
+from xner.services.review.leases import release as release_lease
+from xner.services.review.leases import renew as renew_lease
 from xner.services.review.overview import QueueOverview, RunInfo, queue_overview
 from xner.services.review.queue import REMAINING_CAP, QueueReport, next_item, queue_projection
 from xner.services.review.records import (
@@ -65,17 +85,21 @@ __all__ = [
     "AgreementReport",
     "Disagreement",
     "EventView",
+    "LeaseView",
     "PairAgreement",
     "QueueOverview",
     "QueueReport",
+    "QueueSettings",
     "ReviewItem",
     "RunInfo",
     "StateView",
     "Suggestion",
+    "active_leases",
     "adjudicate",
     "agreement",
     "as_utc",
     "check_spans",
+    "claim_item",
     "disagreements",
     "fix_alignment",
     "get_item",
@@ -84,9 +108,13 @@ __all__ = [
     "next_item",
     "queue_overview",
     "queue_projection",
+    "queue_settings",
     "record_decision",
     "records_to_spans",
+    "release_lease",
+    "renew_lease",
     "reviewer_history",
+    "set_queue_settings",
     "spans_to_records",
     "undo",
 ]

@@ -1,10 +1,19 @@
 """Decisions on review items: accept, reject, correct, adjudicate and undo, each one conditional UPDATE of the state
 (optimistic concurrency) and one append-only event, in one transaction.
+
+Whose decision becomes the item's state: the first reviewer's. A later decision by another reviewer — a second or
+N-th review in a queue with overlap, or a reviewer who loaded the item before somebody else decided it — is recorded
+as a *vote* beside the state (``applied`` False): it never replaces the first decision, it counts in the agreement
+statistics, and where it differs the item goes to adjudication (:func:`adjudicate` sets the final state). A
+reviewer may change their own decision while nobody else has voted on the item. A stale version is a
+:class:`ConflictError` only when the item changed in a way the reviewer's decision cannot stand beside: a new
+projection suggestion, or their own decision in another tab.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
@@ -17,8 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.errors import ConflictError, UnknownNameError, XnerError
+from xner.services.review.leases import release_in
 from xner.services.review.records import (
     ACTIONS,
+    VOTES,
+    EventView,
     StateView,
     check_reviewer,
     current_state,
@@ -31,6 +43,7 @@ from xner.services.review.records import (
     state_row,
     state_table,
     target_sentence,
+    voters,
 )
 from xner.store.db import Store
 from xner.store.models import (
@@ -74,13 +87,62 @@ def record_decision(
     """
     action = _check_action(action)
     reviewer = check_reviewer(reviewer)
+    _check_version(expected_version, sentence_id)
     with store.transaction() as session:
         target, corpus = target_sentence(session, sentence_id)
         current = current_state(session, sentence_id)
         if action == "skip":
+            release_in(session, sentence_id, reviewer)
             return current
         new_status, new_spans = _decide(session, target, corpus, current, action, spans, status)
-        return _write(session, corpus, current, new_status, new_spans, reviewer, action, expected_version, note)
+        events = load_events(session, ReviewEvent.sentence_id == sentence_id)
+        if current.version != expected_version and not _may_stand_beside(
+            events, current, expected_version, reviewer, action, spans
+        ):
+            raise _conflict(session, sentence_id, expected_version)
+        applied = _applies(action, current, events, reviewer)
+        state = _write(
+            session,
+            corpus,
+            current,
+            new_status,
+            new_spans,
+            reviewer,
+            action,
+            current.version,
+            note,
+            applied=applied,
+            votes=len(voters(events) | ({reviewer} if action in VOTES else set())),
+            final=action == "adjudicate" or current.final,
+        )
+        release_in(session, sentence_id, reviewer)
+        return state
+
+
+def _applies(action: str, current: StateView, events: Sequence[EventView], reviewer: str) -> bool:
+    """Whether the decision becomes the item's state: an adjudication, the first decision, or a change of mind of
+    the reviewer whose decision is the state while nobody else voted; otherwise it is a vote beside the state."""
+    if action == "adjudicate" or current.status == ReviewStatus.UNREVIEWED:
+        return True
+    return not current.final and current.updated_by == reviewer and voters(events) <= {reviewer}
+
+
+def _may_stand_beside(
+    events: Sequence[EventView],
+    current: StateView,
+    expected_version: int,
+    reviewer: str,
+    action: str,
+    spans: Iterable[Span | Mapping[str, Any]] | None,
+) -> bool:
+    """A decision made on an older version is still recorded when everything since was other reviewers'
+    decisions (each version after ``expected_version`` has its event, none of them this reviewer's): it then
+    stands beside theirs as a vote. Not after a new suggestion was queued (a version without an event), nor
+    after the reviewer's own decision elsewhere, nor an accept that does not say which spans it accepts."""
+    if action not in VOTES or (action == "accept" and spans is None) or expected_version > current.version:
+        return False
+    later = [event for event in events if event.version > expected_version]
+    return len(later) == current.version - expected_version and all(event.reviewer != reviewer for event in later)
 
 
 def adjudicate(
@@ -128,6 +190,7 @@ def undo(store: Store, sentence_id: int, *, reviewer: str, expected_version: int
             raise XnerError(f"sentence {sentence_id}: {reviewer!r} has no decision on it to undo")
         last = mine[-1]
         later = [event for event in effective if event.id > last.id]
+        _check_version(expected_version, sentence_id)
         if later:
             other = later[-1]
             raise ConflictError(
@@ -136,18 +199,27 @@ def undo(store: Store, sentence_id: int, *, reviewer: str, expected_version: int
                 current=current,
                 decision=other,
             )
+        status, spans = (last.status_before, last.spans_before) if last.applied else (current.status, current.spans)
         return _write(
             session,
             corpus,
             current,
-            last.status_before,
-            last.spans_before,
+            status,
+            spans,
             reviewer,
             "undo",
             expected_version,
             f"undo of event {last.id}",
             undoes=last.id,
+            applied=last.applied,
+            votes=len(voters([event for event in events if event.id != last.id])),
+            final=current.final and last.action != "adjudicate",
         )
+
+
+def _check_version(expected_version: object, sentence_id: int) -> None:
+    if not isinstance(expected_version, int) or isinstance(expected_version, bool) or expected_version < 0:
+        raise XnerError(f"sentence {sentence_id}: expected_version must be a version number, got {expected_version!r}")
 
 
 def _check_action(action: str) -> str:
@@ -258,13 +330,17 @@ def _write(
     expected_version: int,
     note: str,
     *,
+    applied: bool,
+    votes: int,
+    final: bool,
     undoes: int | None = None,
 ) -> StateView:
     """One conditional UPDATE of the state (only at ``expected_version``) and its event, in the caller's
-    transaction; a stale version raises :class:`ConflictError` and writes nothing."""
+    transaction; a stale version raises :class:`ConflictError` and writes nothing. Not ``applied``: the event
+    records ``status``/``spans`` as a vote, and the state keeps its own (only its version, votes and final flag
+    change)."""
     sentence_id = current.sentence_id
-    if not isinstance(expected_version, int) or expected_version < 0:
-        raise XnerError(f"sentence {sentence_id}: expected_version must be a version number, got {expected_version!r}")
+    _check_version(expected_version, sentence_id)
     if current.version != expected_version:
         raise _conflict(session, sentence_id, expected_version)
     if current.version == 0 and current.updated_at is None:  # never written: create the default row first
@@ -281,17 +357,19 @@ def _write(
         insert_missing_states(session, [state_row(corpus.id, default)])
     now = utcnow()
     version = expected_version + 1
+    values: dict[str, Any] = {"version": version, "votes": votes, "final": final}
+    if applied:
+        values |= {
+            "status": status.value,
+            "spans": spans_to_records(spans),
+            "labels": labels_text(spans),
+            "updated_by": reviewer,
+            "updated_at": now,
+        }
     result = session.execute(
         update(state_table)
         .where(state_table.c.sentence_id == sentence_id, state_table.c.version == expected_version)
-        .values(
-            status=status.value,
-            spans=spans_to_records(spans),
-            labels=labels_text(spans),
-            version=version,
-            updated_by=reviewer,
-            updated_at=now,
-        )
+        .values(values)
     )
     if result.rowcount != 1:
         raise _conflict(session, sentence_id, expected_version)
@@ -309,10 +387,20 @@ def _write(
             created_at=now,
             note=note,
             undoes=undoes,
+            applied=applied,
         )
     )
-    return StateView(
-        sentence_id, status, spans, current.confidence, version, reviewer, now, current.run_id, current.disagreement
+    if not applied:
+        return replace(current, version=version, votes=votes, final=final)
+    return replace(
+        current,
+        status=status,
+        spans=spans,
+        version=version,
+        updated_by=reviewer,
+        updated_at=now,
+        votes=votes,
+        final=final,
     )
 
 

@@ -66,6 +66,8 @@ class ReviewItem:
     reviewed: int = 0  # reviewed sentences of the corpus
     manual_links: tuple[Link, ...] | None = None  # the corpus's reviewer-corrected alignment, when it has one
     possible_links: tuple[Link, ...] = ()  # those of ``links`` that the alignment marks possible (not sure)
+    leased: bool = False  # served by next_item(claim_for=...): claimed for that reviewer (see leases)
+    independent: bool = False  # served for one more reviewer's vote (overlap > 1): show the suggestion, not the state
 
     @property
     def suggestion(self) -> Suggestion | None:

@@ -5,12 +5,13 @@ after the filters (:func:`next_item`), along the queue indexes.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
     Row,
     Select,
+    and_,
     bindparam,
     case,
     exists,
@@ -27,10 +28,12 @@ from xner.services.corpora import get_corpus
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.services.review.items import ReviewItem, load_item
+from xner.services.review.leases import claim, load_settings, room_condition
 from xner.services.review.records import (
     DECISIONS,
     ORDERS,
     PAGE,
+    check_reviewer,
     event_table,
     insert_missing_states,
     labels_text,
@@ -49,8 +52,9 @@ from xner.store.models import (
     utcnow,
 )
 from xner.store.models import SentencePair as PairRow
-from xner.types import ReviewStatus, Span
+from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
 
+CLAIM_TRIES = 20  # items passed over when others claimed them between the read and the claim
 REMAINING_CAP = 1000  # queues with row-checked filters count their items up to this
 
 
@@ -206,6 +210,7 @@ def next_item(
     not_decided_by: str | None = None,
     skip: Collection[int] = (),
     after: int | None = None,
+    claim_for: str | None = None,
 ) -> ReviewItem | None:
     """The first item of the review queue of ``corpus`` after the filters, or None when none is left.
 
@@ -218,6 +223,9 @@ def next_item(
         not_decided_by: only items without any event of this reviewer (a second reviewer's queue).
         skip: sentence ids to leave out (those skipped in this session).
         after: continue after this sentence id, in queue order (browse without deciding).
+        claim_for: the reviewer the item is for: it is leased to them (:mod:`.leases`), and items other reviewers
+            hold are passed over. In the queue of unreviewed items of a corpus whose overlap is N > 1, this also
+            serves decided items that fewer than N reviewers decided, and not this one (``item.independent``).
 
     Returns:
         The item with its counts: ``remaining`` matches the filters (this item included); with ``labels`` or a
@@ -226,15 +234,37 @@ def next_item(
     wanted = _parse_statuses(statuses)
     if order not in ORDERS:
         raise UnknownNameError("queue order", order, ORDERS)
-    with store.session() as session:
-        found = get_corpus(session, corpus)
-        queue = _Queue(found, wanted, labels, min_confidence, max_confidence, reviewer, not_decided_by, skip)
-        first = _first_in_queue(session, found, order, wanted, queue.conditions(), after)
+    claim_for = check_reviewer(claim_for) if claim_for is not None else None
+    passed = set(skip)
+    for _ in range(CLAIM_TRIES):
+        with store.session() as session:
+            found = get_corpus(session, corpus)
+            settings = load_settings(session, found.id, found.name)
+            extended = claim_for is not None and wanted == [ReviewStatus.UNREVIEWED.value] and settings.overlap > 1
+            queue = _Queue(
+                found,
+                wanted,
+                labels,
+                min_confidence,
+                max_confidence,
+                reviewer,
+                claim_for if extended else not_decided_by,
+                frozenset(passed),
+                settings.overlap if extended else 1,
+            )
+            room = [room_condition(claim_for, settings.overlap, utcnow())] if claim_for else []
+            first = _first_in_queue(session, found, order, queue.partitions(), [*queue.conditions(), *room], after)
         if first is None:
             return None
+        if claim_for is None or claim(store, first, claim_for):
+            break
+        passed.add(first)  # taken by somebody else since the read: try the next one
+    with store.session() as session:
         progress = status_counts(session, found)
         remaining, exact = queue.remaining(session, progress)
-        return load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
+        item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
+    independent = extended and item.state.status != ReviewStatus.UNREVIEWED
+    return replace(item, leased=claim_for is not None, independent=independent)
 
 
 def _parse_statuses(statuses: Collection[ReviewStatus | str]) -> list[str]:
@@ -257,6 +287,17 @@ class _Queue:
     reviewer: str | None
     not_decided_by: str | None
     skip: Collection[int]
+    overlap: int = 1  # > 1: decided items still short of this many reviewers are in the queue too
+
+    def partitions(self) -> list[list[Any]]:
+        """The index ranges the queue reads, one ``LIMIT 1`` each: a status each, and with an overlap of N, each
+        reviewed status with each vote count below N (items not settled by an adjudication)."""
+        state = state_table.c
+        ranges = [[state.status == status] for status in self.statuses]
+        for status in REVIEWED_STATUSES if self.overlap > 1 else ():
+            for votes in range(1, self.overlap):
+                ranges.append([state.status == status.value, state.votes == votes, state.final.is_(False)])
+        return ranges
 
     def ranged(self) -> list[Any]:
         conditions: list[Any] = [state_table.c.corpus_id == self.corpus.id]
@@ -284,7 +325,7 @@ class _Queue:
     def remaining(self, session: Session, progress: Mapping[str, int]) -> tuple[int, bool]:
         """How many items match: exact when the index answers it; with row-checked filters, counted up to
         :data:`REMAINING_CAP` (and then not exact) so that a count never reads a whole corpus row by row."""
-        status = state_table.c.status.in_(self.statuses)
+        status = or_(*(and_(*partition) for partition in self.partitions()))
         if self.scanned():
             matching = select(state_table.c.sentence_id).where(*self.conditions(), status).limit(REMAINING_CAP + 1)
             count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
@@ -322,9 +363,15 @@ def _decided_by(reviewer: str) -> Any:
 
 
 def _first_in_queue(
-    session: Session, corpus: Corpus, order: str, statuses: list[str], conditions: list[Any], after: int | None
+    session: Session,
+    corpus: Corpus,
+    order: str,
+    partitions: list[list[Any]],
+    conditions: list[Any],
+    after: int | None,
 ) -> int | None:
-    """The first sentence in queue order: one index-ordered ``LIMIT 1`` read per status, the best of them."""
+    """The first sentence in queue order: one index-ordered ``LIMIT 1`` read per partition (a status, or a status
+    and vote count), the best of them."""
     key = state_table.c.confidence if order == "confidence" else state_table.c.disagreement
     descending = order == "disagreement"
     keyset: list[Any] = []
@@ -340,12 +387,9 @@ def _first_in_queue(
         keyset.append(position < tuple_(*start) if descending else position > tuple_(*start))
     ordering = (key.desc(), state_table.c.sentence_id.desc()) if descending else (key, state_table.c.sentence_id)
     found = []
-    for status in statuses:
+    for partition in partitions:
         query: Select = (
-            select(key, state_table.c.sentence_id)
-            .where(*conditions, *keyset, state_table.c.status == status)
-            .order_by(*ordering)
-            .limit(1)
+            select(key, state_table.c.sentence_id).where(*conditions, *keyset, *partition).order_by(*ordering).limit(1)
         )
         row = session.execute(query).one_or_none()
         if row is not None:

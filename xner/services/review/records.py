@@ -35,10 +35,7 @@ DECISIONS = (*VOTES, "adjudicate", "undo")  # every action that writes an event
 REVIEWED = REVIEWED_STATUSES  # kept for callers of xner.services.review.REVIEWED
 PAGE = 2000
 
-
 state_table = ReviewState.__table__
-
-
 event_table = ReviewEvent.__table__
 
 
@@ -55,6 +52,8 @@ class StateView:
     updated_at: datetime | None = None
     run_id: int | None = None
     disagreement: float = 0.0
+    votes: int = 0  # distinct reviewers whose own decision on the item stands
+    final: bool = False  # settled by an adjudication
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +72,7 @@ class EventView:
     at: datetime
     note: str = ""
     undoes: int | None = None
+    applied: bool = True  # False: a vote beside a state another reviewer had decided (for adjudication)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -165,6 +165,8 @@ def load_state(session: Session, sentence_id: int) -> StateView | None:
         as_utc(row.updated_at),
         row.run_id,
         row.disagreement,
+        row.votes,
+        bool(row.final),
     )
 
 
@@ -201,6 +203,7 @@ def event_view(row: ReviewEvent) -> EventView:
         as_utc(row.created_at),
         row.note,
         row.undoes,
+        bool(row.applied),
     )
 
 
@@ -208,6 +211,11 @@ def standing_events(events: Sequence[EventView]) -> list[EventView]:
     """The decisions that stand: undo events and the events they undid are left out."""
     undone = {event.undoes for event in events if event.undoes is not None}
     return [event for event in events if event.action != "undo" and event.id not in undone]
+
+
+def voters(events: Sequence[EventView]) -> set[str]:
+    """The reviewers whose own decision (accept, reject, correct) on the item stands."""
+    return {event.reviewer for event in standing_events(events) if event.action in VOTES}
 
 
 def check_reviewer(reviewer: str) -> str:
