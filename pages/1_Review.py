@@ -582,7 +582,7 @@ def history_table() -> None:
         {
             "at": f"{event.at:%Y-%m-%d %H:%M}",
             "reviewer": event.reviewer,
-            "action": event.action,
+            "action": event.action if event.applied else f"{event.action} (vote)",
             "status": f"{event.status_before} → {event.status_after}",
             "entities": len(event.spans_after),
             "version": event.version,
