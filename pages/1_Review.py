@@ -243,7 +243,7 @@ def sidebar_progress(overview: QueueOverview, filters: view.QueueFilters) -> Non
     bar.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed")
     bar.caption(" · ".join(f"{status} {count:,}" for status, count in overview.progress.items()))
     if filters.is_default:  # counted afresh on every run: a decision shows at once
-        bar.caption(f"This queue: {overview.progress.get(ReviewStatus.UNREVIEWED.value, 0):,} items left")
+        bar.caption(f"This queue: {overview.queued:,} items left")
     elif ss.review_remaining is not None:
         count, exact = ss.review_remaining
         bar.caption(f"This queue: {count:,}{'' if exact else '+'} items left")

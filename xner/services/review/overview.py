@@ -9,7 +9,7 @@ from sqlalchemy import (
     select,
 )
 
-from xner.services.corpora import get_corpus
+from xner.services.corpora import get_corpus, review_progress
 from xner.services.pairs import count_pairs
 from xner.services.review.records import REVIEWED, as_utc, state_table, status_counts
 from xner.store.db import Store
@@ -38,8 +38,9 @@ class QueueOverview:
     labels: tuple[str, ...]
     runs: tuple[RunInfo, ...]  # oldest first
     queued_run: int | None  # the run suggesting the first unreviewed item (None: nothing queued yet)
-    progress: dict[str, int]  # review states per status
+    progress: dict[str, int]  # reviewable sentences per status (xner.services.corpora.review_progress)
     total: int  # reviewable (target) sentences
+    queued: int = 0  # unreviewed items in the review queue (sentences with a queued suggestion)
 
     @property
     def reviewed(self) -> int:
@@ -77,6 +78,7 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
             tuple(sorted(found.labels)),
             tuple(RunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
             queued,
-            status_counts(session, found),
+            review_progress(session, found),
             count_pairs(session, found),
+            status_counts(session, found)[ReviewStatus.UNREVIEWED.value],
         )
