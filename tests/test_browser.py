@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +66,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """``streamlit run app.py`` on a fresh database (the app loads the demo into it); always stopped afterwards."""
+@contextmanager
+def serve_app(db: str, folder: Path) -> Iterator[Server]:
+    """``streamlit run app.py`` on the database ``db`` (the app loads the demo into an empty one), its log in
+    ``folder``; always stopped afterwards."""
     port = free_port()
-    db = f"sqlite:///{tmp_path / 'app.db'}"
-    log = tmp_path / "streamlit.log"
+    log = folder / f"streamlit-{port}.log"
     env = {**os.environ, "XNER_DB": db, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -103,6 +104,13 @@ def server(tmp_path: Path) -> Iterator[Server]:
             process.kill()
             process.wait(timeout=10)
         print(f"streamlit log ({log}):\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The app on a fresh SQLite database."""
+    with serve_app(f"sqlite:///{tmp_path / 'app.db'}", tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
