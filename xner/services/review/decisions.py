@@ -55,6 +55,8 @@ from xner.store.models import (
 from xner.store.models import SentencePair as PairRow
 from xner.types import ReviewStatus, Span
 
+RACE_RETRIES = 3  # a decision read again when a concurrent write lands between its read and its update
+
 
 def record_decision(
     store: Store,
@@ -88,6 +90,27 @@ def record_decision(
     action = _check_action(action)
     reviewer = check_reviewer(reviewer)
     _check_version(expected_version, sentence_id)
+    for _ in range(RACE_RETRIES):
+        try:
+            return _record(store, sentence_id, reviewer, action, expected_version, spans, status, note)
+        except _RaceLostError:  # another write landed between our read and our update: decide again on it
+            continue
+    return _record(store, sentence_id, reviewer, action, expected_version, spans, status, note, last_try=True)
+
+
+def _record(
+    store: Store,
+    sentence_id: int,
+    reviewer: str,
+    action: str,
+    expected_version: int,
+    spans: Iterable[Span | Mapping[str, Any]] | None,
+    status: ReviewStatus | str | None,
+    note: str,
+    *,
+    last_try: bool = False,
+) -> StateView:
+    """One attempt of :func:`record_decision`, in one transaction."""
     with store.transaction() as session:
         target, corpus = target_sentence(session, sentence_id)
         current = current_state(session, sentence_id)
@@ -114,6 +137,7 @@ def record_decision(
             applied=applied,
             votes=len(voters(events) | ({reviewer} if action in VOTES else set())),
             final=action == "adjudicate" or current.final,
+            race_is_conflict=last_try,
         )
         release_in(session, sentence_id, reviewer)
         return state
@@ -220,6 +244,10 @@ def undo(store: Store, sentence_id: int, *, reviewer: str, expected_version: int
 def _check_version(expected_version: object, sentence_id: int) -> None:
     if not isinstance(expected_version, int) or isinstance(expected_version, bool) or expected_version < 0:
         raise XnerError(f"sentence {sentence_id}: expected_version must be a version number, got {expected_version!r}")
+
+
+class _RaceLostError(Exception):
+    """The conditional update found a newer version than the one just read: a concurrent write landed between."""
 
 
 def _check_action(action: str) -> str:
@@ -334,6 +362,7 @@ def _write(
     votes: int,
     final: bool,
     undoes: int | None = None,
+    race_is_conflict: bool = True,
 ) -> StateView:
     """One conditional UPDATE of the state (only at ``expected_version``) and its event, in the caller's
     transaction; a stale version raises :class:`ConflictError` and writes nothing. Not ``applied``: the event
@@ -372,6 +401,8 @@ def _write(
         .values(values)
     )
     if result.rowcount != 1:
+        if not race_is_conflict:
+            raise _RaceLostError
         raise _conflict(session, sentence_id, expected_version)
     session.execute(
         insert(event_table).values(
