@@ -9,6 +9,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from xner.learning import read_manifest
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.experiments import ExperimentConfig, learning_curves, run_experiment
 from xner.services.importing import import_corpus
-from xner.services.training import train_tagger
+from xner.services.training import default_model_name, train_tagger
 from xner.services.training_view import (
     STATUS_CHOICES,
     TRAINED_RUNS,
@@ -28,14 +29,12 @@ from xner.services.training_view import (
     curve_rows,
     curves_html,
     curves_png,
-    default_model_dir,
     experiment_curves,
     experiment_labels,
     f1_bars,
     list_experiments,
     list_training_runs,
     run_rows,
-    store_folder,
     tagger_options,
 )
 from xner.store.db import Store, open_store
@@ -136,7 +135,7 @@ def test_an_empty_database_explains_what_to_do(db: str, monkeypatch: pytest.Monk
     assert "xner experiment CONFIG --out DIR" in infos[2]
 
 
-def test_defaults_on_the_demo(db: str, tmp_path: Path) -> None:
+def test_defaults_on_the_demo(db: str) -> None:
     at = page()  # the demo is loaded into the new database
 
     assert not at.exception
@@ -147,15 +146,17 @@ def test_defaults_on_the_demo(db: str, tmp_path: Path) -> None:
     assert at.radio(key="training_statuses").value == "unreviewed, accepted and corrected"
     assert at.selectbox(key="training_tagger").value == "crf"
     assert at.number_input(key="training_crf_c1").value == 0.1
-    assert at.text_input(key=f"training_out_{DEMO_CORPUS}_crf").value == str(tmp_path / "models" / "demo-en-es-crf")
+    name = at.text_input(key=f"training_name_{DEMO_CORPUS}_crf").value  # a name in the managed folder, not a path
+    assert re.fullmatch(r"crf-demo-en-es-all-\d{8}-\d{4}", name), name
     assert "No training runs here yet" in plain(at.info[0].value)
     assert "No experiments yet" in plain(at.info[1].value)
 
 
-def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, tmp_path: Path) -> None:
+def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, xner_home: Path) -> None:
     at = page()
     at.sidebar.text_input(key="xner_reviewer").set_value("amina").run()
     at = choose_corpus(at)
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value("es-ner-crf").run()
     assert at.segmented_control(key="training_side_mono").value == "mono"
     assert at.multiselect(key=f"training_eval_{CORPUS}_mono").value == ["test"]
     at = train(at)
@@ -166,7 +167,7 @@ def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, tmp_p
         metrics = {(m.label, m.name): m.value for m in session.scalars(select(RunMetric))}
     assert run.status == "done" and run.config["corpus"] == CORPUS and run.config["options"]["max_iterations"] == 30
     assert run.data_sizes["sentences"] == 70 and run.data_sizes["eval"]["sentences"] == 30
-    out = tmp_path / "models" / "es-ner-crf"
+    out = xner_home / "models" / "es-ner-crf"  # the managed folder's models/NAME
     assert run.model_path == str(out) and read_manifest(out)["info"]["created_by"] == "amina"
     assert 0.3 < metrics[("", "f1")] <= 1.0  # a CRF on 70 news sentences finds many of the 30 held-out ones' names
 
@@ -265,7 +266,7 @@ def test_names_from_the_data_show_as_text(project: Store, tmp_path: Path) -> Non
     import_corpus(project, train_file, corpus=xss, lang='"><img src=x onerror=alert(1)>', split="train")
     at = page()
     at.selectbox(key="training_corpus").set_value(xss).run()
-    at.text_input(key=f"training_out_{xss}_crf").set_value(str(tmp_path / "xss-model")).run()
+    at.text_input(key=f"training_name_{xss}_crf").set_value("xss-model").run()
     at = train(at)
     at.radio(key="training_statuses").set_value("reviewed only (accepted and corrected)").run()
     at = train(at)  # an error naming the corpus
@@ -325,11 +326,11 @@ def test_curve_downloads_and_table(project: Store) -> None:
     assert b"<html>" in page_html[:100] and b"entity recall (test)" in page_html
 
 
-def test_default_model_dir_and_tagger_options(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
-    assert default_model_dir(store, "../<b>yor</b>", "crf") == tmp_path / "models" / "b_yor_b-crf"
-    store.dispose()
-    assert store_folder(Store("postgresql://u@h/db", None, None)) == Path.cwd()  # type: ignore[arg-type]
+def test_default_model_name_and_tagger_options() -> None:
+    when = datetime(2026, 12, 7, 14, 12)
+    assert default_model_name("../<b>yor</b>", "crf", when=when) == "crf-b-yor-b-all-20261207-1412"
+    reviewed = STATUS_CHOICES["reviewed only (accepted and corrected)"]
+    assert default_model_name("yor", "crf", reviewed, when=when) == "crf-yor-reviewed-20261207-1412"
     assert [o.name for o in tagger_options("transformer")][:2] == ["model", "epochs"]
     assert [s.value for s in STATUS_CHOICES["reviewed only (accepted and corrected)"]] == ["accepted", "corrected"]
     with pytest.raises(Exception, match="unknown tagger 'bert'"):
