@@ -251,6 +251,48 @@ def test_the_learning_curves_of_an_experiment(project: Store) -> None:
     assert "No training runs here yet" in plain(at.info[0].value)
 
 
+def tree(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if "xner-home" not in path.parts or path.is_file()}
+
+
+@pytest.mark.parametrize("name", ["../../escape", "/tmp/escape", "..", "a/b", "~x", ".hidden"])
+def test_a_model_name_that_is_not_safe_is_refused_and_nothing_is_written(
+    project: Store, tmp_path: Path, xner_home: Path, name: str
+) -> None:
+    at = choose_corpus(page())
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value(name).run()
+    before = tree(tmp_path.parent)
+    at = at.button(key="training_train").click().run()
+
+    assert not at.exception
+    [error] = [plain(e.value) for e in at.error]
+    assert error.startswith(f"Training failed: model name {name!r} is not allowed: use one name of letters")
+    assert "\n" not in error and str(tmp_path) not in error  # one line, no server path
+    assert tree(tmp_path.parent) == before  # nothing written anywhere (the managed folder not even created)
+    with project.session() as session:
+        assert session.scalars(select(TrainingRun)).all() == []
+
+
+def test_a_trained_model_is_listed_and_downloadable(project: Store, xner_home: Path) -> None:
+    at = page()
+    assert "None yet in models/." in [c.value for c in at.caption]
+    at = choose_corpus(at)
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value("crf-es").run()
+    at = train(at)
+
+    assert "model saved as models/crf-es (see Files)" in plain(at.success[0].value)
+    assert (xner_home / "models" / "crf-es" / "xner-tagger.json").is_file()
+    files = next(f.value for f in at.dataframe if "modified" in f.value.columns)
+    assert list(files["name"]) == ["crf-es"] and list(files["kind"]) == ["folder"]
+    assert at.selectbox(key="training_files_models_pick").value == "crf-es"
+    assert "Download crf-es.zip" in [plain(b.proto.label) for b in at.get("download_button")]
+    (xner_home / "exports").mkdir()
+    (xner_home / "exports" / "es.conll").write_text("Ada B-PER\n")
+    at.run()
+    assert "A saved model has this name: training replaces it." in [c.value for c in at.caption]
+    assert at.selectbox(key="training_files_exports_pick").value == "es.conll"
+
+
 def test_the_app_navigates_to_the_training_page(db: str) -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     at.switch_page("pages/5_Training.py").run()
