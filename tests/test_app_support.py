@@ -45,7 +45,9 @@ def failing_page(kind: str) -> None:
                     sqlite3.OperationalError("database is locked"),
                 )
             if kind == "bug":
-                raise RuntimeError(f"boom at postgresql+psycopg://xner:{'s3cret' + '-pa55'}@db/xner in /srv/xner/app.py")
+                raise RuntimeError(
+                    f"boom at postgresql+psycopg://xner:{'s3cret' + '-pa55'}@db/xner in /srv/xner/app.py"
+                )
             if kind == "stop":
                 st.stop()
             if kind == "rerun" and not st.session_state.get("rerun_done"):

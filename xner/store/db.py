@@ -145,6 +145,9 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def __repr__(self) -> str:  # tracebacks and logs show stores: never with the password
+        return f"Store(url={safe_url(self.url)!r})"
+
 
 def alembic_config(url: str):
     """The Alembic configuration for ``url`` (no alembic.ini needed at run time)."""
