@@ -20,6 +20,7 @@ from xner.app_support import (
     count_progress,
     error_text,
     get_store,
+    models_ready,
     option_inputs,
     page_guard,
     reviewer_sidebar,
@@ -228,7 +229,7 @@ def align_form(store: Store, corpus: str, reviewer: str) -> None:
         specs = [OptionSpec(s.name, s.kind, "", s.choices, s.help) if s.name == "model" else s for s in specs]
         st.caption("Model: a saved model (see Files on the Training page) or a hub name already in the local cache.")
     options = option_inputs(specs, f"home_align_{aligner}", PRIMARY_OPTIONS.get(aligner, ()))
-    missing_model = aligner != "eflomal" and not options.get("model")
+    missing_model = (aligner != "eflomal" and not options.get("model")) or not models_ready(options)
     if not st.button("Align", key="home_align", type="primary", disabled=missing_model):
         return
     try:
@@ -271,7 +272,7 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
         PRIMARY_OPTIONS.get(method, ()),
         saved_models_only=method in TAGGER_MODEL,
     )
-    missing_model = method in TAGGER_MODEL and not options.get("model")
+    missing_model = (method in TAGGER_MODEL and not options.get("model")) or not models_ready(options)
     if method in TAGGER_MODEL:
         st.caption(TAGGER_MODEL[method])
     if not st.button("Project", key="home_project", type="primary", disabled=missing_model):

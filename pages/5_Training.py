@@ -19,6 +19,7 @@ from xner.app_support import (
     count_progress,
     error_text,
     get_store,
+    models_ready,
     option_inputs,
     page_guard,
     reviewer_sidebar,
@@ -126,7 +127,8 @@ def train_section(store: Store, reviewer: str) -> None:
             st.caption("A saved model has this name: training replaces it.")
     if set(train_splits) & set(eval_splits):
         st.warning("Some evaluation splits are also training splits: their scores will look better than they are.")
-    if st.button("Train", key="training_train", type="primary", disabled=not train_splits or not name):
+    ready = bool(train_splits and name) and models_ready(options)
+    if st.button("Train", key="training_train", type="primary", disabled=not ready):
         run_training(
             store,
             corpus,

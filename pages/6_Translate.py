@@ -21,6 +21,7 @@ from xner.app_support import (
     error_text,
     get_store,
     model_input,
+    models_ready,
     option_inputs,
     page_guard,
     reviewer_sidebar,
@@ -170,14 +171,14 @@ def translator_inputs(prefix: str, *, markers: bool) -> tuple[str, dict[str, obj
     if markers:
         specs = [s for s in projection_options("easyproject") if s.name not in MARKER_LANGUAGES]
         options = option_inputs(specs, f"{prefix}_easyproject", PRIMARY_OPTIONS["easyproject"])
-        return "nllb", options, True
+        return "nllb", options, models_ready(options)
     names = translator_names()
     translator = st.selectbox("Translator", names, index=names.index("nllb"), key=f"{prefix}_translator")
     options = option_inputs(translator_options(translator), f"{prefix}_{translator}", PRIMARY_OPTIONS[translator])
     if translator == "ctranslate2" and not options.get("model"):
         st.caption("The ctranslate2 translator needs a saved model converted by `xner convert-model`.")
         return translator, options, False
-    return translator, options, True
+    return translator, options, models_ready(options)
 
 
 def translations_file(key: str, count: int, *, markers: bool = False) -> Upload | None:
@@ -375,7 +376,7 @@ def method_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
     if method in TAGGER_MODEL:
         st.caption(f"Model: a saved {TAGGER_MODEL[method]} tagger (trained on the Training page or `xner train`).")
         return method, options, bool(options.get("model"))
-    return method, options, True
+    return method, options, models_ready(options)
 
 
 def aligner_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
@@ -387,7 +388,7 @@ def aligner_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
         specs = [OptionSpec(s.name, s.kind, "", s.choices, s.help) if s.name == "model" else s for s in specs]
         st.caption("Model: a saved model (see Files on the Training page) or a hub name already in the local cache.")
     options = option_inputs(specs, f"{prefix}_{aligner}", PRIMARY_OPTIONS.get(aligner, ()))
-    return aligner, options, aligner == "eflomal" or bool(options.get("model"))
+    return aligner, options, (aligner == "eflomal" or bool(options.get("model"))) and models_ready(options)
 
 
 def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: str) -> None:

@@ -202,6 +202,19 @@ def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str, 
     assert stats.entities == corpus_stats(project, "en").entities  # the source keeps its gold, the target has none
 
 
+@pytest.mark.parametrize("path", ["/srv/models/nllb", "../nllb", "./nllb", "~/nllb", "C:\\nllb"])
+def test_a_translation_model_is_never_a_server_path(project: Store, path: str) -> None:
+    at = translate_from(page(), "en", "es")
+    assert not at.button(key="translate_run").disabled  # the default: nllb-600m by hub name
+    at.text_input(key="translate_nllb_model").input(path).run()
+
+    assert messages(at, "error") == [
+        f"{path!r} is not a model hub name: give a name such as xlm-roberta-base or "
+        "org/name (not a path), or choose a saved model"
+    ]
+    assert at.button(key="translate_run").disabled  # never the default in its place
+
+
 def test_the_target_language_is_checked_as_it_is_typed(project: Store) -> None:
     at = page()  # the demo corpus (parallel): translate-train from its English side
     assert at.button(key="translate_run").disabled  # no target language yet

@@ -315,6 +315,12 @@ NO_MODEL = "(none)"
 HUB_MODEL = "(a model hub name)"
 
 
+def models_ready(options: Mapping[str, object]) -> bool:
+    """False when an option that names a model was left empty or its hub name was refused (see :func:`model_input`):
+    a run must not start with the component's default in its place."""
+    return all(options[name] for name in MODEL_OPTIONS if name in options)
+
+
 def app_folder() -> ManagedFolder:
     """The managed folder of the app's database (``$XNER_HOME``, else beside the SQLite file, else ./xner-home)."""
     return ManagedFolder.for_database(resolve_url())
