@@ -148,6 +148,16 @@ def test_a_database_that_cannot_be_opened_shows_one_line_without_its_password(mo
         assert SECRET not in everything(at)
 
 
+def test_an_invalid_database_url_is_one_line_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XNER_DB", f"postgresql+psycopg://xner:{SECRET}@db:port/xner")  # the port is not a number
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+
+    assert not at.exception
+    [message] = texts(at, "error")
+    assert message.startswith("invalid database URL 'postgresql+psycopg://xner:***@db:port/xner'")
+    assert SECRET not in everything(at)
+
+
 def test_every_page_runs_inside_the_boundary() -> None:
     for page in ["app.py", *sorted(str(p.relative_to(REPO)) for p in (REPO / "pages").glob("*.py"))]:
         source = (REPO / page).read_text(encoding="utf-8")

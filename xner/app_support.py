@@ -65,7 +65,11 @@ def configure_logging() -> None:
 def error_text(error: XnerError) -> str:
     """An XnerError's message as a page shows it: passwords in URLs hidden, paths in the managed folder relative to
     it (``models/crf-yor``)."""
-    return app_folder().shorten(hide_passwords(str(error)))
+    text = hide_passwords(str(error))
+    try:
+        return app_folder().shorten(text)
+    except XnerError:  # no folder to speak of (e.g. $XNER_DB is not a valid URL: the error says so)
+        return text
 
 
 def failure_message(error: Exception) -> str:

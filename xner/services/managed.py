@@ -65,16 +65,18 @@ class NotFoundError(XnerError):
     """A name that is safe but names nothing in the managed folder; lists what there is."""
 
 
-def home_folder(url: str | None = None) -> Path:
-    """The managed folder for the database at ``url`` (see the module docstring), as an absolute path.
+def home_folder(url: str | None = None, *, configured: str | None = None) -> Path:
+    """The managed folder for the database at ``url`` (see the module docstring), as an absolute path;
+    ``configured`` stands for ``$XNER_HOME`` (read when None).
 
-    >>> import os; os.environ.pop(HOME_ENV, None) and None
-    >>> home_folder("sqlite:////srv/xner/projects.db")
+    >>> home_folder("sqlite:////srv/xner/projects.db", configured="")
     PosixPath('/srv/xner/projects-home')
-    >>> home_folder("postgresql+psycopg://xner@db/xner") == Path.cwd() / "xner-home"
+    >>> home_folder("postgresql+psycopg://xner@db/xner", configured="") == Path.cwd() / "xner-home"
     True
+    >>> home_folder("sqlite:////srv/xner/projects.db", configured="/data/xner")
+    PosixPath('/data/xner')
     """
-    configured = os.environ.get(HOME_ENV, "").strip()
+    configured = (os.environ.get(HOME_ENV, "") if configured is None else configured).strip()
     if configured:
         return Path(configured).expanduser().absolute()
     database = _sqlite_file(url)
