@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from xner import review_view as view
-from xner.app_support import get_store, reviewer_sidebar
+from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
 from xner.render import STYLE, markdown_text, tokens_html
 from xner.services import review
@@ -25,9 +25,10 @@ from xner.services.corpora import list_corpus_info
 from xner.services.review import QueueOverview, ReviewItem
 from xner.types import ReviewStatus, Span
 
-st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
-store = get_store()
-st.markdown(STYLE, unsafe_allow_html=True)
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    st.markdown(STYLE, unsafe_allow_html=True)
 ss = st.session_state
 for name, default in {
     "review_item": None,  # the shown ReviewItem
@@ -108,6 +109,7 @@ def keep_lease(item: ReviewItem, reviewer: str, lease_seconds: int) -> None:
         ss.review_lease = (item.sentence_id, reviewer, time.monotonic())
 
 
+@guarded
 def decide(action: str, sentence_id: int, version: int, reviewer: str, spans: tuple[Span, ...] | None) -> None:
     try:
         state = review.record_decision(
@@ -132,6 +134,7 @@ def decide(action: str, sentence_id: int, version: int, reviewer: str, spans: tu
     forget_item()
 
 
+@guarded
 def undo_last(reviewer: str) -> None:
     sentence_id, version = ss.review_done.pop()
     try:
@@ -147,21 +150,25 @@ def undo_last(reviewer: str) -> None:
     show(review.get_item(store, sentence_id))
 
 
+@guarded
 def skip(sentence_id: int) -> None:
     ss.review_skipped.append(sentence_id)  # forget_item releases its lease
     ss.review_message = f"Sentence {sentence_id} skipped for this session."
     forget_item()
 
 
+@guarded
 def browse_next(sentence_id: int) -> None:
     ss.review_after = sentence_id
     forget_item()
 
 
+@guarded
 def reload(sentence_id: int) -> None:
     show(review.get_item(store, sentence_id), keep_draft=True)
 
 
+@guarded
 def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
     try:
         report = review.queue_projection(store, corpus, run_id, created_by=reviewer)
@@ -175,6 +182,7 @@ def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
     forget_item()
 
 
+@guarded
 def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id: int = 0) -> None:
     """Add, delete or relabel a span of the correction being drafted."""
     try:
@@ -191,10 +199,12 @@ def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id
         ss.review_error = str(error)
 
 
+@guarded
 def reset_draft(spans: tuple[Span, ...]) -> None:
     ss.review_draft = spans
 
 
+@guarded
 def cells_clicked(chart_key: str, text_key: str) -> None:
     cells = view.selected_cells(ss.get(chart_key))
     ss.review_links = view.toggle_links(ss.review_links, cells)
@@ -202,6 +212,7 @@ def cells_clicked(chart_key: str, text_key: str) -> None:
     ss.review_clicks += 1
 
 
+@guarded
 def links_typed(text_key: str, n_src: int, n_tgt: int) -> None:
     try:
         ss.review_links = view.pharaoh_to_links(ss[text_key], n_src=n_src, n_tgt=n_tgt)
@@ -209,6 +220,7 @@ def links_typed(text_key: str, n_src: int, n_tgt: int) -> None:
         ss.review_error = f"Alignment not changed: {error}"
 
 
+@guarded
 def save_links(pair_id: int, sentence_id: int, reviewer: str) -> None:
     try:
         run_id = review.fix_alignment(store, pair_id, ss.review_links, reviewer=reviewer)
@@ -300,6 +312,7 @@ def sidebar_queue_settings(corpus: str, reviewer: str) -> review.QueueSettings:
     return settings
 
 
+@guarded
 def save_settings(corpus: str, reviewer: str, overlap: int, lease_seconds: int) -> None:
     try:
         saved = review.set_queue_settings(store, corpus, by=reviewer, overlap=overlap, lease_seconds=lease_seconds)
@@ -605,70 +618,73 @@ def messages() -> None:
 
 # --- the page ------------------------------------------------------------------------------------------------
 
-st.title("Review projected entities")
-reviewer = reviewer_sidebar()
-corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
-if not corpora:
-    st.info("No parallel corpus yet: import one on the home page or with `xner import parallel`, then project it.")
-    st.stop()
-corpus = st.sidebar.selectbox(
-    "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
-)
-overview = review.queue_overview(store, corpus)
-filters = sidebar_filters(overview, reviewer)
-sidebar_progress(overview, filters)
-messages()
-if not overview.runs:
-    st.info(
-        f"Corpus {markdown_text(corpus)} has no projection run yet. Align and project it on the home page, or run "
-        f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
+with page_guard():  # the error boundary (also under app.py's)
+    st.title("Review projected entities")
+    reviewer = reviewer_sidebar()
+    corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
+    if not corpora:
+        st.info("No parallel corpus yet: import one on the home page or with `xner import parallel`, then project it.")
+        st.stop()
+    corpus = st.sidebar.selectbox(
+        "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
     )
-    st.stop()
-sidebar_runs(corpus, overview, reviewer)
-settings = sidebar_queue_settings(corpus, reviewer)
-if overview.queued_run is None:
-    st.info(f"Corpus {markdown_text(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
-    newest = overview.runs[-1].id
-    choice = st.selectbox(
-        "Projection run to review",
-        [run.id for run in overview.runs],
-        index=len(overview.runs) - 1,
-        format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
-        key="review_queue_run",
-    )
-    st.button(
-        f"Queue projection run {choice or newest} for review",
-        key="review_queue",
-        type="primary",
-        on_click=queue_run,
-        args=(corpus, choice or newest, reviewer),
-    )
-    st.stop()
+    overview = review.queue_overview(store, corpus)
+    filters = sidebar_filters(overview, reviewer)
+    sidebar_progress(overview, filters)
+    messages()
+    if not overview.runs:
+        st.info(
+            f"Corpus {markdown_text(corpus)} has no projection run yet. Align and project it on the home page, or run "
+            f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
+        )
+        st.stop()
+    sidebar_runs(corpus, overview, reviewer)
+    settings = sidebar_queue_settings(corpus, reviewer)
+    if overview.queued_run is None:
+        st.info(
+            f"Corpus {markdown_text(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet."
+        )
+        newest = overview.runs[-1].id
+        choice = st.selectbox(
+            "Projection run to review",
+            [run.id for run in overview.runs],
+            index=len(overview.runs) - 1,
+            format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
+            key="review_queue_run",
+        )
+        st.button(
+            f"Queue projection run {choice or newest} for review",
+            key="review_queue",
+            type="primary",
+            on_click=queue_run,
+            args=(corpus, choice or newest, reviewer),
+        )
+        st.stop()
 
-try:
-    item = load_item(corpus, filters, reviewer)
-except XnerError as error:
-    st.info(markdown_text(str(error)))
-    st.stop()
-blocked = conflict_panel(item)
-if item is None:
-    st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
-    undo_button(st, reviewer)
-    st.stop()
+    try:
+        item = load_item(corpus, filters, reviewer)
+    except XnerError as error:
+        st.info(markdown_text(str(error)))
+        st.stop()
+    blocked = conflict_panel(item)
+    if item is None:
+        st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
+        undo_button(st, reviewer)
+        st.stop()
 
-keep_lease(item, reviewer, settings.lease_seconds)
-shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
-item_header(item)
-sentences(item, shown)
-actions(item, reviewer, shown, blocked)
-if filters.is_second_review or item.independent:
-    st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
-left, right = st.columns([1, 1])
-with left:
-    correction(item, reviewer, shown, blocked)
-    methods(item)
-    history_table()
-with right:
-    alignment(item, shown, reviewer)
-with st.expander("Keyboard shortcuts"):
-    st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")
+    keep_lease(item, reviewer, settings.lease_seconds)
+    shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
+    item_header(item)
+    sentences(item, shown)
+    actions(item, reviewer, shown, blocked)
+    if filters.is_second_review or item.independent:
+        st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
+    left, right = st.columns([1, 1])
+    with left:
+        correction(item, reviewer, shown, blocked)
+        methods(item)
+        history_table()
+    with right:
+        alignment(item, shown, reviewer)
+    with st.expander("Keyboard shortcuts"):
+        st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")
