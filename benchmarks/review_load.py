@@ -11,14 +11,15 @@ How:
    straight into the store (a SQLite file in a temp folder, or a throw-away PostgreSQL role and database on the
    local cluster, through ``tests/pg.py``; dropped at the end), then ``review.queue_projection`` queues them.
 2. **Server**: ``python -m streamlit run app.py`` headless on 127.0.0.1 with ``XNER_DB`` set; health polled.
-3. **Browsers**: one Debian chromium (Playwright, async), one context per session: each opens ``/Review``, types a
-   distinct reviewer name (``<scenario>-<n>``) and is served an item leased to it. Then all sessions press ``a`` at
-   once (``asyncio.gather``); before each press a MutationObserver is installed in the page, and the time from the
-   keydown to the DOM showing a *different* "Sentence N" header is the press's latency (measured in the browser).
-   The next press waits for the script run to finish (Streamlit's ``script_finished`` message on the websocket),
-   nothing more. A run that ends without a new item is classified from the page: a conflict warning ("... was not
-   saved"), an error alert, an exception; no end within ``--press-timeout`` seconds is a timeout. After a conflict the
-   session skips (``s``); after an exception it reruns the page (``r``), else reloads it, and goes on.
+3. **Browsers**: one Debian chromium (Playwright, async), one context per session: each opens the app, goes to the
+   Review page from the sidebar (``/Review``), types a distinct reviewer name (``<scenario>-<n>``) and is served an
+   item leased to it. Then all sessions press ``a`` at once (``asyncio.gather``); before each press a
+   MutationObserver is installed in the page, and the time from the keydown to the DOM showing a *different*
+   "Sentence N" header is the press's latency (measured in the browser). The next press waits for the script run to
+   finish (Streamlit's ``script_finished`` message on the websocket), nothing more. A run that ends without a new
+   item is classified from the page: a conflict warning ("... was not saved"), an error alert, an exception; no end
+   within ``--press-timeout`` seconds is a timeout. After a conflict the session skips (``s``); after an exception
+   it reruns the page (``r``), else opens it afresh, and goes on.
 4. **Database check**: the review_event rows of the scenario's reviewers: decisions recorded, votes (``applied``
    false), duplicates (events beyond the first on one sentence among them), lost decisions (the page said "accept
    recorded" but no event exists) and unreported ones (an event the page never confirmed).
@@ -47,7 +48,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -56,6 +59,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -78,7 +82,7 @@ from xner.store.models import ReviewEvent
 
 CACHE = REPO / "benchmarks" / ".cache"
 QUICK_OUT = CACHE / "review_load_quick.json"
-REVIEW_PATH = "Review"  # st.navigation's URL path of pages/1_Review.py (from its file name)
+REVIEW_PAGE = "Review"  # the review page's title in app.py's navigation (its URL path is /Review)
 IMPORT_CORPUS = "bulk"
 TARGETS = {
     "lost": 0,
@@ -149,6 +153,7 @@ def prepare(url: str, pairs: int, seed: int) -> dict:
         started = time.perf_counter()
         report = review.queue_projection(store, CORPUS)
         queued = time.perf_counter() - started
+        settings = review.queue_settings(store, CORPUS)
     finally:
         store.dispose()
     return {
@@ -156,6 +161,8 @@ def prepare(url: str, pairs: int, seed: int) -> dict:
         "build_seconds": round(built, 1),
         "queue_seconds": round(queued, 1),
         "queued": report.queued,
+        "queue_overlap": settings.overlap,
+        "lease_seconds": settings.lease_seconds,
     }
 
 
@@ -226,28 +233,37 @@ class ImportChild:
     writing_at: float | None = None
     ended_at: float | None = None
 
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        """Note when the import ends (a thread waiting for it: the exact moment, whatever the review does)."""
+        self.process.wait()
+        self.ended_at = time.monotonic() - self.started
+
     def finish(self, timeout: float) -> dict:
         """Wait for the import (at most ``timeout`` s, then stop it) and report it."""
         with suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=timeout)
         killed = self.process.poll() is None
         stop(self.process)
-        if self.ended_at is None:
-            self.ended_at = time.monotonic() - self.started
+        while self.ended_at is None:  # the watching thread notes it at once
+            time.sleep(0.01)
+        output = self.stdout.read_text(errors="replace")
         report = {
             "exit_code": self.process.returncode,
             "stopped_after_timeout": killed,
             "wall_seconds": round(self.ended_at, 2),
             "began_writing_after_seconds": None if self.writing_at is None else round(self.writing_at, 2),
-            "stdout_tail": self.stdout.read_text(errors="replace")[-1000:],
         }
+        try:
+            own = json.loads(output)
+            report.update(sentences=own["sentences"], seconds_in_xner=round(own["seconds"], 2))
+        except (ValueError, KeyError, TypeError):
+            report["stdout_tail"] = output[-1000:]
         if self.process.returncode != 0:
             report["stderr_tail"] = self.stderr.read_text(errors="replace")[-2000:]
         return report
-
-    def poll_end(self) -> None:
-        if self.ended_at is None and self.process.poll() is not None:
-            self.ended_at = time.monotonic() - self.started
 
 
 def start_import(url: str, conll: Path, folder: Path) -> ImportChild:
@@ -287,7 +303,6 @@ def wait_until_writing(child: ImportChild, url: str) -> None:
     deadline = time.monotonic() + SETUP_TIMEOUT_S
     try:
         while time.monotonic() < deadline:
-            child.poll_end()
             if child.ended_at is not None:
                 log(f"the import ended (exit {child.process.returncode}) before it was seen writing")
                 return
@@ -406,9 +421,15 @@ class Reviewer:
         return await self.page.evaluate(PAGE_STATE)
 
     async def open(self, base: str) -> None:
-        """Open the review page, type the reviewer's name, wait for an item leased to them."""
+        """Open the app, go to the review page through the sidebar, type the reviewer's name, wait for an item
+        leased to them. (The app's root first: a link straight to /Review, before any session ran app.py, is
+        served by Streamlit's pages/ folder discovery, without app.py's st.navigation.)"""
         page = self.page
-        await page.goto(f"{base}/{REVIEW_PATH}", timeout=SETUP_TIMEOUT_S * 1000)
+        await page.goto(base, timeout=SETUP_TIMEOUT_S * 1000)
+        link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=re.compile(f"{REVIEW_PAGE}$"))
+        await link.wait_for(timeout=SETUP_TIMEOUT_S * 1000)
+        await self.idle(SETUP_TIMEOUT_S)
+        await link.click()
         await page.get_by_role("heading", name="Review projected entities").wait_for(timeout=SETUP_TIMEOUT_S * 1000)
         field_ = page.locator(".st-key-xner_reviewer input")
         await field_.wait_for(timeout=SETUP_TIMEOUT_S * 1000)
@@ -566,14 +587,15 @@ async def run_reviewers(
                 reviewer = Reviewer(name, page, press_timeout)
                 reviewer.listen()
                 await reviewer.open(base)
-                log(f"{name} opened the review page: sentence {reviewer.sentence}")
+                log(f"{name} opened {page.url}: sentence {reviewer.sentence}")
                 reviewers.append(reviewer)
             before_presses()
             started = time.monotonic()
             await asyncio.gather(
                 *(review_session(r, base, presses, screenshot if i == 0 else None) for i, r in enumerate(reviewers))
             )
-            timing = {"review_seconds": round(time.monotonic() - started, 2), "started": started}
+            ended = time.monotonic()
+            timing = {"review_seconds": round(ended - started, 2), "started": started, "ended": ended}
         finally:
             await browser.close()
     return [record for r in reviewers for record in r.presses], timing
@@ -664,14 +686,13 @@ def run_scenario(
         loads["after"] = load()
         result = summarise(presses, decisions_in_store(url, names), timing["review_seconds"])
         if child is not None:
-            child.poll_end()
-            review_end = time.monotonic() - child.started
+            review_end = timing["ended"] - child.started
             review_start = timing["started"] - child.started
             result["import"] = child.finish(args.import_timeout)
             result["import"].update(
                 review_started_after_seconds=round(review_start, 2),
                 review_ended_after_seconds=round(review_end, 2),
-                overlapped_whole_review=child.writing_at is not None and child.ended_at > review_end,
+                overlapped_whole_review=child.writing_at is not None and (child.ended_at or 0) > review_end,
             )
     finally:
         if child is not None:
@@ -751,12 +772,12 @@ def check_targets(databases: dict) -> list[dict]:
 def markdown(databases: dict) -> str:
     rows = [
         "| database | scenario | presses | decisions | conflicts | duplicated | errored | lost | p50 ms | p95 ms "
-        "| max ms | import wall s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| max ms | decisions/s | import wall s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for db, found in databases.items():
         if "skipped" in found:
-            rows.append(f"| {db} | skipped: {found['skipped']} |" + " |" * 10)
+            rows.append(f"| {db} | skipped: {found['skipped']} |" + " |" * 11)
             continue
         for scenario, r in found["scenarios"].items():
             latency = r["latency_ms"]
@@ -764,7 +785,8 @@ def markdown(databases: dict) -> str:
             wall = "–" if imported is None else f"{imported['wall_seconds']} (exit {imported['exit_code']})"
             rows.append(
                 f"| {db} | {scenario} | {r['presses']} | {r['decisions']} | {r['conflicts']} | {r['duplicated']} | "
-                f"{r['errored']} | {r['lost']} | {latency['p50']} | {latency['p95']} | {latency['max']} | {wall} |"
+                f"{r['errored']} | {r['lost']} | {latency['p50']} | {latency['p95']} | {latency['max']} | "
+                f"{r['decisions_per_second']} | {wall} |"
             )
     return "\n".join(rows)
 
