@@ -53,6 +53,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -61,6 +62,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -745,6 +747,10 @@ def brief(result: dict) -> str:
 def check_targets(databases: dict) -> list[dict]:
     checks = []
     for db, found in databases.items():
+        if "failed" in found:
+            checks.append(
+                {"database": db, "scenario": "", "check": "ran", "value": False, "target": True, "met": False}
+            )
         for scenario, result in found.get("scenarios", {}).items():
             p95 = result["latency_ms"]["p95"]
             limit = TARGETS["p95_seconds_import" if scenario == "import" else "p95_seconds_idle"]
@@ -776,8 +782,11 @@ def markdown(databases: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for db, found in databases.items():
-        if "skipped" in found:
-            rows.append(f"| {db} | skipped: {found['skipped']} |" + " |" * 11)
+        if "skipped" in found or "failed" in found:
+            rows.append(
+                f"| {db} | {'skipped' if 'skipped' in found else 'failed'}: "
+                f"{found.get('skipped') or found['failed']} |" + " |" * 11
+            )
             continue
         for scenario, r in found["scenarios"].items():
             latency = r["latency_ms"]
@@ -819,6 +828,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally blocks stop what was started
     if shutil.which("chromium") is None:
         raise SystemExit("chromium is not installed (apt-get install -y chromium); never `playwright install`")
     databases: dict[str, dict] = {}
@@ -836,8 +846,12 @@ def main() -> None:
                 databases[db] = {"skipped": reason}
                 log(f"postgresql skipped: {reason}")
                 continue
-            with sqlite_database(folder) if db == "sqlite" else postgres_database() as url:
-                databases[db] = run_database(db, url, args, conll, folder)
+            try:
+                with sqlite_database(folder) if db == "sqlite" else postgres_database() as url:
+                    databases[db] = run_database(db, url, args, conll, folder)
+            except Exception as error:  # recorded; the other database still runs
+                databases[db] = {"failed": repr(error), "traceback": traceback.format_exc()[-3000:]}
+                log(f"{db} failed: {traceback.format_exc()}")
     checks = check_targets(databases)
     payload = {
         "benchmark": "review_load",
