@@ -193,9 +193,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class AppServer:
+    base: str  # http://127.0.0.1:PORT
+    pid: int
+
+
 @contextmanager
-def app_server(url: str, log_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on the store at ``url``; yields its base URL once healthy; always stopped."""
+def app_server(url: str, log_path: Path) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on the store at ``url``, yielded once healthy; always stopped."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -211,7 +217,7 @@ def app_server(url: str, log_path: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
-        yield base
+        yield AppServer(base, process.pid)
     finally:
         stop(process)
 
@@ -234,20 +240,27 @@ class ImportChild:
     stderr: Path
     writing_at: float | None = None
     ended_at: float | None = None
+    cpu_seconds: float | None = None  # its own CPU time, once it has ended
 
     def __post_init__(self) -> None:
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
-        """Note when the import ends (a thread waiting for it: the exact moment, whatever the review does)."""
-        self.process.wait()
+        """Note when the import ends and its CPU time (a thread waiting for it: the exact moment)."""
+        try:
+            _, status, usage = os.wait4(self.process.pid, 0)
+            self.process.returncode = os.waitstatus_to_exitcode(status)
+            self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # reaped by Popen meanwhile (stopped after a timeout)
+            pass
         self.ended_at = time.monotonic() - self.started
 
     def finish(self, timeout: float) -> dict:
         """Wait for the import (at most ``timeout`` s, then stop it) and report it."""
-        with suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=timeout)
-        killed = self.process.poll() is None
+        deadline = time.monotonic() + timeout
+        while self.ended_at is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        killed = self.ended_at is None
         stop(self.process)
         while self.ended_at is None:  # the watching thread notes it at once
             time.sleep(0.01)
@@ -256,6 +269,7 @@ class ImportChild:
             "exit_code": self.process.returncode,
             "stopped_after_timeout": killed,
             "wall_seconds": round(self.ended_at, 2),
+            "cpu_seconds": None if self.cpu_seconds is None else round(self.cpu_seconds, 1),
             "began_writing_after_seconds": None if self.writing_at is None else round(self.writing_at, 2),
         }
         try:
@@ -322,6 +336,58 @@ def wait_until_writing(child: ImportChild, url: str) -> None:
     finally:
         if store is not None:
             store.dispose()
+
+
+# --- where the CPU went ------------------------------------------------------------------------------------------
+
+
+def process_table() -> dict[int, tuple[int, float]]:
+    """Every process's parent and CPU seconds (user + system), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def subtree(table: dict[int, tuple[int, float]], root: int | None) -> set[int]:
+    found, frontier = set(), {root} if root in table else set()
+    while frontier:
+        found |= frontier
+        frontier = {pid for pid, (parent, _) in table.items() if parent in frontier} - found
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server_pid: int, import_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the app server, the browsers (chromium and Playwright's driver: this process's other
+    children), the import, this process, and the whole machine."""
+    table = process_table()
+    server, imported = subtree(table, server_pid), subtree(table, import_pid)
+    browsers = subtree(table, os.getpid()) - server - imported - {os.getpid()}
+    total = {name: sum(table[pid][1] for pid in pids) for name, pids in (("server", server), ("browsers", browsers))}
+    total["import"] = sum(table[pid][1] for pid in imported)
+    total["benchmark"] = time.process_time()
+    total["machine"] = machine_busy_seconds()
+    return total
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds used between two snapshots; "others" is what the machine spent outside this benchmark."""
+    used = {name: round(after[name] - before[name], 1) for name in before}
+    used["others"] = round(used["machine"] - sum(v for k, v in used.items() if k != "machine"), 1)
+    return used
 
 
 # --- one reviewer in a browser tab -------------------------------------------------------------------------------
@@ -571,9 +637,11 @@ async def review_session(reviewer: Reviewer, base: str, presses: int, screenshot
 
 
 async def run_reviewers(
-    base: str, names: list[str], presses: int, press_timeout: float, screenshot: Path, before_presses
+    server: AppServer, names: list[str], presses: int, press_timeout: float, screenshot: Path, before_presses
 ) -> tuple[list[dict], dict]:
-    """Open a tab per name in one headless chromium, run ``before_presses()``, then all sessions press at once."""
+    """Open a tab per name in one headless chromium, run ``before_presses()`` (it returns the import's pid or None),
+    then all sessions press at once; the presses, and the review's duration and CPU use."""
+    base = server.base
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -591,13 +659,19 @@ async def run_reviewers(
                 await reviewer.open(base)
                 log(f"{name} opened {page.url}: sentence {reviewer.sentence}")
                 reviewers.append(reviewer)
-            before_presses()
+            import_pid = before_presses()
+            cpu = cpu_snapshot(server.pid, import_pid)
             started = time.monotonic()
             await asyncio.gather(
                 *(review_session(r, base, presses, screenshot if i == 0 else None) for i, r in enumerate(reviewers))
             )
             ended = time.monotonic()
-            timing = {"review_seconds": round(ended - started, 2), "started": started, "ended": ended}
+            timing = {
+                "review_seconds": round(ended - started, 2),
+                "started": started,
+                "ended": ended,
+                "cpu": (cpu, cpu_snapshot(server.pid, import_pid)),
+            }
         finally:
             await browser.close()
     return [record for r in reviewers for record in r.presses], timing
@@ -665,28 +739,30 @@ def summarise(presses: list[dict], events: list[tuple[int, str, str, bool]], rev
 
 
 def run_scenario(
-    db: str, scenario: str, url: str, base: str, args: argparse.Namespace, conll: Path | None, folder: Path
+    db: str, scenario: str, url: str, server: AppServer, args: argparse.Namespace, conll: Path | None, folder: Path
 ) -> dict:
     names = [f"{scenario}-{n + 1}" for n in range(args.sessions)]
     screenshot = CACHE / f"review_load_{db}_{scenario}.png"
     CACHE.mkdir(parents=True, exist_ok=True)
     child: ImportChild | None = None
 
-    def before_presses() -> None:
+    def before_presses() -> int | None:
         nonlocal child
         if conll is not None:
             log(f"{db}/{scenario}: starting the import of {args.import_sentences:,} sentences")
             child = start_import(url, conll, folder)
             wait_until_writing(child, url)
         log(f"{db}/{scenario}: {len(names)} sessions pressing a {args.presses} times each")
+        return None if child is None else child.process.pid
 
     loads = {"before": load()}
     try:
         presses, timing = asyncio.run(
-            run_reviewers(base, names, args.presses, args.press_timeout, screenshot, before_presses)
+            run_reviewers(server, names, args.presses, args.press_timeout, screenshot, before_presses)
         )
         loads["after"] = load()
         result = summarise(presses, decisions_in_store(url, names), timing["review_seconds"])
+        before, after = timing["cpu"]
         if child is not None:
             review_end = timing["ended"] - child.started
             review_start = timing["started"] - child.started
@@ -696,6 +772,9 @@ def run_scenario(
                 review_ended_after_seconds=round(review_end, 2),
                 overlapped_whole_review=child.writing_at is not None and (child.ended_at or 0) > review_end,
             )
+            if child.ended_at is not None and child.ended_at <= review_end and child.cpu_seconds is not None:
+                after["import"] = child.cpu_seconds  # it ended within the review: its own total
+        result["cpu_seconds_during_review"] = cpu_used(before, after)
     finally:
         if child is not None:
             stop(child.process)
@@ -710,11 +789,11 @@ def run_database(db: str, url: str, args: argparse.Namespace, conll: Path | None
     log(f"{db}: built in {built['build_seconds']} s, {built['queued']:,} queued in {built['queue_seconds']} s")
     scenarios: dict[str, dict] = {}
     server_log = folder / f"streamlit_{db}.log"
-    with app_server(url, server_log) as base:
-        log(f"{db}: app at {base}")
+    with app_server(url, server_log) as server:
+        log(f"{db}: app at {server.base}")
         for scenario in scenario_names(args.scenario):
             scenarios[scenario] = run_scenario(
-                db, scenario, url, base, args, conll if scenario == "import" else None, folder
+                db, scenario, url, server, args, conll if scenario == "import" else None, folder
             )
             log(f"{db}/{scenario}: {brief(scenarios[scenario])}")
     server_text = server_log.read_text(errors="replace")
@@ -737,7 +816,7 @@ def brief(result: dict) -> str:
     return (
         f"{result['presses']} presses, {result['decisions']} decisions, {result['conflicts']} conflicts, "
         f"{result['duplicated']} duplicated, {result['errored']} errored, {result['lost']} lost; "
-        f"p50 {latency['p50']} ms, p95 {latency['p95']} ms"
+        f"p50 {latency['p50']} ms, p95 {latency['p95']} ms; CPU s {result.get('cpu_seconds_during_review')}"
     )
 
 
