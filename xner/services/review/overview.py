@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    func,
     select,
 )
 
 from xner.services.corpora import get_corpus, review_progress
-from xner.services.pairs import count_pairs
-from xner.services.review.records import REVIEWED, as_utc, state_table, status_counts
+from xner.services.review.records import REVIEWED, as_utc, state_table
 from xner.store.db import Store
 from xner.store.models import (
     ProjectionRun,
@@ -73,12 +73,16 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
         queued = session.scalar(unreviewed.order_by(state_table.c.confidence).limit(1))
         if queued is None:  # every queued item is reviewed
             queued = session.scalar(suggested.limit(1))
+        progress = review_progress(session, found)
+        in_queue = select(func.count()).where(
+            state_table.c.corpus_id == found.id, state_table.c.status == ReviewStatus.UNREVIEWED.value
+        )
         return QueueOverview(
             found.name,
             tuple(sorted(found.labels)),
             tuple(RunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
             queued,
-            review_progress(session, found),
-            count_pairs(session, found),
-            status_counts(session, found)[ReviewStatus.UNREVIEWED.value],
+            progress,
+            sum(progress.values()),
+            session.scalar(in_queue) or 0,
         )
