@@ -16,7 +16,7 @@ from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services.importing import import_alignments, import_corpus, import_parallel
 from xner.store import db
-from xner.store.db import Store, alembic_config, open_store, resolve_url
+from xner.store.db import BUSY_TIMEOUT_MS, Store, alembic_config, open_store, resolve_url
 from xner.store.models import Alignment, AlignmentRun, Base, Corpus, Entity, Sentence, SentencePair
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
@@ -178,7 +178,7 @@ def test_pragmas_foreign_keys_and_wal(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
 
 
 def test_wal_mode_persists_in_the_file(tmp_path: Path) -> None:
