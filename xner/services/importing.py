@@ -46,7 +46,7 @@ from xner.formats.text import PathLike, ProgressFn
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
-from xner.store.staging import Stage, move_corpus_rows, move_runs, staged, sweep_abandoned
+from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
 from xner.types import Sentence as SentenceData
 
 BATCH = 2000
@@ -437,7 +437,7 @@ def import_alignments(
     languages = {"kind": target.kind, "src_lang": target.src_lang, "tgt_lang": target.tgt_lang}
     what = f"import of alignments {name} into {corpus!r}"
     with staged(store, what=what, **languages) as stage, store.session() as reading:
-        run_id = stage.write(partial(_new_alignment_run, stage.id, run))
+        run_id = stage.write(partial(add_row, AlignmentRun, {"corpus_id": stage.id, **run}))
         pairs = _pair_pages(reading, target, split)
         rows = _alignment_rows(
             read_pharaoh(path, index_base=index_base, on_progress=on_progress, display_name=name),
@@ -447,7 +447,7 @@ def import_alignments(
             index_base,
         )
         for batch in batches(rows):
-            stage.write(partial(_insert_batch, Alignment, batch))
+            stage.write(partial(insert_rows, Alignment, batch))
             report.pairs += len(batch)
         leftover = next(pairs, None)
         if leftover is not None:
@@ -461,17 +461,6 @@ def import_alignments(
     report.run_id = run_id
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _new_alignment_run(corpus_id: int, settings: Mapping[str, object], session: Session) -> int:
-    run = AlignmentRun(corpus_id=corpus_id, **settings)
-    session.add(run)
-    session.flush()
-    return run.id
-
-
-def _insert_batch(model: type, rows: list[dict], session: Session) -> None:
-    session.execute(insert(model), rows)
 
 
 def _alignment_rows(

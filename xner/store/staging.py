@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -272,6 +272,22 @@ def _discard_quietly(stage: Stage) -> None:
         stage.discard()
     except Exception as error:  # the original error matters more; the rows stay hidden until the next sweep
         log.warning("could not remove the unfinished rows of %s now (the next import will): %s", stage.what, error)
+
+
+# --- batches and publication ---------------------------------------------------------------------------------------
+
+
+def add_row(model: type, values: dict[str, Any], session: Session) -> int:
+    """Add one ``model`` row with ``values`` (e.g. a run under the stage's corpus); returns its id."""
+    row = model(**values)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def insert_rows(model: type, rows: list[dict[str, Any]], session: Session) -> None:
+    """Insert ``rows`` into ``model``'s table in one Core statement: a batch for :meth:`Stage.write`."""
+    session.execute(insert(model), rows)
 
 
 # --- moving rows and runs at publication ---------------------------------------------------------------------------
