@@ -241,3 +241,120 @@ def test_unusable_sqlite_file_is_an_xner_error(tmp_path: Path, problem: str) -> 
     path = tmp_path / "no" / "such" / "dir.db" if problem == "missing directory" else write(tmp_path / "x.db", "hi\n")
     with pytest.raises(XnerError):
         open_store(str(path))
+
+
+# --- Store.write: short writes retried while the database is busy ------------------------------------------------
+
+
+def add_corpus(name: str):
+    """A ``Store.write`` function that adds corpus ``name`` and counts its calls in ``add_corpus.calls``."""
+
+    def write(session) -> int:
+        write.calls += 1
+        corpus = Corpus(name=name, kind="mono", src_lang="en", labels=[], description="")
+        session.add(corpus)
+        session.flush()
+        return corpus.id
+
+    write.calls = 0
+    return write
+
+
+class WriteLock:
+    """A second, plain sqlite3 connection holding the write lock (``BEGIN IMMEDIATE``) until ``release()``."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def sqlite_store(tmp_path: Path) -> tuple[Store, Path]:
+    path = tmp_path / "busy.db"
+    return open_store(str(path)), path
+
+
+def test_write_waits_for_a_connection_holding_the_lock_then_succeeds(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    store, path = sqlite_store(tmp_path)
+    lock = WriteLock(path)
+    threading.Timer(1.2, lock.release).start()  # longer than one busy_timeout: the write must retry
+    write = add_corpus("after-the-lock")
+    started = time.monotonic()
+    corpus_id = store.write(write, what="adding a corpus", max_wait_s=5)
+    waited = time.monotonic() - started
+    assert corpus_id and write.calls >= 2
+    assert 1.0 < waited < 3.0
+    assert count(store, Corpus) == 1
+    store.dispose()
+
+
+def test_write_gives_up_with_a_busy_error_and_writes_nothing(tmp_path: Path) -> None:
+    import time
+
+    from xner.errors import BusyError
+
+    store, path = sqlite_store(tmp_path)
+    lock = WriteLock(path)
+    started = time.monotonic()
+    try:
+        with pytest.raises(BusyError) as info:
+            store.write(add_corpus("never"), what="saving the decision", max_wait_s=1.0)
+    finally:
+        lock.release()
+    waited = time.monotonic() - started
+    assert 1.0 <= waited < 1.0 + 2 * BUSY_TIMEOUT_MS / 1000 + 0.5  # no try starts after max_wait_s
+    message = str(info.value)
+    assert message.startswith("saving the decision failed: the database stayed busy") and "try again" in message
+    assert "\n" not in message and info.value.tries >= 2
+    assert count(store, Corpus) == 0
+    store.dispose()
+
+
+def test_write_does_not_retry_other_errors(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    store.write(add_corpus("taken"))
+    again = add_corpus("taken")
+    with pytest.raises(IntegrityError):
+        store.write(again)
+    assert again.calls == 1
+    with pytest.raises(XnerError, match="nope"):
+        store.write(lambda session: (_ for _ in ()).throw(XnerError("nope")))
+
+
+class FakeDriverError(Exception):
+    """A driver error with PostgreSQL's ``sqlstate`` (as psycopg's errors have)."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "busy"),
+    [
+        ("database is locked", True),
+        ("database table is locked", True),
+        ("no such table: corpus", False),
+        (FakeDriverError("55P03"), True),  # LockNotAvailable (lock_timeout, NOWAIT)
+        (FakeDriverError("40001"), True),  # SerializationFailure
+        (FakeDriverError("40P01"), True),  # DeadlockDetected
+        (FakeDriverError("23505"), False),  # UniqueViolation: retrying cannot help
+    ],
+)
+def test_is_busy_error(error: object, busy: bool) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    original = sqlite3.OperationalError(error) if isinstance(error, str) else error
+    assert db.is_busy_error(OperationalError("UPDATE ...", {}, original)) is busy
+    assert db.is_busy_error(ValueError("database is locked")) is False

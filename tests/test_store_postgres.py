@@ -16,7 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 
 from tests.conftest import shared, snapshot, write
 from xner.errors import InputError, XnerError
@@ -26,7 +26,7 @@ from xner.services.corpora import corpus_stats
 from xner.services.exporting import export_corpus
 from xner.services.importing import import_alignments, import_corpus, import_parallel
 from xner.store.db import Store, alembic_config, open_store
-from xner.store.models import Alignment, Base, Entity, Sentence
+from xner.store.models import Alignment, Base, Corpus, Entity, Sentence
 
 pytest_plugins = ["tests.pg"]
 pytestmark = pytest.mark.postgres
@@ -255,3 +255,57 @@ def test_downgrade_to_base_and_upgrade_again(pg_store: Store) -> None:
         assert session.scalar(select(func.count()).select_from(Sentence)) == 0
     report = import_corpus(pg_store, shared("masakhaner2", "hau", "dev.txt"), corpus="hau", lang="hau")
     assert corpus_stats(pg_store, "hau").total_sentences == report.sentences
+
+
+# --- Store.write on a busy PostgreSQL: row locks -----------------------------------------------------------------
+
+
+def hold_row_lock(store: Store, name: str):
+    """A second connection holding ``SELECT ... FOR UPDATE`` on corpus ``name``; returns its release function."""
+    connection = store.engine.connect()
+    transaction = connection.begin()
+    connection.execute(select(Corpus.id).where(Corpus.name == name).with_for_update())
+
+    def release() -> None:
+        transaction.rollback()
+        connection.close()
+
+    return release
+
+
+def describe(name: str, text: str):
+    """A ``Store.write`` function that sets corpus ``name``'s description, counting its calls."""
+
+    def write(session) -> None:
+        write.calls += 1
+        session.execute(update(Corpus).where(Corpus.name == name).values(description=text))
+
+    write.calls = 0
+    return write
+
+
+def test_write_retries_while_a_row_is_locked_then_succeeds(pg_store: Store, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    import_corpus(pg_store, write(tmp_path / "train.txt", "Ada B-PER\n"), corpus="c", lang="en")
+    threading.Timer(1.5, hold_row_lock(pg_store, "c")).start()  # 3 lock timeouts of 500 ms
+    change = describe("c", "after the lock")
+    started = time.monotonic()
+    pg_store.write(change, what="describing the corpus", max_wait_s=6)
+    assert change.calls >= 2 and 1.3 < time.monotonic() - started < 4
+    assert corpus_stats(pg_store, "c").name == "c"
+
+
+def test_write_gives_up_on_a_row_locked_too_long(pg_store: Store, tmp_path: Path) -> None:
+    from xner.errors import BusyError
+
+    import_corpus(pg_store, write(tmp_path / "train.txt", "Ada B-PER\n"), corpus="c", lang="en")
+    release = hold_row_lock(pg_store, "c")
+    try:
+        with pytest.raises(BusyError, match="describing the corpus failed: the database stayed busy"):
+            pg_store.write(describe("c", "never"), what="describing the corpus", max_wait_s=1.0)
+    finally:
+        release()
+    with pg_store.session() as session:
+        assert session.scalar(select(Corpus.description).where(Corpus.name == "c")) == ""

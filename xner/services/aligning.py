@@ -30,7 +30,7 @@ from xner.store.models import AlignmentRun, Corpus
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import Alignment
 
-BATCH = 5000
+BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
 
 
 @dataclass

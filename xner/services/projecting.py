@@ -1,6 +1,6 @@
 """Project use case: project the source entities of a parallel corpus onto its targets, stored as a run.
 
-A run is written like an import (:mod:`xner.store.staging`): each batch of :data:`BATCH` projected pairs is its own
+A run is written like an import (:mod:`xner.store.staging`): every :data:`WRITE_BATCH` projected pairs are their own
 short committed transaction under a hidden staging corpus, so reviewers can save while a long projection runs, and
 the finished run is handed to its corpus in one short final transaction; until then no reader sees it, and a failed
 or killed run leaves nothing visible.
@@ -33,7 +33,8 @@ from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import ProjectedSpan, Sentence, Span
 
-BATCH = 2000
+BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
+WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
 
 
 @dataclass
@@ -172,7 +173,8 @@ def _project_pairs(
             records = [span_record(p) for p in projected]
             confidence = min((record["confidence"] for record in records), default=1.0)
             rows.append({"run_id": report.run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
-        stage.write(partial(insert_rows, Projection, rows))
+        for start in range(0, len(rows), WRITE_BATCH):
+            stage.write(partial(insert_rows, Projection, rows[start : start + WRITE_BATCH]))
         report.pairs += len(rows)
         if on_progress:
             on_progress(report.pairs, total)

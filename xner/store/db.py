@@ -34,7 +34,7 @@ T = TypeVar("T")
 DEFAULT_URL = "sqlite:///xner.db"
 ENV_VAR = "XNER_DB"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-BUSY_TIMEOUT_MS = 500  # SQLite: how long a statement waits for another writer's lock before "database is locked"
+BUSY_TIMEOUT_MS = 1000  # SQLite: how long a statement waits for another writer's lock before "database is locked"
 LOCK_TIMEOUT_MS = 500  # PostgreSQL, in Store.write: how long a statement waits for a row or table lock
 INTERACTIVE_WAIT_S = 3.0  # Store.write: how long a reviewer's write keeps retrying before BusyError
 # Errors that mean "another transaction holds what this one needs; the same transaction may succeed later":
