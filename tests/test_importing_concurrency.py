@@ -42,6 +42,7 @@ pytest_plugins = ["tests.pg"]
 
 DEMO_PAIRS, DEMO_ENTITIES = 100, 217  # per copy of the demo: pairs, entities per side
 SLOW_DECISION_S = 1.5  # no decision may take this long while an import runs
+REVIEWER_PAUSE_S = 0.02  # between two decisions of the test's reviewer (a person takes seconds)
 
 
 # --- data and helpers ----------------------------------------------------------------------------------------------
@@ -157,6 +158,7 @@ def review_during(child: subprocess.Popen[str], store: Store, name: str, tmp_pat
     during: list[float] = []
     checking = True
     while child.poll() is None:
+        time.sleep(REVIEWER_PAUSE_S)
         took = reviewer.decide()
         if child.poll() is None:
             during.append(took)
@@ -241,6 +243,7 @@ def test_two_imports_and_a_reviewer_at_once_on_the_real_files(tmp_path: Path) ->
         for split in ("dev", "test"):
             import_corpus(store, yor / f"{split}.txt", corpus="yor", lang="yor", on_progress=decide_and_check)
         while child.poll() is None:
+            time.sleep(REVIEWER_PAUSE_S)
             reviewer.decide()
         report = finish(child)
         assert report["pairs"] == file_lines(europarl_en) == 27_580

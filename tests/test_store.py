@@ -285,13 +285,14 @@ def test_write_waits_for_a_connection_holding_the_lock_then_succeeds(tmp_path: P
 
     store, path = sqlite_store(tmp_path)
     lock = WriteLock(path)
-    threading.Timer(1.2, lock.release).start()  # longer than one busy_timeout: the write must retry
+    release_after = BUSY_TIMEOUT_MS / 1000 + 0.5  # longer than one busy_timeout: the write must retry
+    threading.Timer(release_after, lock.release).start()
     write = add_corpus("after-the-lock")
     started = time.monotonic()
-    corpus_id = store.write(write, what="adding a corpus", max_wait_s=5)
+    corpus_id = store.write(write, what="adding a corpus", max_wait_s=3 * release_after)
     waited = time.monotonic() - started
     assert corpus_id and write.calls >= 2
-    assert 1.0 < waited < 3.0
+    assert release_after - 0.2 < waited < release_after + 1.5
     assert count(store, Corpus) == 1
     store.dispose()
 
@@ -306,11 +307,11 @@ def test_write_gives_up_with_a_busy_error_and_writes_nothing(tmp_path: Path) -> 
     started = time.monotonic()
     try:
         with pytest.raises(BusyError) as info:
-            store.write(add_corpus("never"), what="saving the decision", max_wait_s=1.0)
+            store.write(add_corpus("never"), what="saving the decision", max_wait_s=2.5)
     finally:
         lock.release()
     waited = time.monotonic() - started
-    assert 1.0 <= waited < 1.0 + 2 * BUSY_TIMEOUT_MS / 1000 + 0.5  # no try starts after max_wait_s
+    assert 2 * BUSY_TIMEOUT_MS / 1000 <= waited < 2.5 + BUSY_TIMEOUT_MS / 1000 + 0.5  # no try starts after 2.5 s
     message = str(info.value)
     assert message.startswith("saving the decision failed: the database stayed busy") and "try again" in message
     assert "\n" not in message and info.value.tries >= 2

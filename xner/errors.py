@@ -76,7 +76,8 @@ class BusyError(XnerError):
         self.tries = tries
         self.waited_s = waited_s
         super().__init__(
-            f"{what} failed: the database stayed busy with other writes ({tries} tries in {waited_s:.1f} s); "
+            f"{what} failed: the database stayed busy with other writes ({tries} {'try' if tries == 1 else 'tries'} "
+            f"in {waited_s:.1f} s); "
             "nothing was saved, try again in a moment"
         )
 
