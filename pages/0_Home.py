@@ -340,8 +340,8 @@ def split_input(key: str) -> str | None:
 
 def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
     st.caption(
-        f"UTF-8 text files up to {MAX_UPLOAD_MB} MB; larger ones with `xner import`. Each import is one "
-        "transaction: a file with an error adds nothing."
+        f"UTF-8 text files up to {MAX_UPLOAD_MB} MB; larger ones with `xner import`. An import shows nowhere until "
+        "it is complete, and reviewers can keep working meanwhile; a file with an error adds nothing."
     )
     kind = st.segmented_control(
         "What to import",

@@ -16,7 +16,7 @@ from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services.importing import import_alignments, import_corpus, import_parallel
 from xner.store import db
-from xner.store.db import Store, alembic_config, hide_passwords, open_store, resolve_url, safe_url
+from xner.store.db import BUSY_TIMEOUT_MS, Store, alembic_config, hide_passwords, open_store, resolve_url, safe_url
 from xner.store.models import Alignment, AlignmentRun, Base, Corpus, Entity, Sentence, SentencePair
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
@@ -178,7 +178,7 @@ def test_pragmas_foreign_keys_and_wal(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
 
 
 def test_wal_mode_persists_in_the_file(tmp_path: Path) -> None:
@@ -263,3 +263,121 @@ def test_a_store_and_a_bad_url_never_show_the_password() -> None:
     with pytest.raises(XnerError) as refused:
         resolve_url("postgresql+psycopg://xner:s3cret@db:port/xner")  # the port is not a number
     assert "s3cret" not in str(refused.value) and "xner:***@db" in str(refused.value)
+
+
+# --- Store.write: short writes retried while the database is busy ------------------------------------------------
+
+
+def add_corpus(name: str):
+    """A ``Store.write`` function that adds corpus ``name`` and counts its calls in ``add_corpus.calls``."""
+
+    def write(session) -> int:
+        write.calls += 1
+        corpus = Corpus(name=name, kind="mono", src_lang="en", labels=[], description="")
+        session.add(corpus)
+        session.flush()
+        return corpus.id
+
+    write.calls = 0
+    return write
+
+
+class WriteLock:
+    """A second, plain sqlite3 connection holding the write lock (``BEGIN IMMEDIATE``) until ``release()``."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def sqlite_store(tmp_path: Path) -> tuple[Store, Path]:
+    path = tmp_path / "busy.db"
+    return open_store(str(path)), path
+
+
+def test_write_waits_for_a_connection_holding_the_lock_then_succeeds(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    store, path = sqlite_store(tmp_path)
+    lock = WriteLock(path)
+    release_after = BUSY_TIMEOUT_MS / 1000 + 0.5  # longer than one busy_timeout: the write must retry
+    threading.Timer(release_after, lock.release).start()
+    write = add_corpus("after-the-lock")
+    started = time.monotonic()
+    corpus_id = store.write(write, what="adding a corpus", max_wait_s=3 * release_after)
+    waited = time.monotonic() - started
+    assert corpus_id and write.calls >= 2
+    assert release_after - 0.2 < waited < release_after + 1.5
+    assert count(store, Corpus) == 1
+    store.dispose()
+
+
+def test_write_gives_up_with_a_busy_error_and_writes_nothing(tmp_path: Path) -> None:
+    import time
+
+    from xner.errors import BusyError
+
+    store, path = sqlite_store(tmp_path)
+    lock = WriteLock(path)
+    started = time.monotonic()
+    try:
+        with pytest.raises(BusyError) as info:
+            store.write(add_corpus("never"), what="saving the decision", max_wait_s=2.5)
+    finally:
+        lock.release()
+    waited = time.monotonic() - started
+    assert 2 * BUSY_TIMEOUT_MS / 1000 <= waited < 2.5 + BUSY_TIMEOUT_MS / 1000 + 0.5  # no try starts after 2.5 s
+    message = str(info.value)
+    assert message.startswith("saving the decision failed: the database stayed busy") and "try again" in message
+    assert "\n" not in message and info.value.tries >= 2
+    assert count(store, Corpus) == 0
+    store.dispose()
+
+
+def test_write_does_not_retry_other_errors(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    store.write(add_corpus("taken"))
+    again = add_corpus("taken")
+    with pytest.raises(IntegrityError):
+        store.write(again)
+    assert again.calls == 1
+    with pytest.raises(XnerError, match="nope"):
+        store.write(lambda session: (_ for _ in ()).throw(XnerError("nope")))
+
+
+class FakeDriverError(Exception):
+    """A driver error with PostgreSQL's ``sqlstate`` (as psycopg's errors have)."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "busy"),
+    [
+        ("database is locked", True),
+        ("database table is locked", True),
+        ("no such table: corpus", False),
+        (FakeDriverError("55P03"), True),  # LockNotAvailable (lock_timeout, NOWAIT)
+        (FakeDriverError("40001"), True),  # SerializationFailure
+        (FakeDriverError("40P01"), True),  # DeadlockDetected
+        (FakeDriverError("23505"), False),  # UniqueViolation: retrying cannot help
+    ],
+)
+def test_is_busy_error(error: object, busy: bool) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    original = sqlite3.OperationalError(error) if isinstance(error, str) else error
+    assert db.is_busy_error(OperationalError("UPDATE ...", {}, original)) is busy
+    assert db.is_busy_error(ValueError("database is locked")) is False

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
@@ -36,7 +36,7 @@ from xner.services.importing import import_alignments, import_corpus, import_par
 from xner.services.projecting import project_corpus
 from xner.services.training import train_tagger
 from xner.store.db import Store, alembic_config, open_store
-from xner.store.models import Alignment, Base, Entity, Sentence
+from xner.store.models import Alignment, Base, Corpus, Entity, Sentence
 
 pytest_plugins = ["tests.pg"]
 pytestmark = pytest.mark.postgres
@@ -355,3 +355,57 @@ def test_logs_hold_no_password(pg_url: str, caplog: pytest.LogCaptureFixture) ->
     assert "Running upgrade" in caplog.text  # the migrations did log
     assert password not in caplog.text and password not in str(refused.value)
     assert "lost the connection to postgresql+psycopg://" in caplog.text
+
+
+# --- Store.write on a busy PostgreSQL: row locks -----------------------------------------------------------------
+
+
+def hold_row_lock(store: Store, name: str):
+    """A second connection holding ``SELECT ... FOR UPDATE`` on corpus ``name``; returns its release function."""
+    connection = store.engine.connect()
+    transaction = connection.begin()
+    connection.execute(select(Corpus.id).where(Corpus.name == name).with_for_update())
+
+    def release() -> None:
+        transaction.rollback()
+        connection.close()
+
+    return release
+
+
+def describe(name: str, text: str):
+    """A ``Store.write`` function that sets corpus ``name``'s description, counting its calls."""
+
+    def write(session) -> None:
+        write.calls += 1
+        session.execute(update(Corpus).where(Corpus.name == name).values(description=text))
+
+    write.calls = 0
+    return write
+
+
+def test_write_retries_while_a_row_is_locked_then_succeeds(pg_store: Store, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    import_corpus(pg_store, write(tmp_path / "train.txt", "Ada B-PER\n"), corpus="c", lang="en")
+    threading.Timer(1.5, hold_row_lock(pg_store, "c")).start()  # 3 lock timeouts of 500 ms
+    change = describe("c", "after the lock")
+    started = time.monotonic()
+    pg_store.write(change, what="describing the corpus", max_wait_s=6)
+    assert change.calls >= 2 and 1.3 < time.monotonic() - started < 4
+    assert corpus_stats(pg_store, "c").name == "c"
+
+
+def test_write_gives_up_on_a_row_locked_too_long(pg_store: Store, tmp_path: Path) -> None:
+    from xner.errors import BusyError
+
+    import_corpus(pg_store, write(tmp_path / "train.txt", "Ada B-PER\n"), corpus="c", lang="en")
+    release = hold_row_lock(pg_store, "c")
+    try:
+        with pytest.raises(BusyError, match="describing the corpus failed: the database stayed busy"):
+            pg_store.write(describe("c", "never"), what="describing the corpus", max_wait_s=1.0)
+    finally:
+        release()
+    with pg_store.session() as session:
+        assert session.scalar(select(Corpus.description).where(Corpus.name == "c")) == ""

@@ -8,6 +8,7 @@ starts with ``path:line:`` so editors and terminals can jump to the spot.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,43 @@ class MissingDependencyError(XnerError):
 
     def __init__(self, package: str, feature: str) -> None:
         super().__init__(f"{feature} needs the package {package!r}: pip install {package}")
+
+
+class BusyError(XnerError):
+    """A write gave up because other writers kept the database locked (SQLite's lock, PostgreSQL row locks or
+    serialization conflicts) for longer than it may wait; nothing of it was stored, and trying again is safe.
+
+    >>> print(BusyError("saving the decision", tries=4, waited_s=2.04))  # doctest: +ELLIPSIS
+    saving the decision failed: the database stayed busy with other writes (4 tries in 2.0 s); nothing was saved, ...
+    """
+
+    def __init__(self, what: str, *, tries: int, waited_s: float) -> None:
+        self.what = what
+        self.tries = tries
+        self.waited_s = waited_s
+        super().__init__(
+            f"{what} failed: the database stayed busy with other writes ({tries} {'try' if tries == 1 else 'tries'} "
+            f"in {waited_s:.1f} s); "
+            "nothing was saved, try again in a moment"
+        )
+
+
+class CorpusImportingError(XnerError):
+    """A corpus name that belongs to an import still under way (or to a failed one being removed): the corpus is
+    not readable yet, and the name is not free.
+
+    >>> from datetime import UTC, datetime
+    >>> print(CorpusImportingError("yor", datetime(2026, 12, 1, 9, 30, tzinfo=UTC)))
+    corpus 'yor' is being imported (started 2026-12-01 09:30 UTC); wait for it to finish, or choose another name
+    """
+
+    def __init__(self, name: str, started: datetime | None, *, removing: bool = False) -> None:
+        self.name = name
+        self.started = started
+        self.removing = removing
+        when = f"started {started:%Y-%m-%d %H:%M} UTC" if started is not None else "start time unknown"
+        if removing:
+            message = f"corpus {name!r} is the rest of a failed import being removed ({when}); try again in a moment"
+        else:
+            message = f"corpus {name!r} is being imported ({when}); wait for it to finish, or choose another name"
+        super().__init__(message)

@@ -1,4 +1,5 @@
-"""``xner import conll|jsonl|parallel|alignments``: load files into the store, each as one transaction."""
+"""``xner import conll|jsonl|parallel|alignments``: load files into the store, each invisible until complete (in
+committed batches under a hidden corpus, published at the end: see :mod:`xner.services.importing`)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,22 @@
-"""Align use case: run an aligner over a parallel corpus and store the links as a new alignment run."""
+"""Align use case: run an aligner over a parallel corpus and store the links as a new alignment run.
+
+A run is written like an import (:mod:`xner.store.staging`): its rows in committed batches of :data:`BATCH` under a
+hidden staging corpus, so reviewers can save meanwhile, and the finished run handed to its corpus in one short final
+transaction; until then no reader sees it, and a failed or killed run leaves nothing visible.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.formats.parallel import iter_bitext
@@ -20,9 +26,11 @@ from xner.services.corpora import get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
-from xner.store.models import AlignmentRun
+from xner.store.models import AlignmentRun, Corpus
+from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
+from xner.types import Alignment
 
-BATCH = 5000
+BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
 
 
 @dataclass
@@ -91,6 +99,31 @@ def find_alignment_run(
     return None
 
 
+def write_alignment_run(
+    store: Store,
+    corpus: Corpus,
+    *,
+    aligner: str,
+    params: Mapping[str, Any],
+    alignments: Iterable[tuple[int, Alignment]],
+    created_by: str = "",
+) -> int:
+    """Store a new alignment run of ``corpus`` with one row per ``(pair id, alignment)`` (Pharaoh text); returns
+    the run id. Invisible until complete: batches of :data:`BATCH` rows committed under a hidden staging corpus,
+    then the run handed to ``corpus`` in one short transaction; on any error the rows are removed again."""
+    sweep_abandoned(store)
+    what = f"alignment run ({aligner}) of {corpus.name!r}"
+    languages = {"kind": corpus.kind, "src_lang": corpus.src_lang, "tgt_lang": corpus.tgt_lang}
+    with staged(store, what=what, **languages) as stage:
+        run = {"corpus_id": stage.id, "aligner": aligner, "params": dict(params), "created_by": created_by}
+        run_id = stage.write(partial(add_row, AlignmentRun, run))
+        rows = ({"run_id": run_id, "pair_id": pair_id, "links": a.to_pharaoh()} for pair_id, a in alignments)
+        while batch := list(islice(rows, BATCH)):
+            stage.write(partial(insert_rows, AlignmentRow, batch))
+        stage.publish(partial(move_runs, from_id=stage.id, to_id=corpus.id))
+    return run_id
+
+
 def align_corpus(
     store: Store,
     corpus: str,
@@ -115,7 +148,6 @@ def align_corpus(
     with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
-        corpus_id = found.id
         pairs = iter_pairs(session, found, splits=splits, with_spans=False)
         records = [(p.pair_id, p.src_tokens, p.tgt_tokens) for p in pairs]
     started = time.perf_counter()
@@ -123,17 +155,15 @@ def align_corpus(
     params = _run_params(engine, extra, extra_sources)
     if splits:
         params["splits"] = sorted(splits)
-    with store.transaction() as session:
-        run = AlignmentRun(corpus_id=corpus_id, aligner=aligner, params=params, created_by=created_by)
-        session.add(run)
-        session.flush()
-        rows = (
-            {"run_id": run.id, "pair_id": pair_id, "links": alignment.to_pharaoh()}
-            for (pair_id, _, _), alignment in zip(records, alignments, strict=True)
-        )
-        while batch := list(islice(rows, BATCH)):
-            session.execute(insert(AlignmentRow), batch)
-        run_id = run.id
+    pair_ids = (pair_id for pair_id, _, _ in records)
+    run_id = write_alignment_run(
+        store,
+        found,
+        aligner=aligner,
+        params=params,
+        alignments=zip(pair_ids, alignments, strict=True),
+        created_by=created_by,
+    )
     return AlignReport(
         corpus=corpus,
         run_id=run_id,

@@ -1,4 +1,11 @@
-"""Corpus look-up, creation and statistics (the use cases behind ``xner stats`` and the app's home page)."""
+"""Corpus look-up, creation and statistics (the use cases behind ``xner stats`` and the app's home page).
+
+Visibility lives here: a corpus whose ``import_state`` is set (an import or run still being written, or the rest
+of a failed one being removed; see :mod:`xner.store.staging`) is skipped by :func:`list_corpus_info`,
+:func:`list_corpora` and :func:`corpus_names`, and :func:`find_corpus` / :func:`get_corpus` refuse its name with
+:class:`xner.errors.CorpusImportingError`. Every other reader reaches sentences, pairs, entities and runs through
+the id of a corpus found here, so nothing of an unfinished write can be read.
+"""
 
 from __future__ import annotations
 
@@ -8,53 +15,87 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xner.errors import UnknownNameError, XnerError
+from xner.errors import CorpusImportingError, UnknownNameError, XnerError
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePair
+from xner.store.staging import DISCARDING
 from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+
+VISIBLE = Corpus.import_state.is_(None)
+"""The condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
 
 
 def find_corpus(session: Session, name: str) -> Corpus | None:
-    """The corpus called ``name``, or None."""
-    return session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    """The corpus called ``name``, or None when there is none.
+
+    Raises:
+        CorpusImportingError: ``name`` is a corpus still being imported (or a failed import being removed): it
+            cannot be read yet, and the name is not free.
+    """
+    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    if corpus is not None and corpus.import_state is not None:
+        raise CorpusImportingError(name, corpus.import_started_at, removing=corpus.import_state == DISCARDING)
+    return corpus
 
 
 def get_corpus(session: Session, name: str) -> Corpus:
-    """The corpus called ``name``; an unknown name raises an error listing the existing corpora."""
+    """The corpus called ``name``; an unknown name raises an error listing the existing corpora.
+
+    Raises:
+        UnknownNameError: no corpus ``name``; the message lists the visible corpora.
+        CorpusImportingError: ``name`` is still being imported.
+    """
     corpus = find_corpus(session, name)
     if corpus is None:
-        raise UnknownNameError("corpus", name, session.scalars(select(Corpus.name)))
+        raise UnknownNameError("corpus", name, corpus_names(session))
     return corpus
+
+
+def corpus_names(session: Session) -> list[str]:
+    """The names of the visible corpora, sorted."""
+    return list(session.scalars(select(Corpus.name).where(VISIBLE).order_by(Corpus.name)))
 
 
 def ensure_corpus(session: Session, name: str, *, kind: str, src_lang: str, tgt_lang: str | None = None) -> Corpus:
     """The corpus ``name``, created when missing; an existing one must have the same kind and languages."""
-    if not name.strip():
-        raise XnerError("a corpus needs a non-empty name")
+    check_corpus_name(name)
     corpus = find_corpus(session, name)
     if corpus is None:
         corpus = Corpus(name=name, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang, labels=[], description="")
         session.add(corpus)
         session.flush()
         return corpus
+    require_kind(corpus, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang)
+    return corpus
+
+
+def check_corpus_name(name: str) -> None:
+    """A corpus name must not be blank."""
+    if not name.strip():
+        raise XnerError("a corpus needs a non-empty name")
+
+
+def require_kind(corpus: Corpus, *, kind: str, src_lang: str, tgt_lang: str | None = None) -> None:
+    """An existing corpus written to must have the kind and languages of the data (an error names both)."""
     wanted = (kind, src_lang, tgt_lang)
     have = (corpus.kind, corpus.src_lang, corpus.tgt_lang)
     if wanted != have:
         raise XnerError(
-            f"corpus {name!r} exists as {_describe(*have)}, not {_describe(*wanted)}: choose another --corpus name"
+            f"corpus {corpus.name!r} exists as {_describe(*have)}, not {_describe(*wanted)}: "
+            "choose another --corpus name"
         )
-    return corpus
 
 
 def _describe(kind: str, src_lang: str, tgt_lang: str | None) -> str:
     return f"a {kind} corpus ({src_lang}{'-' + tgt_lang if tgt_lang else ''})"
 
 
-def allowed_labels(corpus: Corpus, declared: Collection[str] | None) -> frozenset[str] | None:
-    """The label set an import must respect: the declared one, else the corpus's, else any (None)."""
+def allowed_labels(corpus: Corpus | None, declared: Collection[str] | None) -> frozenset[str] | None:
+    """The label set an import must respect: the declared one, else the corpus's (None: a new corpus), else any
+    (None)."""
     if declared:
         return frozenset(declared)
-    return frozenset(corpus.labels) if corpus.labels else None
+    return frozenset(corpus.labels) if corpus is not None and corpus.labels else None
 
 
 def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, list[Span]]:
@@ -143,7 +184,7 @@ def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
 def list_corpora(store: Store) -> list[CorpusStats]:
     """Statistics of every corpus, by name."""
     with store.session() as session:
-        names = list(session.scalars(select(Corpus.name).order_by(Corpus.name)))
+        names = corpus_names(session)
     return [corpus_stats(store, name) for name in names]
 
 
@@ -165,7 +206,7 @@ class CorpusInfo:
 def list_corpus_info(store: Store, *, kind: str | None = None) -> list[CorpusInfo]:
     """Name, kind and languages of every corpus (only those of ``kind`` when given), by name: one small query."""
     with store.session() as session:
-        query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).order_by(Corpus.name)
+        query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).where(VISIBLE).order_by(Corpus.name)
         if kind is not None:
             query = query.where(Corpus.kind == kind)
         return [CorpusInfo(*row) for row in session.execute(query)]

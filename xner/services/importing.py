@@ -1,14 +1,36 @@
-"""Import use cases: CoNLL/JSONL corpora, parallel text, alignments. Each import is one transaction.
+"""Import use cases: CoNLL/JSONL corpora, parallel text, alignments.
 
-Files are streamed and written in batches, so memory stays flat whatever the file's size; any error rolls the
-whole import back, so after a failed import the database is exactly as it was.
+Files are streamed (memory stays flat whatever their size) and written :data:`BATCH` sentences (or pairs) at a
+time, each batch its own short committed transaction under a hidden corpus (:mod:`xner.store.staging`): an import of any
+length holds the database's write lock for one batch at a time, so reviewers keep saving while it runs. Nothing of
+an import can be read (corpus lists, stats, review queues, exports, projections) until one short final transaction
+publishes it:
+
+- into a new corpus: the corpus is written hidden under its own name, so a second import of that name is refused
+  ("corpus X is being imported"), and publishing reveals it (one row);
+- into an existing corpus (a new split, ``--append``): the rows go under a hidden staging corpus and publishing
+  moves them, positioned after the split's last sentence at that moment (two appends to one split never collide;
+  a split that another import filled meanwhile is refused, as at the start);
+- alignments: a new run under a hidden staging corpus, pointed at its corpus at publication (one row).
+
+A staging corpus rather than an import id on every row keeps every reader as it was: the one visibility rule is in
+:mod:`xner.services.corpora`. Publishing an append rewrites the corpus id of the rows appended (0.29 s for 10,000
+pairs on SQLite under load; a new corpus or run publishes in constant time, 0.01 s): see :mod:`xner.store.staging`
+for the figures and the reasons.
+
+Any error (a bad line, a conflict at publication, an interrupt) removes what the import wrote, a batch per
+transaction, hidden meanwhile: after a failed import the database holds what it held before. An import killed
+outright (kill -9) leaves a hidden corpus that the next import, align or project run removes before it starts
+(the import's report says so in its warnings).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -21,12 +43,13 @@ from xner.formats.jsonl import read_jsonl_numbered
 from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter_parallel_single
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
 from xner.formats.text import PathLike, ProgressFn
-from xner.services.corpora import allowed_labels, ensure_corpus, get_corpus
+from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
+from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
 from xner.types import Sentence as SentenceData
 
-BATCH = 2000
+BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
 SPLIT_NAMES = ("train", "dev", "test", "valid", "validation")
 CORPUS_FORMATS = ("conll", "jsonl")
 
@@ -136,10 +159,6 @@ def _count_labels(report: ImportReport, sentences: Iterable[SentenceData]) -> No
             report.entities[span.label] = report.entities.get(span.label, 0) + 1
 
 
-def _finish_labels(corpus: Corpus, declared: Collection[str] | None, seen: Iterable[str]) -> None:
-    corpus.labels = sorted(set(corpus.labels) | set(declared or ()) | set(seen))
-
-
 def _repair_warning(name: str, stats: ReadStats) -> list[str]:
     warning = repair_warning(name, stats)
     return [warning] if warning else []
@@ -159,7 +178,7 @@ def import_corpus(
     on_progress: ProgressFn | None = None,
     display_name: str | None = None,
 ) -> ImportReport:
-    """Import a labelled monolingual file (CoNLL or JSONL) into ``corpus`` as one transaction.
+    """Import a labelled monolingual file (CoNLL or JSONL) into ``corpus``, invisible until complete (see above).
 
     Args:
         store: the open store.
@@ -185,25 +204,92 @@ def import_corpus(
     split = split or guess_split(display_name or path)
     started = time.perf_counter()
     report = ImportReport(corpus=corpus, split=split)
+    swept = sweep_leftovers(store)
+    existing = _existing_corpus(store, corpus, kind="mono", src_lang=lang, split=split, side="mono", append=append)
     stats = ReadStats()
-    with store.transaction() as session:
-        target = ensure_corpus(session, corpus, kind="mono", src_lang=lang)
-        base = options or ConllOptions()
-        read_options = ConllOptions(
-            base.scheme, base.tag_column, base.label_map, allowed_labels(target, labels), base.normal_form
-        )
-        reader = read_conll_numbered if fmt == "conll" else read_jsonl_numbered
-        sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
-        position = next_position(session, target, split, "mono", append=append)
+    base = options or ConllOptions()
+    read_options = ConllOptions(
+        base.scheme, base.tag_column, base.label_map, allowed_labels(existing, labels), base.normal_form
+    )
+    reader = read_conll_numbered if fmt == "conll" else read_jsonl_numbered
+    sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
+    with _corpus_stage(store, corpus, existing, name, kind="mono", src_lang=lang) as stage:
+        position = 0
         for batch in batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
-            _insert_sentences(session, target, split, "mono", position, batch)
+            write = partial(_insert_sentences, corpus=stage.corpus, split=split, side="mono", start=position)
+            stage.write(partial(write, sentences=batch))
             position += len(batch)
             report.sentences += len(batch)
             _count_labels(report, [s for _, s in batch])
-        _finish_labels(target, labels, stats.labels)
-    report.warnings = _repair_warning(name, stats)
+        stage.publish(partial(_publish_rows, stage, existing, split, "mono", append, set(labels or ()) | stats.labels))
+    report.warnings = swept + _repair_warning(name, stats)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def sweep_leftovers(store: Store) -> list[str]:
+    """Remove what writes killed outright left hidden (:func:`xner.store.staging.sweep_abandoned`); a warning each."""
+    return [f"removed the unfinished rows of an interrupted earlier write ({what})" for what in sweep_abandoned(store)]
+
+
+def _existing_corpus(
+    store: Store,
+    name: str,
+    *,
+    kind: str,
+    src_lang: str,
+    tgt_lang: str | None = None,
+    split: str,
+    side: str,
+    append: bool,
+) -> Corpus | None:
+    """The corpus an import adds to, None for a new one, after the checks that need no file: its kind and
+    languages, and the split (it must be empty unless ``append``); a name still being imported is refused."""
+    check_corpus_name(name)
+    with store.session() as session:
+        existing = find_corpus(session, name)
+        if existing is not None:
+            require_kind(existing, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang)
+            next_position(session, existing, split, side, append=append)
+    return existing
+
+
+def _corpus_stage(
+    store: Store,
+    corpus: str,
+    existing: Corpus | None,
+    source: str,
+    *,
+    kind: str,
+    src_lang: str,
+    tgt_lang: str | None = None,
+) -> AbstractContextManager[Stage]:
+    """The staged write of an import: the new corpus itself, hidden, or a staging corpus for an existing one."""
+    return staged(
+        store,
+        what=f"import of {source} into {corpus!r}",
+        kind=kind,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        name=corpus if existing is None else None,
+    )
+
+
+def _publish_rows(
+    stage: Stage, existing: Corpus | None, split: str, side: str, append: bool, labels: set[str], session: Session
+) -> None:
+    """The final transaction of an import: the labels seen, and for an existing corpus the move of the staged rows
+    after the split's last position (checked again: another import may have filled the split meanwhile)."""
+    if existing is None:
+        target = session.get(Corpus, stage.id)
+    else:
+        target = session.get(Corpus, existing.id)
+        if target is None:
+            raise XnerError(f"corpus {existing.name!r} was deleted while the import ran: nothing was imported")
+        offset = next_position(session, target, split, side, append=append)
+        move_corpus_rows(session, stage.id, target.id, position_offset=offset)
+    assert target is not None
+    target.labels = sorted(set(target.labels) | labels)
 
 
 def import_parallel(
@@ -223,7 +309,7 @@ def import_parallel(
     """Import a parallel corpus: two line-aligned files, or one TSV / ``|||`` file when ``tgt_path`` is None.
 
     Each side of two files may be plain text or CoNLL (``SideOptions.format``); a CoNLL side keeps its gold
-    entities. One transaction: on any error nothing is written.
+    entities. Invisible until complete; on any error nothing is left (see the module docstring).
 
     Raises:
         InputError: bad input on either side or sides of different lengths (file, line, reason).
@@ -234,25 +320,28 @@ def import_parallel(
     started = time.perf_counter()
     report = ImportReport(corpus=corpus, split=split)
     src_stats, tgt_stats = ReadStats(), ReadStats()
-    with store.transaction() as session:
-        target = ensure_corpus(session, corpus, kind="parallel", src_lang=src.lang, tgt_lang=tgt.lang)
-        allowed = allowed_labels(target, labels)
-        src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
-        if tgt_path is None:
-            items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
-        else:
-            items = iter_parallel(
-                src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats), on_progress=on_progress, display_names=names
-            )
-        position = next_position(session, target, split, "src", append=append)
+    swept = sweep_leftovers(store)
+    kind = {"kind": "parallel", "src_lang": src.lang, "tgt_lang": tgt.lang}
+    existing = _existing_corpus(store, corpus, **kind, split=split, side="src", append=append)
+    allowed = allowed_labels(existing, labels)
+    src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
+    if tgt_path is None:
+        items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
+    else:
+        items = iter_parallel(
+            src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats), on_progress=on_progress, display_names=names
+        )
+    with _corpus_stage(store, corpus, existing, names[0], **kind) as stage:
+        position = 0
         for batch in batches(items):
-            insert_pairs(session, target, split, position, batch)
+            stage.write(partial(insert_pairs, corpus=stage.corpus, split=split, start=position, batch=batch))
             position += len(batch)
             report.pairs += len(batch)
             _count_labels(report, (s for item in batch for s in (item.src, item.tgt)))
-        _finish_labels(target, labels, src_stats.labels | tgt_stats.labels)
+        seen = set(labels or ()) | src_stats.labels | tgt_stats.labels
+        stage.publish(partial(_publish_rows, stage, existing, split, "src", append, seen))
     report.sentences = 2 * report.pairs
-    report.warnings = _repair_warning(names[0], src_stats) + _repair_warning(names[1], tgt_stats)
+    report.warnings = swept + _repair_warning(names[0], src_stats) + _repair_warning(names[1], tgt_stats)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -338,28 +427,27 @@ def import_alignments(
         raise XnerError(f"index base must be 0 or 1, got {index_base}")
     name = display_name or str(path)
     started = time.perf_counter()
-    with store.transaction() as session:
+    swept = sweep_leftovers(store)
+    with store.session() as session:
         target = get_corpus(session, corpus)
         split = resolve_pair_split(session, target, split)
-        report = ImportReport(corpus=corpus, split=split)
-        run = AlignmentRun(
-            corpus_id=target.id,
-            aligner=aligner,
-            created_by=created_by,
-            params={"source": Path(name).name, "index_base": index_base, **(params or {})},
-        )
-        session.add(run)
-        session.flush()
-        pairs = _pair_pages(session, target, split)
+    report = ImportReport(corpus=corpus, split=split, warnings=swept)
+    params = {"source": Path(name).name, "index_base": index_base, **(params or {})}
+    run = {"aligner": aligner, "params": params, "created_by": created_by}
+    languages = {"kind": target.kind, "src_lang": target.src_lang, "tgt_lang": target.tgt_lang}
+    what = f"import of alignments {name} into {corpus!r}"
+    with staged(store, what=what, **languages) as stage, store.session() as reading:
+        run_id = stage.write(partial(add_row, AlignmentRun, {"corpus_id": stage.id, **run}))
+        pairs = _pair_pages(reading, target, split)
         rows = _alignment_rows(
             read_pharaoh(path, index_base=index_base, on_progress=on_progress, display_name=name),
             pairs,
-            run.id,
+            run_id,
             name,
             index_base,
         )
         for batch in batches(rows):
-            session.execute(insert(Alignment), batch)
+            stage.write(partial(insert_rows, Alignment, batch))
             report.pairs += len(batch)
         leftover = next(pairs, None)
         if leftover is not None:
@@ -369,7 +457,8 @@ def import_alignments(
                 f"file ends after {report.pairs} lines but split {split!r} has more pairs: "
                 "one line per sentence pair is needed (an empty line for a pair without links)",
             )
-        report.run_id = run.id
+        stage.publish(partial(move_runs, from_id=stage.id, to_id=target.id))
+    report.run_id = run_id
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,4 +1,10 @@
-"""Project use case: project the source entities of a parallel corpus onto its targets, stored as a run."""
+"""Project use case: project the source entities of a parallel corpus onto its targets, stored as a run.
+
+A run is written like an import (:mod:`xner.store.staging`): every :data:`WRITE_BATCH` projected pairs are their own
+short committed transaction under a hidden staging corpus, so reviewers can save while a long projection runs, and
+the finished run is handed to its corpus in one short final transaction; until then no reader sees it, and a failed
+or killed run leaves nothing visible.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xner.engine.project import PROJECTORS
@@ -23,9 +30,11 @@ from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter
 from xner.services.refining import Refinement, refine_with
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
+from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import ProjectedSpan, Sentence, Span
 
-BATCH = 2000
+BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
+WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
 
 
 @dataclass
@@ -75,7 +84,8 @@ def project_corpus(
     predicts when ``source_tagger`` is given. The ``model`` method loads the target-side tagger of its ``model``
     option. With ``refine``, ``alignment_run`` is first refined through the pivot sentences of ``refine.via``
     (:func:`xner.services.refining.refine_with`, stored as its own alignment run) and the projection uses the
-    refined run. One transaction per stored run: a failure leaves no partial run.
+    refined run. Each stored run is invisible until complete (see the module docstring): a failure leaves no
+    partial run.
     """
     projector = _create_projector(method, options)
     aligned = getattr(projector, "needs_alignment", True)
@@ -89,23 +99,25 @@ def project_corpus(
             store, corpus, refine, alignment_run=alignment_run, created_by=created_by, on_progress=on_refine_progress
         )
         refined_from, alignment_run = refined.params["base_run"], refined.run_id
-    with store.transaction() as session:
+    with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
         alignment_id = get_alignment_run(session, found, alignment_run).id if aligned else None
-        if hasattr(projector, "tgt_lang"):  # a method that translates (easyproject): the corpus's languages
-            projector.src_lang = projector.src_lang or found.src_lang
-            projector.tgt_lang = projector.tgt_lang or found.tgt_lang or ""
-        params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
-        if splits:
-            params["splits"] = sorted(splits)
-        run = ProjectionRun(
-            corpus_id=found.id, method=method, alignment_run_id=alignment_id, params=params, created_by=created_by
-        )
-        session.add(run)
-        session.flush()
-        report = ProjectReport(corpus, run.id, method, alignment_id, 0, params=params, refined_from=refined_from)
-        _project_pairs(session, found, projector, tagger, run.id, alignment_id, splits, report, on_progress)
+    if hasattr(projector, "tgt_lang"):  # a method that translates (easyproject): the corpus's languages
+        projector.src_lang = projector.src_lang or found.src_lang
+        projector.tgt_lang = projector.tgt_lang or found.tgt_lang or ""
+    params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
+    if splits:
+        params["splits"] = sorted(splits)
+    report = ProjectReport(corpus, 0, method, alignment_id, 0, params=params, refined_from=refined_from)
+    sweep_abandoned(store)
+    what = f"projection run ({method}) of {corpus!r}"
+    languages = {"kind": found.kind, "src_lang": found.src_lang, "tgt_lang": found.tgt_lang}
+    with staged(store, what=what, **languages) as stage, store.session() as reading:
+        run = {"method": method, "alignment_run_id": alignment_id, "params": params, "created_by": created_by}
+        report.run_id = stage.write(partial(add_row, ProjectionRun, {"corpus_id": stage.id, **run}))
+        _project_pairs(reading, stage, found, projector, tagger, alignment_id, splits, report, on_progress)
+        stage.publish(partial(move_runs, from_id=stage.id, to_id=found.id))
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -137,10 +149,10 @@ def check_projection(method: str, options: Mapping[str, Any] | None, source_tagg
 
 def _project_pairs(
     session: Session,
+    stage: Stage,
     corpus: Corpus,
     projector: Any,
     source_tagger: Tagger | None,
-    run_id: int,
     alignment_run: int | None,
     splits: Collection[str] | None,
     report: ProjectReport,
@@ -160,8 +172,9 @@ def _project_pairs(
             entities.update(p.span.label for p in projected)
             records = [span_record(p) for p in projected]
             confidence = min((record["confidence"] for record in records), default=1.0)
-            rows.append({"run_id": run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
-        session.execute(insert(Projection), rows)
+            rows.append({"run_id": report.run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
+        for start in range(0, len(rows), WRITE_BATCH):
+            stage.write(partial(insert_rows, Projection, rows[start : start + WRITE_BATCH]))
         report.pairs += len(rows)
         if on_progress:
             on_progress(report.pairs, total)

@@ -17,24 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, zip_longest
+from itertools import zip_longest
 from typing import Any
-
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.engine.align.compose import REFINE_MODES, compose, refine_links
 from xner.errors import UnknownNameError, XnerError
 from xner.options import describe
-from xner.services.aligning import BATCH, AlignReport
+from xner.services.aligning import AlignReport, write_alignment_run
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.store.db import Store
-from xner.store.models import Alignment as AlignmentRow
-from xner.store.models import AlignmentRun
 from xner.types import Alignment, Link
 
 REFINED_ALIGNER = "backtranslation"
@@ -175,28 +170,6 @@ def _refined(direct: Alignment, links: set[Link]) -> Alignment:
     return Alignment(sure=frozenset(links - possible), possible=possible)
 
 
-def store_alignment_run(
-    session: Session,
-    corpus_id: int,
-    *,
-    aligner: str,
-    params: Mapping[str, Any],
-    alignments: Iterable[tuple[int, Alignment]],
-    created_by: str = "",
-) -> int:
-    """Add an alignment run with one row per ``(pair id, alignment)``, in batches; returns the run id.
-
-    The same rows as :func:`xner.services.aligning.align_corpus` writes (Pharaoh text, sorted).
-    """
-    run = AlignmentRun(corpus_id=corpus_id, aligner=aligner, params=dict(params), created_by=created_by)
-    session.add(run)
-    session.flush()
-    rows = ({"run_id": run.id, "pair_id": pair_id, "links": a.to_pharaoh()} for pair_id, a in alignments)
-    while batch := list(islice(rows, BATCH)):
-        session.execute(insert(AlignmentRow), batch)
-    return run.id
-
-
 def store_refinement(
     store: Store,
     corpus: str,
@@ -230,36 +203,36 @@ def store_refinement(
         raise XnerError("store_refinement needs at least one composition (see compose_via)")
     started = time.perf_counter()
     total_links = 0
-    with store.transaction() as session:
+    with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
         base = get_alignment_run(session, found, alignment_run)
         pairs = list(iter_pairs(session, found, alignment_run=base.id, with_spans=False))
-        pair_ids = [p.pair_id for p in pairs]
-        for composition in found_compositions:
-            if composition.corpus != corpus or composition.pair_ids != pair_ids:
-                raise XnerError(
-                    f"the links composed via {composition.via!r} belong to {composition.corpus!r} as it was then, "
-                    f"not to {corpus!r} now ({len(composition.pair_ids)} vs {len(pair_ids)} pairs): compose again"
-                )
-        refined: list[tuple[int, Alignment]] = []
-        for k, pair in enumerate(pairs):
-            direct = pair.alignment or Alignment()
-            links = refine_links(direct, [c.links[k] for c in found_compositions], combine, min_votes=min_votes)
-            total_links += len(links)
-            refined.append((pair.pair_id, _refined(direct, links)))
-        params: dict[str, Any] = {
-            "base_run": base.id,
-            "base_aligner": base.aligner,
-            "combine": combine,
-            "via": [c.via for c in found_compositions],
-            "legs": {c.via: c.params for c in found_compositions},
-        }
-        if combine == "vote":
-            params["min_votes"] = min_votes if min_votes is not None else (len(found_compositions) + 1) // 2 + 1
-        run_id = store_alignment_run(
-            session, found.id, aligner=REFINED_ALIGNER, params=params, alignments=refined, created_by=created_by
-        )
+    pair_ids = [p.pair_id for p in pairs]
+    for composition in found_compositions:
+        if composition.corpus != corpus or composition.pair_ids != pair_ids:
+            raise XnerError(
+                f"the links composed via {composition.via!r} belong to {composition.corpus!r} as it was then, "
+                f"not to {corpus!r} now ({len(composition.pair_ids)} vs {len(pair_ids)} pairs): compose again"
+            )
+    refined: list[tuple[int, Alignment]] = []
+    for k, pair in enumerate(pairs):
+        direct = pair.alignment or Alignment()
+        links = refine_links(direct, [c.links[k] for c in found_compositions], combine, min_votes=min_votes)
+        total_links += len(links)
+        refined.append((pair.pair_id, _refined(direct, links)))
+    params: dict[str, Any] = {
+        "base_run": base.id,
+        "base_aligner": base.aligner,
+        "combine": combine,
+        "via": [c.via for c in found_compositions],
+        "legs": {c.via: c.params for c in found_compositions},
+    }
+    if combine == "vote":
+        params["min_votes"] = min_votes if min_votes is not None else (len(found_compositions) + 1) // 2 + 1
+    run_id = write_alignment_run(
+        store, found, aligner=REFINED_ALIGNER, params=params, alignments=refined, created_by=created_by
+    )
     seconds = sum(c.seconds for c in found_compositions) + time.perf_counter() - started
     return AlignReport(
         corpus=corpus,

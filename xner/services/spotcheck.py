@@ -4,7 +4,9 @@
 allocates N draws proportionally (at least one per non-empty stratum) and stores the sample. Reviewers
 :func:`judge` each sampled span right or wrong; :func:`estimate` gives the precision per stratum (Wilson 95%
 interval) and overall (the stratified estimate, each stratum weighted by its share of the run's spans), and
-:func:`checks_needed` how many judgments a narrower interval takes.
+:func:`checks_needed` how many judgments a narrower interval takes. Drawing and judging are short writes through
+:meth:`xner.store.db.Store.write`: retried for a moment while another process holds the database, then a
+:class:`xner.errors.BusyError` that says to try again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -153,49 +156,62 @@ def draw_sample(
     buckets = _check_buckets(buckets)
     if n < 1:
         raise XnerError(f"a spot check needs at least 1 span, got n={n}")
-    with store.transaction() as session:
-        found = get_corpus(session, corpus)
-        require_parallel(found)
-        run = get_projection_run(session, found, run_id)
-        population = _spans_by_stratum(session, run.id, strata, buckets)
-        if not population:
-            raise XnerError(f"projection run {run.id} of corpus {corpus!r} has no spans to check")
-        sizes = {key: len(items) for key, items in population.items()}
-        allocation = allocate(sizes, n)
-        rng = random.Random(seed)
-        chosen = [(key, item) for key, k in allocation.items() for item in sorted(rng.sample(population[key], k))]
-        check = SpotCheck(
-            corpus_id=found.id,
-            run_id=run.id,
-            requested=n,
-            strata=list(strata),
-            buckets=list(buckets),
-            populations=sizes,
-            seed=seed,
-            created_by=reviewer,
-        )
-        session.add(check)
-        session.flush()
-        session.execute(
-            insert(SpotCheckItem),
-            [
-                {
-                    "check_id": check.id,
-                    "pair_id": pair_id,
-                    "span_index": index,
-                    "start": start,
-                    "end": end,
-                    "label": label,
-                    "confidence": confidence,
-                    "stratum": key,
-                    "correct": None,
-                    "judged_by": "",
-                    "judged_at": None,
-                }
-                for key, (pair_id, index, start, end, label, confidence) in chosen
-            ],
-        )
-        return SampleReport(check.id, corpus, run.id, n, len(chosen), sizes, allocation)
+    settings = (corpus, run_id, n, strata, buckets, seed, reviewer)
+    return store.write(partial(_draw_sample, *settings), what="drawing the spot-check sample")
+
+
+def _draw_sample(
+    corpus: str,
+    run_id: int | None,
+    n: int,
+    strata: tuple[str, ...],
+    buckets: tuple[float, ...],
+    seed: int,
+    reviewer: str,
+    session: Session,
+) -> SampleReport:
+    found = get_corpus(session, corpus)
+    require_parallel(found)
+    run = get_projection_run(session, found, run_id)
+    population = _spans_by_stratum(session, run.id, strata, buckets)
+    if not population:
+        raise XnerError(f"projection run {run.id} of corpus {corpus!r} has no spans to check")
+    sizes = {key: len(items) for key, items in population.items()}
+    allocation = allocate(sizes, n)
+    rng = random.Random(seed)
+    chosen = [(key, item) for key, k in allocation.items() for item in sorted(rng.sample(population[key], k))]
+    check = SpotCheck(
+        corpus_id=found.id,
+        run_id=run.id,
+        requested=n,
+        strata=list(strata),
+        buckets=list(buckets),
+        populations=sizes,
+        seed=seed,
+        created_by=reviewer,
+    )
+    session.add(check)
+    session.flush()
+    session.execute(
+        insert(SpotCheckItem),
+        [
+            {
+                "check_id": check.id,
+                "pair_id": pair_id,
+                "span_index": index,
+                "start": start,
+                "end": end,
+                "label": label,
+                "confidence": confidence,
+                "stratum": key,
+                "correct": None,
+                "judged_by": "",
+                "judged_at": None,
+            }
+            for key, (pair_id, index, start, end, label, confidence) in chosen
+        ],
+    )
+    return SampleReport(check.id, corpus, run.id, n, len(chosen), sizes, allocation)
 
 
 def _check_strata(strata: Sequence[str]) -> tuple[str, ...]:
@@ -246,14 +262,17 @@ def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: st
     name = (reviewer or "").strip()
     if not name:
         raise XnerError("a spot-check judgment needs the reviewer's name")
-    with store.transaction() as session:
-        _get_check(session, check_id)
-        item = session.get(SpotCheckItem, item_id)
-        if item is None or item.check_id != check_id:
-            raise XnerError(f"spot check {check_id} has no item {item_id}")
-        item.correct, item.judged_by, item.judged_at = correct, name, utcnow()
-        session.flush()
-        return _item_view(item)
+    return store.write(partial(_judge, check_id, item_id, correct, name), what="saving the judgment")
+
+
+def _judge(check_id: int, item_id: int, correct: bool, reviewer: str, session: Session) -> CheckItem:
+    _get_check(session, check_id)
+    item = session.get(SpotCheckItem, item_id)
+    if item is None or item.check_id != check_id:
+        raise XnerError(f"spot check {check_id} has no item {item_id}")
+    item.correct, item.judged_by, item.judged_at = correct, reviewer, utcnow()
+    session.flush()
+    return _item_view(item)
 
 
 def check_items(store: Store, check_id: int, *, judged: bool | None = None) -> list[CheckItem]:

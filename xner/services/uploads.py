@@ -5,7 +5,8 @@ An upload arrives as a name and bytes. Before anything touches the database it i
 :data:`SNIFF_BYTES` for binary data, bytes that are not UTF-8, and the wrong kind of file (a Pharaoh file given as
 a corpus, a one-file parallel corpus without separators, ...). It is then written to a temporary file and handed to
 the importer with ``display_name`` set to the upload's name, so every error names the uploaded file and its line,
-never the temporary path. Each import is one transaction: a failed upload leaves the database as it was.
+never the temporary path. An import is invisible until complete and never blocks reviewers for long (see
+:mod:`xner.services.importing`); a failed upload leaves the database as it was.
 
 >>> check_upload(Upload("train.txt", b"Ada B-PER\\n"), kind="conll")
 >>> check_upload(Upload("train.txt", b"0-0 1-1\\n"), kind="conll")  # doctest: +ELLIPSIS

@@ -1,7 +1,10 @@
 """The database schema (SQLAlchemy 2 typed ORM). Every change here needs an Alembic revision in migrations/.
 
 Layout:
-- ``corpus``: a named collection, monolingual (CoNLL import) or parallel (source/target languages).
+- ``corpus``: a named collection, monolingual (CoNLL import) or parallel (source/target languages). A corpus whose
+  ``import_state`` is set is hidden from every reader: an import still writing it, the staging corpus of an
+  import into an existing corpus or of a new alignment/projection run, or the rest of a failed import being
+  removed (see :mod:`xner.store.staging`).
 - ``sentence``: tokenised text of one side (``mono``, ``src`` or ``tgt``) with its split and position.
 - ``entity``: gold entity spans of a sentence (half-open token ranges).
 - ``sentence_pair``: a source and a target sentence at one position of a parallel corpus.
@@ -73,6 +76,12 @@ class Corpus(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # How xner made this corpus (a translation: see xner.services.translating); None for an imported corpus.
     provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # None: complete and visible. "importing" / "discarding": hidden (xner.store.staging), with the writing
+    # process ("host:pid:start") and its last sign of life, so that an abandoned one can be told and removed.
+    import_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    import_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    import_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    import_heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     sentences: Mapped[list[Sentence]] = relationship(
         back_populates="corpus", cascade="all, delete-orphan", passive_deletes=True
@@ -117,7 +126,8 @@ class SentencePair(Base):
     corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
     split: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)
-    src_sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"))
+    # indexed, so that deleting sentences (a failed import, in batches) does not scan every pair per sentence
+    src_sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), index=True)
     tgt_sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), index=True)
 
 

@@ -63,7 +63,9 @@ def fix_alignment(
         XnerError: unknown pair or base run, or a link beyond either sentence.
     """
     reviewer = check_reviewer(reviewer)
-    with store.transaction() as session:
+    links = list(links)  # a retry must see them again
+
+    def save(session: Session) -> int:
         pair = session.get(PairRow, pair_id)
         if pair is None:
             raise XnerError(f"no sentence pair {pair_id} in the store")
@@ -89,6 +91,8 @@ def fix_alignment(
         else:
             row.links = text
         return run_id
+
+    return store.write(save, what=f"saving the alignment of pair {pair_id}")
 
 
 def _check_links(links: Iterable[Link], n_src: int, n_tgt: int, pair_id: int) -> list[Link]:

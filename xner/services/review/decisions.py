@@ -45,7 +45,7 @@ from xner.services.review.records import (
     target_sentence,
     voters,
 )
-from xner.store.db import Store
+from xner.store.db import Store, retry_busy
 from xner.store.models import (
     Corpus,
     Projection,
@@ -90,12 +90,20 @@ def record_decision(
     action = _check_action(action)
     reviewer = check_reviewer(reviewer)
     _check_version(expected_version, sentence_id)
+    spans = list(spans) if spans is not None else None  # a retry must see them again
+
+    def record(last_try: bool = False) -> StateView:
+        return retry_busy(
+            lambda: _record(store, sentence_id, reviewer, action, expected_version, spans, status, note, last_try),
+            what=f"saving your {action} of sentence {sentence_id}",
+        )
+
     for _ in range(RACE_RETRIES):
         try:
-            return _record(store, sentence_id, reviewer, action, expected_version, spans, status, note)
+            return record()
         except _RaceLostError:  # another write landed between our read and our update: decide again on it
             continue
-    return _record(store, sentence_id, reviewer, action, expected_version, spans, status, note, last_try=True)
+    return record(last_try=True)
 
 
 def _record(
@@ -107,7 +115,6 @@ def _record(
     spans: Iterable[Span | Mapping[str, Any]] | None,
     status: ReviewStatus | str | None,
     note: str,
-    *,
     last_try: bool = False,
 ) -> StateView:
     """One attempt of :func:`record_decision`, in one transaction."""
@@ -204,41 +211,48 @@ def undo(store: Store, sentence_id: int, *, reviewer: str, expected_version: int
         XnerError: the reviewer has no decision on the item to undo.
     """
     reviewer = check_reviewer(reviewer)
-    with store.transaction() as session:
-        _, corpus = target_sentence(session, sentence_id)
-        current = current_state(session, sentence_id)
-        events = load_events(session, ReviewEvent.sentence_id == sentence_id)
-        effective = standing_events(events)
-        mine = [event for event in effective if event.reviewer == reviewer]
-        if not mine:
-            raise XnerError(f"sentence {sentence_id}: {reviewer!r} has no decision on it to undo")
-        last = mine[-1]
-        later = [event for event in effective if event.id > last.id]
-        _check_version(expected_version, sentence_id)
-        if later:
-            other = later[-1]
-            raise ConflictError(
-                f"sentence {sentence_id}: {other.reviewer!r} decided it ({other.status_after}) after your "
-                f"decision; undoing yours would discard theirs",
-                current=current,
-                decision=other,
-            )
-        status, spans = (last.status_before, last.spans_before) if last.applied else (current.status, current.spans)
-        return _write(
-            session,
-            corpus,
-            current,
-            status,
-            spans,
-            reviewer,
-            "undo",
-            expected_version,
-            f"undo of event {last.id}",
-            undoes=last.id,
-            applied=last.applied,
-            votes=len(voters([event for event in events if event.id != last.id])),
-            final=current.final and last.action != "adjudicate",
+    return store.write(
+        lambda session: _undo(session, sentence_id, reviewer, expected_version),
+        what=f"undoing your decision on sentence {sentence_id}",
+    )
+
+
+def _undo(session: Session, sentence_id: int, reviewer: str, expected_version: int) -> StateView:
+    """One attempt of :func:`undo`, in the caller's transaction."""
+    _, corpus = target_sentence(session, sentence_id)
+    current = current_state(session, sentence_id)
+    events = load_events(session, ReviewEvent.sentence_id == sentence_id)
+    effective = standing_events(events)
+    mine = [event for event in effective if event.reviewer == reviewer]
+    if not mine:
+        raise XnerError(f"sentence {sentence_id}: {reviewer!r} has no decision on it to undo")
+    last = mine[-1]
+    later = [event for event in effective if event.id > last.id]
+    _check_version(expected_version, sentence_id)
+    if later:
+        other = later[-1]
+        raise ConflictError(
+            f"sentence {sentence_id}: {other.reviewer!r} decided it ({other.status_after}) after your "
+            f"decision; undoing yours would discard theirs",
+            current=current,
+            decision=other,
         )
+    status, spans = (last.status_before, last.spans_before) if last.applied else (current.status, current.spans)
+    return _write(
+        session,
+        corpus,
+        current,
+        status,
+        spans,
+        reviewer,
+        "undo",
+        expected_version,
+        f"undo of event {last.id}",
+        undoes=last.id,
+        applied=last.applied,
+        votes=len(voters([event for event in events if event.id != last.id])),
+        final=current.final and last.action != "adjudicate",
+    )
 
 
 def _check_version(expected_version: object, sentence_id: int) -> None:

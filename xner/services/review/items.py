@@ -100,7 +100,7 @@ def load_item(
     gold = entity_spans(session, [sentence_id] + ([pair.src_sentence_id] if pair else []))
     if pair is not None:
         src_tokens = tuple(session.scalar(select(Sentence.tokens).where(Sentence.id == pair.src_sentence_id)) or ())
-        suggestions = _suggestions(session, pair.id, state.run_id)
+        suggestions = _suggestions(session, corpus, pair.id, state.run_id)
         queued_alignment = _queued_alignment(session, pair.id, suggestions)
         links = tuple(sorted(queued_alignment.links))
         possible = tuple(sorted(queued_alignment.possible - queued_alignment.sure))
@@ -131,7 +131,9 @@ def load_item(
     )
 
 
-def _suggestions(session: Session, pair_id: int, queued_run: int | None) -> list[Suggestion]:
+def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int | None) -> list[Suggestion]:
+    """The projections of the pair by every run of the corpus (a run still being written belongs to a hidden
+    staging corpus until it is complete, so it is left out)."""
     rows = session.execute(
         select(
             Projection.run_id,
@@ -141,7 +143,7 @@ def _suggestions(session: Session, pair_id: int, queued_run: int | None) -> list
             ProjectionRun.alignment_run_id,
         )
         .join(ProjectionRun, ProjectionRun.id == Projection.run_id)
-        .where(Projection.pair_id == pair_id)
+        .where(Projection.pair_id == pair_id, ProjectionRun.corpus_id == corpus.id)
         .order_by(Projection.run_id)
     ).all()
     return [

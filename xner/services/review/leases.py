@@ -87,7 +87,8 @@ def set_queue_settings(
         raise XnerError(f"the overlap is the number of reviewers per item, 1 to {MAX_OVERLAP}; got {overlap!r}")
     if lease_seconds is not None and not (isinstance(lease_seconds, int) and lease_seconds >= MIN_LEASE_SECONDS):
         raise XnerError(f"a lease lasts at least {MIN_LEASE_SECONDS} seconds; got {lease_seconds!r}")
-    with store.transaction() as session:
+
+    def save(session: Session) -> QueueSettings:
         found = get_corpus(session, corpus)
         old = load_settings(session, found.id, found.name)
         values = {
@@ -99,6 +100,8 @@ def set_queue_settings(
         _upsert(session, _settings_table, {"corpus_id": found.id, **values}, ["corpus_id"], values)
         return load_settings(session, found.id, found.name)
 
+    return store.write(save, what="saving the queue settings")
+
 
 def claim(store: Store, sentence_id: int, reviewer: str) -> bool:
     """Lease item ``sentence_id`` to ``reviewer`` (or extend their lease) when it has room; True when leased.
@@ -107,8 +110,7 @@ def claim(store: Store, sentence_id: int, reviewer: str) -> bool:
     the queue's overlap. An item never queued (no review state) is not leased.
     """
     reviewer = check_reviewer(reviewer)
-    with store.transaction() as session:
-        return claim_in(session, sentence_id, reviewer)
+    return store.write(lambda session: claim_in(session, sentence_id, reviewer), what="reserving the item")
 
 
 def claim_in(session: Session, sentence_id: int, reviewer: str) -> bool:
@@ -145,8 +147,7 @@ def renew(store: Store, sentence_id: int, reviewer: str) -> bool:
 def release(store: Store, sentence_id: int, reviewer: str) -> None:
     """End ``reviewer``'s lease on the item (skip, next, leaving it); nothing happens when they hold none."""
     reviewer = check_reviewer(reviewer)
-    with store.transaction() as session:
-        release_in(session, sentence_id, reviewer)
+    store.write(lambda session: release_in(session, sentence_id, reviewer), what="releasing the item")
 
 
 def release_in(session: Session, sentence_id: int, reviewer: str) -> None:

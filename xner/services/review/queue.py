@@ -85,28 +85,42 @@ def queue_projection(
     sentences keep their state. A state whose suggesting run changes gets a new version, so a page still showing
     the old suggestion cannot accept it unseen.
 
+    Each page of :data:`PAGE` pairs is its own short write (retried while the database is busy), so reviewers are
+    never blocked for long: the items of a page are queued together, and a queue cut short is completed by
+    queueing again (already queued items are updated, reviewed ones kept).
+
     Raises:
         XnerError: unknown corpus or run, a monolingual corpus, or a compared run of another corpus.
     """
-    with store.transaction() as session:
+    with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
         run = get_projection_run(session, found, run_id)
         compared = _compared_runs(session, found, run, methods_runs)
-        report = QueueReport(corpus, run.id, run.method, compared_runs=compared)
-        last = 0
-        while True:
+    report = QueueReport(corpus, run.id, run.method, compared_runs=compared)
+    last: int | None = 0
+    while last is not None:
+        page = QueueReport(corpus, run.id, run.method)  # this page's counts: a retried write counts once
+
+        def queue_page(session: Session, after: int = last, page: QueueReport = page) -> int | None:
+            page.queued = page.updated = page.kept = 0
             rows = session.execute(
                 select(Projection.pair_id, Projection.spans, Projection.confidence, PairRow.tgt_sentence_id)
                 .join(PairRow, PairRow.id == Projection.pair_id)
-                .where(Projection.run_id == run.id, Projection.pair_id > last)
+                .where(Projection.run_id == run.id, Projection.pair_id > after)
                 .order_by(Projection.pair_id)
                 .limit(PAGE)
             ).all()
-            if not rows:
-                break
-            _queue_page(session, found, run, compared, rows, report, created_by)
-            last = rows[-1].pair_id
+            if rows:
+                _queue_page(session, found, run, compared, rows, page, created_by)
+            return rows[-1].pair_id if rows else None
+
+        last = store.write(queue_page, what="queueing the projection run")
+        report.queued, report.updated, report.kept = (
+            report.queued + page.queued,
+            report.updated + page.updated,
+            report.kept + page.kept,
+        )
     return report
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xner.errors import XnerError
+from xner.errors import CorpusImportingError, XnerError
 from xner.services.corpora import entity_spans
 from xner.store.models import (
     Corpus,
@@ -26,6 +26,7 @@ from xner.store.models import (
     ReviewState,
     Sentence,
 )
+from xner.store.staging import DISCARDING
 from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
 
 ORDERS = ("confidence", "disagreement")
@@ -144,6 +145,10 @@ def target_sentence(session: Session, sentence_id: int) -> tuple[Row, Corpus]:
         raise XnerError(f"no sentence {sentence_id} in the store")
     corpus = session.get(Corpus, row.corpus_id)
     assert corpus is not None
+    if corpus.import_state is not None:  # an import still being written (or removed): not reviewable yet
+        raise CorpusImportingError(
+            corpus.name, as_utc(corpus.import_started_at), removing=corpus.import_state == DISCARDING
+        )
     if row.side == "src":
         raise XnerError(
             f"sentence {sentence_id} is a source sentence of corpus {corpus.name!r}: review works on target sentences"

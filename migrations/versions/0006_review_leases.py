@@ -7,8 +7,8 @@ reviewers decide each item; lease length); ``review_state.votes`` (distinct revi
 item another reviewer had already decided, for adjudication, not applied to its state). Existing states get their
 votes and final flag from their history.
 
-Revision ID: 0005r
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07 02:30:00
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005r"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
