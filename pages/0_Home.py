@@ -17,7 +17,7 @@ import streamlit as st
 
 from xner.app_support import count_progress, get_store, option_inputs, reviewer_sidebar
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.aligning import align_corpus
 from xner.services.corpora import CorpusStats, list_corpora
 from xner.services.importing import SPLIT_NAMES, ImportReport
@@ -64,12 +64,12 @@ def flash(kind: str, text: str) -> None:
 
 def show_flashes() -> None:
     for kind, text in st.session_state.pop(FLASH, []):
-        getattr(st, kind)(markdown_text(text))
+        getattr(st, kind)(literal(text))
 
 
 def show_error(error: XnerError) -> None:
     """An error as the CLI prints it (file:line: reason), shown as text, never as markup."""
-    st.error(markdown_text(str(error)))
+    st.error(literal(str(error)))
 
 
 @contextmanager

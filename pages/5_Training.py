@@ -14,7 +14,7 @@ import streamlit as st
 
 from xner.app_support import corpus_select, count_progress, get_store, option_inputs, reviewer_sidebar, side_select
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.training import TrainReport, train_tagger
@@ -56,7 +56,7 @@ NEW_EXPERIMENT = (
 
 
 def show_error(error: XnerError, what: str) -> None:
-    st.error(markdown_text(f"{what}: {error}"))
+    st.error(literal(f"{what}: {error}"))
 
 
 def table(rows: list[dict[str, Any]], key: str, **config: Any) -> None:
@@ -140,7 +140,7 @@ def run_training(store: Store, corpus: str, **settings: Any) -> None:
 def show_report(report: TrainReport) -> None:
     where = f"{report.corpus}/{report.side}" if report.side != "mono" else report.corpus
     st.success(
-        markdown_text(
+        literal(
             f"Trained {report.tagger} on {where} ({', '.join(report.splits)}): run {report.run_id}, "
             f"model saved in {report.model_path}."
         )
@@ -155,7 +155,7 @@ def show_report(report: TrainReport) -> None:
     table(report_entities(report), "training_result_entities")
     if report.scores:
         st.markdown(
-            markdown_text(
+            literal(
                 f"Scores on {', '.join(report.eval_splits)} ({report.eval_sentences:,} sentences), "
                 "entity level (exact span and label):"
             )
@@ -234,7 +234,7 @@ def curves_section(store: Store) -> None:
         key="training_experiment",
     )
     info = experiments[name]
-    st.caption(markdown_text(f"Languages: {', '.join(info.languages)}; strategies: {', '.join(info.strategies)}."))
+    st.caption(literal(f"Languages: {', '.join(info.languages)}; strategies: {', '.join(info.strategies)}."))
     language_col, metric_col, label_col = st.columns(3)
     language = language_col.selectbox(
         "Language",

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from xner.cli import app as cli
+from xner.render import WORD_JOINER
 from xner.services import review
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.downloads import download_name, export_choices, export_file, export_preview
@@ -91,7 +92,8 @@ def page() -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    """A Markdown body as the reader sees it (``xner.render.literal``'s word joiners dropped)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 
 def test_defaults_preview_the_curated_sentences(demo: Store) -> None:

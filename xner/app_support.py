@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
 from xner.services.runs import OptionSpec
@@ -107,8 +107,8 @@ def corpus_select(corpora: Sequence[CorpusInfo], key: str) -> CorpusInfo:
 def side_select(corpus: CorpusInfo, sides: Sequence[str], key: str) -> str:
     """A segmented control of a corpus's sides (target and source with their languages, or the text)."""
     names = {
-        "tgt": markdown_text(f"target ({corpus.tgt_lang})"),
-        "src": markdown_text(f"source ({corpus.src_lang})"),
+        "tgt": f"target ({literal(corpus.tgt_lang)})",
+        "src": f"source ({literal(corpus.src_lang)})",
         "mono": "text",
     }
     return st.segmented_control("Side", sides, default=sides[0], format_func=names.get, required=True, key=key)
@@ -123,12 +123,12 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
     Calls after the block are ignored (a generator may report once more when it is closed, later).
     """
-    bar = st.progress(0.0, text=markdown_text(label))
+    bar = st.progress(0.0, text=literal(label))
     open_ = [True]
 
     def update(done: int, total: int) -> None:
         if open_[0]:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=literal(f"{label}: {done:,}/{total:,}"))
 
     try:
         yield update
@@ -152,9 +152,9 @@ def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, in
             return
         label = labels.get(stage, stage)
         if stage not in bars:
-            bars[stage] = box.progress(0.0, text=markdown_text(label))
+            bars[stage] = box.progress(0.0, text=literal(label))
         value = min(done / total, 1.0) if total else 1.0
-        bars[stage].progress(value, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+        bars[stage].progress(value, text=literal(f"{label}: {done:,}/{total:,}"))
 
     try:
         yield update
