@@ -84,7 +84,10 @@ def literal(text: object) -> str:
     True
     """
     joined = _ARROW.sub(lambda found: WORD_JOINER.join(found.group()), _JOINED.sub(WORD_JOINER, str(text)))
-    return joined.translate(_REFERENCES)
+    escaped = joined.translate(_REFERENCES)
+    if escaped[:1] in (" ", "\t"):  # indented at the start: a code block
+        return f"&#{ord(escaped[0])};{escaped[1:]}"
+    return escaped
 
 
 # --- HTML fragments --------------------------------------------------------------------------------------------
