@@ -47,7 +47,7 @@ def fragments(tag: str) -> list[str]:
 TOKEN, LABEL, CORPUS, RUN, ALIGNER = payload("tok"), payload("lab"), payload("cor"), payload("run"), payload("aln")
 FIRST, SECOND, ADJUDICATOR, TYPED = payload("ana"), payload("bob"), payload("eve"), payload("you")
 NOTE = payload("note")
-FILE = payload("file", url=False) + " <img src=x onerror=alert(1)>.conll"  # a browser gives a name without "/"
+FILE = payload("file", url=False).replace("</b>", "<b>") + " <img src=x onerror=alert(1)>.conll"  # a name has no "/"
 TAGS = ("tok", "lab", "cor", "run", "aln", "ana", "bob", "eve", "you", "note", "file")
 MARKDOWN_FIELDS = ("body", "label", "help", "text", "delta", "captions")  # rendered as Markdown by Streamlit
 PLAIN_TEXT = {"text", "code", "json", "text_input", "text_area"}  # elements whose text is shown as it is
