@@ -256,3 +256,22 @@ def test_show_html_is_the_one_door_to_unsafe_allow_html() -> None:
 )
 def test_plotly_text_escapes_tags_entities_latex_and_templates(text: str, shown: str) -> None:
     assert plotly_text(text) == shown
+
+
+def test_charts_escape_names_for_plotly() -> None:
+    """Language, strategy, label and reviewer names in the app's figures: no tag, no LaTeX, no template."""
+    from xner.curves import curves_figure
+    from xner.review_view import alignment_matrix, matrix_figure
+    from xner.services.experiments import CurvePoint
+    from xner.services.training_view import Comparison, f1_bars
+
+    name = "<b>x</b>$y$%{z}"
+    escaped = "&lt;b&gt;x&lt;/b&gt;&#36;y&#36;&#37;{z}"
+    point = CurvePoint(name, name, 10, 2, 0.5, 0.4, 0.6, (0.4, 0.6))
+    curves = curves_figure([point])
+    assert [a.text for a in curves.layout.annotations] == [escaped]  # the panel's title: the language
+    assert curves.data[1].name == escaped and curves.data[1].hovertemplate.endswith(f"<extra>{escaped}</extra>")
+    bars = f1_bars(Comparison(["run 1"], [], [{"label": name, "run 1": 0.5}]))
+    assert list(bars.data[0].x) == [escaped]
+    matrix = matrix_figure(alignment_matrix(1, 1), [name], [name])
+    assert matrix.layout.xaxis.ticktext == (escaped,) and matrix.layout.yaxis.ticktext == (escaped,)

@@ -7,19 +7,22 @@ HTML where a page allows it; Plotly reads a few HTML tags in chart text. A token
 make every reviewer's browser fetch that URL, and ``**bold**`` would lose its asterisks. So no user string reaches
 Streamlit or Plotly except through one of these functions:
 
-- :func:`literal` for text in a Markdown element: ``st.markdown``, ``st.caption``, ``st.title``/``header``/
-  ``subheader``, ``st.success``/``info``/``warning``/``error``, ``st.toast``, ``st.spinner``, the labels of every
-  widget, button, tab, expander and metric, ``help=`` tooltips, ``st.progress(text=...)``, the options of
-  ``st.radio``, ``st.pills`` and ``st.segmented_control`` (and the ``captions`` of a radio).
+- :func:`literal` for text in a Markdown element. In Streamlit 1.67 these are: ``st.markdown``, ``st.caption``,
+  ``st.title``/``header``/``subheader``, ``st.success``/``info``/``warning``/``error``, ``st.toast``, ``st.spinner``,
+  ``st.progress(text=...)``, the label of every widget and button (``st.download_button`` too), of tabs, expanders and
+  metrics, ``help=`` tooltips, the value and delta of ``st.metric``, the options of ``st.radio``, ``st.pills`` and
+  ``st.segmented_control`` (their ``format_func`` results) and a radio's ``captions``, the cells and headers of
+  ``st.table``. Labels drop headings, lists, tables and quotes, but keep links and images.
 - :func:`html`, :func:`tokens_html`, :func:`label_legend_html` and friends build :class:`Html` fragments, which
   only :func:`show_html` puts on a page (the only ``unsafe_allow_html=True`` of the app).
-- :func:`plotly_text` for chart text: tick labels, category names, legend names, hover data, titles.
+- :func:`plotly_text` for chart text: tick labels, category names, legend and trace names, hover data, titles.
 
-These elements show text as it is, and get user strings unchanged (escaping them would show the escapes): ``st.text``,
-``st.code``, ``st.json``, dataframe and data-editor cells and column names, the options of ``st.selectbox`` and
-``st.multiselect`` (and their ``format_func`` results), the values of text inputs, ``st.metric`` values and deltas,
-``st.download_button(file_name=...)``. (Checked against Streamlit 1.67: in its frontend, which components render
-through its Markdown component, and in a real browser, ``tests/test_browser_payloads.py``.)
+These show text as it is and take user strings unchanged (an escape would show): ``st.text``, ``st.code``,
+``st.json``, ``st.dataframe``/``st.data_editor`` cells and column names (drawn on a canvas), the options of
+``st.selectbox`` and ``st.multiselect`` and their ``format_func`` results, text input values and placeholders, the
+file names in ``st.file_uploader``, Vega-Lite charts (``st.bar_chart``). Checked in Streamlit's frontend (which
+components render through its Markdown component) and in a real browser, element by element, with the payloads
+of ``tests/test_render.py``; ``tests/test_browser_payloads.py`` keeps checking the app's pages.
 
 How it holds:
 
