@@ -12,6 +12,9 @@ Two rules, each a test:
    is safe. Anything else interpolated -- a parameter, a loop variable, an attribute, a call -- is reported with
    its file and line: pass it through ``literal()``.
 
+3. Elements that show text as it is (``st.text``, ``st.code``, ``st.json``, dataframes, the options of select boxes)
+   never get ``literal()``: its character references would show.
+
 The check is deliberately simple (no types, no calls followed): a helper that returns escaped text is written as
 ``literal(...)`` at the call, or its result assigned to a local. :data:`KNOWN` lists the few places left as they are,
 each with its reason.
@@ -54,6 +57,8 @@ LABELLED = {
     "audio_input", "chat_input",
 }  # fmt: skip
 OPTIONS_AS_MARKDOWN = {"radio", "segmented_control", "pills"}  # st.selectbox/multiselect options are plain text
+PLAIN = {"text", "code", "json", "dataframe", "data_editor"}  # show their text as it is
+PLAIN_OPTIONS = {"selectbox", "multiselect"}  # their options and format_func results are shown as they are
 MARKDOWN_KEYWORDS = {"label", "help", "body", "captions"}
 # names that hold numbers, by the project's naming (a new one: add it here, or format the value: {x:d}, {x:,})
 NUMERIC_NAME = re.compile(
@@ -320,6 +325,29 @@ def unescaped(path: Path, source: str | None = None) -> list[Finding]:
     return found
 
 
+def plain_arguments(call: ast.Call) -> list[ast.expr]:
+    """The arguments of a Streamlit call that Streamlit shows as plain text (nothing for other calls)."""
+    if not isinstance(call.func, ast.Attribute):
+        return []
+    if call.func.attr in PLAIN:
+        return [*call.args, *(k.value for k in call.keywords)]
+    if call.func.attr in PLAIN_OPTIONS:
+        return [*call.args[1:], *(k.value for k in call.keywords if k.arg in ("options", "format_func", "default"))]
+    return []
+
+
+def escaped_plain_text(path: Path, source: str | None = None) -> list[str]:
+    """Where the file at ``path`` (or ``source``) gives ``literal()`` to an element that shows plain text."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for argument in plain_arguments(node):
+                if any(isinstance(inner, ast.Name) and inner.id == "literal" for inner in ast.walk(argument)):
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(argument)}")
+    return found
+
+
 def html_uses(path: Path) -> list[str]:
     """Where the file at ``path`` shows raw HTML: ``unsafe_allow_html``, ``st.html``, ``components.html``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -347,6 +375,11 @@ def test_raw_html_is_shown_only_by_the_rendering_helper(path: Path) -> None:
 def test_markdown_elements_get_user_text_only_through_literal(path: Path) -> None:
     problems = [f for f in unescaped(path) if (f.path, f.function, f.what) not in KNOWN]
     assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("path", CHECKED, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_plain_text_elements_get_no_escapes(path: Path) -> None:
+    assert escaped_plain_text(path) == [], "these elements show text as it is: pass the string unchanged"
 
 
 def test_the_known_exceptions_are_still_there() -> None:
@@ -393,6 +426,19 @@ def test_the_known_exceptions_are_still_there() -> None:
 )
 def test_the_checker_finds_unescaped_interpolations(source: str, unsafe: list[str]) -> None:
     assert [finding.what for finding in unescaped(Path("page.py"), source)] == unsafe
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("st.selectbox('Corpus', names, format_func=lambda n: literal(n))", 1),
+        ("st.selectbox(literal(label), names)", 0),  # the label is Markdown
+        ("st.dataframe([{'name': literal(name)}])", 1),
+        ("st.code(text)", 0),
+    ],
+)
+def test_the_checker_finds_escapes_in_plain_text(source: str, found: int) -> None:
+    assert len(escaped_plain_text(Path("page.py"), source)) == found
 
 
 def test_the_checker_finds_raw_html(tmp_path: Path) -> None:
