@@ -1,17 +1,16 @@
 """The pages and ui modules show user text only through ``xner.render`` (read statically, with ``ast``).
 
-Two rules, each a test:
+Three rules, each a test:
 
 1. ``unsafe_allow_html`` (and ``st.html``, ``components.html``) appears only in ``xner/render.py``: HTML reaches a
    page only as an :class:`xner.render.Html` fragment, through :func:`xner.render.show_html`.
 2. Text given to an element that renders Markdown (``st.markdown``, captions, alerts, headings, widget and button
    labels, ``help=`` tooltips, progress text, tabs, expanders, metrics, and the options of radios, pills and
    segmented controls) is *safe*: made of constant strings, numbers (a value with a format spec such as ``:,`` or
-   ``.2f``, ``len(...)``, names ending in ``id``/``version``/``position``), module constants (UPPER_CASE) and calls
+   ``.2f``, ``len(...)``, names of counts and ids: :data:`NUMERIC_NAME`), module constants (UPPER_CASE) and calls
    of :func:`xner.render.literal`; a local variable counts when every assignment to it in its function (or module)
    is safe. Anything else interpolated -- a parameter, a loop variable, an attribute, a call -- is reported with
    its file and line: pass it through ``literal()``.
-
 3. Elements that show text as it is (``st.text``, ``st.code``, ``st.json``, dataframes, the options of select boxes)
    never get ``literal()``: its character references would show.
 
@@ -67,7 +66,7 @@ NUMERIC_NAME = re.compile(
 
 # (file, function, what): places deliberately left as they are
 KNOWN = {
-    ("xner/app_support.py", "reviewer_sidebar", "logged_in_user()"): "the login sidebar's (its own change)",
+    ("xner/app_support.py", "reviewer_sidebar", "logged_in_user()"): "the login sidebar's work changes this line",
     ("xner/app_support.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
     ("xner/app_support.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
     ("pages/6_Translate.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
