@@ -2,11 +2,14 @@
 
 Start with ``bash scripts/app.sh`` (or ``streamlit run app.py``); the database is ``$XNER_DB`` or ./xner.db.
 Each page is a thin script over the ``xner`` services and also runs on its own (AppTest opens them one by one).
+Every page runs inside the error boundary (``xner.app_support.page_guard``): users see one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+
+from xner.app_support import page_guard
 
 PAGES = [
     st.Page("pages/0_Home.py", title="Home", icon=":material/home:", default=True),
@@ -21,4 +24,5 @@ PAGES = [
 # The tab's icon before a page sets its own: without it the browser shows the page's Material icon, which it fetches
 # from fonts.gstatic.com on every page load (a request outside the app; tests/test_browser_payloads.py counts them)
 st.set_page_config(page_icon="🔤")
-st.navigation(PAGES).run()
+with page_guard():
+    st.navigation(PAGES).run()

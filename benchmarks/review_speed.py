@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -122,12 +122,14 @@ def build(store: Store, pairs: int, seed: int) -> None:
         session.add(second)
         session.flush()
         corpus_id, align_id, run_ids = corpus.id, aligned.id, (first.id, second.id)
-    next_id = 1
+        # explicit ids (the rows refer to each other), after any already in the store
+        next_id = (session.scalar(select(func.max(Sentence.id))) or 0) + 1
+        first_pair = (session.scalar(select(func.max(SentencePair.id))) or 0) + 1
     for offset in range(0, pairs, BATCH):
         count = min(BATCH, pairs - offset)
         sentences, entities, pair_rows, links, projections = [], [], [], [], []
         for position in range(offset, offset + count):
-            src_id, tgt_id, pair_id = next_id, next_id + 1, position + 1
+            src_id, tgt_id, pair_id = next_id, next_id + 1, first_pair + position
             next_id += 2
             n_src, n_tgt = rng.randint(8, 30), rng.randint(8, 30)
             for sid, side, n in ((src_id, "src", n_src), (tgt_id, "tgt", n_tgt)):
@@ -191,6 +193,20 @@ def build(store: Store, pairs: int, seed: int) -> None:
                 session.execute(insert(Entity), entities)
             session.execute(insert(Alignment), links)
             session.execute(insert(Projection), projections)
+    advance_id_sequences(store, (Sentence, SentencePair))
+
+
+def advance_id_sequences(store: Store, models: tuple[type, ...]) -> None:
+    """After inserts with explicit ids, move PostgreSQL's id sequences past them, so that later inserts (an import,
+    the review history) get new ids; SQLite takes the next id from the table itself and needs nothing."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    with store.transaction() as session:
+        for model in models:
+            table = model.__tablename__
+            session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
 
 
 def percentiles(times: list[float]) -> dict[str, float]:

@@ -15,7 +15,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import count_progress, get_store, option_inputs, reviewer_sidebar
+from xner.app_support import (
+    app_folder,
+    count_progress,
+    error_text,
+    get_store,
+    models_ready,
+    option_inputs,
+    page_guard,
+    reviewer_sidebar,
+)
 from xner.errors import XnerError
 from xner.render import literal
 from xner.services.aligning import align_corpus
@@ -34,7 +43,7 @@ from xner.services.runs import (
     projection_options,
 )
 from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
-from xner.store.db import Store
+from xner.store.db import Store, safe_url
 from xner.types import ReviewStatus
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
@@ -47,9 +56,9 @@ PRIMARY_OPTIONS = {
     "easyproject": ("model",),
 }
 TAGGER_MODEL = {  # projection methods whose model option is a saved tagger, and which tagger
-    "model": "Model: the folder of a target-side tagger trained with `xner train`.",
-    "model-transfer": "Model: the folder of a source-language tagger trained with `xner train`; it tags the "
-    "target sentences directly (the model-transfer baseline, no alignment).",
+    "model": "Model: a saved target-side tagger (trained on the Training page, or with `xner train`).",
+    "model-transfer": "Model: a saved source-language tagger (trained on the Training page, or with `xner train`); "
+    "it tags the target sentences directly (the model-transfer baseline, no alignment).",
 }
 AUTO_SPLIT = "(from the file name)"
 FLASH = "home_flash"  # (kind, text) messages kept across the rerun that follows a change
@@ -69,7 +78,7 @@ def show_flashes() -> None:
 
 def show_error(error: XnerError) -> None:
     """An error as the CLI prints it (file:line: reason), shown as text, never as markup."""
-    st.error(literal(str(error)))
+    st.error(literal(error_text(error)))
 
 
 @contextmanager
@@ -164,7 +173,7 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
                     {
                         "id": r.id,
                         "aligner": r.aligner,
-                        "params": json.dumps(r.params, ensure_ascii=False, sort_keys=True),
+                        "params": json.dumps(app_folder().shorten(r.params), ensure_ascii=False, sort_keys=True),
                         "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
                         "by": r.created_by,
                         "pairs": r.pairs,
@@ -187,7 +196,7 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
                         "id": r.id,
                         "method": r.method,
                         "alignment run": r.alignment_run_id,
-                        "params": json.dumps(r.params, ensure_ascii=False, sort_keys=True),
+                        "params": json.dumps(app_folder().shorten(r.params), ensure_ascii=False, sort_keys=True),
                         "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
                         "by": r.created_by,
                         "pairs": r.pairs,
@@ -216,11 +225,11 @@ def align_form(store: Store, corpus: str, reviewer: str) -> None:
     st.markdown("**New alignment run**")
     aligner = st.selectbox("Aligner", aligner_names(), index=aligner_names().index("eflomal"), key="home_aligner")
     specs = aligner_options(aligner)
-    if aligner != "eflomal":  # neural aligners: the model must be a local folder (no model hub here)
+    if aligner != "eflomal":  # neural aligners: a model to choose (no model hub here)
         specs = [OptionSpec(s.name, s.kind, "", s.choices, s.help) if s.name == "model" else s for s in specs]
-        st.caption("Model: a local folder written by `save_pretrained` (or a hub name already in the local cache).")
+        st.caption("Model: a saved model (see Files on the Training page) or a hub name already in the local cache.")
     options = option_inputs(specs, f"home_align_{aligner}", PRIMARY_OPTIONS.get(aligner, ()))
-    missing_model = aligner != "eflomal" and not options.get("model")
+    missing_model = (aligner != "eflomal" and not options.get("model")) or not models_ready(options)
     if not st.button("Align", key="home_align", type="primary", disabled=missing_model):
         return
     try:
@@ -257,8 +266,13 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
         run = st.selectbox(
             "Alignment run", alignment_runs[::-1], key="home_alignment_run", help="Default: the newest run."
         )
-    options = option_inputs(projection_options(method), f"home_project_{method}", PRIMARY_OPTIONS.get(method, ()))
-    missing_model = method in TAGGER_MODEL and not options.get("model")
+    options = option_inputs(
+        projection_options(method),
+        f"home_project_{method}",
+        PRIMARY_OPTIONS.get(method, ()),
+        saved_models_only=method in TAGGER_MODEL,
+    )
+    missing_model = (method in TAGGER_MODEL and not options.get("model")) or not models_ready(options)
     if method in TAGGER_MODEL:
         st.caption(TAGGER_MODEL[method])
     if not st.button("Project", key="home_project", type="primary", disabled=missing_model):
@@ -476,22 +490,23 @@ def finish_import(report: ImportReport) -> None:
 
 # --- the page -----------------------------------------------------------------------------------------------
 
-st.set_page_config(page_title="xner", page_icon="🔤", layout="wide")
-store = get_store()
-reviewer = reviewer_sidebar()
-st.title("xner — projected NER data")
-st.caption(
-    "English entities are projected onto translations through word alignments; linguists review the "
-    "projections and export curated training data."
-)
-with st.container():  # always there, so the tabs below keep their place (and the open tab) after a message
-    show_flashes()
-corpora = list_corpora(store)
-overview, runs, imports = st.tabs(["Corpora", "Align & project", "Import files"])
-with overview:
-    corpora_section(corpora)
-with runs:
-    runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
-with imports:
-    import_section(store, corpora, reviewer)
-st.caption(f"Database: `{store.url}`")
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    reviewer = reviewer_sidebar()
+    st.title("xner — projected NER data")
+    st.caption(
+        "English entities are projected onto translations through word alignments; linguists review the "
+        "projections and export curated training data."
+    )
+    with st.container():  # always there, so the tabs below keep their place (and the open tab) after a message
+        show_flashes()
+    corpora = list_corpora(store)
+    overview, runs, imports = st.tabs(["Corpora", "Align & project", "Import files"])
+    with overview:
+        corpora_section(corpora)
+    with runs:
+        runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
+    with imports:
+        import_section(store, corpora, reviewer)
+    st.caption(literal(f"Database: {safe_url(store.url)}"))

@@ -11,22 +11,24 @@ Session keys start with ``review_``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
 
 from xner import review_view as view
-from xner.app_support import get_store, reviewer_sidebar
+from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
 from xner.render import STYLE, bold, italic, literal, show_html, tokens_html
 from xner.services import review
 from xner.services.corpora import list_corpus_info
 from xner.services.review import QueueOverview, ReviewItem
-from xner.types import Span
+from xner.types import ReviewStatus, Span
 
-st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
-store = get_store()
-show_html(STYLE)
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    show_html(STYLE)
 ss = st.session_state
 for name, default in {
     "review_item": None,  # the shown ReviewItem
@@ -42,6 +44,7 @@ for name, default in {
     "review_message": "",
     "review_error": "",
     "review_remaining": None,  # (count, exact) of the queue when the item was loaded
+    "review_lease": None,  # (sentence id, reviewer, time.monotonic() of the last claim) of the leased item
 }.items():
     ss.setdefault(name, default)
 
@@ -60,17 +63,53 @@ def show(item: ReviewItem | None, *, keep_draft: bool = False) -> None:
     ss.review_history = review.history(store, item.sentence_id)
     same = previous is not None and previous.sentence_id == item.sentence_id
     if not (keep_draft and same):
-        ss.review_draft = view.shown_spans(item, second_review=ss.get("review_status") == view.SECOND_REVIEW)
+        independent = item.independent or ss.get("review_status") == view.SECOND_REVIEW
+        ss.review_draft = view.shown_spans(item, second_review=independent)
     ss.review_links = item.manual_links or item.links
     ss[f"review_pharaoh_{item.sentence_id}"] = view.links_to_pharaoh(ss.review_links)
 
 
 def forget_item() -> None:
-    """Load the next item of the queue on the coming run."""
+    """Load the next item of the queue on the coming run (the shown item's lease is released)."""
+    release_shown()
     ss.review_item = None
     ss.review_conflict = None
 
 
+def must_claim(item: ReviewItem, claim_for: str | None) -> bool:
+    """True when the shown unreviewed item is not leased to the reviewer (e.g. shown before they typed their name)
+    and somebody else holds it: the page then moves on to an item of their own. Otherwise it leases it now."""
+    if claim_for is None or item.state.status != ReviewStatus.UNREVIEWED:
+        return False
+    if ss.review_lease is not None and ss.review_lease[:2] == (item.sentence_id, claim_for):
+        return False
+    release_shown()
+    if review.claim_item(store, item.sentence_id, claim_for):
+        ss.review_lease = (item.sentence_id, claim_for, time.monotonic())
+        return False
+    forget_item()
+    return True
+
+
+def release_shown() -> None:
+    """Let other reviewers have the item this session holds (skip, next, another queue)."""
+    if ss.review_lease is not None:
+        sentence_id, holder, _ = ss.review_lease
+        ss.review_lease = None
+        review.release_lease(store, sentence_id, holder)
+
+
+def keep_lease(item: ReviewItem, reviewer: str, lease_seconds: int) -> None:
+    """Renew the shown item's lease once a third of it has passed (one small write now and then, not per rerun)."""
+    held = ss.review_lease
+    if not reviewer or held is None or held[:2] != (item.sentence_id, reviewer):
+        return
+    if time.monotonic() - held[2] > lease_seconds / 3:
+        review.renew_lease(store, item.sentence_id, reviewer)
+        ss.review_lease = (item.sentence_id, reviewer, time.monotonic())
+
+
+@guarded
 def decide(action: str, sentence_id: int, version: int, reviewer: str, spans: tuple[Span, ...] | None) -> None:
     try:
         state = review.record_decision(
@@ -82,12 +121,20 @@ def decide(action: str, sentence_id: int, version: int, reviewer: str, spans: tu
     except XnerError as error:
         ss.review_error = str(error)
         return
+    ss.review_lease = None  # the decision released it
     ss.review_done.append((sentence_id, state.version))
-    ss.review_message = f"Sentence {sentence_id}: {action} recorded ({state.status}, version {state.version})."
+    if state.updated_by != reviewer:  # another reviewer had decided it: recorded as a vote beside theirs
+        ss.review_message = (
+            f"Sentence {sentence_id} was already decided by {state.updated_by} ({state.status}): your {action} is "
+            "recorded beside it as a vote; the Agreement page lists the item for adjudication if the two differ."
+        )
+    else:
+        ss.review_message = f"Sentence {sentence_id}: {action} recorded ({state.status}, version {state.version})."
     ss.review_after = sentence_id  # go on from here: in a queue of reviewed items the item stays in it
     forget_item()
 
 
+@guarded
 def undo_last(reviewer: str) -> None:
     sentence_id, version = ss.review_done.pop()
     try:
@@ -103,21 +150,25 @@ def undo_last(reviewer: str) -> None:
     show(review.get_item(store, sentence_id))
 
 
+@guarded
 def skip(sentence_id: int) -> None:
-    ss.review_skipped.append(sentence_id)
+    ss.review_skipped.append(sentence_id)  # forget_item releases its lease
     ss.review_message = f"Sentence {sentence_id} skipped for this session."
     forget_item()
 
 
+@guarded
 def browse_next(sentence_id: int) -> None:
     ss.review_after = sentence_id
     forget_item()
 
 
+@guarded
 def reload(sentence_id: int) -> None:
     show(review.get_item(store, sentence_id), keep_draft=True)
 
 
+@guarded
 def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
     try:
         report = review.queue_projection(store, corpus, run_id, created_by=reviewer)
@@ -131,6 +182,7 @@ def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
     forget_item()
 
 
+@guarded
 def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id: int = 0) -> None:
     """Add, delete or relabel a span of the correction being drafted."""
     try:
@@ -147,10 +199,12 @@ def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id
         ss.review_error = str(error)
 
 
+@guarded
 def reset_draft(spans: tuple[Span, ...]) -> None:
     ss.review_draft = spans
 
 
+@guarded
 def cells_clicked(chart_key: str, text_key: str) -> None:
     cells = view.selected_cells(ss.get(chart_key))
     ss.review_links = view.toggle_links(ss.review_links, cells)
@@ -158,6 +212,7 @@ def cells_clicked(chart_key: str, text_key: str) -> None:
     ss.review_clicks += 1
 
 
+@guarded
 def links_typed(text_key: str, n_src: int, n_tgt: int) -> None:
     try:
         ss.review_links = view.pharaoh_to_links(ss[text_key], n_src=n_src, n_tgt=n_tgt)
@@ -165,6 +220,7 @@ def links_typed(text_key: str, n_src: int, n_tgt: int) -> None:
         ss.review_error = f"Alignment not changed: {error}"
 
 
+@guarded
 def save_links(pair_id: int, sentence_id: int, reviewer: str) -> None:
     try:
         run_id = review.fix_alignment(store, pair_id, ss.review_links, reviewer=reviewer)
@@ -193,12 +249,14 @@ def sidebar_filters(overview: QueueOverview, reviewer: str) -> view.QueueFilters
     )
 
 
-def sidebar_progress(overview: QueueOverview) -> None:
+def sidebar_progress(overview: QueueOverview, filters: view.QueueFilters) -> None:
     bar = st.sidebar
     share = overview.reviewed / overview.total if overview.total else 0.0
     bar.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed")
     bar.caption(" · ".join(f"{literal(status)} {count:,}" for status, count in overview.progress.items()))
-    if ss.review_remaining is not None:
+    if filters.is_default:  # counted afresh on every run: a decision shows at once
+        bar.caption(f"This queue: {overview.queued:,} items left")
+    elif ss.review_remaining is not None:
         count, exact = ss.review_remaining
         bar.caption(f"This queue: {count:,}{'' if exact else '+'} items left")
     if ss.review_skipped:
@@ -231,23 +289,64 @@ def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
         )
 
 
+def sidebar_queue_settings(corpus: str, reviewer: str) -> review.QueueSettings:
+    settings = review.queue_settings(store, corpus)
+    with st.sidebar.expander(f"Queue settings (overlap {settings.overlap:d})"):
+        st.caption(
+            "Overlap: how many different reviewers decide each item (for agreement). Each item shown to a "
+            "reviewer is reserved for them until they decide, skip or leave it, or the reservation expires."
+        )
+        overlap = st.number_input(
+            "Reviewers per item", 1, review.leases.MAX_OVERLAP, settings.overlap, key="review_overlap"
+        )
+        minutes = st.number_input(
+            "Reservation (minutes)", 1, 240, max(1, settings.lease_seconds // 60), key="review_lease_minutes"
+        )
+        st.button(
+            "Save queue settings",
+            key="review_save_settings",
+            on_click=save_settings,
+            args=(corpus, reviewer, int(overlap), int(minutes) * 60),
+            disabled=not reviewer,
+        )
+    return settings
+
+
+@guarded
+def save_settings(corpus: str, reviewer: str, overlap: int, lease_seconds: int) -> None:
+    try:
+        saved = review.set_queue_settings(store, corpus, by=reviewer, overlap=overlap, lease_seconds=lease_seconds)
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_message = (
+        f"Queue of {corpus}: {saved.overlap} reviewer(s) per item, items reserved for {saved.lease_seconds // 60} min."
+    )
+    forget_item()
+
+
 # --- the item ------------------------------------------------------------------------------------------------
 
 
-def load_item(corpus: str, filters: view.QueueFilters) -> ReviewItem | None:
-    """The shown item; after a decision (or a new queue) the first one of the queue: one service call at most."""
+def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewItem | None:
+    """The shown item; after a decision (or a new queue) the first one of the queue: one service call at most.
+    In the queue of unreviewed items a named reviewer's item is leased to them, so nobody else is served it."""
     key = (corpus, filters)
     if ss.review_key != key:
         ss.review_key, ss.review_after = key, None
         forget_item()
-    if ss.review_item is not None:
+    claim_for = reviewer if reviewer and filters.status == view.UNREVIEWED else None
+    if ss.review_item is not None and not must_claim(ss.review_item, claim_for):
         return ss.review_item
     args = filters.next_item_args()
-    item = review.next_item(store, corpus, **args, skip=list(ss.review_skipped), after=ss.review_after)
+    skipped = list(ss.review_skipped)
+    item = review.next_item(store, corpus, **args, skip=skipped, after=ss.review_after, claim_for=claim_for)
     if item is None and ss.review_after is not None:  # browsed past the end: start again from the top
         ss.review_after = None
-        item = review.next_item(store, corpus, **args, skip=list(ss.review_skipped))
+        item = review.next_item(store, corpus, **args, skip=skipped, claim_for=claim_for)
     ss.review_remaining = (item.remaining, item.remaining_exact) if item else (0, True)
+    if item is not None and item.leased and claim_for:
+        ss.review_lease = (item.sentence_id, claim_for, time.monotonic())
     show(item)
     return item
 
@@ -493,7 +592,7 @@ def history_table() -> None:
         {
             "at": f"{event.at:%Y-%m-%d %H:%M}",
             "reviewer": event.reviewer,
-            "action": event.action,
+            "action": event.action if event.applied else f"{event.action} (vote)",
             "status": f"{event.status_before} → {event.status_after}",
             "entities": len(event.spans_after),
             "version": event.version,
@@ -516,68 +615,71 @@ def messages() -> None:
 
 # --- the page ------------------------------------------------------------------------------------------------
 
-st.title("Review projected entities")
-reviewer = reviewer_sidebar()
-corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
-if not corpora:
-    st.info("No parallel corpus yet: import one on the home page or with `xner import parallel`, then project it.")
-    st.stop()
-corpus = st.sidebar.selectbox(
-    "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
-)
-overview = review.queue_overview(store, corpus)
-filters = sidebar_filters(overview, reviewer)
-sidebar_progress(overview)
-messages()
-if not overview.runs:
-    st.info(
-        f"Corpus {literal(corpus)} has no projection run yet. Align and project it on the home page, or run "
-        f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
+with page_guard():  # the error boundary (also under app.py's)
+    st.title("Review projected entities")
+    reviewer = reviewer_sidebar()
+    corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
+    if not corpora:
+        st.info("No parallel corpus yet: import one on the home page or with `xner import parallel`, then project it.")
+        st.stop()
+    corpus = st.sidebar.selectbox(
+        "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
     )
-    st.stop()
-sidebar_runs(corpus, overview, reviewer)
-if overview.queued_run is None:
-    st.info(f"Corpus {literal(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
-    newest = overview.runs[-1].id
-    choice = st.selectbox(
-        "Projection run to review",
-        [run.id for run in overview.runs],
-        index=len(overview.runs) - 1,
-        format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
-        key="review_queue_run",
-    )
-    st.button(
-        f"Queue projection run {choice or newest:d} for review",
-        key="review_queue",
-        type="primary",
-        on_click=queue_run,
-        args=(corpus, choice or newest, reviewer),
-    )
-    st.stop()
+    overview = review.queue_overview(store, corpus)
+    filters = sidebar_filters(overview, reviewer)
+    sidebar_progress(overview, filters)
+    messages()
+    if not overview.runs:
+        st.info(
+            f"Corpus {literal(corpus)} has no projection run yet. Align and project it on the home page, or run "
+            f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
+        )
+        st.stop()
+    sidebar_runs(corpus, overview, reviewer)
+    settings = sidebar_queue_settings(corpus, reviewer)
+    if overview.queued_run is None:
+        st.info(f"Corpus {literal(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
+        newest = overview.runs[-1].id
+        choice = st.selectbox(
+            "Projection run to review",
+            [run.id for run in overview.runs],
+            index=len(overview.runs) - 1,
+            format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
+            key="review_queue_run",
+        )
+        st.button(
+            f"Queue projection run {choice or newest:d} for review",
+            key="review_queue",
+            type="primary",
+            on_click=queue_run,
+            args=(corpus, choice or newest, reviewer),
+        )
+        st.stop()
 
-try:
-    item = load_item(corpus, filters)
-except XnerError as error:
-    st.info(literal(str(error)))
-    st.stop()
-blocked = conflict_panel(item)
-if item is None:
-    st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
-    undo_button(st, reviewer)
-    st.stop()
+    try:
+        item = load_item(corpus, filters, reviewer)
+    except XnerError as error:
+        st.info(literal(str(error)))
+        st.stop()
+    blocked = conflict_panel(item)
+    if item is None:
+        st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
+        undo_button(st, reviewer)
+        st.stop()
 
-shown = view.shown_spans(item, second_review=filters.is_second_review)
-item_header(item)
-sentences(item, shown)
-actions(item, reviewer, shown, blocked)
-if filters.is_second_review:
-    st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
-left, right = st.columns([1, 1])
-with left:
-    correction(item, reviewer, shown, blocked)
-    methods(item)
-    history_table()
-with right:
-    alignment(item, shown, reviewer)
-with st.expander("Keyboard shortcuts"):
-    st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")
+    keep_lease(item, reviewer, settings.lease_seconds)
+    shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
+    item_header(item)
+    sentences(item, shown)
+    actions(item, reviewer, shown, blocked)
+    if filters.is_second_review or item.independent:
+        st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
+    left, right = st.columns([1, 1])
+    with left:
+        correction(item, reviewer, shown, blocked)
+        methods(item)
+        history_table()
+    with right:
+        alignment(item, shown, reviewer)
+    with st.expander("Keyboard shortcuts"):
+        st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, reviewer_sidebar
+from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import XnerError
 from xner.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
@@ -81,6 +81,7 @@ def sentence_block(title: str, tokens: tuple[str, ...], spans: list, note: str =
     show_html(line(bold(title), *extra), line(tokens_html(tokens, spans)))
 
 
+@guarded
 def record(store: Store, check_id: int, item_id: int, correct: bool, reviewer: str) -> None:
     """Button callback: store the judgment of the item that was on screen when the button was pressed."""
     try:
@@ -89,10 +90,12 @@ def record(store: Store, check_id: int, item_id: int, correct: bool, reviewer: s
         st.session_state[NOT_SAVED] = f"Not saved: {error}"
 
 
+@guarded
 def skip(check_id: int, item_id: int) -> None:
     st.session_state.setdefault(SKIPPED, {}).setdefault(check_id, []).append(item_id)
 
 
+@guarded
 def unskip(check_id: int) -> None:
     st.session_state.setdefault(SKIPPED, {})[check_id] = []
 
@@ -247,41 +250,49 @@ def check_view(store: Store, check: CheckSummary, reviewer: str, info: CorpusInf
         estimate_view(store, check)
 
 
-st.set_page_config(page_title="Spot check · xner", page_icon="🎯", layout="wide")
-store = get_store()
-reviewer = reviewer_sidebar()
-show_html(STYLE)
-st.title("Spot check")
-st.caption("Estimate how precise a projection run is by judging a random sample of its projected spans.")
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Spot check · xner", page_icon="🎯", layout="wide")
+    store = get_store()
+    reviewer = reviewer_sidebar()
+    show_html(STYLE)
+    st.title("Spot check")
+    st.caption("Estimate how precise a projection run is by judging a random sample of its projected spans.")
 
-corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
-if not corpora:
-    st.info("No parallel corpus yet. Import one with `xner import parallel SRC TGT --corpus NAME --tgt-lang CODE`.")
-    st.stop()
-corpus = st.sidebar.selectbox(
-    "Corpus (language pair)", list(corpora), format_func=lambda n: f"{n} ({corpora[n].languages})", key="spot_corpus"
-)
-info = corpora[corpus]
-runs = list_projection_runs(store, corpus)
-if not runs:
-    st.info(f"Corpus {literal(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
-    st.stop()
-described = {run.id: f"#{run.id} {run.method} · {run.pairs:,} pairs" for run in runs}  # short: the sidebar is narrow
-run_id = st.sidebar.selectbox("Projection run", list(reversed(described)), format_func=described.get, key="spot_run")
-chosen = next(run for run in runs if run.id == run_id)
-st.sidebar.caption(f"Run {run_id} projects {literal(chosen.method)} over alignment run {chosen.alignment_run_id}.")
+    corpora = {info.name: info for info in list_corpus_info(store, kind="parallel")}
+    if not corpora:
+        st.info("No parallel corpus yet. Import one with `xner import parallel SRC TGT --corpus NAME --tgt-lang CODE`.")
+        st.stop()
+    corpus = st.sidebar.selectbox(
+        "Corpus (language pair)",
+        list(corpora),
+        format_func=lambda n: f"{n} ({corpora[n].languages})",
+        key="spot_corpus",
+    )
+    info = corpora[corpus]
+    runs = list_projection_runs(store, corpus)
+    if not runs:
+        st.info(f"Corpus {literal(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
+        st.stop()
+    described = {
+        run.id: f"#{run.id} {run.method} · {run.pairs:,} pairs" for run in runs
+    }  # short: the sidebar is narrow
+    run_id = st.sidebar.selectbox(
+        "Projection run", list(reversed(described)), format_func=described.get, key="spot_run"
+    )
+    chosen = next(run for run in runs if run.id == run_id)
+    st.sidebar.caption(f"Run {run_id} projects {literal(chosen.method)} over alignment run {chosen.alignment_run_id}.")
 
-draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
-if MESSAGE in st.session_state:
-    st.info(literal(st.session_state.pop(MESSAGE)))
-checks = {check.id: check for check in reversed(list_checks(store, corpus, run_id=run_id))}
-if not checks:
-    st.info("No spot check of this run yet: draw a sample above.")
-    st.stop()
-check_id = st.selectbox(
-    "Spot check (newest first; pick one to resume it)",
-    list(checks),
-    format_func=lambda i: describe_check(checks[i]),
-    key="spot_check",
-)
-check_view(store, checks[check_id], reviewer, info)
+    draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
+    if MESSAGE in st.session_state:
+        st.info(literal(st.session_state.pop(MESSAGE)))
+    checks = {check.id: check for check in reversed(list_checks(store, corpus, run_id=run_id))}
+    if not checks:
+        st.info("No spot check of this run yet: draw a sample above.")
+        st.stop()
+    check_id = st.selectbox(
+        "Spot check (newest first; pick one to resume it)",
+        list(checks),
+        format_func=lambda i: describe_check(checks[i]),
+        key="spot_check",
+    )
+    check_view(store, checks[check_id], reviewer, info)

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, reviewer_sidebar
+from xner.app_support import get_store, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
 from xner.render import STYLE, Html, bold, line, literal, plotly_text, show_html, tokens_html
 from xner.services.corpora import list_corpus_info
@@ -200,45 +200,46 @@ def adjudication(store: Store, dispute: Disagreement, adjudicator: str) -> None:
     decide(store, item, expected, adjudicator, status=status, spans=spans, note=note.strip())
 
 
-st.set_page_config(page_title="Agreement · xner", page_icon="🤝", layout="wide")
-store = get_store()
-adjudicator = reviewer_sidebar()
-show_html(STYLE)
-st.title("Reviewer agreement")
-st.caption("Where several reviewers decided the same sentences: how much they agree, and where they do not.")
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Agreement · xner", page_icon="🤝", layout="wide")
+    store = get_store()
+    adjudicator = reviewer_sidebar()
+    show_html(STYLE)
+    st.title("Reviewer agreement")
+    st.caption("Where several reviewers decided the same sentences: how much they agree, and where they do not.")
 
-corpora = {info.name: info for info in list_corpus_info(store)}
-if not corpora:
-    st.info("No corpora yet. Import one with `xner import conll FILE --corpus NAME --lang CODE`.")
-    st.stop()
-corpus = st.sidebar.selectbox(
-    "Corpus", list(corpora), format_func=lambda n: f"{n} ({corpora[n].languages})", key="agree_corpus"
-)
-if FLASH in st.session_state:
-    st.success(literal(st.session_state.pop(FLASH)))
+    corpora = {info.name: info for info in list_corpus_info(store)}
+    if not corpora:
+        st.info("No corpora yet. Import one with `xner import conll FILE --corpus NAME --lang CODE`.")
+        st.stop()
+    corpus = st.sidebar.selectbox(
+        "Corpus", list(corpora), format_func=lambda n: f"{n} ({corpora[n].languages})", key="agree_corpus"
+    )
+    if FLASH in st.session_state:
+        st.success(literal(st.session_state.pop(FLASH)))
 
-report = agreement(store, corpus)
-if report.items == 0:
-    st.info("No sentence has decisions from two reviewers yet: agreement needs a second, independent review.")
-    st.stop()
-agreement_metrics(report)
-st.dataframe(
-    pairs_table(report),
-    hide_index=True,
-    key="agree_pairs",
-    column_config={name: st.column_config.NumberColumn(format="%.3f") for name in ("observed", "kappa", "span F1")},
-)
-if len(report.reviewers) >= 3:
-    st.plotly_chart(kappa_heatmap(report), key="agree_heatmap", config={"displayModeBar": False})
+    report = agreement(store, corpus)
+    if report.items == 0:
+        st.info("No sentence has decisions from two reviewers yet: agreement needs a second, independent review.")
+        st.stop()
+    agreement_metrics(report)
+    st.dataframe(
+        pairs_table(report),
+        hide_index=True,
+        key="agree_pairs",
+        column_config={name: st.column_config.NumberColumn(format="%.3f") for name in ("observed", "kappa", "span F1")},
+    )
+    if len(report.reviewers) >= 3:
+        st.plotly_chart(kappa_heatmap(report), key="agree_heatmap", config={"displayModeBar": False})
 
-st.subheader("Disagreements")
-include = st.toggle("Include adjudicated items", key="agree_include")
-disputes = {d.sentence_id: d for d in disagreements(store, corpus, include_adjudicated=include)}
-if not disputes:
-    st.success("No open disagreements." if not include else "No disagreements.")
-    st.stop()
-st.dataframe(disputes_table(list(disputes.values())), hide_index=True, key="agree_disputes")
-sentence_id = st.selectbox(
-    "Item to adjudicate", list(disputes), format_func=lambda sid: describe(disputes[sid]), key="agree_item"
-)
-adjudication(store, disputes[sentence_id], adjudicator)
+    st.subheader("Disagreements")
+    include = st.toggle("Include adjudicated items", key="agree_include")
+    disputes = {d.sentence_id: d for d in disagreements(store, corpus, include_adjudicated=include)}
+    if not disputes:
+        st.success("No open disagreements." if not include else "No disagreements.")
+        st.stop()
+    st.dataframe(disputes_table(list(disputes.values())), hide_index=True, key="agree_disputes")
+    sentence_id = st.selectbox(
+        "Item to adjudicate", list(disputes), format_func=lambda sid: describe(disputes[sid]), key="agree_item"
+    )
+    adjudication(store, disputes[sentence_id], adjudicator)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import corpus_select, get_store, side_select
+from xner.app_support import corpus_select, get_store, page_guard, side_select
 from xner.errors import XnerError
 from xner.render import literal
 from xner.services.corpora import list_corpus_info
@@ -28,101 +28,106 @@ FORMAT_NAMES = {
     "hf": "HF dataset (zip)",
 }
 
-st.set_page_config(page_title="Export · xner", page_icon="🔤", layout="wide")
-store = get_store()
-st.title("Export")
-st.caption(
-    "Write one side of a corpus as training data, the same file `xner export` writes. Reviewed sentences carry "
-    "their curated entities, the others their gold ones; rejected sentences are left out unless you select them."
-)
-
-corpora = list_corpus_info(store)
-if not corpora:
-    st.info("No corpora yet: import one on the home page or with `xner import`.")
-    st.stop()
-
-chosen = corpus_select(corpora, "export_corpus")
-corpus = chosen.name
-choices = export_choices(store, corpus)
-
-left, right = st.columns(2)
-with left:
-    side = side_select(chosen, choices.sides, "export_side")
-    splits = st.multiselect("Splits", choices.splits[side], default=choices.splits[side], key=f"export_splits_{side}")
-    fmt = st.segmented_control(
-        "Format", EXPORT_FORMATS, default="conll", format_func=FORMAT_NAMES.get, required=True, key="export_format"
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Export · xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    st.title("Export")
+    st.caption(
+        "Write one side of a corpus as training data, the same file `xner export` writes. Reviewed sentences carry "
+        "their curated entities, the others their gold ones; rejected sentences are left out unless you select them."
     )
-with right:
-    statuses = st.pills(
-        "Review statuses",
-        [status.value for status in ReviewStatus],
-        selection_mode="multi",
-        default=[status.value for status in DEFAULT_STATUSES],
-        format_func=literal,
-        key="export_statuses",
-        help="Default: the curated sentences (accepted and corrected).",
-    )
-    reviewer_choice = st.selectbox(
-        "Latest decision by",
-        [ANYONE, *choices.reviewers],
-        key="export_reviewer",
-        help="Only sentences whose latest review decision is this reviewer's.",
-    )
-reviewer = None if reviewer_choice == ANYONE else reviewer_choice
 
-if not splits or not statuses:
-    st.info("Choose at least one split and one review status.")
-    st.stop()
+    corpora = list_corpus_info(store)
+    if not corpora:
+        st.info("No corpora yet: import one on the home page or with `xner import`.")
+        st.stop()
 
-selection = {
-    "corpus": corpus,
-    "side": side,
-    "splits": tuple(splits),
-    "statuses": tuple(ReviewStatus.parse(s) for s in statuses),
-    "reviewer": reviewer,
-}
-try:
-    preview = export_preview(store, corpus, side=side, splits=splits, statuses=selection["statuses"], reviewer=reviewer)
-except XnerError as error:
-    st.error(literal(error))
-    st.stop()
+    chosen = corpus_select(corpora, "export_corpus")
+    corpus = chosen.name
+    choices = export_choices(store, corpus)
 
-st.subheader("Preview")
-sentences, entities = st.columns(2)
-sentences.metric("Sentences", preview.sentences)
-entities.metric("Entities", preview.total_entities)
-if preview.entities:
-    st.dataframe(
-        pd.DataFrame({"label": list(preview.entities), "entities": list(preview.entities.values())}),
-        hide_index=True,
-        key="export_labels",
-    )
-if not preview.sentences:
-    st.warning("No sentence matches these filters: the export would be empty.")
+    left, right = st.columns(2)
+    with left:
+        side = side_select(chosen, choices.sides, "export_side")
+        splits = st.multiselect(
+            "Splits", choices.splits[side], default=choices.splits[side], key=f"export_splits_{side}"
+        )
+        fmt = st.segmented_control(
+            "Format", EXPORT_FORMATS, default="conll", format_func=FORMAT_NAMES.get, required=True, key="export_format"
+        )
+    with right:
+        statuses = st.pills(
+            "Review statuses",
+            [status.value for status in ReviewStatus],
+            selection_mode="multi",
+            default=[status.value for status in DEFAULT_STATUSES],
+            format_func=literal,
+            key="export_statuses",
+            help="Default: the curated sentences (accepted and corrected).",
+        )
+        reviewer_choice = st.selectbox(
+            "Latest decision by",
+            [ANYONE, *choices.reviewers],
+            key="export_reviewer",
+            help="Only sentences whose latest review decision is this reviewer's.",
+        )
+    reviewer = None if reviewer_choice == ANYONE else reviewer_choice
 
-key = (*selection.values(), fmt)
-if st.button("Prepare the file", key="export_prepare", type="primary"):
+    if not splits or not statuses:
+        st.info("Choose at least one split and one review status.")
+        st.stop()
+
+    selection = {
+        "corpus": corpus,
+        "side": side,
+        "splits": tuple(splits),
+        "statuses": tuple(ReviewStatus.parse(s) for s in statuses),
+        "reviewer": reviewer,
+    }
     try:
-        with st.spinner(f"exporting {preview.sentences} sentences"):
-            prepared = export_file(store, corpus, fmt=fmt, **{k: v for k, v in selection.items() if k != "corpus"})
-        st.session_state[PREPARED] = (key, prepared)
+        preview = export_preview(
+            store, corpus, side=side, splits=splits, statuses=selection["statuses"], reviewer=reviewer
+        )
     except XnerError as error:
         st.error(literal(error))
+        st.stop()
 
-saved: tuple[tuple, ExportFile] | None = st.session_state.get(PREPARED)
-if saved is not None and saved[0] == key:
-    ready = saved[1]
-    st.download_button(
-        literal(f"Download {ready.name} ({len(ready.data):,} bytes)"),
-        data=ready.data,
-        file_name=ready.name,
-        mime=ready.mime,
-        key="export_download",
-        on_click="ignore",
-        type="primary",
-    )
-    st.caption(
-        literal(f"{ready.report.sentences} sentences, {ready.report.entities} entities, as {FORMAT_NAMES[fmt]}.")
-    )
-elif saved is not None:
-    st.caption("The filters changed since the last file was prepared: prepare it again.")
+    st.subheader("Preview")
+    sentences, entities = st.columns(2)
+    sentences.metric("Sentences", preview.sentences)
+    entities.metric("Entities", preview.total_entities)
+    if preview.entities:
+        st.dataframe(
+            pd.DataFrame({"label": list(preview.entities), "entities": list(preview.entities.values())}),
+            hide_index=True,
+            key="export_labels",
+        )
+    if not preview.sentences:
+        st.warning("No sentence matches these filters: the export would be empty.")
+
+    key = (*selection.values(), fmt)
+    if st.button("Prepare the file", key="export_prepare", type="primary"):
+        try:
+            with st.spinner(f"exporting {preview.sentences} sentences"):
+                prepared = export_file(store, corpus, fmt=fmt, **{k: v for k, v in selection.items() if k != "corpus"})
+            st.session_state[PREPARED] = (key, prepared)
+        except XnerError as error:
+            st.error(literal(error))
+
+    saved: tuple[tuple, ExportFile] | None = st.session_state.get(PREPARED)
+    if saved is not None and saved[0] == key:
+        ready = saved[1]
+        st.download_button(
+            literal(f"Download {ready.name} ({len(ready.data):,} bytes)"),
+            data=ready.data,
+            file_name=ready.name,
+            mime=ready.mime,
+            key="export_download",
+            on_click="ignore",
+            type="primary",
+        )
+        st.caption(
+            literal(f"{ready.report.sentences} sentences, {ready.report.entities} entities, as {FORMAT_NAMES[fmt]}.")
+        )
+    elif saved is not None:
+        st.caption("The filters changed since the last file was prepared: prepare it again.")

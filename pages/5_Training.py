@@ -1,8 +1,9 @@
-"""Training: train a tagger on the curated sentences of a corpus, browse and compare the recorded training runs, and
-draw the learning curves of experiments.
+"""Training: train a tagger on the curated sentences of a corpus, browse and compare the recorded training runs, draw
+the learning curves of experiments, and download the saved models and exports.
 
 Training goes through ``xner.services.training.train_tagger`` (the code behind ``xner train``); the run tables,
-comparisons and curves come from ``xner.services.training_view``. Session keys start with ``training_``.
+comparisons and curves come from ``xner.services.training_view``. Models are saved by name in the managed folder's
+``models/`` (``xner.services.managed``): the page never takes a server path. Session keys start with ``training_``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import corpus_select, count_progress, get_store, option_inputs, reviewer_sidebar, side_select
+from xner.app_support import (
+    app_folder,
+    corpus_select,
+    count_progress,
+    error_text,
+    get_store,
+    models_ready,
+    option_inputs,
+    page_guard,
+    reviewer_sidebar,
+    side_select,
+)
 from xner.errors import XnerError
 from xner.render import literal
 from xner.services.corpora import list_corpus_info
 from xner.services.downloads import export_choices
-from xner.services.training import TrainReport, train_tagger
+from xner.services.managed import EXPORTS, MODELS, ManagedFolder, file_rows
+from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.services.training_view import (
     ALL_RUNS,
     METRICS,
@@ -30,7 +43,6 @@ from xner.services.training_view import (
     curves_plot,
     curves_png,
     default_eval_splits,
-    default_model_dir,
     default_train_splits,
     experiment_curves,
     experiment_labels,
@@ -56,7 +68,7 @@ NEW_EXPERIMENT = (
 
 
 def show_error(error: XnerError, what: str) -> None:
-    st.error(literal(f"{what}: {error}"))
+    st.error(literal(f"{what}: {error_text(error)}"))
 
 
 def table(rows: list[dict[str, Any]], key: str, **config: Any) -> None:
@@ -99,21 +111,28 @@ def train_section(store: Store, reviewer: str) -> None:
     with right:
         tagger = st.selectbox("Tagger", tagger_names(), key="training_tagger")
         if tagger == "transformer":
-            st.caption("Model: a local folder, or a hub name already in the local cache (no downloads here).")
+            st.caption("Model: a saved model, or a hub name already in the local cache (no downloads here).")
         options = option_inputs(tagger_options(tagger), f"training_{tagger}", PRIMARY_OPTIONS.get(tagger, ()))
-        out = st.text_input(
-            "Save the model in",
-            value=str(default_model_dir(store, corpus, tagger)),
-            key=f"training_out_{corpus}_{tagger}",
-            help="A new or empty folder, or one holding a saved tagger (which is replaced).",
+        name_key = f"training_name_{corpus}_{tagger}"
+        if name_key not in st.session_state:  # derived once, so the minute in it does not change under the user
+            st.session_state[name_key] = default_model_name(corpus, tagger, STATUS_CHOICES[statuses])
+        name = st.text_input(
+            "Model name",
+            key=name_key,
+            max_chars=100,
+            help="The model is saved under this name with the app's other models (see Files); a model of the same "
+            "name is replaced. Letters, digits, '.', '_' and '-'.",
         ).strip()
+        if name in app_folder().names(MODELS):
+            st.caption("A saved model has this name: training replaces it.")
     if set(train_splits) & set(eval_splits):
         st.warning("Some evaluation splits are also training splits: their scores will look better than they are.")
-    if st.button("Train", key="training_train", type="primary", disabled=not train_splits or not out):
+    ready = bool(train_splits and name) and models_ready(options)
+    if st.button("Train", key="training_train", type="primary", disabled=not ready):
         run_training(
             store,
             corpus,
-            out=out,
+            name=name,
             side=side,
             splits=train_splits,
             eval_splits=eval_splits,
@@ -127,12 +146,14 @@ def train_section(store: Store, reviewer: str) -> None:
         show_report(report)
 
 
-def run_training(store: Store, corpus: str, **settings: Any) -> None:
-    """Train under a progress bar; keep the report for the reruns that follow, or show the error."""
+def run_training(store: Store, corpus: str, *, name: str, **settings: Any) -> None:
+    """Train into the managed model ``name`` under a progress bar; keep the report for the reruns that follow, or
+    show the error (an unsafe name is refused before anything runs)."""
     st.session_state.pop(RESULT, None)
     try:
+        out = app_folder().path(MODELS, name)
         with count_progress(f"training {settings['tagger']} on {corpus}") as on_progress:
-            st.session_state[RESULT] = train_tagger(store, corpus, on_progress=on_progress, **settings)
+            st.session_state[RESULT] = train_tagger(store, corpus, out=out, on_progress=on_progress, **settings)
     except XnerError as error:
         show_error(error, "Training failed")
 
@@ -142,7 +163,7 @@ def show_report(report: TrainReport) -> None:
     st.success(
         literal(
             f"Trained {report.tagger} on {where} ({', '.join(report.splits)}): run {report.run_id}, "
-            f"model saved in {report.model_path}."
+            f"model saved as {app_folder().shorten(report.model_path)} (see Files)."
         )
     )
     if report.replaced:
@@ -282,20 +303,60 @@ def curves_section(store: Store) -> None:
     )
 
 
+# --- files: saved models and exports ------------------------------------------------------------------------------
+
+
+def files_section() -> None:
+    folder = app_folder()
+    st.caption(
+        "The models trained here (and by `xner train` into this folder) and files placed under exports/: the app "
+        "keeps them in its own folder on the server. A model downloads as a ZIP of its folder."
+    )
+    for kind, title in ((MODELS, "Models"), (EXPORTS, "Exports")):
+        st.markdown(f"**{literal(title)}**")
+        entries = folder.list(kind)
+        if not entries:
+            st.caption(f"None yet in {literal(kind)}/.")
+            continue
+        table(file_rows(entries), f"training_files_{kind}")
+        download_form(folder, kind, [entry.name for entry in entries])
+
+
+def download_form(folder: ManagedFolder, kind: str, names: list[str]) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.selectbox("Download", names, key=f"training_files_{kind}_pick")
+    try:
+        ready = folder.download(kind, name)
+    except XnerError as error:
+        right.caption(literal(str(error)))
+        return
+    right.download_button(
+        literal(f"Download {ready.file_name}"),
+        data=ready.read,
+        file_name=ready.file_name,
+        mime=ready.mime,
+        key=f"training_files_{kind}_download",
+        on_click="ignore",
+    )
+
+
 # --- the page -----------------------------------------------------------------------------------------------------
 
-st.set_page_config(page_title="Training · xner", page_icon="🔤", layout="wide")
-store = get_store()
-reviewer = reviewer_sidebar()
-st.title("Training")
-st.caption(
-    "Train a tagger on the curated sentences of a corpus, compare the recorded training runs, and follow the "
-    "learning curves of experiments."
-)
-train_tab, runs_tab, curves_tab = st.tabs(["Train on curated data", "Runs", "Learning curves"])
-with train_tab:
-    train_section(store, reviewer)
-with runs_tab:
-    runs_section(store)
-with curves_tab:
-    curves_section(store)
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Training · xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    reviewer = reviewer_sidebar()
+    st.title("Training")
+    st.caption(
+        "Train a tagger on the curated sentences of a corpus, compare the recorded training runs, and follow the "
+        "learning curves of experiments."
+    )
+    train_tab, runs_tab, curves_tab, files_tab = st.tabs(["Train on curated data", "Runs", "Learning curves", "Files"])
+    with train_tab:
+        train_section(store, reviewer)
+    with runs_tab:
+        runs_section(store)
+    with curves_tab:
+        curves_section(store)
+    with files_tab:
+        files_section()

@@ -15,10 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from xner.app_support import (
+    app_folder,
     corpus_select,
     count_progress,
+    error_text,
     get_store,
+    model_input,
+    models_ready,
     option_inputs,
+    page_guard,
     reviewer_sidebar,
     side_select,
     stage_progress,
@@ -83,7 +88,7 @@ PRIMARY_OPTIONS = {
     "model-transfer": ("model",),
 }
 MODEL_CAPTION = (
-    "Model: a local folder (written by `save_pretrained`, or by `xner convert-model` for ctranslate2) or a hub "
+    "Model: a saved model (see Files on the Training page; `xner convert-model` writes ctranslate2's) or a hub "
     "name already in the local Hugging Face cache."
 )
 TAGGER_MODEL = {"model": "target-side", "model-transfer": "source-language"}  # methods whose model is a tagger
@@ -94,7 +99,7 @@ ENTITY_LABELS = ("PER", "ORG", "LOC")  # the labels scored by default (the paper
 
 
 def show_error(error: XnerError, what: str) -> None:
-    st.error(literal(f"{what}: {error}"))
+    st.error(literal(f"{what}: {error_text(error)}"))
 
 
 def scores_table(scores: dict[str, dict[str, float]], key: str) -> None:
@@ -166,14 +171,14 @@ def translator_inputs(prefix: str, *, markers: bool) -> tuple[str, dict[str, obj
     if markers:
         specs = [s for s in projection_options("easyproject") if s.name not in MARKER_LANGUAGES]
         options = option_inputs(specs, f"{prefix}_easyproject", PRIMARY_OPTIONS["easyproject"])
-        return "nllb", options, True
+        return "nllb", options, models_ready(options)
     names = translator_names()
     translator = st.selectbox("Translator", names, index=names.index("nllb"), key=f"{prefix}_translator")
     options = option_inputs(translator_options(translator), f"{prefix}_{translator}", PRIMARY_OPTIONS[translator])
     if translator == "ctranslate2" and not options.get("model"):
-        st.caption("The ctranslate2 translator needs the folder of a converted model (`xner convert-model`).")
+        st.caption("The ctranslate2 translator needs a saved model converted by `xner convert-model`.")
         return translator, options, False
-    return translator, options, True
+    return translator, options, models_ready(options)
 
 
 def translations_file(key: str, count: int, *, markers: bool = False) -> Upload | None:
@@ -360,11 +365,16 @@ def method_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
     """The projection method and its options; returns (method, options, ready)."""
     methods = projection_methods()
     method = st.selectbox("Projection method", methods, index=methods.index("ngram"), key=f"{prefix}_method")
-    options = option_inputs(projection_options(method), f"{prefix}_{method}", PRIMARY_OPTIONS.get(method, ()))
+    options = option_inputs(
+        projection_options(method),
+        f"{prefix}_{method}",
+        PRIMARY_OPTIONS.get(method, ()),
+        saved_models_only=method in TAGGER_MODEL,
+    )
     if method in TAGGER_MODEL:
-        st.caption(f"Model: the folder of a {TAGGER_MODEL[method]} tagger trained with `xner train`.")
+        st.caption(f"Model: a saved {TAGGER_MODEL[method]} tagger (trained on the Training page or `xner train`).")
         return method, options, bool(options.get("model"))
-    return method, options, True
+    return method, options, models_ready(options)
 
 
 def aligner_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
@@ -374,9 +384,9 @@ def aligner_inputs(prefix: str) -> tuple[str, dict[str, object], bool]:
     specs = aligner_options(aligner)
     if aligner != "eflomal":  # neural aligners: a local model, never a download
         specs = [OptionSpec(s.name, s.kind, "", s.choices, s.help) if s.name == "model" else s for s in specs]
-        st.caption("Model: a local folder written by `save_pretrained` (or a hub name already in the local cache).")
+        st.caption("Model: a saved model (see Files on the Training page) or a hub name already in the local cache.")
     options = option_inputs(specs, f"{prefix}_{aligner}", PRIMARY_OPTIONS.get(aligner, ()))
-    return aligner, options, aligner == "eflomal" or bool(options.get("model"))
+    return aligner, options, (aligner == "eflomal" or bool(options.get("model"))) and models_ready(options)
 
 
 def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: str) -> None:
@@ -420,13 +430,13 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
                 count = sum(corpus_stats(store, corpus).sentences.get(f"{s}/{side}", 0) for s in chosen_splits)
                 upload = translations_file("translate_test_file", count)
                 ready = ready and upload is not None
-        tagger = st.text_input(
-            "Source-language tagger (folder)",
-            key="translate_test_tagger",
-            placeholder="e.g. models/conll-en-crf",
-            help="A tagger trained with `xner train` that tags the translations. Leave it empty to use the "
-            "entities that came with a CoNLL file of translations (e.g. the English gold of a parallel NER set).",
-        ).strip()
+        tagger = model_input(
+            "Source-language tagger",
+            "translate_test_tagger",
+            hub=False,
+            help="A saved tagger (Training page or `xner train`) that tags the translations. Choose (none) to use "
+            "the entities that came with a CoNLL file of translations (e.g. the English gold of a parallel NER set).",
+        )
         if model and not tagger:
             st.caption("Translations made by a model carry no entities: give a tagger to tag them.")
     with right:
@@ -518,12 +528,12 @@ def transfer_section(store: Store, corpora: list[CorpusInfo]) -> None:
             "Splits", splits, default=splits, key=f"translate_transfer_splits_{corpus}_{side}"
         )
     with right:
-        tagger = st.text_input(
-            "Tagger (folder)",
-            key="translate_transfer_tagger",
-            placeholder="e.g. models/conll-en-crf",
-            help="A tagger trained with `xner train`, usually on another language.",
-        ).strip()
+        tagger = model_input(
+            "Tagger",
+            "translate_transfer_tagger",
+            hub=False,
+            help="A saved tagger (Training page or `xner train`), usually trained on another language.",
+        )
         labels, default = label_choices(store, corpus)
         chosen_labels = st.multiselect(
             "Labels to score", labels, default=default, key=f"translate_transfer_labels_{corpus}"
@@ -548,7 +558,8 @@ def show_transfer(result: TaggerEvaluation) -> None:
     where = result.corpus if result.side == "mono" else f"{result.corpus}/{result.side}"
     st.success(
         literal(
-            f"Model transfer: {result.tagger} on {where} ({', '.join(result.splits or ['all splits'])}, "
+            f"Model transfer: {app_folder().shorten(result.tagger)} on {where} "
+            f"({', '.join(result.splits or ['all splits'])}, "
             f"{result.sentences:,} sentences): F1 {overall.get('f1', 0.0):.3f}."
         )
     )
@@ -558,22 +569,25 @@ def show_transfer(result: TaggerEvaluation) -> None:
 
 # --- the page -----------------------------------------------------------------------------------------------------
 
-st.set_page_config(page_title="Translate · xner", page_icon="🔤", layout="wide")
-store = get_store()
-reviewer = reviewer_sidebar()
-st.title("Translate")
-st.caption(
-    "Machine translation for projection: translate a labelled corpus (or read translations made elsewhere from a "
-    "file), evaluate by translate-test, and compare with the model-transfer baseline."
-)
-corpora = list_corpus_info(store)
-if not corpora:
-    st.info("No corpora yet: import one on the home page or with `xner import`.")
-    st.stop()
-translate_tab, test_tab, transfer_tab = st.tabs(["Translate a corpus", "Translate-test evaluation", "Model transfer"])
-with translate_tab:
-    translate_section(store, corpora, reviewer)
-with test_tab:
-    translate_test_section(store, corpora, reviewer)
-with transfer_tab:
-    transfer_section(store, corpora)
+with page_guard():  # the error boundary (also under app.py's)
+    st.set_page_config(page_title="Translate · xner", page_icon="🔤", layout="wide")
+    store = get_store()
+    reviewer = reviewer_sidebar()
+    st.title("Translate")
+    st.caption(
+        "Machine translation for projection: translate a labelled corpus (or read translations made elsewhere from a "
+        "file), evaluate by translate-test, and compare with the model-transfer baseline."
+    )
+    corpora = list_corpus_info(store)
+    if not corpora:
+        st.info("No corpora yet: import one on the home page or with `xner import`.")
+        st.stop()
+    translate_tab, test_tab, transfer_tab = st.tabs(
+        ["Translate a corpus", "Translate-test evaluation", "Model transfer"]
+    )
+    with translate_tab:
+        translate_section(store, corpora, reviewer)
+    with test_tab:
+        translate_test_section(store, corpora, reviewer)
+    with transfer_tab:
+        transfer_section(store, corpora)

@@ -38,6 +38,15 @@ def import_europarl(store: Store, lang: str = "de", corpus: str = "ep") -> None:
     import_parallel(store, en, target, corpus=corpus, src=SideOptions("en"), tgt=SideOptions(lang), split="test")
 
 
+@pytest.fixture(autouse=True)
+def xner_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The managed folder (``$XNER_HOME``) of every test: a temporary one, so nothing lands in the working directory.
+    Tests of the default locations unset it."""
+    home = tmp_path / "xner-home"
+    monkeypatch.setenv("XNER_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh, migrated SQLite store in a temporary directory."""

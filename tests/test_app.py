@@ -70,7 +70,7 @@ def test_home_loads_demo_into_empty_database_and_lists_it(app_db: str) -> None:
     entities = table(at, "PER")
     assert dict(entities.loc["demo-en-es"]) == {"DATE": 94, "LOC": 174, "ORG": 108, "PER": 58}
     assert len(at.get("vega_lite_chart")) == 2  # review progress (stacked) and entities per label
-    assert app_db in at.caption[-1].value
+    assert app_db in plain(at.main.caption[-1].value)
 
 
 def test_home_lists_an_existing_store_without_adding_the_demo(app_store: Store, tmp_path: Path) -> None:
@@ -275,28 +275,36 @@ def test_align_project_and_queue_from_the_page(app_store: Store) -> None:
 
 
 def test_a_neural_aligner_needs_a_model_folder(app_store: Store, tmp_path: Path) -> None:
+    """A saved model or a hub name; never a server path."""
     at = home()
     at.selectbox(key="home_aligner").set_value("simalign").run()
 
-    assert at.text_input(key="home_align_simalign_model").value == ""
+    assert at.selectbox(key="home_align_simalign_model_saved").value == "(none)"
     assert at.button(key="home_align").disabled
-    at.text_input(key="home_align_simalign_model").input(str(tmp_path / "no-such-model")).run()
-    assert not at.button(key="home_align").disabled
+    at.selectbox(key="home_align_simalign_model_saved").set_value("(a model hub name)").run()
+    for path in (str(tmp_path / "no-such-model"), "../models/x", "~x", "C:\\models"):
+        at.text_input(key="home_align_simalign_model").input(path).run()
+        assert at.button(key="home_align").disabled
+        assert messages(at, "error")[0].startswith(f"{path!r} is not a model hub name")
+    at.text_input(key="home_align_simalign_model").input("bert-base-multilingual-cased").run()
+    assert not at.button(key="home_align").disabled and not at.error
 
 
-def test_a_projection_error_is_shown_and_stores_no_run(app_store: Store, tmp_path: Path) -> None:
+def test_a_projection_error_is_shown_and_stores_no_run(app_store: Store, xner_home: Path) -> None:
+    (xner_home / "models" / "broken").mkdir(parents=True)  # a saved model that is no tagger
     at = home()
     at.selectbox(key="home_method").set_value("model").run()
-    at.text_input(key="home_project_model_model").input(str(tmp_path / "missing")).run()
+    assert at.selectbox(key="home_project_model_model_saved").options == ["(none)", "broken"]  # saved models only
+    at.selectbox(key="home_project_model_model_saved").set_value("broken").run()
     before = snapshot(app_store)
 
     at = at.button(key="home_project").click().run()
 
-    assert len(at.error) == 1 and str(tmp_path / "missing") in messages(at, "error")[0]
+    assert len(at.error) == 1 and "broken" in messages(at, "error")[0]
     assert snapshot(app_store) == before
 
 
-def test_methods_without_alignment_project_with_no_alignment_run(app_store: Store, tmp_path: Path) -> None:
+def test_methods_without_alignment_project_with_no_alignment_run(app_store: Store, xner_home: Path) -> None:
     """model-transfer (an English CRF tagging the Spanish) needs no alignment run: not on the aligned demo, and not
     on a parallel corpus that has none yet, where only such methods are offered."""
     from xner.formats.parallel import SideOptions
@@ -305,7 +313,7 @@ def test_methods_without_alignment_project_with_no_alignment_run(app_store: Stor
 
     at = home()  # the demo first, then an English corpus, its CRF and an unaligned parallel corpus
     import_corpus(app_store, DEMO / "en.conll", corpus="en", lang="en", split="train")
-    train_tagger(app_store, "en", out=tmp_path / "en-crf", options={"max_iterations": "20"})
+    train_tagger(app_store, "en", out=xner_home / "models" / "en-crf", options={"max_iterations": "20"})
     src, tgt = SideOptions("en"), SideOptions("es")
     import_parallel(app_store, DEMO / "en.conll", DEMO / "es.conll", corpus="unaligned", src=src, tgt=tgt)
     at.run()
@@ -313,8 +321,8 @@ def test_methods_without_alignment_project_with_no_alignment_run(app_store: Stor
 
     assert "home_alignment_run" not in [box.key for box in at.selectbox]
     assert at.button(key="home_project").disabled
-    assert any("source-language tagger trained with `xner train`" in text for text in messages(at, "caption"))
-    at.text_input(key="home_project_model-transfer_model").input(str(tmp_path / "en-crf")).run()
+    assert any("a saved source-language tagger" in text for text in messages(at, "caption"))
+    at.selectbox(key="home_project_model-transfer_model_saved").set_value("en-crf").run()
     at = at.button(key="home_project").click().run()
 
     assert not at.error, messages(at, "error")
@@ -327,7 +335,7 @@ def test_methods_without_alignment_project_with_no_alignment_run(app_store: Stor
     at.selectbox(key="home_corpus").set_value("unaligned").run()
     assert at.selectbox(key="home_method_unaligned").options == ["easyproject", "model-transfer"]
     assert at.selectbox(key="home_method_unaligned").value == "model-transfer"
-    at.text_input(key="home_project_model-transfer_model").input(str(tmp_path / "en-crf")).run()
+    at.selectbox(key="home_project_model-transfer_model_saved").set_value("en-crf").run()
     at = at.button(key="home_project").click().run()
 
     assert not at.error, messages(at, "error")

@@ -68,12 +68,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db_file: Path, folder: Path) -> Iterator[Server]:
-    """``streamlit run app.py`` on the SQLite database ``db_file`` (the app loads the demo into it when it is empty),
-    logging to ``folder``; always stopped afterwards."""
+def serve_app(db: str, folder: Path) -> Iterator[Server]:
+    """``streamlit run app.py`` on the database ``db`` (the app loads the demo into an empty one), its log in
+    ``folder``; always stopped afterwards."""
     port = free_port()
-    db = f"sqlite:///{db_file}"
-    log = folder / "streamlit.log"
+    log = folder / f"streamlit-{port}.log"
     env = {**os.environ, "XNER_DB": db, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -110,8 +109,8 @@ def serve(db_file: Path, folder: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """The app on a fresh database (the app loads the demo into it)."""
-    with serve(tmp_path / "app.db", tmp_path) as running:
+    """The app on a fresh SQLite database."""
+    with serve_app(f"sqlite:///{tmp_path / 'app.db'}", tmp_path) as running:
         yield running
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import test_browser as browser
-from tests.test_browser import CHROMIUM, App, Server, serve
+from tests.test_browser import CHROMIUM, App, Server, serve_app
 from tests.test_page_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
 from xner.render import WORD_JOINER
 
@@ -35,7 +35,7 @@ MARKUP = """() => [...document.querySelectorAll(
 def server(tmp_path: Path) -> Iterator[Server]:
     """The app on the payload project."""
     database, _ = build(tmp_path)
-    with serve(database, tmp_path) as running:
+    with serve_app(f"sqlite:///{database}", tmp_path) as running:
         yield running
 
 

@@ -341,3 +341,12 @@ def test_translate_errors_on_the_command_line(tmp_path):
     assert result.exit_code == 1 and "not one of NLLB-200's languages" in result.stderr
     result = xner("convert-model", tmp_path / "nope", tmp_path / "out")
     assert result.exit_code == 1 and "cannot load model" in result.stderr
+
+
+def test_queue_settings_shown_changed_and_checked() -> None:
+    ok("demo")
+    assert "1 reviewer(s) per item, items reserved for 300 s" in ok("queue", "--corpus", "demo-en-es").output
+    changed = json.loads(ok("queue", "-c", "demo-en-es", "--overlap", "2", "--by", "lead", "--json").output)
+    assert (changed["overlap"], changed["lease_seconds"], changed["updated_by"]) == (2, 300, "lead")
+    refused = xner("queue", "-c", "demo-en-es", "--lease-seconds", "5")
+    assert refused.exit_code != 0 and "a lease lasts at least 30 seconds; got 5" in refused.output

@@ -218,7 +218,9 @@ def test_a_conflict_shows_the_other_decision_and_saves_nothing(app_store: Store)
     assert review.history(app_store, dispute.sentence_id) == before  # nothing saved
     error = seen(at.error[0].value)
     assert "was changed by 'bob'" in error and f"now version {changed.version}" in error
-    assert any(f"<div><b>Saved first by bob: {changed.status.value}" in seen(h) for h in html(at))
+    vote = last_event(app_store, dispute.sentence_id)  # bob's new vote, beside the state (never over it)
+    assert (vote.reviewer, vote.applied) == ("bob", False)
+    assert any(f"<div><b>Saved first by bob: {vote.status_after.value}" in seen(h) for h in html(at))
 
     at.button(key="agree_submit").click().run()  # the adjudicator saw the new state: the second click saves
     event = last_event(app_store, dispute.sentence_id)
@@ -241,13 +243,13 @@ def test_an_item_adjudicated_meanwhile_is_not_replaced_by_the_next_one(app_store
 
 def test_adjudicating_an_item_without_entities_by_hand(app_store: Store) -> None:
     sentence_id = unreviewed(app_store, 1)[0]
-    decide(app_store, sentence_id, "ana", "accept")
     version = review.get_item(app_store, sentence_id).state.version
-    review.record_decision(app_store, sentence_id, reviewer="bob", action="correct", spans=[], expected_version=version)
+    review.record_decision(app_store, sentence_id, reviewer="ana", action="correct", spans=[], expected_version=version)
+    decide(app_store, sentence_id, "bob", "accept")  # a vote beside ana's decision
     editor = f"agree_spans_{sentence_id}"
     at = open_page()
     at.radio(key="agree_choice").set_value("").run()
-    assert at.data_editor(key=editor).value.empty  # bob's correction is the current state: no spans
+    assert at.data_editor(key=editor).value.empty  # ana's correction is the current state: no spans
     at.session_state[editor] = {"edited_rows": {}, "added_rows": [{"label": "LOC"}], "deleted_rows": []}
     at.button(key="agree_submit").click().run()
     assert "a span needs integer start and end" in at.error[0].value
@@ -288,7 +290,7 @@ def test_oidc_login_replaces_the_typed_name(app_store: Store) -> None:
 
     at.user = {"is_logged_in": True, "email": "carol@example.org", "name": "Carol"}
     at.run()
-    assert at.sidebar.button(key="xner_logout") and "carol@example.org" in at.sidebar.caption[0].value
+    assert at.sidebar.button(key="xner_logout") and "carol@example.org" in seen(at.sidebar.caption[0].value)
     at.radio(key="agree_choice").set_value("ana")
     at.button(key="agree_submit").click().run()
     dispute = review.disagreements(app_store, DEMO, include_adjudicated=True)[0]

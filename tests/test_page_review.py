@@ -134,6 +134,11 @@ def events_of(store: Store, sentence_id: int) -> list[tuple[str, str, str]]:
         return [(e.reviewer, e.action, e.status_after) for e in rows]
 
 
+def decisions_snapshot(store: Store) -> dict[str, list[tuple]]:
+    """Every table but the leases (who has which item open)."""
+    return {name: rows for name, rows in snapshot(store).items() if name != "review_lease"}
+
+
 def bodies(at: AppTest) -> list[str]:
     """Every markdown/HTML text the page rendered (markdown, captions, alerts, titles), sidebar included, as the
     browser gets it."""
@@ -266,9 +271,9 @@ def test_reject_keeps_the_spans_and_skip_writes_nothing(demo) -> None:
     assert events_of(store, first.sentence_id) == [("ana", "reject", "rejected")]
 
     second = shown(at)
-    before = snapshot(store)
+    before = decisions_snapshot(store)
     click(at, "review_skip")
-    assert snapshot(store) == before
+    assert decisions_snapshot(store) == before  # only the lease moved from the skipped item to the next one
     third = shown(at)
     assert third.sentence_id not in (first.sentence_id, second.sentence_id)
     assert at.session_state["review_skipped"] == [second.sentence_id]
@@ -347,7 +352,7 @@ def test_an_overlapping_new_span_is_refused_with_the_reason(demo) -> None:
     assert tuple(at.session_state["review_draft"]) == item.state.spans
 
 
-def test_a_decision_by_somebody_else_in_between_is_a_conflict_and_nothing_is_lost(demo) -> None:
+def test_a_decision_after_somebody_else_decided_stands_beside_theirs(demo) -> None:
     store, _ = demo
     at = open_page()
     item = shown(at)
@@ -357,39 +362,31 @@ def test_a_decision_by_somebody_else_in_between_is_a_conflict_and_nothing_is_los
 
     click(at, "review_accept")
 
-    state = state_of(store, item.sentence_id)
-    assert (state.status, state.spans, state.version, state.updated_by) == ("corrected", [], theirs.version, "bob")
-    assert events_of(store, item.sentence_id) == [("bob", "correct", "corrected")]  # ana's accept was not written
-    warning = reader(at.warning[0].value)
-    assert "Your accept on sentence" in warning and "bob decided it (correct: corrected, 0 entities)" in warning
-    assert any("<b>Their entities:</b>" in text for text in rendered(at))
-    assert shown(at).sentence_id == item.sentence_id  # still the same item, decisions locked until reloaded
-    assert at.button(key="review_accept").disabled and at.button(key="review_reject").disabled
-
-    click(at, "review_conflict_reload")
-
-    reloaded = shown(at)
-    assert (reloaded.sentence_id, reloaded.state.version) == (item.sentence_id, theirs.version)
-    assert not at.warning and not at.button(key="review_accept").disabled
-    click(at, "review_accept")
+    state = state_of(store, item.sentence_id)  # bob's correction stays the item's state
+    assert (state.status, state.spans, state.version, state.updated_by) == ("corrected", [], theirs.version + 1, "bob")
     assert events_of(store, item.sentence_id) == [("bob", "correct", "corrected"), ("ana", "accept", "accepted")]
+    assert [d.sentence_id for d in review.disagreements(store, CORPUS)] == [item.sentence_id]  # to adjudication
+    message = reader(at.success[0].value)
+    assert f"Sentence {item.sentence_id} was already decided by bob (corrected)" in message and "vote" in message
+    assert shown(at).sentence_id != item.sentence_id  # on to the next item: nothing to reload
 
 
-def test_a_conflicting_correction_keeps_the_draft(demo) -> None:
-    store, _ = demo
+def test_a_new_suggestion_in_between_is_a_conflict_and_the_draft_is_kept(demo) -> None:
+    store, runs = demo
     at = open_page()
     item = shown(at)
     span = item.state.spans[0]
     click(at, f"review_delete_{item.sentence_id}_{span.start}_{span.end}")
     draft = tuple(at.session_state["review_draft"])
-    review.record_decision(
-        store, item.sentence_id, reviewer="bob", action="accept", expected_version=item.state.version
-    )
+    review.queue_projection(store, CORPUS, runs["ngram"])  # another run's suggestion replaces the one shown
 
     click(at, "review_save")
 
-    assert events_of(store, item.sentence_id) == [("bob", "accept", "accepted")]
+    assert events_of(store, item.sentence_id) == []  # nothing written
+    warning = reader(at.warning[0].value)
+    assert "Your correct on sentence" in warning and "not saved" in warning
     assert any("<b>Your correction (kept below, not saved):</b>" in text for text in rendered(at))
+    assert at.button(key="review_accept").disabled  # decisions locked until reloaded
     click(at, "review_conflict_reload")
     assert tuple(at.session_state["review_draft"]) == draft  # the reviewer's work survives the reload
     click(at, "review_save")
@@ -408,7 +405,9 @@ def test_undo_after_somebody_else_decided_is_refused(demo) -> None:
     click(at, "review_undo")
 
     assert "bob" in at.warning[0].value and "not saved" in at.warning[0].value
-    assert state_of(store, item.sentence_id).status == "rejected"
+    state = state_of(store, item.sentence_id)  # ana's accept stands; bob's reject is a vote beside it
+    assert (state.status, state.updated_by) == ("accepted", "ana")
+    assert events_of(store, item.sentence_id) == [("ana", "accept", "accepted"), ("bob", "reject", "rejected")]
 
 
 # --- the queue ------------------------------------------------------------------------------------------------
@@ -481,9 +480,11 @@ def test_second_review_shows_the_suggestion_of_items_others_decided(demo) -> Non
     assert tuple(at.session_state["review_draft"]) == suggested  # bob sees the projection, not ana's correction
     assert any("Second review" in text for text in rendered(at))
     click(at, "review_accept")
-    state = state_of(store, first.sentence_id)
-    assert (state.status, state.updated_by) == ("accepted", "bob")
-    assert review.records_to_spans(state.spans) == suggested
+    state = state_of(store, first.sentence_id)  # ana's decision stays; bob's accept is a vote beside it
+    assert (state.status, state.updated_by, state.votes) == ("corrected", "ana", 2)
+    vote = review.history(store, first.sentence_id)[-1]
+    assert (vote.reviewer, vote.status_after, vote.spans_after, vote.applied) == ("bob", "accepted", suggested, False)
+    assert [d.sentence_id for d in review.disagreements(store, CORPUS)] == [first.sentence_id]
     assert any("Nothing left in this queue" in text for text in rendered(at))  # bob decided it now
 
 
@@ -638,3 +639,44 @@ def test_europarl_review_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert decided[0] == ("ana", "accept") and decided[1][0] == "ana"
     finally:
         store.dispose()
+
+
+# --- several reviewers at once --------------------------------------------------------------------------------
+
+
+def queue_left(at: AppTest) -> int:
+    caption = next(c.value for c in at.sidebar.caption if c.value.startswith("This queue:"))
+    return int(re.sub(r"\D", "", caption.split(":")[1]))
+
+
+def test_reviewers_of_one_queue_get_different_items_and_counts_follow_each_decision(demo) -> None:
+    store, _ = demo
+    pages = {name: open_page(name) for name in ("ana", "bob", "cyd")}
+    items = {name: shown(at).sentence_id for name, at in pages.items()}
+    assert len(set(items.values())) == 3  # each item is reserved for the one reviewer it is shown to
+    leases = {(lease.reviewer, lease.sentence_id) for lease in review.active_leases(store, CORPUS)}
+    assert leases == set(items.items())
+    left = queue_left(pages["ana"])
+
+    click(pages["ana"], "review_accept")
+    assert queue_left(pages["ana"]) == left - 1  # at once, on the page that decided
+    pages["bob"].run()
+    assert queue_left(pages["bob"]) == left - 1 and shown(pages["bob"]).sentence_id == items["bob"]
+    assert shown(pages["ana"]).sentence_id not in items.values()  # ana's next item is nobody else's
+
+    click(pages["cyd"], "review_skip")  # releases cyd's item ...
+    assert items["cyd"] not in {lease.sentence_id for lease in review.active_leases(store, CORPUS)}
+    dan = open_page("dan")
+    assert shown(dan).sentence_id == items["cyd"]  # ... so the next reviewer gets it
+    assert not any(at.warning for at in (*pages.values(), dan))  # no conflict anywhere
+
+
+def test_queue_settings_from_the_sidebar(demo) -> None:
+    store, _ = demo
+    at = open_page("lead")
+    at.number_input(key="review_overlap").set_value(2).run()
+    at.number_input(key="review_lease_minutes").set_value(10).run()
+    click(at, "review_save_settings")
+    settings = review.queue_settings(store, CORPUS)
+    assert (settings.overlap, settings.lease_seconds, settings.updated_by) == (2, 600, "lead")
+    assert "2 reviewer(s) per item" in reader(at.success[0].value)

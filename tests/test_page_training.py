@@ -9,6 +9,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from xner.render import WORD_JOINER
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.experiments import ExperimentConfig, learning_curves, run_experiment
 from xner.services.importing import import_corpus
-from xner.services.training import train_tagger
+from xner.services.training import default_model_name, train_tagger
 from xner.services.training_view import (
     STATUS_CHOICES,
     TRAINED_RUNS,
@@ -29,14 +30,12 @@ from xner.services.training_view import (
     curve_rows,
     curves_html,
     curves_png,
-    default_model_dir,
     experiment_curves,
     experiment_labels,
     f1_bars,
     list_experiments,
     list_training_runs,
     run_rows,
-    store_folder,
     tagger_options,
 )
 from xner.store.db import Store, open_store
@@ -138,7 +137,7 @@ def test_an_empty_database_explains_what_to_do(db: str, monkeypatch: pytest.Monk
     assert "xner experiment CONFIG --out DIR" in infos[2]
 
 
-def test_defaults_on_the_demo(db: str, tmp_path: Path) -> None:
+def test_defaults_on_the_demo(db: str) -> None:
     at = page()  # the demo is loaded into the new database
 
     assert not at.exception
@@ -149,15 +148,17 @@ def test_defaults_on_the_demo(db: str, tmp_path: Path) -> None:
     assert at.radio(key="training_statuses").value == "unreviewed, accepted and corrected"
     assert at.selectbox(key="training_tagger").value == "crf"
     assert at.number_input(key="training_crf_c1").value == 0.1
-    assert at.text_input(key=f"training_out_{DEMO_CORPUS}_crf").value == str(tmp_path / "models" / "demo-en-es-crf")
+    name = at.text_input(key=f"training_name_{DEMO_CORPUS}_crf").value  # a name in the managed folder, not a path
+    assert re.fullmatch(r"crf-demo-en-es-all-\d{8}-\d{4}", name), name
     assert "No training runs here yet" in plain(at.info[0].value)
     assert "No experiments yet" in plain(at.info[1].value)
 
 
-def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, tmp_path: Path) -> None:
+def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, xner_home: Path) -> None:
     at = page()
     at.sidebar.text_input(key="xner_reviewer").set_value("amina").run()
     at = choose_corpus(at)
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value("es-ner-crf").run()
     assert at.segmented_control(key="training_side_mono").value == "mono"
     assert at.multiselect(key=f"training_eval_{CORPUS}_mono").value == ["test"]
     at = train(at)
@@ -168,7 +169,7 @@ def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, tmp_p
         metrics = {(m.label, m.name): m.value for m in session.scalars(select(RunMetric))}
     assert run.status == "done" and run.config["corpus"] == CORPUS and run.config["options"]["max_iterations"] == 30
     assert run.data_sizes["sentences"] == 70 and run.data_sizes["eval"]["sentences"] == 30
-    out = tmp_path / "models" / "es-ner-crf"
+    out = xner_home / "models" / "es-ner-crf"  # the managed folder's models/NAME
     assert run.model_path == str(out) and read_manifest(out)["info"]["created_by"] == "amina"
     assert 0.3 < metrics[("", "f1")] <= 1.0  # a CRF on 70 news sentences finds many of the 30 held-out ones' names
 
@@ -252,6 +253,48 @@ def test_the_learning_curves_of_an_experiment(project: Store) -> None:
     assert "No training runs here yet" in plain(at.info[0].value)
 
 
+def tree(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if "xner-home" not in path.parts or path.is_file()}
+
+
+@pytest.mark.parametrize("name", ["../../escape", "/tmp/escape", "..", "a/b", "~x", ".hidden"])
+def test_a_model_name_that_is_not_safe_is_refused_and_nothing_is_written(
+    project: Store, tmp_path: Path, xner_home: Path, name: str
+) -> None:
+    at = choose_corpus(page())
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value(name).run()
+    before = tree(tmp_path.parent)
+    at = at.button(key="training_train").click().run()
+
+    assert not at.exception
+    [error] = [plain(e.value) for e in at.error]
+    assert error.startswith(f"Training failed: model name {name!r} is not allowed: use one name of letters")
+    assert "\n" not in error and str(tmp_path) not in error  # one line, no server path
+    assert tree(tmp_path.parent) == before  # nothing written anywhere (the managed folder not even created)
+    with project.session() as session:
+        assert session.scalars(select(TrainingRun)).all() == []
+
+
+def test_a_trained_model_is_listed_and_downloadable(project: Store, xner_home: Path) -> None:
+    at = page()
+    assert "None yet in models/." in [c.value for c in at.caption]
+    at = choose_corpus(at)
+    at.text_input(key=f"training_name_{CORPUS}_crf").set_value("crf-es").run()
+    at = train(at)
+
+    assert "model saved as models/crf-es (see Files)" in plain(at.success[0].value)
+    assert (xner_home / "models" / "crf-es" / "xner-tagger.json").is_file()
+    files = next(f.value for f in at.dataframe if "modified" in f.value.columns)
+    assert list(files["name"]) == ["crf-es"] and list(files["kind"]) == ["folder"]
+    assert at.selectbox(key="training_files_models_pick").value == "crf-es"
+    assert "Download crf-es.zip" in [plain(b.proto.label) for b in at.get("download_button")]
+    (xner_home / "exports").mkdir()
+    (xner_home / "exports" / "es.conll").write_text("Ada B-PER\n")
+    at.run()
+    assert "A saved model has this name: training replaces it." in [c.value for c in at.caption]
+    assert at.selectbox(key="training_files_exports_pick").value == "es.conll"
+
+
 def test_the_app_navigates_to_the_training_page(db: str) -> None:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     at.switch_page("pages/5_Training.py").run()
@@ -267,7 +310,7 @@ def test_names_from_the_data_show_as_text(project: Store, tmp_path: Path) -> Non
     import_corpus(project, train_file, corpus=xss, lang='"><img src=x onerror=alert(1)>', split="train")
     at = page()
     at.selectbox(key="training_corpus").set_value(xss).run()
-    at.text_input(key=f"training_out_{xss}_crf").set_value(str(tmp_path / "xss-model")).run()
+    at.text_input(key=f"training_name_{xss}_crf").set_value("xss-model").run()
     at = train(at)
     at.radio(key="training_statuses").set_value("reviewed only (accepted and corrected)").run()
     at = train(at)  # an error naming the corpus
@@ -327,11 +370,11 @@ def test_curve_downloads_and_table(project: Store) -> None:
     assert b"<html>" in page_html[:100] and b"entity recall (test)" in page_html
 
 
-def test_default_model_dir_and_tagger_options(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
-    assert default_model_dir(store, "../<b>yor</b>", "crf") == tmp_path / "models" / "b_yor_b-crf"
-    store.dispose()
-    assert store_folder(Store("postgresql://u@h/db", None, None)) == Path.cwd()  # type: ignore[arg-type]
+def test_default_model_name_and_tagger_options() -> None:
+    when = datetime(2026, 12, 7, 14, 12)
+    assert default_model_name("../<b>yor</b>", "crf", when=when) == "crf-b-yor-b-all-20261207-1412"
+    reviewed = STATUS_CHOICES["reviewed only (accepted and corrected)"]
+    assert default_model_name("yor", "crf", reviewed, when=when) == "crf-yor-reviewed-20261207-1412"
     assert [o.name for o in tagger_options("transformer")][:2] == ["model", "epochs"]
     assert [s.value for s in STATUS_CHOICES["reviewed only (accepted and corrected)"]] == ["accepted", "corrected"]
     with pytest.raises(Exception, match="unknown tagger 'bert'"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,10 +182,13 @@ def test_translate_train_with_markers_from_a_file(project: Store) -> None:
     assert f"Entities read from the markers: projection run {run.id} (entities: " in " ".join(messages(at, "markdown"))
 
 
-def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str) -> None:
+def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str, xner_home: Path) -> None:
+    shutil.copytree(tiny_nllb, xner_home / "models" / "tiny-nllb")  # a model the app offers: a saved one
     at = translate_from(page(), "en", "es")
     assert "NLLB-200 codes: en → `eng_Latn`, es → `spa_Latn`" in messages(at, "caption")
-    at.text_input(key="translate_nllb_model").input(tiny_nllb)
+    assert at.selectbox(key="translate_nllb_model_saved").value == "(a model hub name)"  # the default: nllb-600m
+    assert at.text_input(key="translate_nllb_model").value == "nllb-600m"
+    at.selectbox(key="translate_nllb_model_saved").set_value("tiny-nllb")
     at.text_input(key="translate_nllb_device").input("cpu")
     at.number_input(key="translate_nllb_num_beams").set_value(1)
     at.number_input(key="translate_nllb_max_length").set_value(12)
@@ -198,6 +202,19 @@ def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str) 
     stats = corpus_stats(project, "en-es-nllb")
     assert (stats.pairs, stats.sentences) == (100, {"train/src": 100, "train/tgt": 100})
     assert stats.entities == corpus_stats(project, "en").entities  # the source keeps its gold, the target has none
+
+
+@pytest.mark.parametrize("path", ["/srv/models/nllb", "../nllb", "./nllb", "~/nllb", "C:\\nllb"])
+def test_a_translation_model_is_never_a_server_path(project: Store, path: str) -> None:
+    at = translate_from(page(), "en", "es")
+    assert not at.button(key="translate_run").disabled  # the default: nllb-600m by hub name
+    at.text_input(key="translate_nllb_model").input(path).run()
+
+    assert messages(at, "error") == [
+        f"{path!r} is not a model hub name: give a name such as xlm-roberta-base or "
+        "org/name (not a path), or choose a saved model"
+    ]
+    assert at.button(key="translate_run").disabled  # never the default in its place
 
 
 def test_the_target_language_is_checked_as_it_is_typed(project: Store) -> None:
@@ -265,23 +282,26 @@ def test_translate_test_with_the_english_gold_as_translations(project: Store) ->
     )
 
 
-def test_model_transfer_of_an_english_crf_on_the_spanish(project: Store, english_crf: str) -> None:
+def test_model_transfer_of_an_english_crf_on_the_spanish(project: Store, english_crf: str, xner_home: Path) -> None:
+    shutil.copytree(english_crf, xner_home / "models" / "en-crf")
+    (xner_home / "models" / "broken").mkdir()  # a saved model that is no tagger
     at = page()
     at.selectbox(key="translate_transfer_corpus").set_value("es").run()
     assert at.segmented_control(key="translate_transfer_side_mono").value == "mono"
     assert at.button(key="translate_transfer_run").disabled  # no tagger yet
-    at.text_input(key="translate_transfer_tagger").input(english_crf).run()
+    assert at.selectbox(key="translate_transfer_tagger_saved").options == ["(none)", "broken", "en-crf"]
+    at.selectbox(key="translate_transfer_tagger_saved").set_value("en-crf").run()
     at = click(at, "translate_transfer_run")
 
     assert not at.error, messages(at, "error")
     table = scores(at, "translate_transfer_scores")
     assert list(table.index) == ["overall", "LOC", "ORG", "PER"] and table.loc["overall", "support"] == 170
     assert 0.0 <= table.loc["overall", "f1"] <= 1.0
-    assert f"Model transfer: {english_crf} on es (train, 100 sentences)" in messages(at, "success")[0]
+    assert "Model transfer: models/en-crf on es (train, 100 sentences)" in messages(at, "success")[0]
 
-    at.text_input(key="translate_transfer_tagger").input(str(Path(english_crf).parent / "missing")).run()
+    at.selectbox(key="translate_transfer_tagger_saved").set_value("broken").run()
     at = click(at, "translate_transfer_run")
-    assert messages(at, "error")[0].startswith("Scoring failed: ") and "missing" in messages(at, "error")[0]
+    assert messages(at, "error")[0].startswith("Scoring failed: ") and "broken" in messages(at, "error")[0]
 
 
 def test_the_app_navigates_to_the_translate_page(db: str) -> None:

@@ -66,11 +66,10 @@ NUMERIC_NAME = re.compile(
 
 # (file, function, what): places deliberately left as they are
 KNOWN = {
-    ("xner/app_support.py", "reviewer_sidebar", "logged_in_user()"): "the login sidebar's work changes this line",
     ("xner/app_support.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
     ("xner/app_support.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
+    ("xner/app_support.py", "model_input", "help"): "help comes from the calling code (with its Markdown)",
     ("pages/6_Translate.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
-    ("pages/0_Home.py", "<module>", "store.url"): "server configuration, not user text (masked by the paths work)",
 }
 
 

@@ -30,6 +30,7 @@ from xner.store.models import (
     ReviewState,
     Sentence,
     SentencePair,
+    utcnow,
 )
 from xner.types import ReviewStatus, Span
 
@@ -234,7 +235,7 @@ def test_queue_filters_labels_confidence_and_statuses(queued) -> None:
 
 def test_row_checked_filters_count_up_to_a_cap(queued, monkeypatch: pytest.MonkeyPatch) -> None:
     store, _ = queued
-    monkeypatch.setattr(review, "REMAINING_CAP", 5)
+    monkeypatch.setattr(review.queue, "REMAINING_CAP", 5)
     capped = review.next_item(store, DEMO, labels=["LOC"])
     assert capped is not None and (capped.remaining, capped.remaining_exact) == (5, False)
     plain = review.next_item(store, DEMO, skip=[capped.sentence_id])  # index-only filters: always exact
@@ -363,10 +364,11 @@ def test_concurrent_save_second_reviewer_gets_the_first_decision(queued) -> None
     )
     assert error.decision.at == first.updated_at
     assert [e.reviewer for e in events(store, sid)] == ["ana"]  # bob's write left nothing behind
-    # bob reloads and decides on what ana saved: both decisions are kept
-    again = review.record_decision(store, sid, reviewer="bob", action="accept", expected_version=error.current.version)
-    assert (again.status, again.spans, again.version) == (ReviewStatus.ACCEPTED, (), 2)
-    assert [(e.reviewer, e.version) for e in events(store, sid)] == [("ana", 1), ("bob", 2)]
+    # bob reloads and decides on what ana saved: his decision is a vote beside hers, never a replacement
+    again = review.record_decision(store, sid, reviewer="bob", action="reject", expected_version=error.current.version)
+    assert (again.status, again.spans, again.version, again.votes) == (ReviewStatus.CORRECTED, (), 2, 2)
+    assert [(e.reviewer, e.version, e.applied) for e in events(store, sid)] == [("ana", 1, True), ("bob", 2, False)]
+    assert [d.sentence_id for d in review.disagreements(store, DEMO)] == [sid]  # to adjudication
 
 
 def test_racing_writers_exactly_one_wins(queued) -> None:
@@ -659,7 +661,7 @@ def test_migration_from_0001_keeps_review_rows(tmp_path: Path) -> None:
         with store.engine.begin() as connection:
             connection.execute(
                 insert(Corpus.__table__).values(
-                    id=1, name="c", kind="mono", src_lang="en", labels=[], created_at=review.utcnow(), description=""
+                    id=1, name="c", kind="mono", src_lang="en", labels=[], created_at=utcnow(), description=""
                 )
             )
             connection.execute(
@@ -735,9 +737,13 @@ def test_conflict_path_on_postgresql(pg_url: str) -> None:
         item = review.next_item(store, DEMO)
         assert item is not None
         review.record_decision(store, item.sentence_id, reviewer="ana", action="accept", expected_version=0)
-        with pytest.raises(ConflictError) as error:
-            review.record_decision(store, item.sentence_id, reviewer="bob", action="reject", expected_version=0)
-        assert error.value.decision.reviewer == "ana" and error.value.current.version == 1
+        # bob loaded version 0 too: his reject goes beside ana's decision, to adjudication, not over it
+        vote = review.record_decision(store, item.sentence_id, reviewer="bob", action="reject", expected_version=0)
+        assert (vote.status, vote.version, vote.votes, vote.updated_by) == (ReviewStatus.ACCEPTED, 2, 2, "ana")
+        assert [d.sentence_id for d in review.disagreements(store, DEMO)] == [item.sentence_id]
+        with pytest.raises(ConflictError) as error:  # an accept that does not say what it accepted cannot stand
+            review.record_decision(store, item.sentence_id, reviewer="cyd", action="accept", expected_version=0)
+        assert error.value.decision.reviewer == "bob" and error.value.current.version == 2
 
         second = review.next_item(store, DEMO)
         outcomes: list[str] = []
@@ -760,6 +766,6 @@ def test_conflict_path_on_postgresql(pg_url: str) -> None:
         assert [e.version for e in review.history(store, second.sentence_id)] == [1]
         keys = [(i.state.disagreement, i.sentence_id) for i in walk(store, order="disagreement")]
         assert len(keys) == 98 and keys == sorted(keys, reverse=True)
-        assert review.agreement(store, DEMO).items == 0
+        assert review.agreement(store, DEMO).items == 1  # ana's accept and bob's reject vote, above
     finally:
         store.dispose()

@@ -16,7 +16,7 @@ from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services.importing import import_alignments, import_corpus, import_parallel
 from xner.store import db
-from xner.store.db import Store, alembic_config, open_store, resolve_url
+from xner.store.db import Store, alembic_config, hide_passwords, open_store, resolve_url, safe_url
 from xner.store.models import Alignment, AlignmentRun, Base, Corpus, Entity, Sentence, SentencePair
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
@@ -241,3 +241,25 @@ def test_unusable_sqlite_file_is_an_xner_error(tmp_path: Path, problem: str) -> 
     path = tmp_path / "no" / "such" / "dir.db" if problem == "missing directory" else write(tmp_path / "x.db", "hi\n")
     with pytest.raises(XnerError):
         open_store(str(path))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgresql+psycopg://xner:s3cret@db.example.org:5432/xner",
+        "cannot reach mysql://root:s3cret@localhost/db, retrying",
+        "connect(host=db password=s3cret user=xner)",
+        "password = 's3cret'",
+    ],
+)
+def test_passwords_are_hidden_in_urls_and_messages(text: str) -> None:
+    assert "s3cret" not in hide_passwords(text) and "***" in hide_passwords(text)
+    assert "s3cret" not in safe_url(text)
+
+
+def test_a_store_and_a_bad_url_never_show_the_password() -> None:
+    store = Store("postgresql+psycopg://xner:s3cret@db/xner", None, None)  # type: ignore[arg-type]
+    assert repr(store) == "Store(url='postgresql+psycopg://xner:***@db/xner')"
+    with pytest.raises(XnerError) as refused:
+        resolve_url("postgresql+psycopg://xner:s3cret@db:port/xner")  # the port is not a number
+    assert "s3cret" not in str(refused.value) and "xner:***@db" in str(refused.value)

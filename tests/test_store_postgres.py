@@ -6,6 +6,8 @@ database of its own. Without PostgreSQL (or without root) these tests are skippe
 
 from __future__ import annotations
 
+import logging
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -17,14 +19,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
 
-from tests.conftest import shared, snapshot, write
+from tests.conftest import REPO, shared, snapshot, write
+from xner.cli import app
 from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions
 from xner.formats.parallel import SideOptions
 from xner.services.corpora import corpus_stats
+from xner.services.demo import load_demo
+from xner.services.experiments import ExperimentConfig, run_experiment
 from xner.services.exporting import export_corpus
 from xner.services.importing import import_alignments, import_corpus, import_parallel
+from xner.services.projecting import project_corpus
+from xner.services.training import train_tagger
 from xner.store.db import Store, alembic_config, open_store
 from xner.store.models import Alignment, Base, Entity, Sentence
 
@@ -255,3 +265,93 @@ def test_downgrade_to_base_and_upgrade_again(pg_store: Store) -> None:
         assert session.scalar(select(func.count()).select_from(Sentence)) == 0
     report = import_corpus(pg_store, shared("masakhaner2", "hau", "dev.txt"), corpus="hau", lang="hau")
     assert corpus_stats(pg_store, "hau").total_sentences == report.sentences
+
+
+# --- the password of the database URL is never shown, printed, stored or logged -----------------------------------
+
+
+def password_of(url: str) -> str:
+    password = make_url(url).password
+    assert password and len(password) >= 8  # the fixture's role has a real password
+    return str(password)
+
+
+def test_the_home_page_shows_the_database_without_its_password(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XNER_DB", pg_url)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+
+    assert not at.exception and not at.error
+    kinds = ("markdown", "caption", "title", "error", "warning", "info", "success", "text", "exception")
+    shown = "\n".join(str(element.value) for kind in kinds for element in getattr(at, kind))
+    assert password_of(pg_url) not in shown
+    captions = [re.sub(r"\\(.)", r"\1", c.value) for c in at.main.caption]  # Markdown escapes resolved
+    database = [c for c in captions if c.startswith("Database: ")]
+    assert database and ":***@127.0.0.1:" in database[0]  # the URL, its password masked
+
+
+def test_cli_outputs_and_errors_never_print_the_password(pg_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    password = password_of(pg_url)
+    commands = [
+        ["demo", "--db", pg_url],
+        ["corpora", "--db", pg_url],
+        ["corpora", "--db", pg_url, "--json"],
+        ["stats", "--corpus", "demo-en-es", "--db", pg_url],
+        ["stats", "--corpus", "demo-en-es", "--db", pg_url, "--json"],
+        ["train", "--corpus", "demo-en-es", "--out", str(tmp_path / "m"), "-o", "max_iterations=5", "--db", pg_url],
+        ["stats", "--corpus", "nope", "--db", pg_url, "--json"],  # an error naming what exists
+        ["corpora", "--db", pg_url.replace("@127.0.0.1:", "@127.0.0.1:x")],  # an invalid URL
+        ["corpora", "--db", pg_url.replace(password, "wrong-" + password[:4]) + "x"],  # refused: wrong password
+    ]
+    for args in commands:
+        result = runner.invoke(app, args)
+        output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+        assert password not in output, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+    assert "***" in runner.invoke(app, commands[-2]).output
+
+
+def test_runs_written_by_train_and_experiment_hold_no_password(pg_store: Store, tmp_path: Path) -> None:
+    assert load_demo(pg_store)
+    import_corpus(pg_store, REPO / "data" / "demo" / "es.conll", corpus="es", lang="es", split="train")
+    train_tagger(pg_store, "es", out=tmp_path / "crf", options={"max_iterations": "5"}, created_by="amina")
+    config = ExperimentConfig.from_mapping(
+        {
+            "name": "mini",
+            "tagger_options": {"max_iterations": 5},
+            "languages": {"es": {"gold": {"corpus": "es"}, "test": {"corpus": "es", "split": "train"}}},
+            "strategies": {"gold": {"mix": "gold"}},
+            "ks": [20],
+            "seeds": [0],
+        }
+    )
+    run_experiment(pg_store, config)
+    project_corpus(pg_store, "demo-en-es", method="model", options={"model": str(tmp_path / "crf")})
+
+    rows = snapshot(pg_store)  # every row of every table, JSON columns (configs, params, sizes) included
+    assert rows["training_run"] and rows["experiment"] and rows["projection_run"]
+    assert password_of(pg_store.url) not in repr(rows)
+    assert password_of(pg_store.url) not in (tmp_path / "crf" / "xner-tagger.json").read_text()
+
+
+def test_logs_hold_no_password(pg_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    from xner.app_support import configure_logging, log_unexpected
+
+    password = password_of(pg_url)
+    with caplog.at_level(logging.DEBUG):
+        configure_logging()
+        store = open_store(pg_url)  # migrations: Alembic's lines
+        with store.session() as session:
+            session.execute(select(func.count()).select_from(Sentence))
+        store.dispose()
+        try:
+            raise RuntimeError(f"lost the connection to {pg_url}")
+        except RuntimeError as error:
+            log_unexpected(error)
+        logging.getLogger("sqlalchemy.engine").warning("reconnecting to %s", pg_url)  # a library's own line
+        with pytest.raises(XnerError, match=r"cannot open the database .*:\*\*\*@") as refused:
+            open_store(pg_url.replace(password, "wrong"))
+
+    assert "Running upgrade" in caplog.text  # the migrations did log
+    assert password not in caplog.text and password not in str(refused.value)
+    assert "lost the connection to postgresql+psycopg://" in caplog.text

@@ -1,25 +1,131 @@
-"""What the Streamlit pages share: the store (cached per process and database URL), the demo bootstrap and the
-reviewer's identity.
+"""What the Streamlit pages share: the error boundary, the store (cached per process and database URL), the demo
+bootstrap, the reviewer's identity and the managed folder's models.
 
-Pages import from here instead of opening databases themselves, so each page stays thin. Identity: with Streamlit's
-OIDC login configured (``[auth]`` in ``.streamlit/secrets.toml``, see the README's team deployment), the logged-in
-user's e-mail or name; otherwise the name typed into the sidebar, kept for the browser session.
+Pages import from here instead of opening databases themselves, so each page stays thin.
+
+Errors: every page runs inside :func:`page_guard` (app.py wraps the navigation in it too, and widget callbacks are
+wrapped by :func:`guarded`). An :class:`~xner.errors.XnerError` (anything the user can cause) shows its one-line
+message; a database failure shows one line without SQL or URL; anything else is logged on the server with its full
+traceback (passwords in URLs hidden) under a short error id, and the page shows only that id.
+
+Identity: with Streamlit's OIDC login configured (``[auth]`` in ``.streamlit/secrets.toml``, see the README's team
+deployment), the logged-in user's e-mail or name, and no typed name is accepted; otherwise the name typed into the
+sidebar, kept for the browser session and marked as unverified.
+
+Models: pages never take a server path. A model is a saved one from the managed folder's ``models/``
+(:mod:`xner.services.managed`) or, where the component can load one, a model hub name (:func:`model_input`).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import secrets
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
+from xner.errors import XnerError
 from xner.render import literal
 from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
+from xner.services.managed import MODELS, ManagedFolder, check_hub_name
 from xner.services.runs import OptionSpec
-from xner.store.db import Store, open_store, resolve_url
+from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store, resolve_url
+
+log = logging.getLogger("xner.app")
+PENDING_ERRORS = "xner_pending_errors"  # messages of failed callbacks, shown by the next page_guard
+UNVERIFIED = "Names are not verified: anyone can type any name. Configure a login for a team — see the README."
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- the error boundary ---------------------------------------------------------------------------------------------
+
+
+def configure_logging() -> None:
+    """Send xner's log records (warnings and up) to stderr, the server log, and hide passwords of URLs in every
+    record that the root's, Streamlit's and xner's handlers write (SQLAlchemy and Alembic lines included)."""
+    logger = logging.getLogger("xner")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+    for name in ("", "streamlit", "xner"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, PasswordFilter) for f in handler.filters):
+                handler.addFilter(PasswordFilter())
+
+
+def error_text(error: XnerError) -> str:
+    """An XnerError's message as a page shows it: passwords in URLs hidden, paths in the managed folder relative to
+    it (``models/crf-yor``)."""
+    text = hide_passwords(str(error))
+    try:
+        return app_folder().shorten(text)
+    except XnerError:  # no folder to speak of (e.g. $XNER_DB is not a valid URL: the error says so)
+        return text
+
+
+def failure_message(error: Exception) -> str:
+    """What a page shows for ``error``: an XnerError's own message (:func:`error_text`); one line for a database
+    failure; for anything else an error id, under which the full traceback is logged (see :func:`log_unexpected`)."""
+    if isinstance(error, XnerError):
+        return error_text(error)
+    if isinstance(error, OperationalError):
+        log_unexpected(error)
+        return database_error_message(error)
+    return f"Something went wrong (error id {log_unexpected(error)}); the details are in the server log."
+
+
+def log_unexpected(error: BaseException) -> str:
+    """Log ``error`` with its full traceback (passwords hidden) under a new short id, and return the id."""
+    error_id = secrets.token_hex(3)
+    details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    log.error("error id %s: %s", error_id, hide_passwords(details))
+    return error_id
+
+
+@contextmanager
+def page_guard() -> Iterator[None]:
+    """The error boundary of a page: run the page's body inside it.
+
+    Shows the messages of callbacks that failed in this run first; then an XnerError raised in the body shows its
+    message, and any other exception a short line with an error id (see :func:`failure_message`), and the page
+    stops there. Streamlit's control flow (``st.stop``, ``st.rerun``, ``st.switch_page``: ``BaseException``
+    subclasses) passes through.
+    """
+    configure_logging()
+    for message in st.session_state.pop(PENDING_ERRORS, []):
+        st.error(literal(message))
+    try:
+        yield
+    except Exception as error:
+        st.error(literal(failure_message(error)))
+        st.stop()
+
+
+def guarded(callback: F) -> F:
+    """``callback`` (a widget's ``on_click``/``on_change``) inside the error boundary: Streamlit runs callbacks
+    before the page, so a failure's message is kept and shown by the page's :func:`page_guard`."""
+
+    @wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except Exception as error:
+            st.session_state.setdefault(PENDING_ERRORS, []).append(failure_message(error))
+            return None
+
+    return run  # type: ignore[return-value]
+
+
+# --- the store ------------------------------------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,14 +175,14 @@ def reviewer_sidebar() -> str:
     """
     user = logged_in_user()
     if user:
-        st.sidebar.caption(f"Reviewing as **{user}**")
+        st.sidebar.caption(f"Reviewing as **{literal(user)}**")
         if auth_configured() and st.sidebar.button("Log out", key="xner_logout"):
             st.logout()
         return user
     if auth_configured():
         if st.sidebar.button("Log in", key="xner_login", type="primary"):
             st.login()
-        return ""
+        return ""  # with a login, a typed name is never an identity
     # Streamlit drops a widget's value when another page opens: a plain session key carries the name over
     if KEPT_NAME_KEY in st.session_state:
         st.session_state[REVIEWER_KEY] = st.session_state[KEPT_NAME_KEY]
@@ -87,6 +193,7 @@ def reviewer_sidebar() -> str:
         placeholder="e.g. amina",
         on_change=_keep_name,
     )
+    st.sidebar.caption(UNVERIFIED)
     return name.strip()
 
 
@@ -163,17 +270,20 @@ def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, in
         placeholder.empty()
 
 
-def option_inputs(specs: Sequence[OptionSpec], prefix: str, primary: Sequence[str] = ()) -> dict[str, object]:
+def option_inputs(
+    specs: Sequence[OptionSpec], prefix: str, primary: Sequence[str] = (), *, saved_models_only: bool = False
+) -> dict[str, object]:
     """A widget per option of a component (the ``primary`` ones first, the others in an expander), keyed
-    ``<prefix>_<option>``; returns the options whose value differs from the default."""
+    ``<prefix>_<option>``; returns the options whose value differs from the default. Options that name a model
+    (:data:`MODEL_OPTIONS`) get :func:`model_input`: a saved model, or a hub name unless ``saved_models_only``."""
     values: dict[str, object] = {}
     for spec in [s for s in specs if s.name in primary]:
-        values[spec.name] = option_input(spec, prefix)
+        values[spec.name] = option_input(spec, prefix, saved_models_only=saved_models_only)
     others = [s for s in specs if s.name not in primary]
     if others:
         with st.expander("More options"):
             for spec in others:
-                values[spec.name] = option_input(spec, prefix)
+                values[spec.name] = option_input(spec, prefix, saved_models_only=saved_models_only)
     return {
         spec.name: values[spec.name]
         for spec in specs
@@ -181,10 +291,14 @@ def option_inputs(specs: Sequence[OptionSpec], prefix: str, primary: Sequence[st
     }
 
 
-def option_input(spec: OptionSpec, prefix: str) -> object:
-    """The widget of one option (select, checkbox, number or text input, by its kind); returns its value."""
+def option_input(spec: OptionSpec, prefix: str, *, saved_models_only: bool = False) -> object:
+    """The widget of one option (select, checkbox, number or text input, by its kind; :func:`model_input` for an
+    option that names a model); returns its value."""
     key = f"{prefix}_{spec.name}"
     label = spec.name.replace("_", " ")
+    if spec.name in MODEL_OPTIONS and spec.kind in ("text", "optional_text"):
+        default = "" if spec.default is None else str(spec.default)
+        return model_input(label, key, default=default, hub=not saved_models_only, help=spec.help)
     if spec.kind == "choice":
         return st.selectbox(label, spec.choices, index=spec.choices.index(str(spec.default)), key=key, help=spec.help)
     if spec.kind == "bool":
@@ -196,3 +310,59 @@ def option_input(spec: OptionSpec, prefix: str) -> object:
     placeholder = "empty: the default" if spec.kind.startswith("optional") else ""
     default = "" if spec.default is None else str(spec.default)
     return st.text_input(label, value=default, key=key, help=spec.help, placeholder=placeholder).strip()
+
+
+# --- models: saved in the managed folder, or hub names ------------------------------------------------------------
+
+MODEL_OPTIONS = ("model", "tokenizer")  # text options of components that name a model to load
+NO_MODEL = "(none)"
+HUB_MODEL = "(a model hub name)"
+
+
+def models_ready(options: Mapping[str, object]) -> bool:
+    """False when an option that names a model was left empty or its hub name was refused (see :func:`model_input`):
+    a run must not start with the component's default in its place."""
+    return all(options[name] for name in MODEL_OPTIONS if name in options)
+
+
+def app_folder() -> ManagedFolder:
+    """The managed folder of the app's database (``$XNER_HOME``, else beside the SQLite file, else ./xner-home)."""
+    return ManagedFolder.for_database(resolve_url())
+
+
+def model_input(label: str, key: str, *, default: str = "", hub: bool = True, help: str | None = None) -> str:
+    """Choose a model without naming a server path: a saved model of the managed ``models/`` folder (a select box,
+    keyed ``<key>_saved``) or, with ``hub``, a model hub name (a text input keyed ``key``, checked by
+    :func:`~xner.services.managed.check_hub_name`; a refused name shows why).
+
+    Returns:
+        What the services load: the saved model's folder, or the hub name; "" when none is chosen or the name is
+        refused. With an empty ``default``, "(none)" is offered (and chosen) first.
+    """
+    folder = app_folder()
+    saved = folder.names(MODELS)
+    if not saved and not hub:
+        st.caption(literal(f"{label}: no saved models yet (train one on the Training page)."))
+        return ""
+    choices = ([] if default else [NO_MODEL]) + saved + ([HUB_MODEL] if hub else [])
+    index = choices.index(HUB_MODEL) if default and hub else 0
+    choice = st.selectbox(literal(label), choices, index=index, key=f"{key}_saved", help=help)
+    if choice == NO_MODEL:
+        return ""
+    if choice != HUB_MODEL:
+        return str(folder.existing(MODELS, choice))
+    name = st.text_input(
+        f"{literal(label)}: hub name",
+        value=default,
+        key=key,
+        max_chars=200,
+        placeholder="e.g. xlm-roberta-base or org/name",
+        help="A model hub name (already in the server's model cache when the hub cannot be reached); never a path.",
+    ).strip()
+    if not name:
+        return ""
+    try:
+        return check_hub_name(name)
+    except XnerError as error:
+        st.error(literal(str(error)))
+        return ""

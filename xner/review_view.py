@@ -22,8 +22,8 @@ from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.render import Html, colour_key, plotly_text
 from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
-from xner.services.review import REVIEWED, ReviewItem, RunInfo, Suggestion
-from xner.types import Alignment, Link, ReviewStatus, Span
+from xner.services.review import ReviewItem, RunInfo, Suggestion
+from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
 
 # --- keyboard shortcuts (Streamlit's native ``st.button(shortcut=...)``; "C" and "R" are reserved by Streamlit) --
 
@@ -91,6 +91,15 @@ class QueueFilters:
     def is_second_review(self) -> bool:
         return self.status == SECOND_REVIEW
 
+    @property
+    def is_default(self) -> bool:
+        """The whole queue of unreviewed items (no label, confidence or reviewer filter), in any order.
+
+        >>> QueueFilters().is_default, QueueFilters(labels=("PER",)).is_default
+        (True, False)
+        """
+        return (self.status, self.labels, self.confidence, self.decided_by) == (UNREVIEWED, (), (0.0, 1.0), "")
+
     def next_item_args(self) -> dict[str, Any]:
         """Keyword arguments for ``next_item`` (without ``skip``/``after``).
 
@@ -121,7 +130,7 @@ class QueueFilters:
         if self.status == UNREVIEWED:
             return (ReviewStatus.UNREVIEWED.value,)
         if self.status in (ALL_REVIEWED, SECOND_REVIEW):
-            return tuple(status.value for status in REVIEWED)
+            return tuple(status.value for status in REVIEWED_STATUSES)
         return (self.status,)
 
 

@@ -150,6 +150,23 @@ class ReviewStatus(enum.StrEnum):
 
             raise UnknownNameError("review status", value, [s.value for s in cls]) from None
 
+    @property
+    def is_reviewed(self) -> bool:
+        """A reviewer decided the sentence (accepted, corrected or rejected): see :data:`REVIEWED_STATUSES`."""
+        return self in REVIEWED_STATUSES
+
+    @property
+    def is_curated(self) -> bool:
+        """The sentence's spans are confirmed by a reviewer (accepted or corrected): training and export data."""
+        return self in CURATED_STATUSES
+
+
+# The one definition of each group of review statuses; every service and page uses these.
+#: Decided by a reviewer. "Unreviewed" is every reviewable target sentence not in these (queued or not).
+REVIEWED_STATUSES = (ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED, ReviewStatus.REJECTED)
+#: Curated: decided and usable as training data (a rejected sentence is reviewed but not curated).
+CURATED_STATUSES = (ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED)
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewDecision:

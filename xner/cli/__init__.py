@@ -12,6 +12,7 @@ from xner.cli import (
     export_cmd,
     import_cmd,
     project_cmd,
+    queue_cmd,
     stats_cmd,
     train_cmd,
     translate_cmd,
@@ -35,6 +36,7 @@ app.command("train")(train_cmd.train)
 app.command("translate")(translate_cmd.translate)
 app.command("convert-model")(translate_cmd.convert_model)
 app.command("experiment")(experiment_cmd.experiment)
+app.command("queue")(queue_cmd.queue)
 app.add_typer(eval_cmd.app, name="eval")
 
 

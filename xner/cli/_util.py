@@ -9,14 +9,16 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from xner.errors import InputError, XnerError
 from xner.formats.text import ProgressFn, file_size
-from xner.store.db import Store, open_store
+from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store
 
 DbOpt = Annotated[
     str | None,
@@ -31,25 +33,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(func: F) -> F:
-    """Turn xner's errors into a message on stderr and exit code 1 (2 for a missing file is typer's own)."""
+    """Turn xner's errors, and database failures, into one line on stderr and exit code 1 (2 for a missing file is
+    typer's own). Passwords in database URLs never reach the output or the log lines."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(f, PasswordFilter) for f in handler.filters):
+                handler.addFilter(PasswordFilter())
         try:
             return func(*args, **kwargs)
-        except XnerError as error:
+        except (XnerError, OperationalError) as error:
+            data = error_to_json(error)
             if kwargs.get("as_json"):
-                typer.echo(json.dumps(error_to_json(error), ensure_ascii=False))
-            typer.echo(f"error: {error}", err=True)
+                typer.echo(json.dumps(data, ensure_ascii=False))
+            typer.echo(f"error: {data['error']}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def error_to_json(error: XnerError) -> dict[str, Any]:
-    """An error as JSON: the message, and for bad input its file, line and reason."""
-    data: dict[str, Any] = {"error": str(error), "type": type(error).__name__}
+def error_to_json(error: XnerError | OperationalError) -> dict[str, Any]:
+    """An error as JSON: the message (passwords in URLs hidden; a database failure without SQL), and for bad input
+    its file, line and reason."""
+    if isinstance(error, OperationalError):
+        return {"error": database_error_message(error), "type": "DatabaseError"}
+    data: dict[str, Any] = {"error": hide_passwords(str(error)), "type": type(error).__name__}
     if isinstance(error, InputError):
         data.update(file=error.path, line=error.line, reason=error.reason)
     return data
@@ -66,6 +76,8 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 

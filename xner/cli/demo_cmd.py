@@ -22,5 +22,5 @@ def demo(db: DbOpt = None) -> None:
     typer.echo(
         f"loaded demo corpus {DEMO_CORPUS!r}: {overview.total} sentence pairs with gold entities and alignments, "
         f"a simulated aligner run, projection runs {runs}; run {overview.queued_run} is queued for review "
-        f"({overview.progress.get('unreviewed', 0)} unreviewed items). Review them in the app: bash scripts/app.sh"
+        f"({overview.queued} unreviewed items). Review them in the app: bash scripts/app.sh"
     )

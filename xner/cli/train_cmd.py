@@ -9,7 +9,8 @@ import typer
 
 from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
 from xner.options import parse_assignments
-from xner.services.training import TrainReport, train_tagger
+from xner.services.managed import MODELS, ManagedFolder
+from xner.services.training import TRAIN_STATUSES, TrainReport, default_model_name, train_tagger
 from xner.types import ReviewStatus
 
 
@@ -17,11 +18,13 @@ from xner.types import ReviewStatus
 def train(
     corpus: CorpusOpt,
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            help="Directory to save the tagger in (one holding a saved tagger is replaced).", show_default=False
+            help="Directory to save the tagger in (one holding a saved tagger is replaced). Default: a new folder in "
+            "the managed folder's models/ ($XNER_HOME, else beside the SQLite file), where the app lists it.",
+            show_default=False,
         ),
-    ],
+    ] = None,
     side: Annotated[
         str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).", show_default=False)
     ] = None,
@@ -55,9 +58,13 @@ def train(
     all_transitions (true).
     """
     statuses = [ReviewStatus.parse(s) for item in status or [] for s in item.split(",") if s.strip()]
+    store = store_for(db)
+    if out is None:
+        name = default_model_name(corpus, tagger, statuses or TRAIN_STATUSES)
+        out = ManagedFolder.for_database(store.url).path(MODELS, name)
     with count_progress(f"training {tagger}", unit="iteration") as progress:
         report = train_tagger(
-            store_for(db),
+            store,
             corpus,
             out=out,
             side=side,

@@ -25,11 +25,10 @@ from typing import Any, Literal
 
 from xner.errors import XnerError
 from xner.learning.taggers import ProgressFn, Tagger
-from xner.types import Sentence
+from xner.types import CURATED_STATUSES, Sentence
 
 Origin = Literal["gold", "projected", "synthetic", "source"]
 MIXES = ("gold", "projected", "synthetic", "gold+projected", "gold+synthetic", "gold+projected+synthetic")
-REVIEWED = ("accepted", "corrected")
 MAX_REPEATS = 50  # weight → repetitions for taggers without weights: a cap keeps a tiny weight ratio from exploding
 
 # (sentences, n, seed, names) -> synthetic sentences; names: the sentences whose mentions may be swapped in
@@ -214,7 +213,9 @@ class Strategy:
     def select_projected(self, projected: Sequence[Example], n_gold: int, rng: random.Random) -> list[Example]:
         """The projected examples this strategy keeps, weighted (review status, confidence)."""
         confident = [
-            e for e in projected if e.status in REVIEWED or (e.confidence or 0.0) >= self.projected_min_confidence
+            e
+            for e in projected
+            if e.status in CURATED_STATUSES or (e.confidence or 0.0) >= self.projected_min_confidence
         ]
         with_entities = [e for e in confident if e.sentence.spans]
         empty = [e for e in confident if not e.sentence.spans]
@@ -223,12 +224,12 @@ class Strategy:
         if self.projected_ratio is not None and n_gold:
             limit = round(self.projected_ratio * n_gold)
             if len(kept) > limit:  # the most confident first, reviewed ones before all
-                kept.sort(key=lambda e: (e.status not in REVIEWED, -(e.confidence or 0.0)))
+                kept.sort(key=lambda e: (e.status not in CURATED_STATUSES, -(e.confidence or 0.0)))
                 kept = kept[:limit]
         return [self._weigh_projected(e) for e in kept]
 
     def _weigh_projected(self, example: Example) -> Example:
-        weight = self.reviewed_weight if example.status in REVIEWED else 1.0
+        weight = self.reviewed_weight if example.status in CURATED_STATUSES else 1.0
         if self.confidence_weighting and example.confidence is not None:
             weight *= example.confidence
         return replace(example, origin="projected", weight=weight)

@@ -28,9 +28,9 @@ from xner.services.exporting import (
 )
 from xner.store.db import Store
 from xner.store.models import ReviewEvent
-from xner.types import ReviewStatus
+from xner.types import CURATED_STATUSES, ReviewStatus
 
-DEFAULT_STATUSES = (ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED)  # the curated sentences
+DEFAULT_STATUSES = CURATED_STATUSES
 _SUFFIX = {"conll": ".conll", "jsonl": ".jsonl", "spacy": ".spacy", "hf": ".zip"}
 _MIME = {
     "conll": "text/plain",

@@ -20,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from xner.learning.taggers import MANIFEST
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits, side_for, side_name
+from xner.services.managed import derive_name
 from xner.store.db import Store
 from xner.store.models import Corpus, RunMetric, TrainingRun, utcnow
 from xner.types import ReviewStatus, Sentence
@@ -196,6 +198,20 @@ def train_tagger(
         _fail_run(store, run_id)
         raise
     return report
+
+
+def default_model_name(
+    corpus: str, tagger: str, statuses: Collection[ReviewStatus] = TRAIN_STATUSES, *, when: datetime | None = None
+) -> str:
+    """The name a tagger trained on ``corpus`` gets by default in the managed ``models/`` folder: tagger, corpus,
+    ``reviewed`` (only reviewed sentences) or ``all``, and the minute (see :func:`xner.services.managed.derive_name`).
+
+    >>> reviewed = (ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED)
+    >>> default_model_name("yor", "crf", reviewed, when=datetime(2026, 12, 7, 14, 12))
+    'crf-yor-reviewed-20261207-1412'
+    """
+    reviewed = ReviewStatus.UNREVIEWED not in set(statuses)
+    return derive_name(tagger, corpus, "reviewed" if reviewed else "all", when=when or datetime.now())
 
 
 def evaluate_tagger(tagger: Tagger, sentences: Sequence[Sentence], labels: Collection[str] | None = None) -> SpanScores:

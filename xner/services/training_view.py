@@ -21,8 +21,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from xner.curves import curve_table, curves_figure, write_png
@@ -99,22 +97,6 @@ def safe_name(text: str, fallback: str = "model") -> str:
     ('demo-en-es', 'b_x_b', 'model')
     """
     return re.sub(r"[^\w.-]+", "_", text).strip("._") or fallback
-
-
-def store_folder(store: Store) -> Path:
-    """The folder of a SQLite database file; the working directory for other databases (or in-memory SQLite)."""
-    try:
-        url = make_url(store.url)
-    except ArgumentError:
-        return Path.cwd()
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).expanduser().resolve().parent
-    return Path.cwd()
-
-
-def default_model_dir(store: Store, corpus: str, tagger: str) -> Path:
-    """Where a tagger trained on ``corpus`` goes by default: ``models/<corpus>-<tagger>`` beside the database."""
-    return store_folder(store) / "models" / f"{safe_name(corpus)}-{safe_name(tagger)}"
 
 
 def report_entities(report: TrainReport) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ Layout:
 - ``projection_run`` / ``projection``: one projection method run and its target spans per pair.
 - ``review_state``: the current curated spans and status of a target sentence, with a version counter for
   optimistic concurrency, the projection run that suggested its spans and the methods' disagreement on it;
-  ``review_event``: the append-only history of every decision (who, when, before, after).
+  ``review_event``: the append-only history of every decision (who, when, before, after, applied or a vote beside
+  the state); ``review_lease``: the items shown to reviewers right now; ``review_queue``: a corpus's queue settings
+  (overlap, lease length).
 - ``spot_check`` / ``spot_check_item``: a stratified sample of one projection run's spans and their judgments.
 - ``training_run`` / ``run_metric``: training runs (config, data sizes) and their scores.
 
@@ -33,6 +35,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -174,6 +178,8 @@ class ReviewState(Base):
         # along so that the label filter is checked in the index, without reading the rows.
         Index("ix_review_state_queue", "corpus_id", "status", "confidence", "sentence_id", "labels"),
         Index("ix_review_state_disagreement", "corpus_id", "status", "disagreement", "sentence_id", "labels"),
+        # A queue with overlap > 1 reads decided items still short of their reviewers, one range per vote count.
+        Index("ix_review_state_votes", "corpus_id", "status", "votes", "confidence", "sentence_id"),
     )
 
     sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
@@ -190,6 +196,10 @@ class ReviewState(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Distinct reviewers whose own decision (accept, reject, correct) on the item stands (not undone).
+    votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An adjudication settled the item: no queue serves it for more votes.
+    final: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReviewEvent(Base):
@@ -211,6 +221,31 @@ class ReviewEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
     undoes: Mapped[int | None] = mapped_column(Integer)  # for an "undo": the id of the event it reverts
+    # False: a vote recorded beside the state (the item was already decided by another reviewer), not applied to it
+    applied: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class ReviewLease(Base):
+    """An item shown to a reviewer: no queue serves it to anyone else until it is decided, released or expired."""
+
+    __tablename__ = "review_lease"
+
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewQueue(Base):
+    """The review settings of a corpus's queue (a corpus without a row has the defaults)."""
+
+    __tablename__ = "review_queue"
+
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), primary_key=True)
+    overlap: Mapped[int] = mapped_column(Integer, default=1)  # distinct reviewers who must decide each item
+    lease_seconds: Mapped[int] = mapped_column(Integer, default=300)  # how long a shown item stays claimed
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class SpotCheck(Base):

@@ -1,0 +1,84 @@
+"""The review page's overview of a corpus: its projection runs, the queued run, the progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    select,
+)
+
+from xner.services.corpora import get_corpus, review_progress
+from xner.services.pairs import count_pairs
+from xner.services.review.records import REVIEWED, as_utc, state_table, status_counts
+from xner.store.db import Store
+from xner.store.models import (
+    ProjectionRun,
+)
+from xner.types import ReviewStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One projection run of a corpus, as the review page lists it."""
+
+    id: int
+    method: str
+    alignment_run_id: int | None
+    created_at: datetime | None
+    created_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverview:
+    """What the review page needs besides the item: the corpus's runs, whether a run is queued, the progress."""
+
+    corpus: str
+    labels: tuple[str, ...]
+    runs: tuple[RunInfo, ...]  # oldest first
+    queued_run: int | None  # the run suggesting the first unreviewed item (None: nothing queued yet)
+    progress: dict[str, int]  # reviewable sentences per status (xner.services.corpora.review_progress)
+    total: int  # reviewable (target) sentences
+    queued: int = 0  # unreviewed items in the review queue (sentences with a queued suggestion)
+
+    @property
+    def reviewed(self) -> int:
+        return sum(self.progress.get(status.value, 0) for status in REVIEWED)
+
+
+def queue_overview(store: Store, corpus: str) -> QueueOverview:
+    """The projection runs, the queued run and the review progress of ``corpus``: index reads and counts only.
+
+    Raises:
+        XnerError: unknown corpus.
+    """
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        runs = session.execute(
+            select(
+                ProjectionRun.id,
+                ProjectionRun.method,
+                ProjectionRun.alignment_run_id,
+                ProjectionRun.created_at,
+                ProjectionRun.created_by,
+            )
+            .where(ProjectionRun.corpus_id == found.id)
+            .order_by(ProjectionRun.id)
+        ).all()
+        suggested = select(state_table.c.run_id).where(
+            state_table.c.corpus_id == found.id, state_table.c.run_id.is_not(None)
+        )
+        unreviewed = suggested.where(state_table.c.status == ReviewStatus.UNREVIEWED.value)
+        queued = session.scalar(unreviewed.order_by(state_table.c.confidence).limit(1))
+        if queued is None:  # every queued item is reviewed
+            queued = session.scalar(suggested.limit(1))
+        return QueueOverview(
+            found.name,
+            tuple(sorted(found.labels)),
+            tuple(RunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
+            queued,
+            review_progress(session, found),
+            count_pairs(session, found),
+            status_counts(session, found)[ReviewStatus.UNREVIEWED.value],
+        )

@@ -1,0 +1,225 @@
+"""Review records shared by the review modules: the state and event views, span (de)serialisation, the
+reviewable target sentence and its current state, the event history, and the status groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Row,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from xner.errors import XnerError
+from xner.services.corpora import entity_spans
+from xner.store.models import (
+    Corpus,
+    ReviewEvent,
+    ReviewState,
+    Sentence,
+)
+from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+
+ORDERS = ("confidence", "disagreement")
+ACTIONS = ("accept", "reject", "correct", "adjudicate", "skip")
+VOTES = ("accept", "reject", "correct")  # a reviewer's own judgment: what agreement compares
+DECISIONS = (*VOTES, "adjudicate", "undo")  # every action that writes an event
+REVIEWED = REVIEWED_STATUSES  # kept for callers of xner.services.review.REVIEWED
+PAGE = 2000
+
+state_table = ReviewState.__table__
+event_table = ReviewEvent.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StateView:
+    """The current review state of a target sentence (``version`` 0: never written)."""
+
+    sentence_id: int
+    status: ReviewStatus
+    spans: tuple[Span, ...]
+    confidence: float | None
+    version: int
+    updated_by: str = ""
+    updated_at: datetime | None = None
+    run_id: int | None = None
+    disagreement: float = 0.0
+    votes: int = 0  # distinct reviewers whose own decision on the item stands
+    final: bool = False  # settled by an adjudication
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One row of the append-only review history."""
+
+    id: int
+    sentence_id: int
+    reviewer: str
+    action: str
+    status_before: ReviewStatus
+    status_after: ReviewStatus
+    spans_before: tuple[Span, ...]
+    spans_after: tuple[Span, ...]
+    version: int
+    at: datetime
+    note: str = ""
+    undoes: int | None = None
+    applied: bool = True  # False: a vote beside a state another reviewer had decided (for adjudication)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC time (SQLite hands back naive ones; every stored time is UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def spans_to_records(spans: Iterable[Span]) -> list[dict[str, Any]]:
+    """Spans as stored in ``review_state.spans`` / ``review_event``: sorted ``{"start", "end", "label"}``."""
+    return [{"start": s.start, "end": s.end, "label": s.label} for s in sorted(spans)]
+
+
+def records_to_spans(records: Iterable[Mapping[str, Any]] | None) -> tuple[Span, ...]:
+    return tuple(sorted(Span(int(r["start"]), int(r["end"]), str(r["label"])) for r in records or ()))
+
+
+def labels_text(spans: Iterable[Span]) -> str:
+    """The ``review_state.labels`` value: sorted distinct labels between spaces (``" LOC PER "``), or ``""``."""
+    labels = sorted({span.label for span in spans})
+    return f" {' '.join(labels)} " if labels else ""
+
+
+def state_row(corpus_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "sentence_id": values["b_id"],
+        "corpus_id": corpus_id,
+        "status": ReviewStatus.UNREVIEWED.value,
+        "spans": values["b_spans"],
+        "labels": values["b_labels"],
+        "confidence": values["b_confidence"],
+        "disagreement": values["b_disagreement"],
+        "run_id": values["b_run"],
+        "version": 0,
+        "updated_by": values["b_by"],
+        "updated_at": values["b_at"],
+    }
+
+
+def insert_missing_states(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert state rows, leaving alone any that a concurrent writer created first."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sqlite.insert(state_table).on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
+    elif dialect == "postgresql":
+        session.execute(postgresql.insert(state_table).on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
+    else:
+        session.execute(insert(state_table), rows)
+
+
+def status_counts(session: Session, corpus: Corpus) -> dict[str, int]:
+    """The corpus's review states per status, counted along the queue index."""
+    counts = {}
+    for status in ReviewStatus:  # one count per status reads its index range (cheaper than a GROUP BY pass)
+        query = select(func.count()).where(state_table.c.corpus_id == corpus.id, state_table.c.status == status.value)
+        counts[status.value] = session.scalar(query.select_from(state_table)) or 0
+    return counts
+
+
+def target_sentence(session: Session, sentence_id: int) -> tuple[Row, Corpus]:
+    """The reviewable sentence ``sentence_id`` and its corpus; an unknown or source sentence is an error."""
+    row = session.execute(
+        select(
+            Sentence.id, Sentence.corpus_id, Sentence.side, Sentence.split, Sentence.position, Sentence.tokens
+        ).where(Sentence.id == sentence_id)
+    ).one_or_none()
+    if row is None:
+        raise XnerError(f"no sentence {sentence_id} in the store")
+    corpus = session.get(Corpus, row.corpus_id)
+    assert corpus is not None
+    if row.side == "src":
+        raise XnerError(
+            f"sentence {sentence_id} is a source sentence of corpus {corpus.name!r}: review works on target sentences"
+        )
+    return row, corpus
+
+
+def load_state(session: Session, sentence_id: int) -> StateView | None:
+    row = session.execute(select(state_table).where(state_table.c.sentence_id == sentence_id)).one_or_none()
+    if row is None:
+        return None
+    return StateView(
+        row.sentence_id,
+        ReviewStatus(row.status),
+        records_to_spans(row.spans),
+        row.confidence,
+        row.version,
+        row.updated_by,
+        as_utc(row.updated_at),
+        row.run_id,
+        row.disagreement,
+        row.votes,
+        bool(row.final),
+    )
+
+
+def current_state(session: Session, sentence_id: int) -> StateView:
+    """The stored state, else the unwritten default: unreviewed, with the sentence's gold entities."""
+    state = load_state(session, sentence_id)
+    if state is not None:
+        return state
+    gold = entity_spans(session, [sentence_id]).get(sentence_id, [])
+    return StateView(sentence_id, ReviewStatus.UNREVIEWED, tuple(sorted(gold)), 1.0, 0)
+
+
+def load_events(
+    session: Session, *conditions: Any, newest_first: bool = False, limit: int | None = None
+) -> list[EventView]:
+    query = select(ReviewEvent).where(*conditions)
+    query = query.order_by(ReviewEvent.id.desc() if newest_first else ReviewEvent.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [event_view(row) for row in session.scalars(query)]
+
+
+def event_view(row: ReviewEvent) -> EventView:
+    return EventView(
+        row.id,
+        row.sentence_id,
+        row.reviewer,
+        row.action,
+        ReviewStatus(row.status_before),
+        ReviewStatus(row.status_after),
+        records_to_spans(row.spans_before),
+        records_to_spans(row.spans_after),
+        row.version,
+        as_utc(row.created_at),
+        row.note,
+        row.undoes,
+        bool(row.applied),
+    )
+
+
+def standing_events(events: Sequence[EventView]) -> list[EventView]:
+    """The decisions that stand: undo events and the events they undid are left out."""
+    undone = {event.undoes for event in events if event.undoes is not None}
+    return [event for event in events if event.action != "undo" and event.id not in undone]
+
+
+def voters(events: Sequence[EventView]) -> set[str]:
+    """The reviewers whose own decision (accept, reject, correct) on the item stands."""
+    return {event.reviewer for event in standing_events(events) if event.action in VOTES}
+
+
+def check_reviewer(reviewer: str) -> str:
+    name = (reviewer or "").strip()
+    if not name:
+        raise XnerError("a review decision needs the reviewer's name")
+    return name
