@@ -34,7 +34,8 @@ XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 @pytest.fixture
 def demo(db: str) -> Iterator[Store]:
     """The demo as the app loads it (queued for review), with four decisions: alice accepts two sentences, bob
-    corrects a third and then rejects alice's second one (so its latest decision is bob's)."""
+    corrects a third and then rejects alice's second one (a vote beside her accept, which stays the state; the
+    sentence's latest decision is bob's)."""
     store = open_store(db)
     assert load_demo(store)
     items: list[review.ReviewItem] = []
@@ -105,7 +106,7 @@ def test_defaults_preview_the_curated_sentences(demo: Store) -> None:
     assert at.pills(key="export_statuses").value == ["accepted", "corrected"]
     assert at.selectbox(key="export_reviewer").options == ["(anyone)", "alice", "bob"]
     curated = export_preview(demo, DEMO_CORPUS, statuses=[ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED])
-    assert [m.value for m in at.metric] == ["2", str(curated.total_entities)]  # alice's accept and bob's correction
+    assert [m.value for m in at.metric] == ["3", str(curated.total_entities)]  # alice's accepts, bob's correction
     at.pills(key="export_statuses").set_value(["unreviewed", "accepted", "corrected", "rejected"]).run()
     assert at.metric[0].value == "100"
     labels = at.dataframe[0].value
