@@ -21,5 +21,8 @@ PAGES = [
     st.Page("pages/6_Translate.py", title="Translate", icon=":material/translate:"),
 ]
 
+# The tab's icon before a page sets its own: without it the browser shows the page's Material icon, which it fetches
+# from fonts.gstatic.com on every page load (a request outside the app; tests/test_browser_payloads.py counts them)
+st.set_page_config(page_icon="🔤")
 with page_guard():
     st.navigation(PAGES).run()

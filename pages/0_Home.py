@@ -26,7 +26,7 @@ from xner.app_support import (
     reviewer_sidebar,
 )
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.aligning import align_corpus
 from xner.services.corpora import CorpusStats, list_corpora
 from xner.services.importing import SPLIT_NAMES, ImportReport
@@ -73,12 +73,12 @@ def flash(kind: str, text: str) -> None:
 
 def show_flashes() -> None:
     for kind, text in st.session_state.pop(FLASH, []):
-        getattr(st, kind)(markdown_text(text))
+        getattr(st, kind)(literal(text))
 
 
 def show_error(error: XnerError) -> None:
     """An error as the CLI prints it (file:line: reason), shown as text, never as markup."""
-    st.error(markdown_text(error_text(error)))
+    st.error(literal(error_text(error)))
 
 
 @contextmanager
@@ -509,4 +509,4 @@ with page_guard():  # the error boundary (also under app.py's)
         runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
     with imports:
         import_section(store, corpora, reviewer)
-    st.caption(markdown_text(f"Database: {safe_url(store.url)}"))
+    st.caption(literal(f"Database: {safe_url(store.url)}"))

@@ -19,7 +19,7 @@ import streamlit as st
 from xner import review_view as view
 from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, markdown_text, tokens_html
+from xner.render import STYLE, bold, italic, literal, show_html, tokens_html
 from xner.services import review
 from xner.services.corpora import list_corpus_info
 from xner.services.review import QueueOverview, ReviewItem
@@ -28,7 +28,7 @@ from xner.types import ReviewStatus, Span
 with page_guard():  # the error boundary (also under app.py's)
     st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")
     store = get_store()
-    st.markdown(STYLE, unsafe_allow_html=True)
+    show_html(STYLE)
 ss = st.session_state
 for name, default in {
     "review_item": None,  # the shown ReviewItem
@@ -253,7 +253,7 @@ def sidebar_progress(overview: QueueOverview, filters: view.QueueFilters) -> Non
     bar = st.sidebar
     share = overview.reviewed / overview.total if overview.total else 0.0
     bar.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed")
-    bar.caption(" · ".join(f"{status} {count:,}" for status, count in overview.progress.items()))
+    bar.caption(" · ".join(f"{literal(status)} {count:,}" for status, count in overview.progress.items()))
     if filters.is_default:  # counted afresh on every run: a decision shows at once
         bar.caption(f"This queue: {overview.queued:,} items left")
     elif ss.review_remaining is not None:
@@ -263,7 +263,7 @@ def sidebar_progress(overview: QueueOverview, filters: view.QueueFilters) -> Non
         bar.button(
             f"Clear {len(ss.review_skipped)} skipped", key="review_clear_skipped", on_click=ss.review_skipped.clear
         )
-    bar.caption("Keys: " + " · ".join(f"{key} {action}" for key, action in _key_hints()))
+    bar.caption("Keys: " + " · ".join(f"{literal(key)} {literal(action)}" for key, action in _key_hints()))
 
 
 def _key_hints() -> list[tuple[str, str]]:
@@ -274,7 +274,7 @@ def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
     with st.sidebar.expander("Projection runs"):
         for run in overview.runs:
             queued = " (queued)" if run.id == overview.queued_run else ""
-            st.caption(markdown_text(view.run_label(run)) + queued)
+            st.caption(literal(view.run_label(run)) + queued)
         run_id = st.selectbox(
             "Queue another run",
             [run.id for run in overview.runs],
@@ -291,7 +291,7 @@ def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
 
 def sidebar_queue_settings(corpus: str, reviewer: str) -> review.QueueSettings:
     settings = review.queue_settings(store, corpus)
-    with st.sidebar.expander(f"Queue settings (overlap {settings.overlap})"):
+    with st.sidebar.expander(f"Queue settings (overlap {settings.overlap:d})"):
         st.caption(
             "Overlap: how many different reviewers decide each item (for agreement). Each item shown to a "
             "reviewer is reserved for them until they decide, skip or leave it, or the reservation expires."
@@ -351,26 +351,21 @@ def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewI
     return item
 
 
-def html(markup: str) -> None:
-    """Show markup built by xner.render / xner.review_view (every user string in it is escaped)."""
-    st.markdown(markup, unsafe_allow_html=True)
-
-
 def item_header(item: ReviewItem) -> None:
     suggestion = item.suggestion
     parts = [
-        markdown_text(item.corpus),
-        f"{markdown_text(item.split)} #{item.position}",
-        f"status **{item.state.status}** (version {item.state.version})",
+        literal(item.corpus),
+        f"{literal(item.split)} #{item.position}",
+        f"status **{literal(item.state.status)}** (version {item.state.version})",
     ]
     if item.state.confidence is not None:
         parts.append(f"confidence **{item.state.confidence:.2f}**")
     if suggestion is not None:
-        parts.append(f"method **{markdown_text(suggestion.method)}** (run {suggestion.run_id})")
+        parts.append(f"method **{literal(suggestion.method)}** (run {suggestion.run_id})")
     if item.state.disagreement:
         parts.append(f"methods disagree **{item.state.disagreement:.2f}**")
     if item.state.updated_by and item.state.status != "unreviewed":
-        parts.append(f"last decided by {markdown_text(item.state.updated_by)}")
+        parts.append(f"last decided by {literal(item.state.updated_by)}")
     st.subheader(f"Sentence {item.sentence_id}")
     st.caption(" · ".join(parts))
 
@@ -378,17 +373,17 @@ def item_header(item: ReviewItem) -> None:
 def sentences(item: ReviewItem, spans: tuple[Span, ...]) -> None:
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Source** ({markdown_text(item.src_lang)})")
-        html(tokens_html(item.src_tokens, item.src_spans))
+        st.markdown(f"**Source** ({literal(item.src_lang)})")
+        show_html(tokens_html(item.src_tokens, item.src_spans))
     with right:
-        st.markdown(f"**Target** ({markdown_text(item.tgt_lang or '')})")
-        html(tokens_html(item.tgt_tokens, spans))
+        st.markdown(f"**Target** ({literal(item.tgt_lang or '')})")
+        show_html(tokens_html(item.tgt_tokens, spans))
     labels = {s.label for s in (*item.src_spans, *spans)}
     if labels:
-        html(view.label_legend_html(labels))
+        show_html(view.label_legend_html(labels))
     if item.tgt_gold and set(item.tgt_gold) != set(spans):
         with st.expander("Target entities in the imported corpus (gold)"):
-            html(tokens_html(item.tgt_tokens, item.tgt_gold))
+            show_html(tokens_html(item.tgt_tokens, item.tgt_gold))
 
 
 def methods(item: ReviewItem) -> None:
@@ -405,8 +400,8 @@ def methods(item: ReviewItem) -> None:
             if method.disputed:
                 flags.append(f"⚠ {len(method.disputed)} disputed")
             over = f" over alignment run {method.alignment_run_id}" if method.alignment_run_id is not None else ""
-            st.markdown(f"**{markdown_text(method.method)}** run {method.run_id}{over} · {' · '.join(flags)}")
-            html(tokens_html(item.tgt_tokens, method.spans, marked=method.disputed_tokens))
+            st.markdown(f"**{literal(method.method)}** run {method.run_id}{over} · {' · '.join(flags)}")
+            show_html(tokens_html(item.tgt_tokens, method.spans, marked=method.disputed_tokens))
         st.caption("Underlined: tokens of spans that not every method proposes.")
 
 
@@ -467,10 +462,10 @@ def correction(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked
     labels = sorted(set(item.labels) | {span.label for span in draft})
     with st.container(border=True):
         st.markdown("**Correct the spans** — the correction is saved as *corrected*")
-        html(tokens_html(tokens, draft) if draft else tokens_html(tokens, ()) + " <i>(no entity)</i>")
+        show_html(tokens_html(tokens, draft), *(() if draft else (" ", italic("(no entity)"))))
         for span in draft:
             text, label, delete = st.columns([6, 3, 1], vertical_alignment="center")
-            text.markdown(markdown_text(view.span_text(tokens, span)))
+            text.markdown(literal(view.span_text(tokens, span)))
             key = f"review_relabel_{sid}_{span.start}_{span.end}"
             label.selectbox(
                 "Label",
@@ -519,7 +514,7 @@ def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
         return
     figure = view.matrix_figure(view.item_matrix(item, spans), item.src_tokens, item.tgt_tokens)
     st.plotly_chart(figure, key="review_matrix", config={"displayModeBar": False})
-    html(view.matrix_legend_html())
+    show_html(view.matrix_legend_html())
     if not item.links:
         st.caption("No alignment links: no suggestion is queued for this sentence, or its run has none.")
     if item.pair_id is not None:
@@ -572,15 +567,17 @@ def conflict_panel(item: ReviewItem | None) -> bool:
     sid = conflict["sentence_id"]
     summary = view.conflict_summary(error.current, error.decision)
     st.warning(
-        f"**Your {markdown_text(conflict['action'])} on sentence {sid} was not saved**: {markdown_text(summary)}. "
+        f"**Your {literal(conflict['action'])} on sentence {sid} was not saved**: {literal(summary)}. "
         "Nothing was overwritten; reload the item to see it as it is now and decide again."
     )
     shown = item is not None and item.sentence_id == sid
     if shown:
         theirs = view.conflict_spans(error.current, error.decision)
-        html("<b>Their entities:</b> " + tokens_html(item.tgt_tokens, theirs))
+        show_html(bold("Their entities:"), " ", tokens_html(item.tgt_tokens, theirs))
         if conflict["action"] == "correct":
-            html("<b>Your correction (kept below, not saved):</b> " + tokens_html(item.tgt_tokens, ss.review_draft))
+            show_html(
+                bold("Your correction (kept below, not saved):"), " ", tokens_html(item.tgt_tokens, ss.review_draft)
+            )
     st.button("Reload the item", key="review_conflict_reload", on_click=reload, args=(sid,), type="primary")
     return shown
 
@@ -609,10 +606,10 @@ def history_table() -> None:
 
 def messages() -> None:
     if ss.review_message:
-        st.success(markdown_text(ss.review_message))
+        st.success(literal(ss.review_message))
         ss.review_message = ""
     if ss.review_error:
-        st.error(markdown_text(ss.review_error))
+        st.error(literal(ss.review_error))
         ss.review_error = ""
 
 
@@ -634,16 +631,14 @@ with page_guard():  # the error boundary (also under app.py's)
     messages()
     if not overview.runs:
         st.info(
-            f"Corpus {markdown_text(corpus)} has no projection run yet. Align and project it on the home page, or run "
+            f"Corpus {literal(corpus)} has no projection run yet. Align and project it on the home page, or run "
             f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
         )
         st.stop()
     sidebar_runs(corpus, overview, reviewer)
     settings = sidebar_queue_settings(corpus, reviewer)
     if overview.queued_run is None:
-        st.info(
-            f"Corpus {markdown_text(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet."
-        )
+        st.info(f"Corpus {literal(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
         newest = overview.runs[-1].id
         choice = st.selectbox(
             "Projection run to review",
@@ -653,7 +648,7 @@ with page_guard():  # the error boundary (also under app.py's)
             key="review_queue_run",
         )
         st.button(
-            f"Queue projection run {choice or newest} for review",
+            f"Queue projection run {choice or newest:d} for review",
             key="review_queue",
             type="primary",
             on_click=queue_run,
@@ -664,7 +659,7 @@ with page_guard():  # the error boundary (also under app.py's)
     try:
         item = load_item(corpus, filters, reviewer)
     except XnerError as error:
-        st.info(markdown_text(str(error)))
+        st.info(literal(str(error)))
         st.stop()
     blocked = conflict_panel(item)
     if item is None:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import XnerError
-from xner.render import STYLE, escape, markdown_text, tokens_html
+from xner.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
 from xner.services.runs import list_projection_runs
 from xner.services.spotcheck import (
@@ -60,7 +60,7 @@ def draw_form(store: Store, corpus: str, run_id: int, reviewer: str, *, expanded
             store, corpus, run_id, int(n), strata=strata, buckets=buckets, seed=int(seed), reviewer=reviewer
         )
     except XnerError as error:
-        st.error(str(error))
+        st.error(literal(str(error)))
         return
     st.session_state["spot_check"] = report.check_id
     st.session_state[MESSAGE] = (
@@ -77,10 +77,8 @@ def describe_check(check: CheckSummary) -> str:
 
 def sentence_block(title: str, tokens: tuple[str, ...], spans: list, note: str = "") -> None:
     """A titled sentence with its spans highlighted (everything escaped by xner.render)."""
-    extra = f' <span style="opacity:0.7">{escape(note)}</span>' if note else ""
-    st.markdown(
-        f"<div><b>{escape(title)}</b>{extra}</div><div>{tokens_html(tokens, spans)}</div>", unsafe_allow_html=True
-    )
+    extra = (" ", muted(note)) if note else ()
+    show_html(line(bold(title), *extra), line(tokens_html(tokens, spans)))
 
 
 @guarded
@@ -106,7 +104,7 @@ def judging(store: Store, check: CheckSummary, reviewer: str, tgt_lang: str, src
     """The next unjudged item with Correct / Incorrect / Skip, and the progress."""
     st.progress(check.judged / check.drawn if check.drawn else 0.0, text=f"{check.judged} / {check.drawn} judged")
     if NOT_SAVED in st.session_state:
-        st.error(st.session_state.pop(NOT_SAVED))
+        st.error(literal(st.session_state.pop(NOT_SAVED)))
     skipped = st.session_state.get(SKIPPED, {}).get(check.id, [])
     item: CheckItem | None = next_unjudged_item(store, check.id, skip=skipped)
     if item is None:
@@ -125,10 +123,7 @@ def judging(store: Store, check: CheckSummary, reviewer: str, tgt_lang: str, src
     )
     source = [item.src_span] if item.src_span else []
     sentence_block(f"Source ({src_lang})", item.src_tokens, source, "" if source else "source entity unknown")
-    st.markdown(
-        f"Is <b>{escape(' '.join(projected))}</b> a correct <b>{escape(item.span.label)}</b> projection?",
-        unsafe_allow_html=True,
-    )
+    show_html("Is ", bold(" ".join(projected)), " a correct ", bold(item.span.label), " projection?")
     if not reviewer:
         st.info("Log in or enter your name in the sidebar to judge.")
     disabled = not reviewer
@@ -156,7 +151,7 @@ def judging(store: Store, check: CheckSummary, reviewer: str, tgt_lang: str, src
 def precision_chart(result: PrecisionEstimate) -> go.Figure:
     """Precision per judged stratum and overall: points with Wilson 95% error bars (labels escaped for Plotly)."""
     rows = [s for s in result.strata if s.judged] + ([result.overall] if result.overall.judged else [])
-    names = [escape(s.stratum) if s is not result.overall else "<b>overall (weighted)</b>" for s in rows]
+    names = [plotly_text(s.stratum) if s is not result.overall else "<b>overall (weighted)</b>" for s in rows]
     values = [s.precision or 0.0 for s in rows]
     figure = go.Figure(
         go.Scatter(
@@ -238,8 +233,8 @@ def estimate_view(store: Store, check: CheckSummary) -> None:
     )
     more = result.more_checks(width)
     simple = checks_needed(overall.precision or 0.5, width)
-    st.metric(f"More checks for ±{width:.3f}", more)
-    st.caption(f"A simple random sample at this precision needs {simple} judgments for ±{width:.3f} in all.")
+    st.metric(f"More checks for ±{width:.3f}", f"{more:d}")
+    st.caption(f"A simple random sample at this precision needs {simple:d} judgments for ±{width:.3f} in all.")
 
 
 @st.fragment
@@ -259,7 +254,7 @@ with page_guard():  # the error boundary (also under app.py's)
     st.set_page_config(page_title="Spot check · xner", page_icon="🎯", layout="wide")
     store = get_store()
     reviewer = reviewer_sidebar()
-    st.markdown(STYLE, unsafe_allow_html=True)
+    show_html(STYLE)
     st.title("Spot check")
     st.caption("Estimate how precise a projection run is by judging a random sample of its projected spans.")
 
@@ -276,7 +271,7 @@ with page_guard():  # the error boundary (also under app.py's)
     info = corpora[corpus]
     runs = list_projection_runs(store, corpus)
     if not runs:
-        st.info(f"Corpus {markdown_text(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
+        st.info(f"Corpus {literal(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
         st.stop()
     described = {
         run.id: f"#{run.id} {run.method} · {run.pairs:,} pairs" for run in runs
@@ -285,13 +280,11 @@ with page_guard():  # the error boundary (also under app.py's)
         "Projection run", list(reversed(described)), format_func=described.get, key="spot_run"
     )
     chosen = next(run for run in runs if run.id == run_id)
-    st.sidebar.caption(
-        f"Run {run_id} projects {markdown_text(chosen.method)} over alignment run {chosen.alignment_run_id}."
-    )
+    st.sidebar.caption(f"Run {run_id} projects {literal(chosen.method)} over alignment run {chosen.alignment_run_id}.")
 
     draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
     if MESSAGE in st.session_state:
-        st.info(st.session_state.pop(MESSAGE))
+        st.info(literal(st.session_state.pop(MESSAGE)))
     checks = {check.id: check for check in reversed(list_checks(store, corpus, run_id=run_id))}
     if not checks:
         st.info("No spot check of this run yet: draw a sample above.")

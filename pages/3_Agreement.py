@@ -13,7 +13,7 @@ import streamlit as st
 
 from xner.app_support import get_store, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, escape, tokens_html
+from xner.render import STYLE, Html, bold, line, literal, plotly_text, show_html, tokens_html
 from xner.services.corpora import list_corpus_info
 from xner.services.review import (
     AgreementReport,
@@ -34,9 +34,9 @@ FLASH = "agree_flash"
 FINAL_STATUSES = [ReviewStatus.CORRECTED.value, ReviewStatus.ACCEPTED.value, ReviewStatus.REJECTED.value]
 
 
-def html_line(label: str, body: str) -> None:
-    """A bold escaped label followed by already-escaped HTML (from xner.render)."""
-    st.markdown(f"<div><b>{escape(label)}</b></div><div>{body}</div>", unsafe_allow_html=True)
+def html_line(label: str, body: Html) -> None:
+    """A bold label (escaped) over a fragment of xner.render's (tokens)."""
+    show_html(line(bold(label)), line(body))
 
 
 def agreement_metrics(report: AgreementReport) -> None:
@@ -77,7 +77,7 @@ def kappa_heatmap(report: AgreementReport) -> go.Figure:
     for pair in report.pairs:
         i, j = index[pair.first], index[pair.second]
         matrix[i][j] = matrix[j][i] = round(pair.kappa, 3)
-    labels = [escape(name) for name in names]
+    labels = [plotly_text(name) for name in names]
     figure = go.Figure(
         go.Heatmap(
             z=matrix, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu", texttemplate="%{z}", hoverongaps=False
@@ -149,13 +149,13 @@ def decide(store: Store, item: ReviewItem, expected: int, adjudicator: str, **de
     try:
         state = adjudicate(store, item.sentence_id, reviewer=adjudicator, expected_version=expected, **decision)
     except ConflictError as error:
-        st.error(str(error))
+        st.error(literal(str(error)))
         if error.decision is not None:
             show_decision(f"Saved first by {error.decision.reviewer}", error.decision, item.tgt_tokens)
         st.info("The decisions above are the current ones: check them and adjudicate again.")
         return
     except XnerError as error:
-        st.error(f"Not saved: {error}")
+        st.error(literal(f"Not saved: {error}"))
         return
     outcome = f"{state.status.value} (version {state.version})"
     st.session_state[FLASH] = f"Sentence {item.sentence_id} adjudicated: {outcome}."
@@ -168,13 +168,15 @@ def adjudication(store: Store, dispute: Disagreement, adjudicator: str) -> None:
     shown = st.session_state.get(SHOWN)
     item = get_item(store, dispute.sentence_id)
     html_line(f"Source ({item.src_lang})", tokens_html(item.src_tokens, item.src_spans))
-    st.caption(f"Current state: {item.state.status.value}, version {item.state.version}")
+    st.caption(f"Current state: {literal(item.state.status.value)}, version {item.state.version}")
     votes_side_by_side(item, dispute)
     choices = {vote.reviewer: vote for vote in dispute.votes}
     choice = st.radio(
         "Final decision",
         [*choices, BY_HAND],
-        format_func=lambda name: f"{name}'s version ({choices[name].status_after.value})" if name else "By hand",
+        format_func=lambda name: (
+            f"{literal(name)}'s version ({literal(choices[name].status_after.value)})" if name else "By hand"
+        ),
         horizontal=True,
         key="agree_choice",
     )
@@ -202,7 +204,7 @@ with page_guard():  # the error boundary (also under app.py's)
     st.set_page_config(page_title="Agreement · xner", page_icon="🤝", layout="wide")
     store = get_store()
     adjudicator = reviewer_sidebar()
-    st.markdown(STYLE, unsafe_allow_html=True)
+    show_html(STYLE)
     st.title("Reviewer agreement")
     st.caption("Where several reviewers decided the same sentences: how much they agree, and where they do not.")
 
@@ -214,7 +216,7 @@ with page_guard():  # the error boundary (also under app.py's)
         "Corpus", list(corpora), format_func=lambda n: f"{n} ({corpora[n].languages})", key="agree_corpus"
     )
     if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+        st.success(literal(st.session_state.pop(FLASH)))
 
     report = agreement(store, corpus)
     if report.items == 0:

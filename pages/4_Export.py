@@ -13,7 +13,7 @@ import streamlit as st
 
 from xner.app_support import corpus_select, get_store, page_guard, side_select
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import list_corpus_info
 from xner.services.downloads import DEFAULT_STATUSES, ExportFile, export_choices, export_file, export_preview
 from xner.services.exporting import EXPORT_FORMATS
@@ -61,6 +61,7 @@ with page_guard():  # the error boundary (also under app.py's)
             [status.value for status in ReviewStatus],
             selection_mode="multi",
             default=[status.value for status in DEFAULT_STATUSES],
+            format_func=literal,
             key="export_statuses",
             help="Default: the curated sentences (accepted and corrected).",
         )
@@ -88,7 +89,7 @@ with page_guard():  # the error boundary (also under app.py's)
             store, corpus, side=side, splits=splits, statuses=selection["statuses"], reviewer=reviewer
         )
     except XnerError as error:
-        st.error(markdown_text(error))
+        st.error(literal(error))
         st.stop()
 
     st.subheader("Preview")
@@ -111,13 +112,13 @@ with page_guard():  # the error boundary (also under app.py's)
                 prepared = export_file(store, corpus, fmt=fmt, **{k: v for k, v in selection.items() if k != "corpus"})
             st.session_state[PREPARED] = (key, prepared)
         except XnerError as error:
-            st.error(markdown_text(error))
+            st.error(literal(error))
 
     saved: tuple[tuple, ExportFile] | None = st.session_state.get(PREPARED)
     if saved is not None and saved[0] == key:
         ready = saved[1]
         st.download_button(
-            markdown_text(f"Download {ready.name} ({len(ready.data):,} bytes)"),
+            literal(f"Download {ready.name} ({len(ready.data):,} bytes)"),
             data=ready.data,
             file_name=ready.name,
             mime=ready.mime,
@@ -126,9 +127,7 @@ with page_guard():  # the error boundary (also under app.py's)
             type="primary",
         )
         st.caption(
-            markdown_text(
-                f"{ready.report.sentences} sentences, {ready.report.entities} entities, as {FORMAT_NAMES[fmt]}."
-            )
+            literal(f"{ready.report.sentences} sentences, {ready.report.entities} entities, as {FORMAT_NAMES[fmt]}.")
         )
     elif saved is not None:
         st.caption("The filters changed since the last file was prepared: prepare it again.")

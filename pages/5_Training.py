@@ -26,7 +26,7 @@ from xner.app_support import (
     side_select,
 )
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.managed import EXPORTS, MODELS, ManagedFolder, file_rows
@@ -68,7 +68,7 @@ NEW_EXPERIMENT = (
 
 
 def show_error(error: XnerError, what: str) -> None:
-    st.error(markdown_text(f"{what}: {error_text(error)}"))
+    st.error(literal(f"{what}: {error_text(error)}"))
 
 
 def table(rows: list[dict[str, Any]], key: str, **config: Any) -> None:
@@ -161,7 +161,7 @@ def run_training(store: Store, corpus: str, *, name: str, **settings: Any) -> No
 def show_report(report: TrainReport) -> None:
     where = f"{report.corpus}/{report.side}" if report.side != "mono" else report.corpus
     st.success(
-        markdown_text(
+        literal(
             f"Trained {report.tagger} on {where} ({', '.join(report.splits)}): run {report.run_id}, "
             f"model saved as {app_folder().shorten(report.model_path)} (see Files)."
         )
@@ -176,7 +176,7 @@ def show_report(report: TrainReport) -> None:
     table(report_entities(report), "training_result_entities")
     if report.scores:
         st.markdown(
-            markdown_text(
+            literal(
                 f"Scores on {', '.join(report.eval_splits)} ({report.eval_sentences:,} sentences), "
                 "entity level (exact span and label):"
             )
@@ -255,7 +255,7 @@ def curves_section(store: Store) -> None:
         key="training_experiment",
     )
     info = experiments[name]
-    st.caption(markdown_text(f"Languages: {', '.join(info.languages)}; strategies: {', '.join(info.strategies)}."))
+    st.caption(literal(f"Languages: {', '.join(info.languages)}; strategies: {', '.join(info.strategies)}."))
     language_col, metric_col, label_col = st.columns(3)
     language = language_col.selectbox(
         "Language",
@@ -313,10 +313,10 @@ def files_section() -> None:
         "keeps them in its own folder on the server. A model downloads as a ZIP of its folder."
     )
     for kind, title in ((MODELS, "Models"), (EXPORTS, "Exports")):
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{literal(title)}**")
         entries = folder.list(kind)
         if not entries:
-            st.caption(f"None yet in {kind}/.")
+            st.caption(f"None yet in {literal(kind)}/.")
             continue
         table(file_rows(entries), f"training_files_{kind}")
         download_form(folder, kind, [entry.name for entry in entries])
@@ -328,10 +328,10 @@ def download_form(folder: ManagedFolder, kind: str, names: list[str]) -> None:
     try:
         ready = folder.download(kind, name)
     except XnerError as error:
-        right.caption(markdown_text(str(error)))
+        right.caption(literal(str(error)))
         return
     right.download_button(
-        markdown_text(f"Download {ready.file_name}"),
+        literal(f"Download {ready.file_name}"),
         data=ready.read,
         file_name=ready.file_name,
         mime=ready.mime,

@@ -30,7 +30,7 @@ from xner.app_support import (
 )
 from xner.engine.translate.codes import LanguageNotCoveredError, to_nllb
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
@@ -99,7 +99,7 @@ ENTITY_LABELS = ("PER", "ORG", "LOC")  # the labels scored by default (the paper
 
 
 def show_error(error: XnerError, what: str) -> None:
-    st.error(markdown_text(f"{what}: {error_text(error)}"))
+    st.error(literal(f"{what}: {error_text(error)}"))
 
 
 def scores_table(scores: dict[str, dict[str, float]], key: str) -> None:
@@ -146,19 +146,19 @@ def language_feedback(from_lang: str, to_lang: str, *, model: bool) -> bool:
     codes = []
     for code in (from_lang, to_lang):
         try:
-            codes.append(f"{markdown_text(code)} → `{to_nllb(code)}`")
+            codes.append(f"{literal(code)} → `{to_nllb(code)}`")
         except LanguageNotCoveredError as error:
             if model:
-                st.error(markdown_text(f"{error}; here: choose {FILE}."))
+                st.error(literal(f"{error}; here: choose {FILE}."))
                 ok = False
             else:
-                st.info(markdown_text(f"{error}: no NLLB code is needed for a file of translations."))
+                st.info(literal(f"{error}: no NLLB code is needed for a file of translations."))
         except XnerError as error:
             if model:
-                st.error(markdown_text(str(error)))
+                st.error(literal(str(error)))
                 ok = False
             else:
-                st.warning(markdown_text(f"{error}. The file's translations are stored with this code as given."))
+                st.warning(literal(f"{error}. The file's translations are stored with this code as given."))
     if codes:
         st.caption("NLLB-200 codes: " + ", ".join(codes))
     return ok
@@ -328,7 +328,7 @@ def run_translate_train_pipeline(store: Store, corpus: str, upload: Upload | Non
 def show_translation(report: TranslateReport, queued: TranslateTrainReport | None = None) -> None:
     splits = ", ".join(f"{split} {n:,}" for split, n in report.splits.items())
     st.success(
-        markdown_text(
+        literal(
             f"Translated {report.pairs:,} sentences of {report.source} ({MODE_NAMES[report.mode]}) into the new "
             f"parallel corpus {report.corpus}: {report.src_lang} → {report.tgt_lang}, by {report.translator} "
             f"(splits: {splits}; {report.seconds:.1f} s)."
@@ -338,7 +338,7 @@ def show_translation(report: TranslateReport, queued: TranslateTrainReport | Non
         found = ", ".join(f"{label} {n}" for label, n in queued.entities.items()) or "none"
         over = f" over alignment run {queued.alignment_run}" if queued.alignment_run is not None else ""
         st.markdown(
-            markdown_text(
+            literal(
                 f"Projection run {queued.projection_run}{over} (entities: {found}); {queued.queued:,} sentences "
                 "queued: open the Review page."
             )
@@ -347,9 +347,7 @@ def show_translation(report: TranslateReport, queued: TranslateTrainReport | Non
     if report.projection_run is not None:
         found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
         st.markdown(
-            markdown_text(
-                f"Entities read from the markers: projection run {report.projection_run} (entities: {found})."
-            )
+            literal(f"Entities read from the markers: projection run {report.projection_run} (entities: {found}).")
         )
     after = {
         "train": "Next: align and project it on the home page (Align & project), then review and export.",
@@ -357,7 +355,7 @@ def show_translation(report: TranslateReport, queued: TranslateTrainReport | Non
         "pivot": "Next: refine an alignment of the original corpus through it "
         f"(xner project --refine backtranslation --via {report.corpus}).",
     }
-    st.caption(markdown_text(after[report.mode]))
+    st.caption(literal(after[report.mode]))
 
 
 # --- translate-test evaluation ------------------------------------------------------------------------------------
@@ -418,9 +416,7 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
         model = False
         if parallel in names:
             made = "; ".join(f"{split}: {how}" for split, how in translations_made(store, parallel).items())
-            st.caption(
-                markdown_text(f"{parallel} exists: its translations are reused ({made or 'not a translation'}).")
-            )
+            st.caption(literal(f"{parallel} exists: its translations are reused ({made or 'not a translation'})."))
         else:
             source = st.segmented_control(
                 "Translations from", [MODEL, FILE], default=MODEL, required=True, key="translate_test_source"
@@ -449,7 +445,7 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
         if needs_alignment(method):
             aligner, aligner_opts, aligner_ready = aligner_inputs("translate_test")
         else:
-            st.caption(markdown_text(f"The {method} method uses no alignment."))
+            st.caption(literal(f"The {method} method uses no alignment."))
         labels, default = label_choices(store, corpus)
         chosen_labels = st.multiselect(
             "Labels to score", labels, default=default, key=f"translate_test_labels_{corpus}"
@@ -493,7 +489,7 @@ def run_evaluation(store: Store, corpus: str, upload: Upload | None, **settings:
 def show_evaluation(report: TranslateTestReport) -> None:
     overall = report.evaluation.scores.get("overall", {})
     st.success(
-        markdown_text(
+        literal(
             f"Translate-test of {report.corpus} with {report.method}: F1 {overall.get('f1', 0.0):.3f} over "
             f"{report.evaluation.pairs:,} sentences ({report.seconds:.1f} s)."
         )
@@ -506,7 +502,7 @@ def show_evaluation(report: TranslateTestReport) -> None:
         aligned = f"alignment run {report.alignment_run} ({'aligned now' if report.aligned else 'reused'})"
     labels = ", ".join(report.evaluation.labels or []) or "all labels"
     st.caption(
-        markdown_text(
+        literal(
             f"Translations: {report.parallel} ({translated}); {aligned}; projection run {report.projection_run}; "
             f"scored on {labels}."
         )
@@ -561,14 +557,14 @@ def show_transfer(result: TaggerEvaluation) -> None:
     overall = result.scores.get("overall", {})
     where = result.corpus if result.side == "mono" else f"{result.corpus}/{result.side}"
     st.success(
-        markdown_text(
+        literal(
             f"Model transfer: {app_folder().shorten(result.tagger)} on {where} "
             f"({', '.join(result.splits or ['all splits'])}, "
             f"{result.sentences:,} sentences): F1 {overall.get('f1', 0.0):.3f}."
         )
     )
     scores_table(result.scores, "translate_transfer_scores")
-    st.caption(markdown_text(f"Scored on {', '.join(result.labels or []) or 'all labels'}."))
+    st.caption(literal(f"Scored on {', '.join(result.labels or []) or 'all labels'}."))
 
 
 # --- the page -----------------------------------------------------------------------------------------------------

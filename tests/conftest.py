@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +61,12 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("XNER_DB", url)
     return url
+
+
+def seen(markup: str) -> str:
+    """A Markdown (or HTML) body's text as the reader sees it: backslash escapes and character references
+    resolved, the invisible word joiners of ``xner.render.literal`` dropped; tags are kept."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markup)).replace("\u2060", "")
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -10,7 +10,7 @@ import tomllib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, seen
 from xner.app_support import UNVERIFIED
 
 SECRET = "s3cret-pa55"
@@ -71,13 +71,13 @@ def callback_page() -> None:
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
-    """The bodies of the elements of one kind, as the reader sees them (Markdown escapes resolved)."""
-    return [re.sub(r"\\(.)", r"\1", str(element.value)) for element in getattr(at, kind)]
+    """The bodies of the elements of one kind, as the reader sees them (escapes and character references resolved)."""
+    return [seen(str(element.value)) for element in getattr(at, kind)]
 
 
 def everything(at: AppTest) -> str:
     kinds = ("markdown", "caption", "title", "error", "warning", "info", "success", "exception", "text")
-    return "\n".join(str(element.value) for kind in kinds for element in getattr(at, kind))
+    return "\n".join(seen(str(element.value)) for kind in kinds for element in getattr(at, kind))
 
 
 # --- the error boundary -------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from xner.cli import app as cli
+from xner.render import WORD_JOINER
 from xner.services import review
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.downloads import download_name, export_choices, export_file, export_preview
@@ -33,7 +34,8 @@ XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 @pytest.fixture
 def demo(db: str) -> Iterator[Store]:
     """The demo as the app loads it (queued for review), with four decisions: alice accepts two sentences, bob
-    corrects a third and then rejects alice's second one (so its latest decision is bob's)."""
+    corrects a third and then rejects alice's second one (a vote beside her accept, which stays the state; the
+    sentence's latest decision is bob's)."""
     store = open_store(db)
     assert load_demo(store)
     items: list[review.ReviewItem] = []
@@ -91,7 +93,8 @@ def page() -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    """A Markdown body as the reader sees it (``xner.render.literal``'s word joiners dropped)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 
 def test_defaults_preview_the_curated_sentences(demo: Store) -> None:
@@ -103,7 +106,7 @@ def test_defaults_preview_the_curated_sentences(demo: Store) -> None:
     assert at.pills(key="export_statuses").value == ["accepted", "corrected"]
     assert at.selectbox(key="export_reviewer").options == ["(anyone)", "alice", "bob"]
     curated = export_preview(demo, DEMO_CORPUS, statuses=[ReviewStatus.ACCEPTED, ReviewStatus.CORRECTED])
-    assert [m.value for m in at.metric] == ["2", str(curated.total_entities)]  # alice's accept and bob's correction
+    assert [m.value for m in at.metric] == ["3", str(curated.total_entities)]  # alice's accepts, bob's correction
     at.pills(key="export_statuses").set_value(["unreviewed", "accepted", "corrected", "rejected"]).run()
     assert at.metric[0].value == "100"
     labels = at.dataframe[0].value

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, import_europarl, snapshot
+from tests.conftest import DEMO, REPO, import_europarl, seen, snapshot
 from xner.formats.parallel import SideOptions
+from xner.render import html_text
 from xner.services import review
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
@@ -138,17 +139,21 @@ def decisions_snapshot(store: Store) -> dict[str, list[tuple]]:
     return {name: rows for name, rows in snapshot(store).items() if name != "review_lease"}
 
 
-def rendered(at: AppTest) -> list[str]:
-    """Every markdown/HTML text the page rendered (markdown, captions, alerts, titles), sidebar included, with
-    Markdown backslash escapes removed (HTML entities stay: they are what the browser gets)."""
+def bodies(at: AppTest) -> list[str]:
+    """Every markdown/HTML text the page rendered (markdown, captions, alerts, titles), sidebar included, as the
+    browser gets it."""
     texts = []
     for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header"):
-        texts.extend(unbackslash(str(element.value)) for element in getattr(at, kind))
+        texts.extend(str(element.value) for element in getattr(at, kind))
     return texts
 
 
-def unbackslash(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+def rendered(at: AppTest) -> list[str]:
+    """:func:`bodies` as the reader sees their text (the markup around it kept)."""
+    return [reader(text) for text in bodies(at)]
+
+
+reader = seen
 
 
 def table(at: AppTest, column: str):
@@ -361,7 +366,7 @@ def test_a_decision_after_somebody_else_decided_stands_beside_theirs(demo) -> No
     assert (state.status, state.spans, state.version, state.updated_by) == ("corrected", [], theirs.version + 1, "bob")
     assert events_of(store, item.sentence_id) == [("bob", "correct", "corrected"), ("ana", "accept", "accepted")]
     assert [d.sentence_id for d in review.disagreements(store, CORPUS)] == [item.sentence_id]  # to adjudication
-    message = unbackslash(at.success[0].value)
+    message = reader(at.success[0].value)
     assert f"Sentence {item.sentence_id} was already decided by bob (corrected)" in message and "vote" in message
     assert shown(at).sentence_id != item.sentence_id  # on to the next item: nothing to reload
 
@@ -378,9 +383,9 @@ def test_a_new_suggestion_in_between_is_a_conflict_and_the_draft_is_kept(demo) -
     click(at, "review_save")
 
     assert events_of(store, item.sentence_id) == []  # nothing written
-    warning = unbackslash(at.warning[0].value)
+    warning = reader(at.warning[0].value)
     assert "Your correct on sentence" in warning and "not saved" in warning
-    assert any(text.startswith("<b>Your correction (kept below, not saved):</b>") for text in rendered(at))
+    assert any("<b>Your correction (kept below, not saved):</b>" in text for text in rendered(at))
     assert at.button(key="review_accept").disabled  # decisions locked until reloaded
     click(at, "review_conflict_reload")
     assert tuple(at.session_state["review_draft"]) == draft  # the reviewer's work survives the reload
@@ -528,7 +533,7 @@ def test_a_corpus_without_projection_explains_how_to_make_one(demo) -> None:
     )
     at = open_page()
     at.selectbox(key="review_corpus").set_value("bare").run()
-    info = unbackslash(" ".join(element.value for element in at.info))
+    info = reader(" ".join(element.value for element in at.info))
     assert "has no projection run yet" in info and "xner project --corpus NAME" in info
     assert "review_accept" not in [button.key for button in at.button]
 
@@ -548,7 +553,7 @@ def test_fix_the_alignment_as_text(demo) -> None:
     assert shown(at).manual_links == ((0, 0), (1, 1))
     assert any("manual alignment run" in text for text in rendered(at))
     at.text_input(key=key).input("0-999").run()
-    assert any("beyond the sentences" in unbackslash(element.value) for element in at.error)
+    assert any("beyond the sentences" in reader(element.value) for element in at.error)
     assert shown(at).manual_links == ((0, 0), (1, 1))
 
 
@@ -578,12 +583,13 @@ def test_tokens_labels_and_names_are_shown_only_escaped(demo, tmp_path: Path) ->
     at.selectbox(key="review_corpus").set_value(name).run()
     click(at, "review_next")  # the reviewer name and the corpus name flow into messages too
 
-    texts = rendered(at)
-    joined = "\n".join(texts)
+    joined = "\n".join(bodies(at))
     assert "<script" not in joined and "<img" not in joined
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in joined
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in joined
-    assert "<sub>&lt;script&gt;alert(1)&lt;/script&gt;</sub>" in joined  # the label too
+    assert "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62;" in joined
+    assert "&#34;&#62;&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;" in joined
+    assert f"<sub>{html_text(SCRIPT)}</sub>" in joined  # the label too
+    seen = "\n".join(reader(re.sub(r"<[^>]*>", "", body)) for body in bodies(at))  # the text, without the tags
+    assert f"{SCRIPT}{SCRIPT} {IMG} hola" in seen and f"by {IMG}" in seen  # token + label, as typed
     spec = json.dumps(matrix_spec(at))
     assert "<script" not in spec and "<img" not in spec and "&lt;script&gt;" in spec
 
@@ -673,4 +679,4 @@ def test_queue_settings_from_the_sidebar(demo) -> None:
     click(at, "review_save_settings")
     settings = review.queue_settings(store, CORPUS)
     assert (settings.overlap, settings.lease_seconds, settings.updated_by) == (2, 600, "lead")
-    assert "2 reviewer(s) per item" in unbackslash(at.success[0].value)
+    assert "2 reviewer(s) per item" in reader(at.success[0].value)

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, REPO
 from xner.learning import read_manifest
+from xner.render import WORD_JOINER
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.experiments import ExperimentConfig, learning_curves, run_experiment
 from xner.services.importing import import_corpus
@@ -87,8 +88,9 @@ def page() -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
+    joiners of ``xner.render.literal`` dropped."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 
 TABLES = {  # a table of the page by a column only it has (AppTest does not report st.dataframe keys)

@@ -19,6 +19,7 @@ from tests.conftest import DEMO, REPO, snapshot
 from tests.tiny_models import build_tiny_nllb, one_torch_thread
 from xner.errors import InputError
 from xner.formats.conll import read_conll
+from xner.render import WORD_JOINER
 from xner.services.corpora import corpus_stats, list_corpus_info
 from xner.services.demo import load_demo
 from xner.services.importing import import_corpus
@@ -76,8 +77,9 @@ def page() -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
+    joiners of ``xner.render.literal`` dropped."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 
 def messages(at: AppTest, kind: str) -> list[str]:

@@ -31,7 +31,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from xner.errors import XnerError
-from xner.render import markdown_text
+from xner.render import literal
 from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
 from xner.services.managed import MODELS, ManagedFolder, check_hub_name
@@ -102,11 +102,11 @@ def page_guard() -> Iterator[None]:
     """
     configure_logging()
     for message in st.session_state.pop(PENDING_ERRORS, []):
-        st.error(markdown_text(message))
+        st.error(literal(message))
     try:
         yield
     except Exception as error:
-        st.error(markdown_text(failure_message(error)))
+        st.error(literal(failure_message(error)))
         st.stop()
 
 
@@ -175,7 +175,7 @@ def reviewer_sidebar() -> str:
     """
     user = logged_in_user()
     if user:
-        st.sidebar.caption(f"Reviewing as **{user}**")
+        st.sidebar.caption(f"Reviewing as **{literal(user)}**")
         if auth_configured() and st.sidebar.button("Log out", key="xner_logout"):
             st.logout()
         return user
@@ -214,8 +214,8 @@ def corpus_select(corpora: Sequence[CorpusInfo], key: str) -> CorpusInfo:
 def side_select(corpus: CorpusInfo, sides: Sequence[str], key: str) -> str:
     """A segmented control of a corpus's sides (target and source with their languages, or the text)."""
     names = {
-        "tgt": markdown_text(f"target ({corpus.tgt_lang})"),
-        "src": markdown_text(f"source ({corpus.src_lang})"),
+        "tgt": f"target ({literal(corpus.tgt_lang)})",
+        "src": f"source ({literal(corpus.src_lang)})",
         "mono": "text",
     }
     return st.segmented_control("Side", sides, default=sides[0], format_func=names.get, required=True, key=key)
@@ -230,12 +230,12 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
     Calls after the block are ignored (a generator may report once more when it is closed, later).
     """
-    bar = st.progress(0.0, text=markdown_text(label))
+    bar = st.progress(0.0, text=literal(label))
     open_ = [True]
 
     def update(done: int, total: int) -> None:
         if open_[0]:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=literal(f"{label}: {done:,}/{total:,}"))
 
     try:
         yield update
@@ -259,9 +259,9 @@ def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, in
             return
         label = labels.get(stage, stage)
         if stage not in bars:
-            bars[stage] = box.progress(0.0, text=markdown_text(label))
+            bars[stage] = box.progress(0.0, text=literal(label))
         value = min(done / total, 1.0) if total else 1.0
-        bars[stage].progress(value, text=markdown_text(f"{label}: {done:,}/{total:,}"))
+        bars[stage].progress(value, text=literal(f"{label}: {done:,}/{total:,}"))
 
     try:
         yield update
@@ -342,17 +342,17 @@ def model_input(label: str, key: str, *, default: str = "", hub: bool = True, he
     folder = app_folder()
     saved = folder.names(MODELS)
     if not saved and not hub:
-        st.caption(markdown_text(f"{label}: no saved models yet (train one on the Training page)."))
+        st.caption(literal(f"{label}: no saved models yet (train one on the Training page)."))
         return ""
     choices = ([] if default else [NO_MODEL]) + saved + ([HUB_MODEL] if hub else [])
     index = choices.index(HUB_MODEL) if default and hub else 0
-    choice = st.selectbox(label, choices, index=index, key=f"{key}_saved", help=help)
+    choice = st.selectbox(literal(label), choices, index=index, key=f"{key}_saved", help=help)
     if choice == NO_MODEL:
         return ""
     if choice != HUB_MODEL:
         return str(folder.existing(MODELS, choice))
     name = st.text_input(
-        f"{label}: hub name",
+        f"{literal(label)}: hub name",
         value=default,
         key=key,
         max_chars=200,
@@ -364,5 +364,5 @@ def model_input(label: str, key: str, *, default: str = "", hub: bool = True, he
     try:
         return check_hub_name(name)
     except XnerError as error:
-        st.error(markdown_text(str(error)))
+        st.error(literal(str(error)))
         return ""

@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from xner.render import plotly_text
 from xner.services.experiments import ALL, CurvePoint
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf")
@@ -33,11 +34,13 @@ def _series(points: Sequence[CurvePoint]) -> dict[str, dict[str, list[CurvePoint
 
 
 def curves_figure(points: Sequence[CurvePoint], *, all_at: Mapping[str, int] | None = None) -> go.Figure:
-    """A Plotly figure with one subplot per language (shared colours per strategy, legend once)."""
+    """A Plotly figure with one subplot per language (shared colours per strategy, legend once); language and
+    strategy names are escaped for Plotly (:func:`xner.render.plotly_text`)."""
     all_at = all_at or {}
     grouped = _series(points)
     languages = list(grouped)
-    figure = make_subplots(rows=1, cols=max(1, len(languages)), subplot_titles=languages, shared_yaxes=True)
+    titles = [plotly_text(language) for language in languages]
+    figure = make_subplots(rows=1, cols=max(1, len(languages)), subplot_titles=titles, shared_yaxes=True)
     strategies = list(dict.fromkeys(p.strategy for p in points))
     for col, language in enumerate(languages, start=1):
         for strategy, series in grouped[language].items():
@@ -64,13 +67,13 @@ def curves_figure(points: Sequence[CurvePoint], *, all_at: Mapping[str, int] | N
                     x=xs,
                     y=[p.mean for p in series],
                     mode="lines+markers",
-                    name=strategy,
+                    name=plotly_text(strategy),
                     line={"color": colour},
                     legendgroup=strategy,
                     showlegend=col == 1,
                     customdata=[[p.n, p.low, p.high] for p in series],
                     hovertemplate="k=%{x}: F1 %{y:.3f} [%{customdata[1]:.3f}, %{customdata[2]:.3f}], "
-                    "%{customdata[0]} seeds<extra>" + strategy + "</extra>",
+                    "%{customdata[0]} seeds<extra>" + plotly_text(strategy) + "</extra>",
                 ),
                 row=1,
                 col=col,

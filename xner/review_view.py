@@ -2,9 +2,9 @@
 alignment matrix figure and the keyboard shortcuts.
 
 The page (``pages/1_Review.py``) only renders these and collects input; everything here is plain data in, plain
-data out, so it is unit-tested without a browser. Every user-supplied string that can reach HTML (tokens, labels,
-names) goes through :func:`xner.render.escape`; Plotly draws text as text, but its tick labels and hover templates
-accept a few HTML tags, so the figure escapes ``& < >`` too (:func:`plotly_text`).
+data out, so it is unit-tested without a browser. User strings reach HTML and Plotly only through ``xner.render``
+(:func:`~xner.render.html`, :func:`~xner.render.plotly_text`): Plotly reads a few HTML tags in tick labels and hover
+text, so the figure's tokens are escaped for it.
 
 >>> selection_to_span(2, 3, "LOC")
 Span(start=2, end=4, label='LOC')
@@ -12,7 +12,6 @@ Span(start=2, end=4, label='LOC')
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,8 @@ import plotly.graph_objects as go
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.render import escape, label_colours
+from xner.render import Html, colour_key, plotly_text
+from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
 from xner.services.review import ReviewItem, RunInfo, Suggestion
 from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
 
@@ -260,24 +260,6 @@ def methods_disagree(views: Sequence[MethodView]) -> bool:
     return any(view.disputed for view in views)
 
 
-# --- legends -------------------------------------------------------------------------------------------------
-
-
-def label_legend_html(labels: Iterable[str]) -> str:
-    """One coloured chip per label (escaped), for the legend under the sentences.
-
-    >>> "&lt;b&gt;" in label_legend_html(["<b>"])
-    True
-    """
-    chips = []
-    for label in sorted(set(labels)):
-        background, border = label_colours(label)
-        chips.append(
-            f'<span class="xner-ent" style="background:{background};border-color:{border}">{escape(label)}</span>'
-        )
-    return " ".join(chips)
-
-
 # --- the alignment matrix ------------------------------------------------------------------------------------
 
 EMPTY, ENTITY, CROSS, POSSIBLE, SURE, JUSTIFIES = range(6)
@@ -370,16 +352,6 @@ def _colourscale() -> list[list[Any]]:
         scale.append([code / (top + 1), colour])
         scale.append([(code + 1) / (top + 1), colour])
     return scale
-
-
-def plotly_text(text: object) -> str:
-    """``text`` for Plotly's labels: ``& < >`` escaped, so no tag in it is markup; quotes stay as they are
-    (Plotly decodes ``&lt;`` but would show ``&quot;`` literally, and a quote alone opens no tag).
-
-    >>> plotly_text('"><img src=x>')
-    '"&gt;&lt;img src=x&gt;'
-    """
-    return html.escape(str(text), quote=False)
 
 
 def matrix_figure(
@@ -506,13 +478,9 @@ def pharaoh_to_links(text: str, *, n_src: int, n_tgt: int) -> tuple[Link, ...]:
 MATRIX_LEGEND = tuple((CELL_NAMES[code], CELL_COLOURS[code]) for code in (ENTITY, SURE, POSSIBLE, JUSTIFIES))
 
 
-def matrix_legend_html() -> str:
+def matrix_legend_html() -> Html:
     """The matrix's colours explained (fixed text, no user data)."""
-    return " ".join(
-        f'<span style="display:inline-block;width:0.9em;height:0.9em;background:{colour};'
-        f'border:1px solid #999;vertical-align:middle"></span> {name}'
-        for name, colour in MATRIX_LEGEND
-    )
+    return Html(" ".join(colour_key(colour, name) for name, colour in MATRIX_LEGEND))
 
 
 # --- runs and conflicts, described ---------------------------------------------------------------------------

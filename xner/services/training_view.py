@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from xner.curves import curve_table, curves_figure, write_png
 from xner.errors import UnknownNameError
 from xner.learning import TAGGERS
+from xner.render import plotly_text
 from xner.services.experiments import ALL, CurvePoint, learning_curves
 from xner.services.runs import OptionSpec, option_specs
 from xner.services.training import TRAIN_STATUSES, TrainReport
@@ -382,11 +383,11 @@ def compare_runs(runs: Sequence[RunInfo]) -> Comparison:
 
 
 def f1_bars(comparison: Comparison) -> go.Figure:
-    """A grouped bar chart of F1 per label (overall first), one bar colour per run."""
+    """A grouped bar chart of F1 per label (overall first), one bar colour per run (labels escaped for Plotly)."""
     figure = go.Figure()
-    labels = [row["label"] for row in comparison.f1]
+    labels = [plotly_text(row["label"]) for row in comparison.f1]
     for column in comparison.columns:
-        figure.add_trace(go.Bar(name=column, x=labels, y=[row[column] for row in comparison.f1]))
+        figure.add_trace(go.Bar(name=plotly_text(column), x=labels, y=[row[column] for row in comparison.f1]))
     figure.update_layout(
         barmode="group",
         height=380,
@@ -539,7 +540,7 @@ def experiment_curves(
 def curves_plot(curves: Curves) -> go.Figure:
     """The Plotly figure of :func:`xner.curves.curves_figure`, its y axis naming the metric and label."""
     figure = curves_figure(curves.points, all_at=curves.all_at)
-    figure.update_yaxes(title_text=curves.y_title, row=1, col=1)
+    figure.update_yaxes(title_text=plotly_text(curves.y_title), row=1, col=1)
     return figure
 
 
