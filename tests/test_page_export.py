@@ -34,8 +34,8 @@ XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 @pytest.fixture
 def demo(db: str) -> Iterator[Store]:
     """The demo as the app loads it (queued for review), with four decisions: alice accepts two sentences, bob
-    corrects a third and then rejects alice's second one (a vote beside her accept, which stays the state; the
-    sentence's latest decision is bob's)."""
+    corrects a third and then rejects alice's second one (a vote beside her accept, which stays the state and
+    stays hers)."""
     store = open_store(db)
     assert load_demo(store)
     items: list[review.ReviewItem] = []
@@ -156,14 +156,14 @@ def test_the_reviewer_filter_keeps_sentences_whose_latest_decision_is_theirs(dem
     at = page()
     at.pills(key="export_statuses").set_value([status.value for status in reviewed])
     at.selectbox(key="export_reviewer").set_value("alice").run()
-    assert at.metric[0].value == "1"  # alice's second sentence was overridden by bob
+    assert at.metric[0].value == "2"  # bob's reject of her second sentence is a vote beside it, not a decision
     at.selectbox(key="export_reviewer").set_value("bob").run()
-    assert at.metric[0].value == "2"
+    assert at.metric[0].value == "1"
     at = at.button(key="export_prepare").click().run()
 
     _, data = downloaded(at, media)
     assert data == export_file(demo, DEMO_CORPUS, statuses=reviewed, reviewer="bob").data
-    assert data.count(b"\n\n") == 2
+    assert data.count(b"\n\n") == 1
 
 
 def test_changing_a_filter_drops_the_prepared_file(demo: Store, media) -> None:
@@ -256,8 +256,8 @@ def test_export_file_is_the_export_corpus_output(demo: Store, tmp_path: Path) ->
 
 def test_reviewer_filter_follows_the_latest_decision(demo: Store) -> None:
     everything = list(ReviewStatus)
-    assert export_preview(demo, DEMO_CORPUS, statuses=everything, reviewer="alice").sentences == 1
-    assert export_preview(demo, DEMO_CORPUS, statuses=everything, reviewer="bob").sentences == 2
+    assert export_preview(demo, DEMO_CORPUS, statuses=everything, reviewer="alice").sentences == 2
+    assert export_preview(demo, DEMO_CORPUS, statuses=everything, reviewer="bob").sentences == 1
     assert export_preview(demo, DEMO_CORPUS, statuses=everything, reviewer="carol").sentences == 0
     assert export_preview(demo, DEMO_CORPUS, statuses=everything).sentences == 100
     assert export_choices(demo, DEMO_CORPUS).reviewers == ["alice", "bob"]

@@ -113,9 +113,12 @@ def iter_export_sentences(
 
 
 def decided_last_by(corpus: Corpus, reviewer: str) -> Select:
-    """The ids of the sentences of ``corpus`` whose latest review event is ``reviewer``'s (a subquery)."""
+    """The ids of the sentences of ``corpus`` whose latest applied review event (the decision that made the state,
+    not a vote beside it) is ``reviewer``'s (a subquery)."""
     latest = (
-        select(func.max(ReviewEvent.id)).where(ReviewEvent.corpus_id == corpus.id).group_by(ReviewEvent.sentence_id)
+        select(func.max(ReviewEvent.id))
+        .where(ReviewEvent.corpus_id == corpus.id, ReviewEvent.applied.is_(True))  # votes beside it do not count
+        .group_by(ReviewEvent.sentence_id)
     )
     return select(ReviewEvent.sentence_id).where(ReviewEvent.id.in_(latest), ReviewEvent.reviewer == reviewer)
 
