@@ -50,6 +50,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -610,9 +611,15 @@ def classify(previous: int | None, moved: dict | str, state: dict) -> dict:
     return {"outcome": "no_change"}
 
 
-async def review_session(reviewer: Reviewer, base: str, presses: int, screenshot: Path | None) -> None:
-    """``presses`` Accept presses; a session that cannot get back to an item stops, its presses left "abandoned"."""
+async def review_session(
+    reviewer: Reviewer, base: str, presses: int, screenshot: Path | None, think: float = 0.0
+) -> None:
+    """``presses`` Accept presses, each after ``think`` seconds (on average; 0.5x to 1.5x, seeded by the reviewer's
+    name) of reading the item; a session that cannot get back to an item stops, its presses left "abandoned"."""
+    pauses = random.Random(reviewer.name)
     for index in range(presses):
+        if think:
+            await asyncio.sleep(think * pauses.uniform(0.5, 1.5))
         try:
             record = await reviewer.press(index)
         except Exception as error:
@@ -637,7 +644,13 @@ async def review_session(reviewer: Reviewer, base: str, presses: int, screenshot
 
 
 async def run_reviewers(
-    server: AppServer, names: list[str], presses: int, press_timeout: float, screenshot: Path, before_presses
+    server: AppServer,
+    names: list[str],
+    presses: int,
+    press_timeout: float,
+    screenshot: Path,
+    before_presses,
+    think: float = 0.0,
 ) -> tuple[list[dict], dict]:
     """Open a tab per name in one headless chromium, run ``before_presses()`` (it returns the import's pid or None),
     then all sessions press at once; the presses, and the review's duration and CPU use."""
@@ -663,7 +676,10 @@ async def run_reviewers(
             cpu = cpu_snapshot(server.pid, import_pid)
             started = time.monotonic()
             await asyncio.gather(
-                *(review_session(r, base, presses, screenshot if i == 0 else None) for i, r in enumerate(reviewers))
+                *(
+                    review_session(r, base, presses, screenshot if i == 0 else None, think)
+                    for i, r in enumerate(reviewers)
+                )
             )
             ended = time.monotonic()
             timing = {
@@ -758,7 +774,7 @@ def run_scenario(
     loads = {"before": load()}
     try:
         presses, timing = asyncio.run(
-            run_reviewers(server, names, args.presses, args.press_timeout, screenshot, before_presses)
+            run_reviewers(server, names, args.presses, args.press_timeout, screenshot, before_presses, args.think)
         )
         loads["after"] = load()
         result = summarise(presses, decisions_in_store(url, names), timing["review_seconds"])
@@ -890,6 +906,12 @@ def parse_args() -> argparse.Namespace:
         "--import-sentences", type=size, default=None, help="sentences of the imported file (default 500k, quick 20k)"
     )
     parser.add_argument("--quick", action="store_true", help="toy sizes: 2 sessions x 3 presses, 2k pairs, 20k import")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a reviewer reads each item before pressing (mean; default 0: press as soon as it shows)",
+    )
     parser.add_argument("--press-timeout", type=float, default=30.0, help="seconds before a press counts as an error")
     parser.add_argument("--import-timeout", type=float, default=1800.0, help="seconds to wait for the import's end")
     parser.add_argument("--seed", type=int, default=13)
@@ -943,6 +965,7 @@ def main() -> None:
             "pairs": args.pairs,
             "import_sentences": args.import_sentences,
             "press_timeout_seconds": args.press_timeout,
+            "think_seconds": args.think,
             "browser": "Debian chromium, headless, one context per session (Playwright async)",
             "latency": "keydown -> another 'Sentence N' header in the DOM, measured in the page",
         },

@@ -512,8 +512,7 @@ def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
     if not item.src_tokens:
         st.caption("This sentence has no source sentence.")
         return
-    figure = view.matrix_figure(view.item_matrix(item, spans), item.src_tokens, item.tgt_tokens)
-    st.plotly_chart(figure, key="review_matrix", config={"displayModeBar": False})
+    show_html(view.matrix_html(view.item_matrix(item, spans), item.src_tokens, item.tgt_tokens))
     show_html(view.matrix_legend_html())
     if not item.links:
         st.caption("No alignment links: no suggestion is queued for this sentence, or its run has none.")

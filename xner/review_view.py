@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.render import Html, colour_key, plotly_text
+from xner.render import Html, colour_key, html_text, plotly_text
 from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
 from xner.services.review import ReviewItem, RunInfo, Suggestion
 from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
@@ -416,6 +416,54 @@ def matrix_figure_spec(
         "yaxis": {"tickvals": list(range(n_src)), "ticktext": src, "autorange": "reversed", **axis},
     }
     return {"data": traces, "layout": layout}
+
+
+MATRIX_STYLE = Html(
+    "<style>"
+    ".xner-mx { border-collapse: separate; border-spacing: 1px; font-size: 0.75em; line-height: 1; }"
+    " .xner-mx td { width: 15px; min-width: 15px; height: 15px; padding: 0; border: 1px solid #eee; }"
+    " .xner-mx th { font-weight: normal; padding: 0 4px 0 0; white-space: nowrap; }"
+    " .xner-mx th.xner-mx-row { text-align: right; max-width: 10em; overflow: hidden; text-overflow: ellipsis; }"
+    " .xner-mx th.xner-mx-col { vertical-align: bottom; padding: 0 0 4px 0; max-height: 10em; }"
+    " .xner-mx th.xner-mx-col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block;"
+    " max-height: 10em; overflow: hidden; text-overflow: ellipsis; }"
+    " .xner-mx .xner-mx-on { font-weight: 600; }"
+    "</style>"
+)
+
+
+def matrix_html(matrix: Matrix, src_tokens: Sequence[str], tgt_tokens: Sequence[str]) -> Html:
+    """The matrix as an HTML table, source tokens down and target tokens across, each cell coloured by its code
+    (link cells carry a tooltip: the two tokens and the kind of link); every token escaped.
+
+    The review page shows this on every item instead of a Plotly heatmap: a browser draws the table for about half
+    the CPU of the whole page with the heatmap (benchmarks/review_load.py, 8 browsers on 2 cores: 0.66 CPU-s per
+    press with the heatmap, 0.38 without), which is what decides how many reviewers one machine serves. The
+    clickable Plotly chart (:func:`matrix_figure`) remains for fixing links.
+
+    >>> m = alignment_matrix(1, 2, sure=[(0, 1)], src_spans=[Span(0, 1, "PER")])
+    >>> table = matrix_html(m, ["<Ada>"], ["a", "b"])
+    >>> "&#60;Ada&#62;" in table and "<Ada>" not in table and table.count("<td") == 2
+    True
+    """
+    n_src, n_tgt = matrix.shape
+    header = "".join(
+        f'<th class="xner-mx-col{" xner-mx-on" if j in matrix.tgt_cols else ""}" title="{j}: {html_text(token)}">'
+        f"<span>{html_text(token)}</span></th>"
+        for j, token in enumerate(tgt_tokens[:n_tgt])
+    )
+    rows = []
+    for i, token in enumerate(src_tokens[:n_src]):
+        cells = []
+        for j, code in enumerate(matrix.codes[i]):
+            tip = ""
+            if code >= POSSIBLE:
+                tip = f' title="{i}: {html_text(token)} × {j}: {html_text(tgt_tokens[j])} · {CELL_NAMES[code]}"'
+            cells.append(f'<td style="background:{CELL_COLOURS[code]}"{tip}></td>')
+        on = " xner-mx-on" if i in matrix.src_rows else ""
+        rows.append(f'<tr><th class="xner-mx-row{on}" title="{i}: {html_text(token)}">{html_text(token)}</th>')
+        rows.append("".join(cells) + "</tr>")
+    return Html(f'{MATRIX_STYLE}<table class="xner-mx"><tr><th></th>{header}</tr>{"".join(rows)}</table>')
 
 
 def selected_cells(selection: Mapping[str, Any] | None) -> list[Link]:
