@@ -9,7 +9,7 @@ the id of a corpus found here, so nothing of an unfinished write can be read.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -160,18 +160,26 @@ def corpus_stats(store: Store, name: str) -> CorpusStats:
     return stats
 
 
+def review_state_counts(
+    session: Session, corpus: Corpus, statuses: Iterable[ReviewStatus] = ReviewStatus
+) -> dict[str, int]:
+    """The corpus's review states (queued or decided items) in each of ``statuses``: one count per status, each
+    along the review-state index (cheaper than a GROUP BY pass over the corpus's states)."""
+    counts = {}
+    for status in statuses:
+        query = select(func.count()).where(ReviewState.corpus_id == corpus.id, ReviewState.status == status.value)
+        counts[status.value] = session.scalar(query) or 0
+    return counts
+
+
 def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
     """Count of reviewable sentences (targets of pairs, or all of a mono corpus) in each review status.
 
     The one definition every page and command shows: *reviewed* is a status of :data:`REVIEWED_STATUSES`,
     *unreviewed* is every other reviewable sentence, queued for review or not (the review queue's own count of
-    queued items is :attr:`xner.services.review.QueueOverview.queued`). Counted along the review-state index, one
-    status at a time (cheaper than a GROUP BY pass over the corpus's states).
+    queued items is :attr:`xner.services.review.QueueOverview.queued`).
     """
-    progress = {}
-    for status in REVIEWED_STATUSES:
-        query = select(func.count()).where(ReviewState.corpus_id == corpus.id, ReviewState.status == status.value)
-        progress[status.value] = session.scalar(query) or 0
+    progress = review_state_counts(session, corpus, REVIEWED_STATUSES)
     if corpus.kind == "parallel":
         reviewable = session.scalar(select(func.count()).where(SentencePair.corpus_id == corpus.id)) or 0
     else:

@@ -14,9 +14,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans
+from xner.services.corpora import entity_spans, review_state_counts
 from xner.services.review.alignment import manual_links
-from xner.services.review.records import REVIEWED, StateView, current_state, status_counts, target_sentence
+from xner.services.review.records import REVIEWED, StateView, current_state, target_sentence
 from xner.store.db import Store
 from xner.store.models import (
     Alignment,
@@ -79,7 +79,7 @@ def get_item(store: Store, sentence_id: int) -> ReviewItem:
     """The review item of target sentence ``sentence_id`` (``remaining``: the unreviewed items of its corpus)."""
     with store.session() as session:
         corpus = target_sentence(session, sentence_id)[1]
-        progress = status_counts(session, corpus)
+        progress = review_state_counts(session, corpus)
         remaining = progress.get(ReviewStatus.UNREVIEWED.value, 0)
         return load_item(session, corpus, sentence_id, progress=progress, remaining=remaining, exact=True)
 

@@ -23,12 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.services.corpora import get_corpus
-from xner.services.review.records import as_utc, check_reviewer, state_table
+from xner.services.review.records import as_utc, check_reviewer, conflict_insert, state_table
 from xner.store.db import Store
 from xner.store.models import ReviewLease, ReviewQueue, utcnow
 
@@ -190,10 +189,9 @@ def active_leases(store: Store, corpus: str) -> list[LeaseView]:
 
 def _upsert(session: Session, table: Any, row: dict[str, Any], key: list[str], values: dict[str, Any]) -> None:
     """Insert ``row``, or update ``values`` of the row with the same ``key`` columns (one statement)."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        session.execute(insert_(table).values(row).on_conflict_do_update(index_elements=key, set_=values))
+    statement = conflict_insert(session, table)
+    if statement is not None:
+        session.execute(statement.values(row).on_conflict_do_update(index_elements=key, set_=values))
         return
     where = [table.c[name] == row[name] for name in key]
     if not session.execute(update(table).where(*where).values(values)).rowcount:

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    func,
     select,
 )
 
-from xner.services.corpora import get_corpus, review_progress
+from xner.services.corpora import get_corpus, review_progress, review_state_counts
 from xner.services.review.records import REVIEWED, as_utc, state_table
 from xner.store.db import Store
 from xner.store.models import (
@@ -74,9 +73,6 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
         if queued is None:  # every queued item is reviewed
             queued = session.scalar(suggested.limit(1))
         progress = review_progress(session, found)
-        in_queue = select(func.count()).where(
-            state_table.c.corpus_id == found.id, state_table.c.status == ReviewStatus.UNREVIEWED.value
-        )
         return QueueOverview(
             found.name,
             tuple(sorted(found.labels)),
@@ -84,5 +80,5 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
             queued,
             progress,
             sum(progress.values()),
-            session.scalar(in_queue) or 0,
+            review_state_counts(session, found, [ReviewStatus.UNREVIEWED])[ReviewStatus.UNREVIEWED.value],
         )

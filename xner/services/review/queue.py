@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.errors import UnknownNameError, XnerError
-from xner.services.corpora import get_corpus
+from xner.services.corpora import get_corpus, review_state_counts
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.services.review.items import ReviewItem, load_item
@@ -40,7 +40,6 @@ from xner.services.review.records import (
     spans_to_records,
     state_row,
     state_table,
-    status_counts,
 )
 from xner.stats import span_disagreement
 from xner.store.db import Store
@@ -116,11 +115,9 @@ def queue_projection(
             return rows[-1].pair_id if rows else None
 
         last = store.write(queue_page, what="queueing the projection run")
-        report.queued, report.updated, report.kept = (
-            report.queued + page.queued,
-            report.updated + page.updated,
-            report.kept + page.kept,
-        )
+        report.queued += page.queued
+        report.updated += page.updated
+        report.kept += page.kept
     return report
 
 
@@ -274,7 +271,7 @@ def next_item(
             break
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
-        progress = status_counts(session, found)
+        progress = review_state_counts(session, found)
         remaining, exact = queue.remaining(session, progress)
         item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
     independent = extended and item.state.status != ReviewStatus.UNREVIEWED

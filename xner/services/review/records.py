@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
-    func,
     insert,
     select,
 )
@@ -114,24 +113,20 @@ def state_row(corpus_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def conflict_insert(session: Session, table: Any) -> Any:
+    """An INSERT on ``table`` that takes ``ON CONFLICT`` clauses (SQLite's or PostgreSQL's), or None on other
+    databases."""
+    make = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(session.get_bind().dialect.name)
+    return make(table) if make is not None else None
+
+
 def insert_missing_states(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert state rows, leaving alone any that a concurrent writer created first."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(sqlite.insert(state_table).on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
-    elif dialect == "postgresql":
-        session.execute(postgresql.insert(state_table).on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
-    else:
+    statement = conflict_insert(session, state_table)
+    if statement is None:
         session.execute(insert(state_table), rows)
-
-
-def status_counts(session: Session, corpus: Corpus) -> dict[str, int]:
-    """The corpus's review states per status, counted along the queue index."""
-    counts = {}
-    for status in ReviewStatus:  # one count per status reads its index range (cheaper than a GROUP BY pass)
-        query = select(func.count()).where(state_table.c.corpus_id == corpus.id, state_table.c.status == status.value)
-        counts[status.value] = session.scalar(query.select_from(state_table)) or 0
-    return counts
+    else:
+        session.execute(statement.on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
 
 
 def target_sentence(session: Session, sentence_id: int) -> tuple[Row, Corpus]:
