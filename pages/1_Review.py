@@ -45,6 +45,7 @@ for name, default in {
     "review_error": "",
     "review_remaining": None,  # (count, exact) of the queue when the item was loaded
     "review_lease": None,  # (sentence id, reviewer, time.monotonic() of the last claim) of the leased item
+    "review_overview": None,  # the page run's QueueOverview, handed to the item area's run within it
 }.items():
     ss.setdefault(name, default)
 
@@ -249,21 +250,27 @@ def sidebar_filters(overview: QueueOverview, reviewer: str) -> view.QueueFilters
     )
 
 
-def sidebar_progress(overview: QueueOverview, filters: view.QueueFilters) -> None:
-    bar = st.sidebar
+def queue_progress(overview: QueueOverview, filters: view.QueueFilters) -> None:
+    """The corpus's progress and what is left in this queue, above the item: counted afresh on every run of the item
+    area, so a decision shows at once."""
     share = overview.reviewed / overview.total if overview.total else 0.0
-    bar.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed")
-    bar.caption(" · ".join(f"{literal(status)} {count:,}" for status, count in overview.progress.items()))
-    if filters.is_default:  # counted afresh on every run: a decision shows at once
-        bar.caption(f"This queue: {overview.queued:,} items left")
+    left = ""
+    if filters.is_default:
+        left = f" · this queue: {overview.queued:,} items left"
     elif ss.review_remaining is not None:
         count, exact = ss.review_remaining
-        bar.caption(f"This queue: {count:,}{'' if exact else '+'} items left")
+        left = f" · this queue: {count:,}{'' if exact else '+'} items left"
+    st.progress(min(share, 1.0), text=f"{overview.reviewed:,} of {overview.total:,} sentences reviewed{left}")
+    counts, clear = st.columns([5, 1], vertical_alignment="center")
+    counts.caption(" · ".join(f"{literal(status)} {count:,}" for status, count in overview.progress.items()))
     if ss.review_skipped:
-        bar.button(
+        clear.button(
             f"Clear {len(ss.review_skipped)} skipped", key="review_clear_skipped", on_click=ss.review_skipped.clear
         )
-    bar.caption("Keys: " + " · ".join(f"{literal(key)} {literal(action)}" for key, action in _key_hints()))
+
+
+def sidebar_keys() -> None:
+    st.sidebar.caption("Keys: " + " · ".join(f"{literal(key)} {literal(action)}" for key, action in _key_hints()))
 
 
 def _key_hints() -> list[tuple[str, str]]:
@@ -612,6 +619,45 @@ def messages() -> None:
         ss.review_error = ""
 
 
+@st.fragment
+def item_area(corpus: str, filters: view.QueueFilters, reviewer: str, settings: review.QueueSettings) -> None:
+    """The queue's progress, messages and the item with its decisions. A fragment: a decision, skip or edit reruns
+    only this part (the sidebar and the rest stay as drawn), which spares the browsers a fifth of their work per
+    press (benchmarks/review_load.py). The progress is counted afresh on each of its runs."""
+    overview = ss.pop("review_overview", None) or review.queue_overview(store, corpus)
+    top = st.container()
+    problem = ""
+    try:
+        item = load_item(corpus, filters, reviewer)
+    except XnerError as error:
+        item, problem = None, str(error)
+    with top:
+        messages()
+        queue_progress(overview, filters)
+    if problem:
+        st.info(literal(problem))
+        return
+    blocked = conflict_panel(item)
+    if item is None:
+        st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
+        undo_button(st, reviewer)
+        return
+    keep_lease(item, reviewer, settings.lease_seconds)
+    shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
+    item_header(item)
+    sentences(item, shown)
+    actions(item, reviewer, shown, blocked)
+    if filters.is_second_review or item.independent:
+        st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
+    left, right = st.columns([1, 1])
+    with left:
+        correction(item, reviewer, shown, blocked)
+        methods(item)
+        history_table()
+    with right:
+        alignment(item, shown, reviewer)
+
+
 # --- the page ------------------------------------------------------------------------------------------------
 
 with page_guard():  # the error boundary (also under app.py's)
@@ -626,9 +672,9 @@ with page_guard():  # the error boundary (also under app.py's)
     )
     overview = review.queue_overview(store, corpus)
     filters = sidebar_filters(overview, reviewer)
-    sidebar_progress(overview, filters)
-    messages()
+    sidebar_keys()
     if not overview.runs:
+        messages()
         st.info(
             f"Corpus {literal(corpus)} has no projection run yet. Align and project it on the home page, or run "
             f"`xner align --corpus NAME` then `xner project --corpus NAME`; its suggestions can then be queued here."
@@ -637,6 +683,7 @@ with page_guard():  # the error boundary (also under app.py's)
     sidebar_runs(corpus, overview, reviewer)
     settings = sidebar_queue_settings(corpus, reviewer)
     if overview.queued_run is None:
+        messages()
         st.info(f"Corpus {literal(corpus)} has {len(overview.runs)} projection run(s), none queued for review yet.")
         newest = overview.runs[-1].id
         choice = st.selectbox(
@@ -655,30 +702,7 @@ with page_guard():  # the error boundary (also under app.py's)
         )
         st.stop()
 
-    try:
-        item = load_item(corpus, filters, reviewer)
-    except XnerError as error:
-        st.info(literal(str(error)))
-        st.stop()
-    blocked = conflict_panel(item)
-    if item is None:
-        st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
-        undo_button(st, reviewer)
-        st.stop()
-
-    keep_lease(item, reviewer, settings.lease_seconds)
-    shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
-    item_header(item)
-    sentences(item, shown)
-    actions(item, reviewer, shown, blocked)
-    if filters.is_second_review or item.independent:
-        st.caption("Second review: you see the projection's suggestion, not the first reviewer's decision.")
-    left, right = st.columns([1, 1])
-    with left:
-        correction(item, reviewer, shown, blocked)
-        methods(item)
-        history_table()
-    with right:
-        alignment(item, shown, reviewer)
+    ss.review_overview = overview  # for the item area's run within this one; its own reruns count afresh
+    item_area(corpus, filters, reviewer, settings)
     with st.expander("Keyboard shortcuts"):
         st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")

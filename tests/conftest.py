@@ -6,6 +6,7 @@ import html
 import os
 import re
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,11 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("XNER_DB", url)
     return url
+
+
+def html_bodies(at: Any) -> list[str]:
+    """The bodies of the HTML elements an AppTest page drew (``xner.render.show_html``: ``st.html``)."""
+    return [element.proto.body for element in at.get("html")]
 
 
 def seen(markup: str) -> str:

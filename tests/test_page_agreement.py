@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, import_europarl, seen, write
+from tests.conftest import REPO, html_bodies, import_europarl, seen, write
 from xner.formats.parallel import SideOptions
 from xner.render import html_text
 from xner.services import review
@@ -110,7 +110,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def html(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.proto.allow_html]
+    return html_bodies(at)
 
 
 def last_event(store: Store, sentence_id: int) -> review.EventView:

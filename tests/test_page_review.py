@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, import_europarl, seen, snapshot
+from tests.conftest import DEMO, REPO, html_bodies, import_europarl, seen, snapshot
 from xner.formats.parallel import SideOptions
 from xner.render import html_text
 from xner.services import review
@@ -145,7 +145,7 @@ def bodies(at: AppTest) -> list[str]:
     texts = []
     for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header"):
         texts.extend(str(element.value) for element in getattr(at, kind))
-    return texts
+    return texts + html_bodies(at)
 
 
 def rendered(at: AppTest) -> list[str]:
@@ -204,8 +204,8 @@ def test_page_shows_the_least_confident_item_with_source_methods_matrix_and_prog
     assert matrix.count("<td") == len(item.src_tokens) * len(item.tgt_tokens)
     # progress, counts and the shortcut table
     overview = review.queue_overview(store, CORPUS)
-    assert at.sidebar.get("progress")[0].proto.text == f"0 of {overview.total} sentences reviewed"
-    assert f"This queue: {expected.remaining} items left" in texts
+    progress = at.main.get("progress")[0].proto.text
+    assert progress == f"0 of {overview.total} sentences reviewed · this queue: {expected.remaining} items left"
     shortcuts = table(at, "what it does")
     assert list(shortcuts["key"]) == ["A", "X", "S", "N", "U", "Ctrl+Enter", "L"]
 
@@ -650,8 +650,8 @@ def test_europarl_review_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def queue_left(at: AppTest) -> int:
-    caption = next(c.value for c in at.sidebar.caption if c.value.startswith("This queue:"))
-    return int(re.sub(r"\D", "", caption.split(":")[1]))
+    progress = at.main.get("progress")[0].proto.text
+    return int(re.sub(r"\D", "", progress.split("this queue:")[1]))
 
 
 def test_reviewers_of_one_queue_get_different_items_and_counts_follow_each_decision(demo) -> None:

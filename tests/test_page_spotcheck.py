@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, import_europarl, seen, write
+from tests.conftest import REPO, html_bodies, import_europarl, seen, write
 from xner.formats.parallel import SideOptions
 from xner.render import html_text
 from xner.services import spotcheck
@@ -61,8 +61,8 @@ def draw(at: AppTest, n: int, *, seed: int = 0, strata: list[str] | None = None)
 
 
 def html(at: AppTest) -> list[str]:
-    """The markdown the page rendered as HTML (``unsafe_allow_html``)."""
-    return [m.value for m in at.markdown if m.proto.allow_html]
+    """The HTML the page rendered (``xner.render.show_html``)."""
+    return html_bodies(at)
 
 
 def estimate_table(at: AppTest) -> pd.DataFrame:

@@ -223,20 +223,17 @@ def test_tokens_html_marks_spans_and_escapes_labels() -> None:
     assert label_legend_html(["<b>", "PER", "PER"]).count("xner-ent") == 2
 
 
-def test_show_html_is_the_one_door_to_unsafe_allow_html() -> None:
+def test_show_html_is_the_one_door_to_raw_html() -> None:
     calls = []
 
     class Container:
-        def markdown(self, body: str, **options: object) -> None:
+        def html(self, body: str, **options: object) -> None:
             calls.append((body, options))
 
     show_html(STYLE, where=Container())
     show_html("**x** <b>", bold("y"), where=Container())
-    assert calls[1] == (
-        '<div class="xner-html">&#42;&#42;x&#42;&#42; &#60;b&#62;<b>y</b></div>',
-        {"unsafe_allow_html": True},
-    )
-    assert calls[0][0].startswith('<div class="xner-html"><style>') and "\n" not in calls[0][0]
+    assert calls[1] == ('<div class="xner-html">&#42;&#42;x&#42;&#42; &#60;b&#62;<b>y</b></div>', {})
+    assert calls[0] == (STYLE, {}) and calls[0][0].startswith("<style>")
 
 
 # --- Plotly ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ Streamlit or Plotly except through one of these functions:
   ``st.segmented_control`` (their ``format_func`` results) and a radio's ``captions``, the cells and headers of
   ``st.table``. Labels drop headings, lists, tables and quotes, but keep links and images.
 - :func:`html`, :func:`tokens_html`, :func:`label_legend_html` and friends build :class:`Html` fragments, which
-  only :func:`show_html` puts on a page (the only ``unsafe_allow_html=True`` of the app).
+  only :func:`show_html` puts on a page (the app's only ``st.html``; no ``unsafe_allow_html`` anywhere).
 - :func:`plotly_text` for chart text: tick labels, category names, legend and trace names, hover data, titles.
 
 These show text as it is and take user strings unchanged (an escape would show): ``st.text``, ``st.code``,
@@ -33,7 +33,9 @@ How it holds:
   ``www.`` and e-mail addresses, ``:emoji:`` and ``:material_icon:`` shortcodes, ``->`` arrows): there an invisible
   WORD JOINER (U+2060) is put between the characters that would form them, which the reader does not see.
 - HTML: fragments are escaped the same way (and for HTML), and :func:`show_html` puts them in one ``<div>`` on one
-  line: Markdown reads that as a raw HTML block, whose content it neither parses nor transforms.
+  line in an ``st.html`` element, which the browser inserts as (DOMPurify-sanitised) HTML and never reads as
+  Markdown. (Through ``st.markdown(unsafe_allow_html=True)`` the same block cost the browsers about a tenth more
+  CPU per review press: benchmarks/review_load.py.)
 - Plotly: ``& < >`` are escaped (no tag, no entity), and ``$`` and ``%`` too (a ``$...$`` text would be LaTeX, a
   ``%{...}`` in a hover template a variable).
 
@@ -153,10 +155,12 @@ def html_block(*parts: object) -> Html:
 
 def show_html(*parts: object, where: Any = None) -> None:
     """Show ``parts`` (see :func:`html`) as HTML in ``where`` (a Streamlit container: a column, the sidebar; the page
-    by default). The app's only use of ``unsafe_allow_html``: a page shows HTML through nothing else."""
+    by default). The app's only ``st.html``: a page shows HTML through nothing else. A lone :data:`STYLE` goes in
+    as it is, so Streamlit puts it aside instead of in a block that takes room on the page."""
     import streamlit as st
 
-    (where or st).markdown(html_block(*parts), unsafe_allow_html=True)
+    body = parts[0] if len(parts) == 1 and parts[0] is STYLE else html_block(*parts)
+    (where or st).html(body)
 
 
 # --- tokens and labels -------------------------------------------------------------------------------------------
