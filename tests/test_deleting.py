@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import xner.store.staging as staging
 from tests.conftest import import_europarl, snapshot
 from xner.cli import app
-from xner.errors import XnerError
+from xner.errors import CorpusImportingError, XnerError
 from xner.services import review
 from xner.services.aligning import align_corpus
 from xner.services.corpora import corpus_stats, list_corpus_info
@@ -144,6 +144,9 @@ def test_a_forced_corpus_delete_removes_its_rows_in_hidden_batches_and_leaves_th
     def watched(*args, **kwargs) -> int:  # what a reader sees between the batches
         removed = batch(*args, **kwargs)
         visible_during.append({c.name for c in list_corpus_info(any_store)})
+        if len(visible_during) == 1:  # a reader asking for it by name is told it is going
+            with pytest.raises(CorpusImportingError, match=r"corpus 'ep' is being removed \(deleted, or"):
+                corpus_stats(any_store, "ep")
         return removed
 
     monkeypatch.setattr(staging, "DELETE_BATCH", 200)
