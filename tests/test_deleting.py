@@ -122,7 +122,7 @@ def test_a_corpus_being_reviewed_is_refused_with_the_reason_and_nothing_changes(
 
     message = str(refused.value)
     assert "\n" not in message and message.startswith("corpus 'ep' is being reviewed (")
-    assert "queued items not yet reviewed" in message and "1 items open on a reviewer's screen now" in message
+    assert "queued items not yet reviewed" in message and "1 item open on a reviewer's screen now" in message
     assert "2 review decisions" in message and message == plan.refusal
     assert snapshot(any_store) == before
     assert plan.counts["pairs"] == 799 and plan.counts["sentences"] == 2 * 799

@@ -141,12 +141,27 @@ def _review_use(session: Session, states: ColumnElement[bool], *, decided: int, 
     )
     blockers = []
     if queued:
-        blockers.append(f"{queued} queued items not yet reviewed")
+        blockers.append(f"{queued} queued {_plural(queued, 'item')} not yet reviewed")
     if open_now:
-        blockers.append(f"{open_now} items open on a reviewer's screen now")
+        blockers.append(f"{open_now} {_plural(open_now, 'item')} open on a reviewer's screen now")
     if decided:
-        blockers.append(f"{decided} {decided_what}")
+        blockers.append(f"{decided} {_plural(decided, decided_what)}")
     return blockers
+
+
+def _plural(count: int, noun: str) -> str:
+    """``noun`` (its first word) in the plural unless ``count`` is 1: ``decision on its suggestions`` →
+    ``decisions on its suggestions``.
+
+    >>> _plural(1, "item"), _plural(3, "review decision"), _plural(2, "decision on its suggestions")
+    ('item', 'review decisions', 'decisions on its suggestions')
+    """
+    if count == 1:
+        return noun
+    words = noun.split(" ")
+    index = 1 if words[0] == "review" else 0
+    words[index] += "s"
+    return " ".join(words)
 
 
 def _corpus_plan(session: Session, corpus: Corpus) -> DeletePlan:
@@ -168,7 +183,7 @@ def _corpus_plan(session: Session, corpus: Corpus) -> DeletePlan:
         session,
         ReviewState.corpus_id == corpus.id,
         decided=counts["review events"],
-        decided_what="review decisions",
+        decided_what="review decision",
     )
     return DeletePlan("corpus", corpus.name, corpus.name, corpus.kind, counts, blockers)
 
@@ -185,7 +200,7 @@ def _run_plan(session: Session, run: AlignmentRun | ProjectionRun, corpus: Corpu
             "projection runs unlinked": _count(session, ProjectionRun, ProjectionRun.alignment_run_id == run.id),
         }
         states = ReviewState.run_id.in_(over)
-        what, detail = "decisions on the suggestions of projection runs over it", run.aligner
+        what, detail = "decision on the suggestions of projection runs over it", run.aligner
     else:
         states = ReviewState.run_id == run.id
         counts = {
@@ -193,7 +208,7 @@ def _run_plan(session: Session, run: AlignmentRun | ProjectionRun, corpus: Corpu
             "spot checks": _count(session, SpotCheck, SpotCheck.run_id == run.id),
             "review states unlinked": _count(session, ReviewState, states),
         }
-        what = "decisions on its suggestions"
+        what = "decision on its suggestions"
         detail = run.method + (f" over alignment run {run.alignment_run_id}" if run.alignment_run_id else "")
     blockers = _review_use(session, states, decided=_decided_on(session, states), decided_what=what)
     kind = "alignment run" if isinstance(run, AlignmentRun) else "projection run"
