@@ -4,15 +4,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import SHARED_DATA, shared
+from tests.conftest import DEMO, SHARED_DATA, shared
 from xner.cli import app
+from xner.errors import XnerError
+from xner.formats.parallel import SideOptions
 from xner.services.corpora import corpus_stats
-from xner.services.importing import choose_split, import_corpus, split_from_name
+from xner.services.importing import (
+    choose_split,
+    import_alignments,
+    import_corpus,
+    import_parallel,
+    split_from_name,
+)
 from xner.store.db import Store
 
 
@@ -100,3 +109,16 @@ def test_the_cli_derives_the_split_and_says_so(tmp_path: Path) -> None:
                                  "--lang", "yor", "--split", "train", "--db", db])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "into 'yor' split 'train' (DATE " in result.stdout  # given: no origin, the entities follow
+
+
+def test_alignments_go_to_the_split_their_file_names_when_the_corpus_has_several(store: Store, tmp_path: Path) -> None:
+    sides = {"src": SideOptions("en", "conll"), "tgt": SideOptions("es", "conll")}
+    for split in ("train", "test"):
+        import_parallel(store, DEMO / "en.conll", DEMO / "es.conll", corpus="demo", split=split, **sides)
+    named = shutil.copy(DEMO / "en-es.align", tmp_path / "en-es.test.align")
+
+    report = import_alignments(store, named, corpus="demo", aligner="gold")
+
+    assert (report.split, report.split_from, report.pairs) == ("test", "file name", 100)
+    with pytest.raises(XnerError, match="has splits test, train: choose one with --split"):
+        import_alignments(store, DEMO / "en-es.align", corpus="demo", aligner="gold")
