@@ -214,7 +214,8 @@ class ReviewState(Base):
 
 
 class ReviewEvent(Base):
-    """Append-only: one row per decision, never updated or deleted by xner."""
+    """Append-only: one row per decision, never updated; removed only with its whole corpus (a deletion, recorded in
+    ``deletion_log``)."""
 
     __tablename__ = "review_event"
     __table_args__ = (Index("ix_review_event_sentence", "sentence_id", "id"),)
