@@ -1,8 +1,10 @@
 """xner home page (app.py's default page): the project's corpora (languages, sizes, entities, review progress),
-their alignment and projection runs, file uploads, and new alignment and projection runs.
+their alignment and projection runs, file uploads, new alignment and projection runs, and deleting corpora and runs
+(with a confirmation step and the deletion log).
 
 Uploads go through ``xner.services.uploads`` (the CLI's importers and checks), runs through ``align_corpus``,
-``project_corpus`` and ``queue_projection``. Session keys start with ``home_``.
+``project_corpus`` and ``queue_projection``, deletions through ``xner.services.deleting``. Each form's result shows
+next to the form, in its tab. Session keys start with ``home_``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ from xner.errors import XnerError
 from xner.render import literal
 from xner.services.aligning import align_corpus
 from xner.services.corpora import CorpusStats, list_corpora
-from xner.services.importing import SPLIT_NAMES, ImportReport
+from xner.services.deleting import (
+    DeletePlan,
+    delete_corpus,
+    delete_run,
+    deletion_log,
+    plan_corpus_delete,
+    plan_run_delete,
+    report_summary,
+)
+from xner.services.importing import DEFAULT_SPLIT, SPLIT_NAMES, ImportReport, split_from_name
 from xner.services.projecting import project_corpus
 from xner.services.review import queue_projection
 from xner.services.runs import (
@@ -60,19 +71,20 @@ TAGGER_MODEL = {  # projection methods whose model option is a saved tagger, and
     "model-transfer": "Model: a saved source-language tagger (trained on the Training page, or with `xner train`); "
     "it tags the target sentences directly (the model-transfer baseline, no alignment).",
 }
-AUTO_SPLIT = "(from the file name)"
-FLASH = "home_flash"  # (kind, text) messages kept across the rerun that follows a change
+FLASH = "home_flash_"  # + a form's name: (kind, text) messages kept across the rerun that follows a change
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
 
 
-def flash(kind: str, text: str) -> None:
-    st.session_state.setdefault(FLASH, []).append((kind, text))
+def flash(form: str, kind: str, text: str) -> None:
+    """Keep a message for ``form``'s place on the page, shown there after the rerun (:func:`show_flashes`)."""
+    st.session_state.setdefault(FLASH + form, []).append((kind, text))
 
 
-def show_flashes() -> None:
-    for kind, text in st.session_state.pop(FLASH, []):
+def show_flashes(form: str) -> None:
+    """The messages kept for ``form``, shown here: next to the form, in its tab."""
+    for kind, text in st.session_state.pop(FLASH + form, []):
         getattr(st, kind)(literal(text))
 
 
@@ -96,7 +108,10 @@ def byte_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 def import_summary(report: ImportReport) -> str:
     if report.run_id is not None:
-        return f"Imported alignments of {report.pairs} pairs into {report.corpus} as alignment run {report.run_id}."
+        return (
+            f"Imported alignments of {report.pairs} pairs into {report.corpus}, split {report.split}, as alignment "
+            f"run {report.run_id}."
+        )
     what = f"{report.pairs} pairs" if report.pairs else f"{report.sentences} sentences"
     entities = ", ".join(f"{label} {n}" for label, n in sorted(report.entities.items())) or "no entities"
     return f"Imported {what} into {report.corpus}, split {report.split} ({entities})."
@@ -215,10 +230,13 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
     align_col, project_col = st.columns(2)
     with align_col:
         align_form(store, corpus, reviewer)
+        show_flashes("align")
     with project_col:
         project_form(store, corpus, [r.id for r in alignment_runs], reviewer)
+        show_flashes("project")
     if projection_runs:
         queue_form(store, corpus, [r.id for r in projection_runs], reviewer)
+    show_flashes("queue")
 
 
 def align_form(store: Store, corpus: str, reviewer: str) -> None:
@@ -241,6 +259,7 @@ def align_form(store: Store, corpus: str, reviewer: str) -> None:
         show_error(error)
         return
     flash(
+        "align",
         "success",
         f"Aligned {report.pairs} pairs of {corpus} with {aligner} ({report.links} links, {report.seconds:.1f} s): "
         f"alignment run {report.run_id}.",
@@ -294,6 +313,7 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
     found = ", ".join(f"{label} {n}" for label, n in report.entities.items()) or "none"
     over = "without alignment" if run is None else f"over alignment run {report.alignment_run}"
     flash(
+        "project",
         "success",
         f"Projected {report.pairs} pairs of {corpus} with {method} {over}: projection run {report.run_id} "
         f"(entities: {found}). Queue it for review below.",
@@ -323,6 +343,7 @@ def queue_form(store: Store, corpus: str, projection_runs: list[int], reviewer: 
         return
     compared = ", ".join(f"run {rid} ({method})" for rid, method in report.compared_runs.items())
     flash(
+        "queue",
         "success",
         f"Queued projection run {report.run_id} of {corpus}: {report.queued} new, {report.updated} updated, "
         f"{report.kept} reviewed kept; disagreement between {compared}. Open the Review page to start.",
@@ -333,9 +354,19 @@ def queue_form(store: Store, corpus: str, projection_runs: list[int], reviewer: 
 # --- imports ------------------------------------------------------------------------------------------------
 
 
-def split_input(key: str) -> str | None:
-    choice = st.selectbox("Split", [AUTO_SPLIT, *SPLIT_NAMES[:3]], key=key)
-    return None if choice == AUTO_SPLIT else choice
+def split_input(key: str, *names: str | None) -> str:
+    """The split of an import: a field pre-filled from the chosen file's name (:func:`split_from_name`; train when
+    it names none), set again whenever another file is chosen, and always shown so the user sees it."""
+    chosen = " | ".join(name or "" for name in names)
+    if any(names) and st.session_state.get(f"{key}_for") != chosen:
+        hinted = next(filter(None, (split_from_name(name) for name in names if name)), None)
+        st.session_state[key] = hinted or DEFAULT_SPLIT
+        st.session_state[f"{key}_hinted"] = hinted is not None
+    st.session_state[f"{key}_for"] = chosen
+    split = st.selectbox("Split", SPLIT_NAMES, key=key)
+    if any(names):
+        st.caption("From the file name." if st.session_state.get(f"{key}_hinted") else "The file name names no split.")
+    return split
 
 
 def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
@@ -355,6 +386,7 @@ def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> N
         alignment_import(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
     else:
         conll_import(store)
+    show_flashes("import")
 
 
 def conll_import(store: Store) -> None:
@@ -364,7 +396,7 @@ def conll_import(store: Store) -> None:
     lang = right.text_input("Language code", key="home_conll_lang", max_chars=32, placeholder="e.g. yor").strip()
     left, right = st.columns(2)
     with left:
-        split = split_input("home_conll_split")
+        split = split_input("home_conll_split", file.name if file is not None else None)
     scheme = right.selectbox("Tagging scheme", ["auto", "iob2", "iob1", "bioes", "bilou"], key="home_conll_scheme")
     labels = st.text_input("Label set (optional, comma-separated)", key="home_conll_labels", placeholder="PER,ORG,LOC")
     append = st.checkbox("Append to a split that already has sentences", key="home_conll_append")
@@ -408,7 +440,8 @@ def parallel_import(store: Store) -> None:
     src_format = left.selectbox("Source format", formats, key="home_parallel_src_format", disabled=not two)
     tgt_format = mid.selectbox("Target format", formats, key="home_parallel_tgt_format", disabled=not two)
     with right:
-        split = split_input("home_parallel_split")
+        names = (src_file.name if src_file is not None else None, tgt_file.name if tgt_file is not None else None)
+        split = split_input("home_parallel_split", *names)
     pretokenized = st.checkbox(
         "Plain text is already tokenised (split on spaces only)", key="home_parallel_pretokenized"
     )
@@ -451,6 +484,9 @@ def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
     base = right.radio(
         "Index base", [0, 1], key="home_align_base", horizontal=True, help="0 for aligner output, 1 for most gold sets."
     )
+    if file is not None and st.session_state.get("home_align_split_for") != file.name:  # a new file: its name's split
+        st.session_state["home_align_split"] = split_from_name(file.name) or ""
+    st.session_state["home_align_split_for"] = file.name if file is not None else None
     split = st.text_input("Split (empty: the corpus's only split)", key="home_align_split").strip() or None
     if not st.button("Import alignments", key="home_align_import", type="primary", disabled=file is None):
         return
@@ -482,10 +518,125 @@ def run_import(name: str, size: int, importer: Callable[..., ImportReport], *arg
 
 
 def finish_import(report: ImportReport) -> None:
-    flash("success", import_summary(report))
+    flash("import", "success", import_summary(report))
     for warning in report.warnings:
-        flash("warning", warning)
+        flash("import", "warning", warning)
     st.rerun()
+
+
+# --- deleting -----------------------------------------------------------------------------------------------
+
+DELETE_KINDS = {"Corpus": None, "Alignment run": "alignment", "Projection run": "projection"}
+PENDING_DELETE = "home_delete_pending"  # (what, corpus, run id) the confirmation step is about
+
+
+def delete_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
+    st.caption(
+        "Delete a corpus with everything under it (sentences, pairs, runs, review states and history), or one "
+        "alignment or projection run. Something being reviewed is deleted only when forced; every deletion is "
+        "logged with who made it."
+    )
+    if corpora:
+        target = delete_target(store, [c.name for c in corpora])
+        if target is not None and st.button("Delete…", key="home_delete_ask"):
+            st.session_state[PENDING_DELETE] = target
+            st.session_state["home_delete_force"] = False
+        if target is not None and st.session_state.get(PENDING_DELETE) == target:
+            confirm_delete(store, target, reviewer)
+    else:
+        st.info("No corpora to delete.")
+    show_flashes("delete")
+    deletion_log_view(store)
+
+
+def delete_target(store: Store, corpora: list[str]) -> tuple[str, str, int | None] | None:
+    """What to delete: (``Corpus``/``Alignment run``/``Projection run``, corpus, run id), None without a run."""
+    left, mid, right = st.columns(3)
+    what = left.segmented_control("Delete", list(DELETE_KINDS), default="Corpus", key="home_delete_kind") or "Corpus"
+    corpus = mid.selectbox("Corpus", corpora, key="home_delete_corpus")
+    if DELETE_KINDS[what] is None:
+        return what, corpus, None
+    if DELETE_KINDS[what] == "alignment":
+        runs = {r.id: f"{r.id}: {r.aligner}, {r.pairs} pairs" for r in list_alignment_runs(store, corpus)}
+    else:
+        runs = {r.id: f"{r.id}: {r.method}, {r.pairs} pairs" for r in list_projection_runs(store, corpus)}
+    if not runs:
+        right.caption("This corpus has no such runs.")
+        return None
+    run = right.selectbox("Run", list(runs)[::-1], format_func=runs.get, key="home_delete_run")
+    return what, corpus, run
+
+
+def confirm_delete(store: Store, target: tuple[str, str, int | None], reviewer: str) -> None:
+    """The confirmation step: what the delete removes, why it may be refused, then Delete or Cancel."""
+    what, corpus, run = target
+    kind = DELETE_KINDS[what]
+    try:
+        plan = plan_corpus_delete(store, corpus) if run is None else plan_run_delete(store, run, kind=kind)
+    except XnerError as error:  # deleted meanwhile
+        st.session_state.pop(PENDING_DELETE, None)
+        show_error(error)
+        return
+    st.warning(literal(f"This deletes {plan.target}: {plan.removes}. A deletion cannot be undone."))
+    force = False
+    if plan.blockers:
+        st.error(literal(f"It is being reviewed: {'; '.join(plan.blockers)}."))
+        force = st.checkbox("Delete it anyway, although it is being reviewed", key="home_delete_force")
+    if not reviewer:
+        st.info("Enter your name in the sidebar first: every deletion is logged with who made it.")
+    left, right = st.columns(2)
+    blocked = not reviewer or (bool(plan.blockers) and not force)
+    confirmed = left.button("Delete", key="home_delete_confirm", type="primary", disabled=blocked)
+    if right.button("Cancel", key="home_delete_cancel"):
+        st.session_state.pop(PENDING_DELETE, None)
+        st.rerun()
+    if confirmed:
+        delete_now(store, plan, reviewer, force=force)
+
+
+def delete_now(store: Store, plan: DeletePlan, reviewer: str, *, force: bool) -> None:
+    try:
+        with st.spinner("Deleting…"):
+            if plan.kind == "corpus":
+                report = delete_corpus(store, plan.name, deleted_by=reviewer, force=force)
+            else:
+                kind = plan.kind.removesuffix(" run")
+                report = delete_run(store, int(plan.name), kind=kind, deleted_by=reviewer, force=force)
+    except XnerError as error:
+        show_error(error)
+        return
+    st.session_state.pop(PENDING_DELETE, None)
+    flash("delete", "success", report_summary(report))
+    st.rerun()
+
+
+def deletion_log_view(store: Store) -> None:
+    records = deletion_log(store)
+    with st.expander(f"Deletion log ({len(records)})"):
+        if not records:
+            st.caption("No deletions yet.")
+            return
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "when": r.deleted_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "by": r.deleted_by,
+                        "deleted": r.kind,
+                        "name": r.name,
+                        "corpus": r.corpus,
+                        "detail": r.detail,
+                        "removed": ", ".join(f"{n} {item}" for item, n in r.counts.items()),
+                        "forced": r.forced,
+                        "review use overridden": "; ".join(r.reasons),
+                    }
+                    for r in records
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="home_deletion_log",
+        )
 
 
 # --- the page -----------------------------------------------------------------------------------------------
@@ -499,14 +650,18 @@ with page_guard():  # the error boundary (also under app.py's)
         "English entities are projected onto translations through word alignments; linguists review the "
         "projections and export curated training data."
     )
-    with st.container():  # always there, so the tabs below keep their place (and the open tab) after a message
-        show_flashes()
     corpora = list_corpora(store)
-    overview, runs, imports = st.tabs(["Corpora", "Align & project", "Import files"])
+    # Each form shows its result next to it, in its tab; the key keeps the tab bar (and so the open tab) the same
+    # element across the rerun that follows a change.
+    overview, runs, imports, deleting = st.tabs(
+        ["Corpora", "Align & project", "Import files", "Delete"], key="home_tabs"
+    )
     with overview:
         corpora_section(corpora)
     with runs:
         runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
     with imports:
         import_section(store, corpora, reviewer)
+    with deleting:
+        delete_section(store, corpora, reviewer)
     st.caption(literal(f"Database: {safe_url(store.url)}"))

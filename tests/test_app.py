@@ -200,7 +200,7 @@ def test_upload_parallel_text_as_two_files_or_one_then_alignments(app_store: Sto
     at.file_uploader(key="home_align_file").set_value(("gold.align", b"1-1 2-2 4-4\n1-1\n", "text/plain"))
     at.radio(key="home_align_base").set_value(1).run()
     at = at.button(key="home_align_import").click().run()
-    assert messages(at, "success") == ["Imported alignments of 2 pairs into en-yo as alignment run 3."]
+    assert messages(at, "success") == ["Imported alignments of 2 pairs into en-yo, split train, as alignment run 3."]
     [run] = list_alignment_runs(app_store, "en-yo")
     assert (run.aligner, run.pairs, run.params["index_base"], run.params["source"]) == ("uploaded", 2, 1, "gold.align")
 
@@ -241,6 +241,95 @@ def test_an_alignment_beyond_its_sentence_is_refused_with_its_line(app_store: St
     [error] = messages(at, "error")
     assert error.startswith("en-es.align:5: link 0-99: target index 99 is beyond the target sentence's")
     assert snapshot(app_store) == before
+
+
+def test_the_split_is_a_field_filled_from_the_file_name_and_named_in_the_result(app_store: Store) -> None:
+    en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
+    at = home()
+    at.file_uploader(key="home_conll_file").set_value((en.name, en.read_bytes(), "text/plain")).run()
+    assert at.selectbox(key="home_conll_split").value == "test"  # a gold test set stays a test set
+    assert "From the file name." in messages(at, "caption")
+
+    at = upload_conll(at, en.name, en.read_bytes(), corpus="ep-en")
+
+    assert not at.error, messages(at, "error")
+    [message] = messages(at.tabs[2], "success")  # shown next to the form, in its tab
+    assert message.startswith("Imported 799 sentences into ep-en, split test (")
+    assert len(at.success) == 1  # nowhere else
+    assert list(corpus_stats(app_store, "ep-en").sentences) == ["test/mono"]
+
+    at.file_uploader(key="home_conll_file").set_value(("sentences.conll", b"Amina B-PER\n\n", "text/plain")).run()
+    assert at.selectbox(key="home_conll_split").value == "train"
+    assert "The file name names no split." in messages(at, "caption")
+    at.selectbox(key="home_conll_split").set_value("dev")
+    at = upload_conll(at, "sentences.conll", b"Amina B-PER\n\n", corpus="mine")
+    assert messages(at.tabs[2], "success")[0].startswith("Imported 1 sentences into mine, split dev (")
+
+    at.segmented_control(key="home_import_kind").set_value("Parallel text").run()
+    at = parallel_upload(at, [("news.dev.en", b"Amina went to Kano.\n"), ("news.dev.yo", b"Amina lo si Kano.\n")])
+    assert messages(at.tabs[2], "success") == ["Imported 1 pairs into en-yo, split dev (no entities)."]
+
+
+# --- deleting -----------------------------------------------------------------------------------------------
+
+
+def ask_delete(at: AppTest, what: str, corpus: str, run: int | None = None) -> AppTest:
+    at.segmented_control(key="home_delete_kind").set_value(what).run()
+    at.selectbox(key="home_delete_corpus").set_value(corpus).run()
+    if run is not None:
+        at.selectbox(key="home_delete_run").set_value(run).run()
+    return at.button(key="home_delete_ask").click().run()
+
+
+def test_delete_a_corpus_in_review_after_a_confirmation_that_says_what_goes(app_store: Store) -> None:
+    from xner.services.corpora import list_corpus_info
+    from xner.services.importing import import_corpus
+
+    at = home()  # the demo: a corpus with a queued projection run
+    import_corpus(app_store, DEMO / "es.conll", corpus="es", lang="es")
+    at.run()
+
+    at = ask_delete(at, "Corpus", "demo-en-es")
+    [warning] = messages(at.tabs[3], "warning")
+    assert warning.startswith("This deletes corpus 'demo-en-es': 100 pairs, 200 sentences, ")
+    assert "2 alignment runs" in warning and "100 review states" in warning and "0 review events" in warning
+    assert messages(at.tabs[3], "error") == ["It is being reviewed: 100 queued items not yet reviewed."]
+    assert at.button(key="home_delete_confirm").disabled  # neither forced nor a reviewer named
+
+    at = at.button(key="home_delete_cancel").click().run()
+    assert not messages(at.tabs[3], "warning") and "home_delete_force" not in [c.key for c in at.checkbox]
+
+    at = ask_delete(at, "Corpus", "demo-en-es")
+    at.text_input(key="xner_reviewer").input("amina").run()
+    at.checkbox(key="home_delete_force").check().run()
+    assert not at.button(key="home_delete_confirm").disabled
+    at = at.button(key="home_delete_confirm").click().run()
+
+    assert not at.exception and not at.error, messages(at, "error")
+    [done] = messages(at.tabs[3], "success")
+    assert done.startswith("Deleted corpus 'demo-en-es': 100 pairs, 200 sentences, ")
+    assert done.endswith("(forced although it was being reviewed: 100 queued items not yet reviewed).")
+    assert [c.name for c in list_corpus_info(app_store)] == ["es"]  # the other corpus stays
+    assert corpus_stats(app_store, "es").total_sentences == 100
+    log = table(at, "review use overridden")
+    assert list(log["by"]) == ["amina"] and list(log["name"]) == ["demo-en-es"] and list(log["forced"]) == [True]
+
+
+def test_delete_a_run_not_in_review_without_forcing(app_store: Store) -> None:
+    at = home()
+    at.text_input(key="xner_reviewer").input("amina").run()
+
+    at = ask_delete(at, "Projection run", "demo-en-es", run=2)
+    assert messages(at.tabs[3], "warning")[0].startswith(
+        "This deletes projection run 2 (ngram over alignment run 2) of corpus 'demo-en-es': 100 projections, "
+    )
+    assert not at.error and not at.button(key="home_delete_confirm").disabled
+    at = at.button(key="home_delete_confirm").click().run()
+
+    assert not at.exception and not at.error, messages(at, "error")
+    assert [r.id for r in list_projection_runs(app_store, "demo-en-es")] == [1]
+    assert list(table(at, "review use overridden")["deleted"]) == ["projection run"]
+    assert at.selectbox(key="home_delete_run").options == ["1: heuristic, 100 pairs"]
 
 
 # --- runs from the page -------------------------------------------------------------------------------------

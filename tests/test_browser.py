@@ -504,3 +504,39 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
         store.dispose()
     with capsys.disabled():
         print(f"\nbrowser test: {time.monotonic() - started:.1f} s; screenshots and the download in {artifacts}")
+
+
+def test_home_results_show_in_the_open_tab_and_a_delete_is_confirmed_in_a_browser(
+    server: Server, app: App, artifacts: Path, tmp_path: Path
+) -> None:
+    """Issue 17 (items 6, 7, 9): the split field takes the file's name, each form's result shows next to it in the
+    tab that stays open, and a corpus is deleted after a confirmation that says what goes."""
+    page = app.page
+    app.act(lambda: page.goto(server.url))
+    page.get_by_role("heading", name="xner — projected NER data").wait_for()
+    page.get_by_role("tab", name="Import files").click()
+    gold = tmp_path / "news.test.conll"
+    gold.write_text(GOOD_CONLL, encoding="utf-8")
+    app.upload("home_conll_file", gold)
+    assert app.widget("home_conll_split").get_by_role("combobox").input_value() == "test"
+    app.type("home_conll_corpus", "yoruba-gold")
+    app.type("home_conll_lang", "yor")
+    app.click("home_conll_import")
+
+    done = app.alert("success", "Imported 3 sentences into yoruba-gold, split test (")
+    in_view = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    assert done.evaluate(in_view), "the result is off-screen"
+    assert page.get_by_role("tab", name="Import files").get_attribute("aria-selected") == "true"
+
+    page.get_by_role("tab", name="Delete").click()
+    app.type("xner_reviewer", REVIEWER)
+    app.choose("home_delete_corpus", "yoruba-gold")
+    app.click("home_delete_ask")
+    warning = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text="This deletes corpus")
+    assert "This deletes corpus 'yoruba-gold': 0 pairs, 3 sentences, 6 entities" in warning.first.inner_text()
+    app.click("home_delete_confirm")
+
+    deleted = app.alert("success", "Deleted corpus 'yoruba-gold': 0 pairs, 3 sentences")
+    assert deleted.evaluate(in_view) and page.get_by_role("tab", name="Delete").get_attribute("aria-selected") == "true"
+    app.no_exception()
+    app.screenshot(artifacts, "home_deleted")

@@ -137,7 +137,10 @@ def test_demo_flow_import_align_stats_export(tmp_path, _isolated):
     links = sum(len(line.split()) for line in (DEMO / "en-es.align").read_text(encoding="utf-8").splitlines())
     assert links == 1273
     text = ok("import", "alignments", DEMO / "en-es.align", "--corpus", "demo", "--aligner", "gold", "--db", db).stdout
-    assert "imported alignments of 100 pairs into 'demo' split 'train' as alignment run 1" in text
+    assert (
+        "imported alignments of 100 pairs into 'demo' split 'train' (the corpus's only split) as alignment run 1"
+        in text
+    )
 
     stats = json.loads(ok("stats", "--corpus", "demo", "--db", db, "--json").stdout)
     assert stats["name"] == "demo"

@@ -83,8 +83,8 @@ class BusyError(XnerError):
 
 
 class CorpusImportingError(XnerError):
-    """A corpus name that belongs to an import still under way (or to a failed one being removed): the corpus is
-    not readable yet, and the name is not free.
+    """A corpus name that belongs to an import still under way (or to a corpus being removed: deleted, or the rest
+    of a failed import): the corpus is not readable yet, and the name is not free.
 
     >>> from datetime import UTC, datetime
     >>> print(CorpusImportingError("yor", datetime(2026, 12, 1, 9, 30, tzinfo=UTC)))
@@ -97,7 +97,10 @@ class CorpusImportingError(XnerError):
         self.removing = removing
         when = f"started {started:%Y-%m-%d %H:%M} UTC" if started is not None else "start time unknown"
         if removing:
-            message = f"corpus {name!r} is the rest of a failed import being removed ({when}); try again in a moment"
+            message = (
+                f"corpus {name!r} is being removed (deleted, or the rest of a failed import; {when}); "
+                "try again in a moment"
+            )
         else:
             message = f"corpus {name!r} is being imported ({when}); wait for it to finish, or choose another name"
         super().__init__(message)

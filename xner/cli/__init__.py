@@ -6,6 +6,7 @@ import typer
 
 from xner.cli import (
     align_cmd,
+    delete_cmd,
     demo_cmd,
     eval_cmd,
     experiment_cmd,
@@ -38,6 +39,7 @@ app.command("convert-model")(translate_cmd.convert_model)
 app.command("experiment")(experiment_cmd.experiment)
 app.command("queue")(queue_cmd.queue)
 app.add_typer(eval_cmd.app, name="eval")
+app.add_typer(delete_cmd.app, name="delete")
 
 
 def main() -> None:

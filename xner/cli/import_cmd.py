@@ -28,7 +28,11 @@ app = typer.Typer(help="Import corpora, parallel text and alignments.", no_args_
 FileArg = Annotated[Path, typer.Argument(help="Input file.", show_default=False)]
 SplitOpt = Annotated[
     str | None,
-    typer.Option(help="Split name (default: from the file name, e.g. dev.txt → dev, else train).", show_default=False),
+    typer.Option(
+        help="Split name (default: the one the file name names anywhere, e.g. dev.txt or *.test.conll02, "
+        "valid/validation/devtest → dev; else train). The output says which split was chosen.",
+        show_default=False,
+    ),
 ]
 LabelsOpt = Annotated[
     str | None,
@@ -50,16 +54,29 @@ NormOpt = Annotated[str, typer.Option("--normalize", help="Unicode normal form f
 AppendOpt = Annotated[bool, typer.Option("--append", help="Add to a split that already has sentences.")]
 
 
+SPLIT_ORIGINS = {
+    "file name": "from the file name",
+    "default": "the default: the file name names no split; choose one with --split",
+    "corpus": "the corpus's only split",
+}
+
+
+def _split_text(report: ImportReport) -> str:
+    """``split 'test'``, with where the split came from when no ``--split`` chose it."""
+    origin = SPLIT_ORIGINS.get(report.split_from)
+    return f"split {report.split!r}" + (f" ({origin})" if origin else "")
+
+
 def _report_text(report: ImportReport) -> str:
     if report.run_id is not None:
         return (
-            f"imported alignments of {report.pairs} pairs into {report.corpus!r} split {report.split!r} as "
+            f"imported alignments of {report.pairs} pairs into {report.corpus!r} {_split_text(report)} as "
             f"alignment run {report.run_id} in {report.seconds:.1f} s"
         )
     what = f"{report.pairs} pairs" if report.pairs else f"{report.sentences} sentences"
     entities = ", ".join(f"{k} {v}" for k, v in sorted(report.entities.items())) or "no entities"
     lines = [
-        f"imported {what} into {report.corpus!r} split {report.split!r} ({entities}) "
+        f"imported {what} into {report.corpus!r} {_split_text(report)} ({entities}) "
         f"in {report.seconds:.1f} s ({report.rate:,.0f}/s)"
     ]
     lines += [f"warning: {w}" for w in report.warnings]

@@ -26,6 +26,7 @@ outright (kill -9) leaves a hidden corpus that the next import, align or project
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -50,7 +51,7 @@ from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, mo
 from xner.types import Sentence as SentenceData
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
-SPLIT_NAMES = ("train", "dev", "test", "valid", "validation")
+SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
 CORPUS_FORMATS = ("conll", "jsonl")
 
 
@@ -66,6 +67,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     run_id: int | None = None
+    # where the split came from: "given", "file name" or "default" (see choose_split); alignments: or "corpus"
+    split_from: str = "given"
 
     @property
     def rate(self) -> float:
@@ -73,10 +76,60 @@ class ImportReport:
         return (self.pairs or self.sentences) / self.seconds if self.seconds else 0.0
 
 
-def guess_split(path: PathLike) -> str:
-    """The split named by a file's stem (``train.txt`` → ``train``), else ``train``."""
-    stem = Path(path).name.split(".")[0].lower()
-    return stem if stem in SPLIT_NAMES else "train"
+# The words of a file name that name its split (compared with the name's lower-cased alphanumeric parts).
+SPLIT_HINTS = {
+    "train": "train",
+    "training": "train",
+    "dev": "dev",
+    "devel": "dev",
+    "development": "dev",
+    "valid": "dev",
+    "validation": "dev",
+    "val": "dev",
+    "devtest": "dev",
+    "test": "test",
+}
+DEFAULT_SPLIT = "train"
+
+
+def split_from_name(name: PathLike) -> str | None:
+    """The split a file's name names (``train``, ``dev`` or ``test``), anywhere in its name; None without a hint.
+
+    The name (not its folders) is cut at every character that is not a letter or digit, and each part is looked
+    up in :data:`SPLIT_HINTS` (``valid``, ``validation`` and ``devtest`` mean ``dev``). When several parts name a
+    split, the last one wins (``train-dev.txt`` → ``dev``).
+
+    Args:
+        name: a file name or path.
+
+    Returns:
+        ``"train"``, ``"dev"``, ``"test"``, or None when the name has no hint.
+
+    >>> split_from_name("europarl_ner_ixa/en-europarl.test.conll02")
+    'test'
+    >>> split_from_name("masakhaner2/yor/dev.txt"), split_from_name("en.conll.train.tsv")
+    ('dev', 'train')
+    >>> split_from_name("flores.devtest.yor"), split_from_name("ner_valid.jsonl")
+    ('dev', 'dev')
+    >>> split_from_name("enfr.src-tgt") is None
+    True
+    """
+    parts = re.split(r"[^0-9a-z]+", Path(name).name.lower())
+    hints = [SPLIT_HINTS[part] for part in parts if part in SPLIT_HINTS]
+    return hints[-1] if hints else None
+
+
+def choose_split(split: str | None, name: PathLike) -> tuple[str, str]:
+    """The split of an import and where it came from: ``split`` when given (``"given"``), else the file name's
+    hint (``"file name"``), else :data:`DEFAULT_SPLIT` (``"default"``).
+
+    >>> choose_split(None, "en-europarl.test.conll02"), choose_split(None, "pairs.tsv"), choose_split("dev", "x")
+    (('test', 'file name'), ('train', 'default'), ('dev', 'given'))
+    """
+    if split:
+        return split, "given"
+    hinted = split_from_name(name)
+    return (hinted, "file name") if hinted else (DEFAULT_SPLIT, "default")
 
 
 def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
@@ -201,9 +254,9 @@ def import_corpus(
     if fmt not in CORPUS_FORMATS:
         raise XnerError(f"unknown corpus format {fmt!r}; use one of {', '.join(CORPUS_FORMATS)}")
     name = display_name or str(path)
-    split = split or guess_split(display_name or path)
+    split, split_from = choose_split(split, name)
     started = time.perf_counter()
-    report = ImportReport(corpus=corpus, split=split)
+    report = ImportReport(corpus=corpus, split=split, split_from=split_from)
     swept = sweep_leftovers(store)
     existing = _existing_corpus(store, corpus, kind="mono", src_lang=lang, split=split, side="mono", append=append)
     stats = ReadStats()
@@ -284,7 +337,7 @@ def _publish_rows(
         target = session.get(Corpus, stage.id)
     else:
         target = session.get(Corpus, existing.id)
-        if target is None:
+        if target is None or target.import_state is not None:  # gone, or being deleted (hidden)
             raise XnerError(f"corpus {existing.name!r} was deleted while the import ran: nothing was imported")
         offset = next_position(session, target, split, side, append=append)
         move_corpus_rows(session, stage.id, target.id, position_offset=offset)
@@ -316,9 +369,11 @@ def import_parallel(
         XnerError: a corpus/split conflict.
     """
     names = display_names or (str(src_path), str(tgt_path) if tgt_path is not None else "")
-    split = split or guess_split(names[0])
+    split, split_from = choose_split(split, names[0])
+    if split_from == "default" and names[1]:  # the target file's name may name the split
+        split, split_from = choose_split(None, names[1])
     started = time.perf_counter()
-    report = ImportReport(corpus=corpus, split=split)
+    report = ImportReport(corpus=corpus, split=split, split_from=split_from)
     src_stats, tgt_stats = ReadStats(), ReadStats()
     swept = sweep_leftovers(store)
     kind = {"kind": "parallel", "src_lang": src.lang, "tgt_lang": tgt.lang}
@@ -390,11 +445,14 @@ def _pair_pages(session: Session, corpus: Corpus, split: str, page: int = 5000) 
         last = rows[-1][3]
 
 
-def resolve_pair_split(session: Session, corpus: Corpus, split: str | None) -> str:
-    """The split to use for a per-pair file: the given one, or the corpus's only split."""
+def resolve_pair_split(session: Session, corpus: Corpus, split: str | None, *, hint: str | None = None) -> str:
+    """The split to use for a per-pair file: the given one, or the corpus's only split, or, of several, the one
+    ``hint`` names (the file name's, :func:`split_from_name`)."""
     splits = list(session.scalars(select(SentencePair.split).where(SentencePair.corpus_id == corpus.id).distinct()))
     if not splits:
         raise XnerError(f"corpus {corpus.name!r} has no sentence pairs: import parallel text first")
+    if split is None and len(splits) > 1 and hint in splits:
+        return hint
     if split is None:
         if len(splits) > 1:
             raise XnerError(f"corpus {corpus.name!r} has splits {', '.join(sorted(splits))}: choose one with --split")
@@ -430,8 +488,10 @@ def import_alignments(
     swept = sweep_leftovers(store)
     with store.session() as session:
         target = get_corpus(session, corpus)
-        split = resolve_pair_split(session, target, split)
-    report = ImportReport(corpus=corpus, split=split, warnings=swept)
+        given = split
+        split = resolve_pair_split(session, target, split, hint=split_from_name(name))
+    split_from = "given" if given else "file name" if split == split_from_name(name) else "corpus"
+    report = ImportReport(corpus=corpus, split=split, warnings=swept, split_from=split_from)
     params = {"source": Path(name).name, "index_base": index_base, **(params or {})}
     run = {"aligner": aligner, "params": params, "created_by": created_by}
     languages = {"kind": target.kind, "src_lang": target.src_lang, "tgt_lang": target.tgt_lang}

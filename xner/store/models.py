@@ -17,6 +17,7 @@ Layout:
   (overlap, lease length).
 - ``spot_check`` / ``spot_check_item``: a stratified sample of one projection run's spans and their judgments.
 - ``training_run`` / ``run_metric``: training runs (config, data sizes) and their scores.
+- ``deletion_log``: the append-only record of every corpus or run deleted (who, what, when, counts removed).
 
 Tokens and span lists are stored as JSON text: they are read and written whole, never queried inside.
 """
@@ -213,7 +214,8 @@ class ReviewState(Base):
 
 
 class ReviewEvent(Base):
-    """Append-only: one row per decision, never updated or deleted by xner."""
+    """Append-only: one row per decision, never updated; removed only with its whole corpus (a deletion, recorded in
+    ``deletion_log``)."""
 
     __tablename__ = "review_event"
     __table_args__ = (Index("ix_review_event_sentence", "sentence_id", "id"),)
@@ -348,3 +350,21 @@ class ExperimentRun(Base):
     strategy: Mapped[str] = mapped_column(String(200))
     k: Mapped[int] = mapped_column(Integer)  # gold sentences; -1 for all of them
     seed: Mapped[int] = mapped_column(Integer)
+
+
+class DeletionLog(Base):
+    """Append-only: one row per deleted corpus or run (who, what, when, what it removed), never updated or deleted
+    by xner. No foreign keys: the row outlives what it records."""
+
+    __tablename__ = "deletion_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_by: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # "corpus" | "alignment run" | "projection run"
+    name: Mapped[str] = mapped_column(String(200))  # the corpus name, or the run id
+    corpus: Mapped[str] = mapped_column(String(200))  # the corpus (of a run: the corpus it belonged to)
+    detail: Mapped[str] = mapped_column(Text, default="")  # e.g. the run's aligner or method
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)  # what was removed (and what lost its link to a run)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)  # deleted although it was being reviewed
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # the review use a forced delete overrode

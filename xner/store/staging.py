@@ -69,7 +69,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 IMPORTING = "importing"  # being written
-DISCARDING = "discarding"  # a failed or abandoned write, being removed
+DISCARDING = (
+    "discarding"  # a failed or abandoned write, or a deleted corpus or run (xner.services.deleting), being removed
+)
 STAGING_PREFIX = "xner-staging:"  # the name of a staging corpus: the prefix and a random hex id
 DELETE_BATCH = 5000  # rows deleted per transaction when a hidden corpus is removed
 STALE_AFTER_S = 30 * 60  # a hidden corpus of another host without a heartbeat for this long is abandoned
