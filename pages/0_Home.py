@@ -26,7 +26,7 @@ from xner.app_support import (
     reviewer_sidebar,
 )
 from xner.errors import XnerError
-from xner.home_view import f1_by_label, label_shares, quality_table, review_shares
+from xner.home_view import label_shares, quality_table, review_shares
 from xner.render import literal
 from xner.services.aligning import align_corpus
 from xner.services.corpora import CorpusStats, list_corpora
@@ -258,7 +258,8 @@ def quality_section(store: Store, corpus: CorpusStats, projection_runs: list[Pro
         key="home_quality",
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("precision", "recall", "F1")},
     )
-    st.bar_chart(f1_by_label(table), stack=False, y_label="F1", x_label="")
+    # runs as values of a column, never as column names: a name with a colon (a time) breaks the chart's encoding
+    st.bar_chart(table, x="label", y="F1", color="run", stack=False, x_label="")
 
 
 def align_form(store: Store, corpus: str, reviewer: str) -> None:

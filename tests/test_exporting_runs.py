@@ -66,7 +66,7 @@ def demo(store: Store) -> Store:
     return store
 
 
-@pytest.mark.parametrize("fmt", ["conll", "jsonl", "spacy"])
+@pytest.mark.parametrize("fmt", ["conll", "jsonl", pytest.param("spacy", marks=pytest.mark.slow)])
 def test_a_run_exported_whole_reads_back_as_its_stored_spans(demo: Store, tmp_path: Path, fmt: str) -> None:
     runs = list_projection_runs(demo, DEMO_CORPUS)
     assert len(runs) >= 2
@@ -162,25 +162,41 @@ def test_wrong_span_choices_are_one_line_errors(demo: Store, tmp_path: Path, kwa
 
 def test_the_cli_reports_a_wrong_run_on_stderr(demo: Store, tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["export", str(tmp_path / "x.conll"), "--db", demo.url, "--spans", "run", "--run", "42"]
+        cli,
+        [
+            "export",
+            str(tmp_path / "x.conll"),
+            "--db",
+            demo.url,
+            "--corpus",
+            DEMO_CORPUS,
+            "--spans",
+            "run",
+            "--run",
+            "42",
+        ],
     )
     assert result.exit_code == 1
     assert "has no projection run 42" in result.stderr and "Traceback" not in result.stderr
 
 
+FAST_EFLOMAL = {"symmetrization": "intersection", "n_samplers": 1, "rel_iterations": 0.5}  # any real alignment
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["conll", "jsonl"])
-def test_europarl_en_de_run_exported_whole_equals_its_stored_spans(tmp_path: Path, fmt: str) -> None:
+def test_europarl_en_de_run_exported_whole_equals_its_stored_spans(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'ep.db'}")
     import_europarl(store, "de", corpus="ep")
-    alignment = align_corpus(store, "ep", aligner="eflomal", options={"symmetrization": "intersection"})
+    alignment = align_corpus(store, "ep", aligner="eflomal", options=FAST_EFLOMAL)
     run = project_corpus(store, "ep", method="heuristic", alignment_run=alignment.run_id)
-
-    out = tmp_path / f"ep.{fmt}"
-    report = cli_export(store, out, "--corpus", "ep", "--format", fmt, "--spans", "run", "--run", str(run.run_id))
-
     expected = stored_run_spans(store, "ep", run.run_id)
-    assert len(expected) == 799 and report["sentences"] == 799
-    assert read_back(out, fmt) == expected
-    assert report["entities"] == sum(len(spans) for _, spans in expected) > 500
+    assert len(expected) == 799 and sum(len(spans) for _, spans in expected) > 500
+
+    for fmt in READERS:
+        out = tmp_path / f"ep.{fmt}"
+        args = ["--corpus", "ep", "--format", fmt, "--spans", "run", "--run", str(run.run_id)]
+        report = cli_export(store, out, *args)
+
+        assert read_back(out, fmt) == expected, fmt
+        assert report["sentences"] == 799 and report["entities"] == sum(len(spans) for _, spans in expected)
     store.dispose()

@@ -62,11 +62,3 @@ def quality_table(evaluations: Sequence[ProjectionEvaluation], names: Mapping[in
         for label, scores in evaluation.scores.items()
     ]
     return pd.DataFrame(rows, columns=["run", "label", *SCORE_COLUMNS])
-
-
-def f1_by_label(table: pd.DataFrame) -> pd.DataFrame:
-    """The F1 column of :func:`quality_table` as label (rows, "overall" first) by run (columns, in run order)."""
-    runs = list(dict.fromkeys(table["run"]))
-    labels = list(dict.fromkeys(table["label"]))
-    pivot = table.pivot(index="label", columns="run", values="F1")
-    return pivot.reindex(index=labels, columns=runs)

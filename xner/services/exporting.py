@@ -222,8 +222,8 @@ def _is_reviewed(status: str | None) -> bool:
 
 
 def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
-    from_run = [row for row in page if source.uses_run(row.status)]
-    projected = projected_spans(session, source.run_id, [row.pair_id for row in from_run]) if from_run else {}
+    from_run = [row.pair_id for row in page if source.uses_run(row.status)]
+    projected = projected_spans(session, source.run_id, from_run) if source.run_id is not None and from_run else {}
     gold_ids = [row.id for row in page if not source.uses_run(row.status) and not source.uses_curated(row.status)]
     gold = entity_spans(session, gold_ids)
     for row in page:
