@@ -27,6 +27,7 @@ from xner.store.db import Store, open_store
 from xner.store.models import Corpus, Entity, Projection, ReviewState, Sentence, SentencePair
 from xner.types import ReviewStatus, Span
 
+pytest_plugins = ["tests.pg"]
 READERS = {"conll": read_conll, "jsonl": read_jsonl, "spacy": read_docbin}
 Rows = list[tuple[tuple[str, ...], tuple[Span, ...]]]
 
@@ -200,3 +201,17 @@ def test_europarl_en_de_run_exported_whole_equals_its_stored_spans(tmp_path: Pat
         assert read_back(out, fmt) == expected, fmt
         assert report["sentences"] == 799 and report["entities"] == sum(len(spans) for _, spans in expected)
     store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("spans", ["run", "reviewed"])
+def test_a_run_export_on_postgresql_equals_the_sqlite_one(demo: Store, pg_url: str, tmp_path: Path, spans: str) -> None:
+    pg = open_store(pg_url)
+    try:
+        assert load_demo(pg)
+        for name, source in (("sqlite", demo), ("postgresql", pg)):
+            export_corpus(source, DEMO_CORPUS, tmp_path / f"{name}.jsonl", fmt="jsonl", spans=spans, run_id=2)
+    finally:
+        pg.dispose()
+    exported = (tmp_path / "sqlite.jsonl").read_bytes()
+    assert exported == (tmp_path / "postgresql.jsonl").read_bytes() and b'"projection_run": 2' in exported
