@@ -83,6 +83,25 @@ def test_a_run_exported_whole_reads_back_as_its_stored_spans(demo: Store, tmp_pa
     assert stored_run_spans(demo, DEMO_CORPUS, runs[0].id) != stored_run_spans(demo, DEMO_CORPUS, runs[1].id)
 
 
+@pytest.mark.slow
+def test_a_run_exported_as_a_hf_dataset_reads_back_as_its_stored_spans(demo: Store, tmp_path: Path) -> None:
+    import datasets
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    export_corpus(demo, DEMO_CORPUS, tmp_path / "hf", fmt="hf", spans="run", run_id=2)
+
+    train = datasets.load_from_disk(str(tmp_path / "hf"))["train"]
+    names = train.features["ner_tags"].feature.names
+    rows = [
+        (
+            tuple(row["tokens"]),
+            tuple(sorted(Span(s, e + 1, label) for label, s, e in get_entities([names[i] for i in row["ner_tags"]]))),
+        )
+        for row in train
+    ]
+    assert rows == stored_run_spans(demo, DEMO_CORPUS, 2)
+
+
 def test_spans_run_defaults_to_the_newest_run_and_marks_it_in_the_jsonl_meta(demo: Store, tmp_path: Path) -> None:
     newest = list_projection_runs(demo, DEMO_CORPUS)[-1].id
     report = export_corpus(demo, DEMO_CORPUS, tmp_path / "out.jsonl", fmt="jsonl", spans="run")
