@@ -28,6 +28,7 @@ from xner.app_support import (
     reviewer_sidebar,
 )
 from xner.errors import XnerError
+from xner.home_view import label_shares, quality_table, review_shares
 from xner.render import literal
 from xner.services.aligning import align_corpus
 from xner.services.corpora import CorpusStats, list_corpora
@@ -40,11 +41,14 @@ from xner.services.deleting import (
     plan_run_delete,
     report_summary,
 )
+from xner.services.evaluating import evaluate_projections, target_gold_entities
 from xner.services.importing import DEFAULT_SPLIT, SPLIT_NAMES, ImportReport, split_from_name
 from xner.services.projecting import project_corpus
 from xner.services.review import queue_projection
 from xner.services.runs import (
+    AlignmentRunInfo,
     OptionSpec,
+    ProjectionRunInfo,
     aligner_names,
     aligner_options,
     list_alignment_runs,
@@ -52,10 +56,10 @@ from xner.services.runs import (
     needs_alignment,
     projection_methods,
     projection_options,
+    run_label,
 )
 from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
 from xner.store.db import Store, safe_url
-from xner.types import ReviewStatus
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
 PRIMARY_OPTIONS = {
@@ -71,6 +75,7 @@ TAGGER_MODEL = {  # projection methods whose model option is a saved tagger, and
     "model-transfer": "Model: a saved source-language tagger (trained on the Training page, or with `xner train`); "
     "it tags the target sentences directly (the model-transfer baseline, no alignment).",
 }
+QUALITY_RUNS = 4  # projection runs scored by default (the newest)
 FLASH = "home_flash_"  # + a form's name: (kind, text) messages kept across the rerun that follows a change
 
 
@@ -132,7 +137,6 @@ def corpora_section(corpora: list[CorpusStats]) -> None:
     if not corpora:
         st.info("No corpora yet. Upload one under **Import files**, or use `xner import` on the command line.")
         return
-    statuses = [status.value for status in ReviewStatus]
     table = pd.DataFrame(
         [
             {
@@ -144,7 +148,7 @@ def corpora_section(corpora: list[CorpusStats]) -> None:
                 "tokens": c.tokens,
                 "entities": sum(c.entities.values()),
                 "reviewed": sum(v for k, v in c.review.items() if k != "unreviewed"),
-                **{status: c.review.get(status, 0) for status in statuses},
+                **{status: c.review.get(status, 0) for status in STATUS_COLOURS},
             }
             for c in corpora
         ]
@@ -153,18 +157,18 @@ def corpora_section(corpora: list[CorpusStats]) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**Review progress** (target sentences)")
-        progress = table.set_index("corpus")[list(STATUS_COLOURS)]
-        st.bar_chart(progress, color=list(STATUS_COLOURS.values()), horizontal=True, stack=True, y_label="")
-    with right:
-        st.markdown("**Entities per label**")
-        labels = pd.DataFrame(
-            [{"corpus": c.name, "label": label, "count": n} for c in corpora for label, n in c.entities.items()]
+        st.markdown("**Review progress** (per cent of each corpus's target sentences)")
+        progress = review_shares(corpora)[list(STATUS_COLOURS)]
+        st.bar_chart(
+            progress, color=list(STATUS_COLOURS.values()), horizontal=True, stack=True, x_label="%", y_label=""
         )
+    labels = label_shares(corpora)
+    with right:
+        st.markdown("**Entities per label** (per cent of each corpus's entities)")
         if labels.empty:
             st.info("No entities yet.")
         else:
-            st.bar_chart(labels, x="label", y="count", color="corpus", stack=False)
+            st.bar_chart(labels, x="label", y="share", color="corpus", stack=False, y_label="%")
     if not labels.empty:
         pivot = labels.pivot_table(index="corpus", columns="label", values="count", fill_value=0, aggfunc="sum")
         st.dataframe(pivot, width="stretch", key="home_entities")
@@ -173,11 +177,12 @@ def corpora_section(corpora: list[CorpusStats]) -> None:
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
-def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
+def runs_section(store: Store, parallel: list[CorpusStats], reviewer: str) -> None:
     if not parallel:
         st.info("Alignment and projection need a parallel corpus: upload one under **Import files**.")
         return
-    corpus = st.selectbox("Corpus", parallel, key="home_corpus")
+    by_name = {c.name: c for c in parallel}
+    corpus = st.selectbox("Corpus", list(by_name), key="home_corpus")
     alignment_runs = list_alignment_runs(store, corpus)
     projection_runs = list_projection_runs(store, corpus)
     st.markdown("**Alignment runs**")
@@ -226,17 +231,53 @@ def runs_section(store: Store, parallel: list[str], reviewer: str) -> None:
         )
     else:
         st.caption("None yet: project the corpus below.")
+    if projection_runs:
+        quality_section(store, by_name[corpus], projection_runs)
 
     align_col, project_col = st.columns(2)
     with align_col:
         align_form(store, corpus, reviewer)
         show_flashes("align")
     with project_col:
-        project_form(store, corpus, [r.id for r in alignment_runs], reviewer)
+        project_form(store, corpus, alignment_runs, reviewer)
         show_flashes("project")
     if projection_runs:
-        queue_form(store, corpus, [r.id for r in projection_runs], reviewer)
+        queue_form(store, corpus, projection_runs, reviewer)
     show_flashes("queue")
+
+
+def quality_section(store: Store, corpus: CorpusStats, projection_runs: list[ProjectionRunInfo]) -> None:
+    """The runs' span precision, recall and F1 against the target gold (``xner eval projection``), side by side."""
+    st.markdown("**Projection quality** (exact-match spans against the target side's gold entities)")
+    if not target_gold_entities(store, corpus.name):
+        st.caption("The target side has no gold entities, so the runs cannot be scored here: spot-check them instead.")
+        return
+    names = {r.id: run_label(r) for r in projection_runs}
+    newest = list(names)[::-1]
+    runs_col, labels_col = st.columns([3, 2])
+    chosen = runs_col.multiselect(
+        "Runs to compare",
+        newest,
+        default=newest[:QUALITY_RUNS],
+        format_func=names.get,
+        key=f"home_quality_runs_{corpus.name}",
+    )
+    labels = labels_col.multiselect(
+        "Labels", corpus.labels, key=f"home_quality_labels_{corpus.name}", help="None chosen: every label."
+    )
+    if not chosen:
+        st.caption("Choose one or more runs to score.")
+        return
+    table = quality_table(evaluate_projections(store, corpus.name, chosen, labels=labels or None), names)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="home_quality",
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("precision", "recall", "F1")},
+    )
+    # runs as values of a column, never as column names: a name with a colon (a time) breaks the chart's encoding
+    st.bar_chart(table, x="label", y="F1", color="run", stack=False, x_label="")
 
 
 def align_form(store: Store, corpus: str, reviewer: str) -> None:
@@ -268,8 +309,10 @@ def align_form(store: Store, corpus: str, reviewer: str) -> None:
     st.rerun()
 
 
-def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer: str) -> None:
+def project_form(store: Store, corpus: str, alignment_runs: list[AlignmentRunInfo], reviewer: str) -> None:
     st.markdown("**New projection run**")
+    names = {r.id: run_label(r) for r in alignment_runs}
+    ids = list(names)
     methods = projection_methods()
     if alignment_runs:
         method = st.selectbox("Method", methods, index=methods.index("heuristic"), key="home_method")
@@ -280,10 +323,14 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
         method = st.selectbox("Method", methods, index=default, key="home_method_unaligned")
     run = None
     if needs_alignment(method):
-        if st.session_state.get("home_alignment_run") not in alignment_runs:  # a new corpus: its newest run
-            st.session_state["home_alignment_run"] = alignment_runs[-1]
+        if st.session_state.get("home_alignment_run") not in ids:  # a new corpus: its newest run
+            st.session_state["home_alignment_run"] = ids[-1]
         run = st.selectbox(
-            "Alignment run", alignment_runs[::-1], key="home_alignment_run", help="Default: the newest run."
+            "Alignment run",
+            ids[::-1],
+            format_func=names.get,
+            key="home_alignment_run",
+            help="Default: the newest run.",
         )
     options = option_inputs(
         projection_options(method),
@@ -322,15 +369,17 @@ def project_form(store: Store, corpus: str, alignment_runs: list[int], reviewer:
     st.rerun()
 
 
-def queue_form(store: Store, corpus: str, projection_runs: list[int], reviewer: str) -> None:
+def queue_form(store: Store, corpus: str, projection_runs: list[ProjectionRunInfo], reviewer: str) -> None:
     st.markdown("**Queue for review**")
-    runs = projection_runs[::-1]
+    names = {r.id: run_label(r) for r in projection_runs}
+    runs = list(names)[::-1]
     if st.session_state.get("home_queue_run") not in runs:
         st.session_state["home_queue_run"] = runs[0]
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     run = left.selectbox(
         "Projection run whose spans become the review suggestions",
         runs,
+        format_func=names.get,
         key="home_queue_run",
         help="Unreviewed sentences get this run's spans; reviewed ones keep theirs.",
     )
@@ -659,7 +708,7 @@ with page_guard():  # the error boundary (also under app.py's)
     with overview:
         corpora_section(corpora)
     with runs:
-        runs_section(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
+        runs_section(store, [c for c in corpora if c.kind == "parallel"], reviewer)
     with imports:
         import_section(store, corpora, reviewer)
     with deleting:

@@ -282,10 +282,12 @@ def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
         for run in overview.runs:
             queued = " (queued)" if run.id == overview.queued_run else ""
             st.caption(literal(view.run_label(run)) + queued)
+        names = {run.id: view.run_label(run) for run in overview.runs}
         run_id = st.selectbox(
             "Queue another run",
-            [run.id for run in overview.runs],
+            list(names),
             index=len(overview.runs) - 1,
+            format_func=names.get,
             key="review_requeue_run",
         )
         st.button(

@@ -14,7 +14,7 @@ from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import XnerError
 from xner.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
-from xner.services.runs import list_projection_runs
+from xner.services.runs import list_projection_runs, run_label
 from xner.services.spotcheck import (
     BUCKETS,
     STRATA,
@@ -273,14 +273,12 @@ with page_guard():  # the error boundary (also under app.py's)
     if not runs:
         st.info(f"Corpus {literal(corpus)} has no projection run yet: run `xner project --corpus NAME` first.")
         st.stop()
-    described = {
-        run.id: f"#{run.id} {run.method} · {run.pairs:,} pairs" for run in runs
-    }  # short: the sidebar is narrow
+    described = {run.id: run_label(run) for run in runs}
     run_id = st.sidebar.selectbox(
         "Projection run", list(reversed(described)), format_func=described.get, key="spot_run"
     )
     chosen = next(run for run in runs if run.id == run_id)
-    st.sidebar.caption(f"Run {run_id} projects {literal(chosen.method)} over alignment run {chosen.alignment_run_id}.")
+    st.sidebar.caption(f"Run {run_id} covers {chosen.pairs:,} pairs.")
 
     draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
     if MESSAGE in st.session_state:

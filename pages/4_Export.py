@@ -2,8 +2,9 @@
 a Hugging Face dataset (zipped folder), previewed before download.
 
 The file is made by ``xner.services.downloads.export_file``, which runs the code behind ``xner export``, so a
-download equals the command's output byte for byte. Reviewed sentences carry their curated entities, the others
-their gold ones. Session keys start with ``export_``.
+download equals the command's output byte for byte. The entities come from the reviews (curated where reviewed,
+else gold or a projection run's spans), from the gold, or from a projection run (``xner export --spans``). Session
+keys start with ``export_``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from xner.errors import XnerError
 from xner.render import literal
 from xner.services.corpora import list_corpus_info
 from xner.services.downloads import DEFAULT_STATUSES, ExportFile, export_choices, export_file, export_preview
-from xner.services.exporting import EXPORT_FORMATS
+from xner.services.exporting import EXPORT_FORMATS, SPAN_SOURCES
+from xner.services.runs import list_projection_runs, run_label
+from xner.store.db import Store
 from xner.types import ReviewStatus
 
 ANYONE = "(anyone)"
@@ -27,14 +30,49 @@ FORMAT_NAMES = {
     "spacy": "spaCy DocBin",
     "hf": "HF dataset (zip)",
 }
+SPAN_NAMES = {"reviewed": "Curated where reviewed", "gold": "Gold", "run": "A projection run"}
+GOLD = "their gold entities"
+
+
+def span_choice(store: Store, corpus: str, side: str) -> tuple[str, int | None]:
+    """Where the entities come from (``xner export --spans``) and the projection run, if any (``--run``)."""
+    runs = list_projection_runs(store, corpus) if side == "tgt" else []
+    names = {run.id: run_label(run) for run in reversed(runs)}  # newest first
+    sources = [source for source in SPAN_SOURCES if names or source != "run"]
+    spans = st.segmented_control(
+        "Entities",
+        sources,
+        default="reviewed",
+        format_func=SPAN_NAMES.get,
+        required=True,
+        key=f"export_spans_{side}",
+        help="Curated where reviewed: the reviewers' entities, and for unreviewed sentences their gold ones or a "
+        "projection run's spans. Gold: the imported gold entities, reviews ignored. A projection run: its spans "
+        "for every sentence.",
+    )
+    if spans == "run":
+        run_id = st.selectbox("Projection run", list(names), format_func=names.get, key="export_run")
+        return spans, run_id
+    if spans == "reviewed" and names:
+        run_id = st.selectbox(
+            "Unreviewed sentences carry",
+            [None, *names],
+            format_func=lambda run_id: GOLD if run_id is None else f"the spans of {names[run_id]}",
+            key="export_unreviewed_run",
+        )
+        return spans, run_id
+    return spans, None
+
 
 with page_guard():  # the error boundary (also under app.py's)
     st.set_page_config(page_title="Export · xner", page_icon="🔤", layout="wide")
     store = get_store()
     st.title("Export")
     st.caption(
-        "Write one side of a corpus as training data, the same file `xner export` writes. Reviewed sentences carry "
-        "their curated entities, the others their gold ones; rejected sentences are left out unless you select them."
+        "Write one side of a corpus as training data, the same file `xner export` writes. By default reviewed "
+        "sentences carry their curated entities and the others their gold ones (or a projection run's spans); "
+        "rejected sentences are left out unless you select them. To export a projection run whole (e.g. after a "
+        "spot check), take its spans for every sentence."
     )
 
     corpora = list_corpus_info(store)
@@ -72,6 +110,7 @@ with page_guard():  # the error boundary (also under app.py's)
             help="Only sentences whose latest review decision is this reviewer's.",
         )
     reviewer = None if reviewer_choice == ANYONE else reviewer_choice
+    spans, run_id = span_choice(store, corpus, side)
 
     if not splits or not statuses:
         st.info("Choose at least one split and one review status.")
@@ -83,11 +122,11 @@ with page_guard():  # the error boundary (also under app.py's)
         "splits": tuple(splits),
         "statuses": tuple(ReviewStatus.parse(s) for s in statuses),
         "reviewer": reviewer,
+        "spans": spans,
+        "run_id": run_id,
     }
     try:
-        preview = export_preview(
-            store, corpus, side=side, splits=splits, statuses=selection["statuses"], reviewer=reviewer
-        )
+        preview = export_preview(store, **selection)
     except XnerError as error:
         st.error(literal(error))
         st.stop()
@@ -109,7 +148,7 @@ with page_guard():  # the error boundary (also under app.py's)
     if st.button("Prepare the file", key="export_prepare", type="primary"):
         try:
             with st.spinner(f"exporting {preview.sentences} sentences"):
-                prepared = export_file(store, corpus, fmt=fmt, **{k: v for k, v in selection.items() if k != "corpus"})
+                prepared = export_file(store, fmt=fmt, **selection)
             st.session_state[PREPARED] = (key, prepared)
         except XnerError as error:
             st.error(literal(error))

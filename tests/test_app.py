@@ -69,7 +69,7 @@ def test_home_loads_demo_into_empty_database_and_lists_it(app_db: str) -> None:
     assert (demo["unreviewed"], demo["accepted"], demo["corrected"], demo["rejected"]) == (100, 0, 0, 0)
     entities = table(at, "PER")
     assert dict(entities.loc["demo-en-es"]) == {"DATE": 94, "LOC": 174, "ORG": 108, "PER": 58}
-    assert len(at.get("vega_lite_chart")) == 2  # review progress (stacked) and entities per label
+    assert len(at.get("vega_lite_chart")) == 3  # review progress and entities per label (shares), projection F1
     assert app_db in plain(at.main.caption[-1].value)
 
 

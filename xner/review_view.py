@@ -22,7 +22,8 @@ from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.render import Html, colour_key, html_text, plotly_text
 from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
-from xner.services.review import ReviewItem, RunInfo, Suggestion
+from xner.services.review import ReviewItem, Suggestion
+from xner.services.runs import run_label as run_label  # one label for a run on every page
 from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
 
 # --- keyboard shortcuts (Streamlit's native ``st.button(shortcut=...)``; "C" and "R" are reserved by Streamlit) --
@@ -532,18 +533,6 @@ def matrix_legend_html() -> Html:
 
 
 # --- runs and conflicts, described ---------------------------------------------------------------------------
-
-
-def run_label(run: RunInfo) -> str:
-    """A projection run in one line (plain text).
-
-    >>> run_label(RunInfo(3, "ngram", 2, None))
-    'run 3: ngram over alignment run 2'
-    """
-    when = f", {run.created_at:%Y-%m-%d %H:%M}" if run.created_at else ""
-    by = f" by {run.created_by}" if run.created_by else ""
-    over = f" over alignment run {run.alignment_run_id}" if run.alignment_run_id is not None else ""
-    return f"run {run.id}: {run.method}{over}{when}{by}"
 
 
 def conflict_spans(current: Any, decision: Any) -> tuple[Span, ...]:

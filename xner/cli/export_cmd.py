@@ -1,4 +1,5 @@
-"""``xner export``: write a corpus (curated where reviewed) as CoNLL/IOB2, JSONL, a spaCy DocBin or a HF dataset."""
+"""``xner export``: write a corpus (curated where reviewed, gold, or a projection run's spans) as CoNLL/IOB2, JSONL,
+a spaCy DocBin or a HF dataset."""
 
 from __future__ import annotations
 
@@ -38,12 +39,43 @@ def export(
     side: Annotated[
         str | None, typer.Option(help="src or tgt for a parallel corpus (default tgt).", show_default=False)
     ] = None,
+    spans: Annotated[
+        str,
+        typer.Option(
+            help="Where the entities come from: reviewed (curated where reviewed; else gold, or --run's spans), "
+            "gold (the imported gold, reviews ignored) or run (the spans of projection run --run, default the "
+            "newest, for every sentence).",
+        ),
+    ] = "reviewed",
+    run: Annotated[
+        int | None,
+        typer.Option(
+            help="Projection run whose spans the unreviewed sentences (--spans reviewed) or all sentences "
+            "(--spans run) carry; target side only.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Export one side of a corpus; reviewed sentences carry their curated entities, others their gold ones."""
+    """Export one side of a corpus; by default reviewed sentences carry their curated entities, others their gold
+    ones (or a projection run's with --run); --spans run exports a projection run's spans whole."""
     statuses = [ReviewStatus.parse(s) for item in status or [] for s in item.split(",") if s.strip()]
     report = export_corpus(
-        store_for(db), corpus, out, fmt=fmt, side=side, splits=split, statuses=statuses or None, reviewer=reviewer
+        store_for(db),
+        corpus,
+        out,
+        fmt=fmt,
+        side=side,
+        splits=split,
+        statuses=statuses or None,
+        reviewer=reviewer,
+        spans=spans,
+        run_id=run,
     )
-    emit(report, as_json, lambda: f"wrote {report.sentences} sentences ({report.entities} entities) to {report.path}")
+    source = f", spans of projection run {report.run_id}" if report.run_id is not None else ""
+    emit(
+        report,
+        as_json,
+        lambda: f"wrote {report.sentences} sentences ({report.entities} entities{source}) to {report.path}",
+    )

@@ -24,6 +24,7 @@ from xner.services.exporting import (
     export_corpus,
     iter_export_sentences,
     side_for,
+    span_source,
     splits_in_import_order,
 )
 from xner.store.db import Store
@@ -96,14 +97,18 @@ def export_preview(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
     reviewer: str | None = None,
+    spans: str = "reviewed",
+    run_id: int | None = None,
 ) -> ExportPreview:
-    """Sentences and entities per label that ``export_corpus`` would write with the same filters."""
+    """Sentences and entities per label that ``export_corpus`` would write with the same filters and span source."""
     labels: Counter[str] = Counter()
     count = 0
     with store.session() as session:
         found = get_corpus(session, corpus)
+        chosen = side_for(found, side)
+        source = span_source(session, found, chosen, spans, run_id)
         rows = iter_export_sentences(
-            session, found, side=side_for(found, side), splits=splits, statuses=statuses, reviewer=reviewer
+            session, found, side=chosen, splits=splits, statuses=statuses, reviewer=reviewer, source=source
         )
         for sentence, _ in rows:
             count += 1
@@ -120,17 +125,28 @@ def export_file(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
     reviewer: str | None = None,
+    spans: str = "reviewed",
+    run_id: int | None = None,
 ) -> ExportFile:
     """Run ``export_corpus`` into a temporary folder and return the file (a zip of a ``hf`` folder) as bytes.
 
     Raises:
-        XnerError: as ``export_corpus`` (unknown format, corpus or side; missing spacy or datasets package).
+        XnerError: as ``export_corpus`` (unknown format, corpus, side or run; missing spacy or datasets package).
     """
     name = download_name(corpus, side, fmt)
     with tempfile.TemporaryDirectory(prefix="xner-export-") as folder:
         out = Path(folder) / Path(name).stem if fmt in FOLDER_FORMATS else Path(folder) / name
         report = export_corpus(
-            store, corpus, out, fmt=fmt, side=side, splits=splits, statuses=statuses, reviewer=reviewer
+            store,
+            corpus,
+            out,
+            fmt=fmt,
+            side=side,
+            splits=splits,
+            statuses=statuses,
+            reviewer=reviewer,
+            spans=spans,
+            run_id=run_id,
         )
         data = zip_folder(out) if fmt in FOLDER_FORMATS else out.read_bytes()
     return ExportFile(name, data, _MIME.get(fmt, "application/octet-stream"), report)

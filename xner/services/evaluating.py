@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from xner.evaluation import AlignmentScores, SpanScores
 from xner.learning import load_tagger
@@ -16,6 +18,7 @@ from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, requi
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.services.training import evaluate_tagger, read_sentences
 from xner.store.db import Store
+from xner.store.models import Entity, Sentence
 
 PAGE = 2000
 
@@ -52,24 +55,65 @@ def evaluate_projection(
     labels: Collection[str] | None = None,
     splits: Collection[str] | None = None,
 ) -> ProjectionEvaluation:
-    """Span precision / recall / F1 (overall and per label) of projection run ``run_id`` against target gold.
+    """Span precision / recall / F1 (overall and per label) of projection run ``run_id`` (default the newest)
+    against target gold.
 
     ``labels`` restricts both sides to those labels (e.g. PER, ORG, LOC as in the paper).
     """
-    scores = SpanScores()
-    count = 0
+    return evaluate_projections(store, corpus, [run_id], labels=labels, splits=splits)[0]
+
+
+def evaluate_projections(
+    store: Store,
+    corpus: str,
+    run_ids: Sequence[int | None],
+    *,
+    labels: Collection[str] | None = None,
+    splits: Collection[str] | None = None,
+) -> list[ProjectionEvaluation]:
+    """:func:`evaluate_projection` of several runs of ``corpus`` side by side, reading the gold once.
+
+    Args:
+        run_ids: projection runs (None: the newest), scored in this order.
+        labels: score only these labels, on both sides.
+        splits: only the pairs of these splits (default all).
+
+    Raises:
+        XnerError: an unknown or monolingual corpus, or a run the corpus does not have.
+    """
     with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
-        run = get_projection_run(session, found, run_id)
+        runs = [get_projection_run(session, found, run_id) for run_id in run_ids]
+        scores = [SpanScores() for _ in runs]
+        count = 0
         for page in _pages(iter_pairs(session, found, splits=splits)):
-            predicted = projected_spans(session, run.id, [p.pair_id for p in page])
-            for pair in page:
-                scores.add(predicted.get(pair.pair_id, []), pair.tgt_spans, labels)
+            pair_ids = [p.pair_id for p in page]
+            for run, score in zip(runs, scores, strict=True):
+                predicted = projected_spans(session, run.id, pair_ids)
+                for pair in page:
+                    score.add(predicted.get(pair.pair_id, []), pair.tgt_spans, labels)
             count += len(page)
-        method = run.method
-        found_run = run.id
-    return ProjectionEvaluation(corpus, found_run, method, count, sorted(labels) if labels else None, scores.as_dict())
+        described = [(run.id, run.method) for run in runs]
+    chosen = sorted(labels) if labels else None
+    return [
+        ProjectionEvaluation(corpus, run_id, method, count, chosen, score.as_dict())
+        for (run_id, method), score in zip(described, scores, strict=True)
+    ]
+
+
+def target_gold_entities(store: Store, corpus: str) -> int:
+    """How many gold entities the target side of parallel ``corpus`` has (0: projections cannot be scored)."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        query = (
+            select(func.count())
+            .select_from(Entity)
+            .join(Sentence, Sentence.id == Entity.sentence_id)
+            .where(Sentence.corpus_id == found.id, Sentence.side == "tgt")
+        )
+        return int(session.scalar(query) or 0)
 
 
 @dataclass

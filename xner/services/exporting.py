@@ -1,7 +1,10 @@
 """Export use case: a corpus side, filtered by split and review status, to CoNLL/IOB2, JSONL, a spaCy DocBin or
 a Hugging Face dataset folder.
 
-The entities written for a sentence are its curated spans when it has been reviewed, else its gold entities.
+The entities written for a sentence come from one of three sources (``spans``): ``reviewed`` (the default: the
+curated spans of a reviewed sentence, else its gold entities, or with a projection run the run's spans), ``gold``
+(the imported gold entities, reviews ignored) or ``run`` (a projection run's spans for every sentence, so a
+spot-checked run can be exported whole).
 Output goes to a temporary file (or folder) beside the target that replaces it only when the export is complete,
 so a failed export never leaves a half-written one.
 """
@@ -16,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
@@ -26,12 +29,14 @@ from xner.formats.hf_datasets import check_split_names, write_dataset_dict
 from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import entity_spans, get_corpus
+from xner.services.projecting import get_projection_run, projected_spans
 from xner.store.db import Store
-from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence
+from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sentence, SentencePair
 from xner.types import ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
 EXPORT_FORMATS = ("conll", "jsonl", "spacy", "hf")
+SPAN_SOURCES = ("reviewed", "gold", "run")  # where an export's entities come from (see SpanSource)
 FOLDER_FORMATS = frozenset({"hf"})  # these write a folder, the others one file
 PAGE = 2000
 
@@ -43,6 +48,63 @@ class ExportReport:
     format: str
     sentences: int
     entities: int
+    spans: str = "reviewed"
+    run_id: int | None = None  # the projection run whose spans were written, if any
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSource:
+    """Where the entities of exported sentences come from, checked against the corpus (:func:`span_source`).
+
+    ``reviewed``: a reviewed sentence's curated spans; an unreviewed one's gold entities, or the spans of
+    ``run_id`` when given. ``gold``: the gold entities of every sentence. ``run``: the spans of projection run
+    ``run_id`` for every sentence (an empty list where the run has none).
+    """
+
+    kind: str = "reviewed"
+    run_id: int | None = None
+
+    def uses_run(self, status: str | None) -> bool:
+        """Whether a sentence in review ``status`` carries the run's spans."""
+        if self.run_id is None:
+            return False
+        return self.kind == "run" or not _is_reviewed(status)
+
+    def uses_curated(self, status: str | None) -> bool:
+        """Whether a sentence in review ``status`` carries its curated spans."""
+        return self.kind == "reviewed" and _is_reviewed(status)
+
+
+CURATED_OR_GOLD = SpanSource()
+
+
+def span_source(
+    session: Session, corpus: Corpus, side: str, spans: str = "reviewed", run_id: int | None = None
+) -> SpanSource:
+    """The :class:`SpanSource` of an export of ``side`` of ``corpus``, checked.
+
+    Args:
+        spans: ``reviewed``, ``gold`` or ``run``.
+        run_id: the projection run (with ``run``, default the newest; with ``reviewed``, the spans of the
+            unreviewed sentences instead of their gold ones; not with ``gold``).
+
+    Raises:
+        XnerError: an unknown ``spans``, a run with ``gold``, a run on the source side (runs label the target
+            side), or a run the corpus does not have.
+    """
+    if spans not in SPAN_SOURCES:
+        raise XnerError(f"unknown span source {spans!r}; use one of {', '.join(SPAN_SOURCES)}")
+    if spans == "gold":
+        if run_id is not None:
+            raise XnerError("a projection run goes with spans 'run' or 'reviewed', not 'gold'")
+        return SpanSource("gold")
+    if spans == "reviewed" and run_id is None:
+        return CURATED_OR_GOLD
+    if side != "tgt":
+        raise XnerError(
+            f"projection runs label the target side: export side 'tgt' of {corpus.name!r} with a run, not {side!r}"
+        )
+    return SpanSource(spans, get_projection_run(session, corpus, run_id).id)
 
 
 def side_for(corpus: Corpus, side: str | None) -> str:
@@ -65,10 +127,12 @@ def iter_export_sentences(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
     reviewer: str | None = None,
+    source: SpanSource = CURATED_OR_GOLD,
 ) -> Iterator[tuple[SentenceData, dict]]:
     """Yield ``(sentence, meta)`` split by split (in import order), by position, a page at a time.
 
-    ``reviewer`` keeps only the sentences whose latest review decision (event) is that reviewer's.
+    ``reviewer`` keeps only the sentences whose latest review decision (event) is that reviewer's; ``source``
+    says which entities each sentence carries (a sentence with a run's spans has ``projection_run`` in its meta).
 
     Keyset paging on (corpus, split, side, position) follows the unique index, so each page is one index range
     read however large the corpus. Plain columns, not ORM objects: an export reads every row once, and the
@@ -84,10 +148,13 @@ def iter_export_sentences(
             Sentence.lang,
             ReviewState.status,
             ReviewState.spans,
+            (SentencePair.id if source.run_id is not None else null()).label("pair_id"),
         )
         .outerjoin(ReviewState, ReviewState.sentence_id == Sentence.id)
         .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
     )
+    if source.run_id is not None:
+        query = query.outerjoin(SentencePair, SentencePair.tgt_sentence_id == Sentence.id)
     if statuses:
         wanted = [status.value for status in statuses]
         condition = ReviewState.status.in_(wanted)
@@ -108,7 +175,7 @@ def iter_export_sentences(
             ).all()
             if not page:
                 break
-            yield from _page_sentences(session, page)
+            yield from _page_sentences(session, page, source)
             last_position = page[-1].position
 
 
@@ -154,14 +221,20 @@ def _is_reviewed(status: str | None) -> bool:
     return status is not None and status != ReviewStatus.UNREVIEWED.value
 
 
-def _page_sentences(session: Session, page: Sequence[Row]) -> Iterator[tuple[SentenceData, dict]]:
-    gold = entity_spans(session, [row.id for row in page if not _is_reviewed(row.status)])
+def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
+    from_run = [row.pair_id for row in page if source.uses_run(row.status)]
+    projected = projected_spans(session, source.run_id, from_run) if source.run_id is not None and from_run else {}
+    gold_ids = [row.id for row in page if not source.uses_run(row.status) and not source.uses_curated(row.status)]
+    gold = entity_spans(session, gold_ids)
     for row in page:
-        if _is_reviewed(row.status):  # the curated spans replace the gold ones (queued suggestions do not)
+        meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
+        if source.uses_run(row.status):
+            spans = projected.get(row.pair_id, [])
+            meta["projection_run"] = source.run_id
+        elif source.uses_curated(row.status):  # the curated spans replace the gold ones (queued suggestions do not)
             spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
         else:
             spans = gold.get(row.id, [])
-        meta = {"split": row.split, "position": row.position, "status": row.status or ReviewStatus.UNREVIEWED.value}
         yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
 
 
@@ -175,6 +248,8 @@ def export_corpus(
     splits: Collection[str] | None = None,
     statuses: Collection[ReviewStatus] | None = None,
     reviewer: str | None = None,
+    spans: str = "reviewed",
+    run_id: int | None = None,
 ) -> ExportReport:
     """Write one side of ``corpus`` to ``out`` (atomically), filtered by splits and review statuses.
 
@@ -188,10 +263,13 @@ def export_corpus(
         splits: only these splits (default all).
         statuses: only sentences in these review statuses (default all).
         reviewer: only sentences whose latest review decision is this reviewer's (default any).
+        spans: where the entities come from: ``reviewed`` (curated where reviewed, else gold or ``run_id``'s),
+            ``gold`` or ``run`` (projection run ``run_id``'s, default the newest run, for every sentence).
+        run_id: a projection run of ``corpus`` (see ``spans``); only for the target side.
 
     Raises:
-        XnerError: an unknown format, corpus or side, or ``out`` in the way (a folder where a file goes, or for
-            ``hf`` a file or a folder that is not a saved dataset).
+        XnerError: an unknown format, corpus, side, span source or run, or ``out`` in the way (a folder where a
+            file goes, or for ``hf`` a file or a folder that is not a saved dataset).
         MissingDependencyError: the format's package (spacy, datasets) is not installed.
     """
     if fmt not in EXPORT_FORMATS:
@@ -201,10 +279,12 @@ def export_corpus(
     _check_target(target, folder=folder)
     with store.session() as session:
         found = get_corpus(session, corpus)
-        selection = _Selection(session, found, side_for(found, side), splits, statuses, reviewer)
+        chosen = side_for(found, side)
+        source = span_source(session, found, chosen, spans, run_id)
+        selection = _Selection(session, found, chosen, splits, statuses, reviewer, source)
         with _atomic_path(target, folder=folder) as partial:
             _WRITERS[fmt](selection, partial)
-    return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities)
+    return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities, source.kind, source.run_id)
 
 
 @dataclass
@@ -217,6 +297,7 @@ class _Selection:
     splits: Collection[str] | None
     statuses: Collection[ReviewStatus] | None
     reviewer: str | None = None
+    source: SpanSource = CURATED_OR_GOLD
     sentences: int = 0
     entities: int = 0
 
@@ -228,6 +309,7 @@ class _Selection:
             splits=self.splits,
             statuses=self.statuses,
             reviewer=self.reviewer,
+            source=self.source,
         )
         for sentence, meta in rows:
             self.sentences += 1
@@ -240,15 +322,19 @@ class _Selection:
         return [split for split in found if not self.splits or split in self.splits]
 
 
-def export_labels(session: Session, corpus: Corpus) -> list[str]:
-    """Every label of ``corpus``, sorted: its label set (all labels imported or declared) and any a curator used.
+def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -> list[str]:
+    """Every label of ``corpus``, sorted: its label set (all labels imported or declared), any a curator used and
+    any projection run ``run_id`` used.
 
     The whole corpus's set, whatever the filters, so that every export of a corpus numbers its tags alike.
     """
     labels = set(corpus.labels)
-    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
-    for spans in session.scalars(curated.execution_options(yield_per=PAGE)):
-        labels.update(span["label"] for span in spans or ())
+    used = [select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)]
+    if run_id is not None:
+        used.append(select(Projection.spans).where(Projection.run_id == run_id))
+    for query in used:
+        for spans in session.scalars(query.execution_options(yield_per=PAGE)):
+            labels.update(span["label"] for span in spans or ())
     return sorted(labels)
 
 
@@ -271,7 +357,7 @@ def _write_spacy(selection: _Selection, path: Path) -> None:
 def _write_hf(selection: _Selection, folder: Path) -> None:
     splits = selection.split_names()
     check_split_names(splits)  # before reading any sentence
-    labels = export_labels(selection.session, selection.corpus)
+    labels = export_labels(selection.session, selection.corpus, selection.source.run_id)
     rows = ((meta["split"], str(meta["position"]), sentence) for sentence, meta in selection.rows())
     write_dataset_dict(rows, folder, splits=splits, labels=labels)
 

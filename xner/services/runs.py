@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, Protocol, get_args, get_origin
 
 from sqlalchemy import func, select
 
@@ -114,6 +114,42 @@ def list_projection_runs(store: Store, corpus: str) -> list[ProjectionRunInfo]:
             )
             for run in runs
         ]
+
+
+class ProjectionRunLike(Protocol):
+    """What :func:`run_label` reads of a projection run (``ProjectionRunInfo``, the review page's ``RunInfo``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def alignment_run_id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def created_by(self) -> str: ...
+
+
+def run_label(run: ProjectionRunLike | AlignmentRunInfo) -> str:
+    """An alignment or projection run in one line of plain text, for every run picker and table.
+
+    >>> when = datetime(2026, 12, 7, 4, 10)
+    >>> run_label(ProjectionRunInfo(12, "heuristic", 3, {}, when, "ana", 799, 0))
+    'run 12 · heuristic over alignment 3 · 2026-12-07 04:10 · by ana'
+    >>> run_label(AlignmentRunInfo(3, "eflomal", {}, when, "", 799))
+    'run 3 · eflomal · 2026-12-07 04:10'
+    """
+    if isinstance(run, AlignmentRunInfo):
+        parts = [f"run {run.id}", run.aligner]
+    else:
+        over = f" over alignment {run.alignment_run_id}" if run.alignment_run_id is not None else ""
+        parts = [f"run {run.id}", f"{run.method}{over}"]
+    if run.created_at is not None:
+        parts.append(f"{run.created_at:%Y-%m-%d %H:%M}")
+    if run.created_by:
+        parts.append(f"by {run.created_by}")
+    return " · ".join(parts)
 
 
 # --- options of aligners and projection methods ----------------------------------------------------------------
