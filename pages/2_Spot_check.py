@@ -70,9 +70,11 @@ def draw_form(store: Store, corpus: str, run_id: int, reviewer: str, *, expanded
 
 
 def describe_check(check: CheckSummary) -> str:
+    """The check in the chooser, without its judged count: the chooser is drawn by the page's full run, and the
+    judging fragment's reruns would leave a count there stale (the fragment shows the count, fresh)."""
     by = f", by {check.created_by}" if check.created_by else ""
     when = f" {check.created_at:%Y-%m-%d %H:%M}" if check.created_at else ""
-    return f"#{check.id}: {check.judged}/{check.drawn} judged (N={check.requested}, seed {check.seed}{by}){when}"
+    return f"#{check.id}: {check.drawn} spans drawn (N={check.requested}, seed {check.seed}{by}){when}"
 
 
 def sentence_block(title: str, tokens: tuple[str, ...], spans: list, note: str = "") -> None:
