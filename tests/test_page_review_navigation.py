@@ -238,7 +238,9 @@ def test_the_spot_check_page_counts_judgments_everywhere_it_shows_them(demo) -> 
     for verdict in (True, False, True, True, False, True, True):
         at.button(key="spot_correct" if verdict else "spot_wrong").click().run()
         assert not at.exception
-    texts = [*bodies(at), at.get("progress")[0].proto.text, *map(str, at.selectbox(key="spot_check").options)]
+    chooser = at.selectbox(key="spot_check").options
+    assert chooser[0].startswith(f"#{check.id}: 7/{check.drawn} judged")
+    texts = [*bodies(at), at.get("progress")[0].proto.text, *chooser]
     assert f"7 / {check.drawn} judged" in texts
     stale = [text for text in texts if re.search(r"\b0 ?/ ?\d+ judged", seen(text))]
     assert not stale, stale
