@@ -1,7 +1,7 @@
 """Going to review items out of queue order (xner.services.review.navigation) and the reviewers' saved queue
 choices (xner.services.review.preferences), on the real Europarl EN-DE parallel NER gold and the demo corpus.
 
-The token search is checked against a brute-force oracle: every pair read in Python, in import order.
+The token search is checked against a brute-force oracle: every pair read in Python, by split and position.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ pytest_plugins = ["tests.pg"]
 
 
 def pairs(store: Store, corpus: str) -> list[tuple[int, int, str, int, list[str], list[str]]]:
-    """(pair id, target id, split, position, source tokens, target tokens) of every pair, in import order."""
+    """(pair id, target id, split, position, source tokens, target tokens) of every pair, by split and position."""
     with store.session() as session:
         corpus_id = session.scalar(select(Corpus.id).where(Corpus.name == corpus))
         rows = session.execute(
             select(PairRow.id, PairRow.tgt_sentence_id, PairRow.split, PairRow.position, PairRow.src_sentence_id)
             .where(PairRow.corpus_id == corpus_id)
-            .order_by(PairRow.id)
+            .order_by(PairRow.split, PairRow.position)
         ).all()
         selected = select(Sentence.id, Sentence.tokens).where(Sentence.corpus_id == corpus_id)
         tokens = {row.id: row.tokens for row in session.execute(selected)}

@@ -3,10 +3,10 @@
 (:func:`open_item`).
 
 The token search reads the tokens' stored JSON text with ``LIKE`` (no index can serve a substring), pair by pair
-in primary-key order, and stops at the first ``limit`` matches: a frequent word answers at once, and a rare one
-reads the corpus's sentences once, in the database (about 0.1 s per 100,000 pairs on SQLite; see
-``benchmarks/review_speed.py``). Each candidate is checked again in Python on its tokens, so the result is exact
-(case-insensitive substring of one token) whatever the JSON escaping.
+along the pairs' (corpus, split, position) index, and stops at the first ``limit`` matches: a frequent word
+answers at once, and a word found nowhere reads the corpus's sentences once, in the database (about 0.3 s per
+100,000 pairs on SQLite; ``benchmarks/review_speed.py``). Each candidate is checked again in Python on its
+tokens, so the result is exact (case-insensitive substring of one token) whatever the JSON escaping.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
@@ -101,8 +101,8 @@ def _by_position(session: Session, corpus: Corpus, split: str, position: int) ->
 def search_tokens(
     store: Store, corpus: str, query: str, *, sides: tuple[str, ...] = SIDES, limit: int = SEARCH_LIMIT
 ) -> list[SearchHit]:
-    """The first ``limit`` hits in ``corpus``, in the order its pairs were imported: a pair and one of ``sides``
-    with a token that contains ``query`` (case-insensitive substring); one hit per pair and side at most.
+    """The first ``limit`` hits in ``corpus``, by split and position: a pair and one of ``sides`` with a token
+    that contains ``query`` (case-insensitive substring); one hit per pair and side at most.
 
     Raises:
         XnerError: an empty or over-long query, an unknown side or an unknown corpus.
@@ -121,7 +121,7 @@ def search_tokens(
         for side in SIDES:
             if side in sides:
                 hits.extend(_search_side(session, found, side, needle, limit))
-    hits.sort(key=lambda hit: (hit.pair_id, SIDES.index(hit.side)))
+    hits.sort(key=lambda hit: (hit.split, hit.position, SIDES.index(hit.side)))
     return hits[:limit]
 
 
@@ -129,14 +129,15 @@ def _search_side(session: Session, corpus: Corpus, side: str, needle: str, limit
     column = PairRow.tgt_sentence_id if side == "target" else PairRow.src_sentence_id
     text = cast(Sentence.tokens, String)
     matches = _like_condition(text, needle)
-    last = 0
+    after: list[Any] = []
     hits: list[SearchHit] = []
     while len(hits) < limit:
+        # in the order of the pairs' (corpus, split, position) index, so that the first matches end the read
         rows = session.execute(
             select(PairRow.id, PairRow.tgt_sentence_id, PairRow.split, PairRow.position, Sentence.tokens)
             .join(Sentence, Sentence.id == column)
-            .where(PairRow.corpus_id == corpus.id, PairRow.id > last, matches)
-            .order_by(PairRow.id)
+            .where(PairRow.corpus_id == corpus.id, *after, matches)
+            .order_by(PairRow.split, PairRow.position)
             .limit(limit * _SCAN_FACTOR)
         ).all()
         for row in rows:
@@ -147,7 +148,7 @@ def _search_side(session: Session, corpus: Corpus, side: str, needle: str, limit
                 )
         if len(rows) < limit * _SCAN_FACTOR:
             break
-        last = rows[-1].id
+        after = [tuple_(PairRow.split, PairRow.position) > tuple_(rows[-1].split, rows[-1].position)]
     return hits[:limit]
 
 
