@@ -121,6 +121,13 @@ def test_find_sentence_explains_a_bad_reference(europarl: Store, reference: str,
         review.find_sentence(europarl, "ep", reference)
 
 
+def test_a_sentence_never_queued_opens_without_a_reservation(europarl: Store) -> None:
+    target = pairs(europarl, "ep")[3][1]
+    item = review.open_item(europarl, target, reviewer="ana")
+    assert (item.sentence_id, item.leased, item.held_by, item.suggestion) == (target, False, (), None)
+    assert review.active_leases(europarl, "ep") == []
+
+
 def test_a_source_sentence_number_is_not_an_item(europarl: Store) -> None:
     with europarl.session() as session:
         source = session.scalar(select(PairRow.src_sentence_id).limit(1))

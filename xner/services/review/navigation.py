@@ -174,7 +174,8 @@ def _matching_token(tokens: list[str], needle: str) -> int | None:
 def open_item(store: Store, sentence_id: int, *, reviewer: str = "") -> ReviewItem:
     """The review item of ``sentence_id``, opened out of queue order. An unreviewed item is leased to ``reviewer``
     when it has room; when others hold it, ``item.held_by`` names them and ``item.leased`` is False: the page shows
-    it without decisions. A reviewed item is not leased (a decision on it is a vote, or a change of one's own).
+    it without decisions. A reviewed item is not leased (a decision on it is a vote, or a change of one's own), nor
+    is a sentence no projection run was queued for.
 
     Raises:
         XnerError: an unknown sentence or a source sentence.
@@ -185,7 +186,8 @@ def open_item(store: Store, sentence_id: int, *, reviewer: str = "") -> ReviewIt
     reviewer = check_reviewer(reviewer)
     if claim(store, sentence_id, reviewer):
         return replace(item, leased=True)
-    return replace(item, held_by=tuple(_holders(store, sentence_id, reviewer)) or ("other reviewers",))
+    # no room: others hold it; or nothing to hold, for a sentence never queued (a decision on it stands alone)
+    return replace(item, held_by=tuple(_holders(store, sentence_id, reviewer)))
 
 
 def _holders(store: Store, sentence_id: int, reviewer: str) -> list[str]:
