@@ -253,7 +253,7 @@ def test_the_spot_check_page_counts_judgments_everywhere_it_shows_them(demo) -> 
 def test_a_long_pair_shows_its_matrix_in_windows(tmp_path, monkeypatch) -> None:
     """The longest pair of the real Europarl EN-DE gold, aligned by eflomal: the page shows a window around an
     entity (at most 20 × 20 cells) and offers the whole matrix to scroll."""
-    from tests.test_browser_long import long_pair_store
+    from tests.test_browser_issue17 import long_pair_store
 
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     monkeypatch.setenv("XNER_DB", str(store.engine.url))
