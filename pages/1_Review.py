@@ -6,6 +6,9 @@ figure in ``xner.review_view``. This page renders them and collects input. Decis
 arguments are bound when the item is drawn (its sentence id and version), so a decision always names the version
 the reviewer saw, and a change by somebody else in between is a conflict, never an overwrite. The shown item is
 kept in the session until a decision, skip, next, undo or reload: a rerun (e.g. editing a span) reads no item.
+An item opened out of queue order (*Go to a sentence*, a search hit) stays shown the same way (``review_pinned``),
+reserved for the reviewer when it is free and read-only while somebody else holds it. The queue choices are saved
+per reviewer and corpus, and given back to the sidebar's widgets in the next session.
 Session keys start with ``review_``.
 """
 
