@@ -7,8 +7,9 @@ about a fifth of the pairs, so the disagreement order has something to sort). Th
 
 1. **Services**, each call timed ``--samples`` times: ``next_item`` by confidence, by disagreement, with a label
    filter, with a confidence range, with 50 skipped items, and the second-review queue (reviewed by somebody else,
-   not by me) once some items are reviewed; ``get_item`` of random sentences; ``record_decision`` (accept /
-   correct / reject, each on a fresh item) and ``undo``.
+   not by me) once some items are reviewed; ``get_item`` of random sentences; ``find_sentence`` and
+   ``search_tokens`` (a frequent word, and words found nowhere: the whole corpus read); ``record_decision``
+   (accept / correct / reject, each on a fresh item) and ``undo``.
 2. **Page**: the review page (pages/1_Review.py) on the same database, driven by Streamlit's ``AppTest`` (the
    script run and its element tree, in this process: no browser, no websocket), ``--page-samples`` times each:
    a rerun that keeps the shown item (what every widget change costs), accept + load the next item, skip + next,
@@ -242,6 +243,17 @@ def measure(store: Store, samples: int, seed: int) -> dict[str, dict[str, float]
         ),
         "next_item skip 50": timed(lambda: review.next_item(store, CORPUS, skip=skipped), samples),
         "get_item": timed(lambda: review.get_item(store, rng.choice(targets)), samples),
+        # going to an item out of queue order (issue 17): a reference, and token searches, bounded and unbounded
+        "find_sentence split + position": timed(
+            lambda: review.find_sentence(store, CORPUS, f"train {rng.randrange(len(targets))}"), samples
+        ),
+        "search_tokens frequent ('THA')": timed(lambda: review.search_tokens(store, CORPUS, "THA"), min(samples, 50)),
+        "search_tokens no hit, reads every pair ('zzqx')": timed(
+            lambda: review.search_tokens(store, CORPUS, "zzqx"), min(samples, 10)
+        ),
+        "search_tokens no hit, non-ASCII ('ƙƙ')": timed(
+            lambda: review.search_tokens(store, CORPUS, "ƙƙ"), min(samples, 10)
+        ),
     }
 
     decided, writes = [], []

@@ -6,6 +6,9 @@ figure in ``xner.review_view``. This page renders them and collects input. Decis
 arguments are bound when the item is drawn (its sentence id and version), so a decision always names the version
 the reviewer saw, and a change by somebody else in between is a conflict, never an overwrite. The shown item is
 kept in the session until a decision, skip, next, undo or reload: a rerun (e.g. editing a span) reads no item.
+An item opened out of queue order (*Go to a sentence*, a search hit) stays shown the same way (``review_pinned``),
+reserved for the reviewer when it is free and read-only while somebody else holds it. The queue choices are saved
+per reviewer and corpus, and given back to the sidebar's widgets in the next session.
 Session keys start with ``review_``.
 """
 
@@ -46,6 +49,9 @@ for name, default in {
     "review_remaining": None,  # (count, exact) of the queue when the item was loaded
     "review_lease": None,  # (sentence id, reviewer, time.monotonic() of the last claim) of the leased item
     "review_overview": None,  # the page run's QueueOverview, handed to the item area's run within it
+    "review_pinned": None,  # the sentence opened out of queue order (by number or search), while it is shown
+    "review_prefs_for": None,  # (reviewer, corpus) whose saved queue choices the sidebar was given
+    "review_prefs_saved": None,  # the QueuePreferences last saved (or loaded) for them
 }.items():
     ss.setdefault(name, default)
 
@@ -75,6 +81,7 @@ def forget_item() -> None:
     release_shown()
     ss.review_item = None
     ss.review_conflict = None
+    ss.review_pinned = None
 
 
 def must_claim(item: ReviewItem, claim_for: str | None) -> bool:
@@ -170,6 +177,35 @@ def reload(sentence_id: int) -> None:
 
 
 @guarded
+def open_sentence(sentence_id: int, reviewer: str) -> None:
+    """Show sentence ``sentence_id`` out of queue order, reserved for the reviewer when it is unreviewed and free
+    (when others hold it, it is shown without decisions: see :func:`held_notice`)."""
+    release_shown()
+    try:
+        item = review.open_item(store, sentence_id, reviewer=reviewer)
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    if item.leased:
+        ss.review_lease = (sentence_id, reviewer.strip(), time.monotonic())
+    ss.review_remaining = None  # out of queue order
+    show(item)
+    ss.review_pinned = sentence_id
+
+
+@guarded
+def go_to(corpus: str, reviewer: str) -> None:
+    """The "Go to sentence" box: a number or a split and position (emptied once opened, for the next one)."""
+    try:
+        sentence_id = review.find_sentence(store, corpus, ss.review_goto)
+    except XnerError as error:
+        ss.review_error = str(error)
+        return
+    ss.review_goto = ""
+    open_sentence(sentence_id, reviewer)
+
+
+@guarded
 def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
     try:
         report = review.queue_projection(store, corpus, run_id, created_by=reviewer)
@@ -238,16 +274,42 @@ def save_links(pair_id: int, sentence_id: int, reviewer: str) -> None:
 # --- the sidebar: who, which corpus, which queue --------------------------------------------------------------
 
 
-def sidebar_filters(overview: QueueOverview, reviewer: str) -> view.QueueFilters:
+def sidebar_filters(corpus: str, overview: QueueOverview, reviewer: str) -> view.QueueFilters:
+    restore_preferences(corpus, reviewer, overview.labels)
     bar = st.sidebar
     order = bar.radio("Queue order", list(view.ORDER_CHOICES), key="review_order")
     status = bar.selectbox("Items", view.STATUS_CHOICES, key="review_status")
     labels = bar.multiselect("Labels (any of)", overview.labels, key="review_labels")
     confidence = bar.slider("Confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key="review_confidence")
     decided_by = bar.text_input("Decided by (a reviewer's items)", key="review_decided_by", max_chars=200)
-    return view.QueueFilters(
+    filters = view.QueueFilters(
         status, view.ORDER_CHOICES[order], tuple(labels), tuple(confidence), decided_by.strip(), reviewer
     )
+    remember_preferences(corpus, reviewer, filters)
+    return filters
+
+
+def restore_preferences(corpus: str, reviewer: str, labels: list[str]) -> None:
+    """Before the queue widgets are drawn: the reviewer's saved queue choices for the corpus, once per reviewer and
+    corpus in a session (the widgets keep them afterwards)."""
+    if not reviewer or ss.review_prefs_for == (reviewer, corpus):
+        return
+    ss.review_prefs_for = (reviewer, corpus)
+    ss.review_prefs_saved = review.queue_preferences(store, corpus, reviewer)
+    if ss.review_prefs_saved is not None:
+        for name, value in view.preferences_to_choices(ss.review_prefs_saved, labels).items():
+            ss[f"review_{name}"] = value
+
+
+def remember_preferences(corpus: str, reviewer: str, filters: view.QueueFilters) -> None:
+    """Save the queue choices when the reviewer changed them (one small write per change, none per rerun)."""
+    if not reviewer or ss.review_prefs_for != (reviewer, corpus):
+        return
+    wanted = view.filters_to_preferences(filters)
+    if wanted == (ss.review_prefs_saved or review.QueuePreferences()):
+        return
+    review.save_queue_preferences(store, corpus, reviewer, wanted)
+    ss.review_prefs_saved = wanted
 
 
 def queue_progress(overview: QueueOverview, filters: view.QueueFilters) -> None:
@@ -344,9 +406,12 @@ def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewI
     if ss.review_key != key:
         ss.review_key, ss.review_after = key, None
         forget_item()
+    shown = ss.review_item
+    if shown is not None and shown.sentence_id == ss.review_pinned:
+        return keep_pinned(shown, reviewer)
     claim_for = reviewer if reviewer and filters.status == view.UNREVIEWED else None
-    if ss.review_item is not None and not must_claim(ss.review_item, claim_for):
-        return ss.review_item
+    if shown is not None and not must_claim(shown, claim_for):
+        return shown
     args = filters.next_item_args()
     skipped = list(ss.review_skipped)
     item = review.next_item(store, corpus, **args, skip=skipped, after=ss.review_after, claim_for=claim_for)
@@ -358,6 +423,85 @@ def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewI
         ss.review_lease = (item.sentence_id, claim_for, time.monotonic())
     show(item)
     return item
+
+
+def keep_pinned(item: ReviewItem, reviewer: str) -> ReviewItem:
+    """The item opened out of queue order, stays shown; an unreviewed one not reserved for the reviewer (others held
+    it, or no name was typed then) is reserved now if it has room, else shown with who holds it."""
+    if not reviewer or item.state.status != ReviewStatus.UNREVIEWED:
+        return item
+    if ss.review_lease is not None and ss.review_lease[:2] == (item.sentence_id, reviewer):
+        return item
+    opened = review.open_item(store, item.sentence_id, reviewer=reviewer)
+    if opened.leased:
+        ss.review_lease = (item.sentence_id, reviewer, time.monotonic())
+    ss.review_item = opened
+    return opened
+
+
+def navigation(corpus: str, reviewer: str) -> None:
+    """Go to a sentence by its number or split and position, or find one by a word on either side."""
+    # Drawn only while open (on_change="rerun" tracks the state): a search costs nothing until asked for.
+    nav = st.expander("Go to a sentence · search tokens", key="review_nav_open", on_change="rerun")
+    if not nav.open:
+        return
+    with nav:
+        goto, find, side = st.columns([2, 3, 2], vertical_alignment="bottom")
+        goto.text_input(
+            "Go to sentence",
+            key="review_goto",
+            placeholder="1234 or train 12",
+            help="The number shown as 'Sentence N', or a split and position (e.g. train 12); Enter opens it.",
+            on_change=go_to,
+            args=(corpus, reviewer),
+            max_chars=100,
+        )
+        query = find.text_input(
+            "Search tokens", key="review_search", placeholder="part of a word, any case", max_chars=review.MAX_QUERY
+        )
+        sides = side.segmented_control(
+            "Side", list(review.SIDES), selection_mode="multi", default=list(review.SIDES), key="review_search_sides"
+        )
+        if query.strip():
+            search_results(corpus, reviewer, query, tuple(sides or review.SIDES))
+
+
+def search_results(corpus: str, reviewer: str, query: str, sides: tuple[str, ...]) -> None:
+    try:
+        hits = review.search_tokens(store, corpus, query, sides=sides)
+    except XnerError as error:
+        st.error(literal(str(error)))
+        return
+    if not hits:
+        st.caption("No token contains it.")
+        return
+    more = "the first " if len(hits) == review.SEARCH_LIMIT else ""
+    st.caption(f"{more}{len(hits)} match(es), in corpus order:")
+    for number, hit in enumerate(hits):
+        tokens, index, cut_before, cut_after = view.hit_snippet(hit)
+        open_button, where, text = st.columns([2, 2, 8], vertical_alignment="center")
+        open_button.button(
+            f"Sentence {hit.sentence_id:d}",
+            key=f"review_hit_{number}",
+            on_click=open_sentence,
+            args=(hit.sentence_id, reviewer),
+            width="stretch",
+        )
+        where.caption(f"{literal(hit.split)} #{hit.position:d} · {literal(hit.side)}")
+        show_html(
+            "… " if cut_before else "", tokens_html(tokens, (), marked=(index,)), " …" if cut_after else "", where=text
+        )
+
+
+def held_notice(item: ReviewItem) -> bool:
+    """True (decisions off) when the item was opened out of queue order while other reviewers hold it."""
+    if not item.held_by:
+        return False
+    st.warning(
+        f"Sentence {item.sentence_id} is reserved for {literal(', '.join(item.held_by))}, who has it open: shown "
+        "here read-only. Reload it to decide once their reservation ends."
+    )
+    return True
 
 
 def item_header(item: ReviewItem) -> None:
@@ -521,7 +665,14 @@ def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
     if not item.src_tokens:
         st.caption("This sentence has no source sentence.")
         return
-    show_html(view.matrix_html(view.item_matrix(item, spans), item.src_tokens, item.tgt_tokens))
+    matrix = view.item_matrix(item, spans)
+    windows = view.matrix_windows(matrix, item.src_tokens, item.tgt_tokens, view.window_focuses(item, spans))
+    window = windows[0]
+    if len(windows) > 1:  # a long pair: a window around an entity, or the whole matrix to scroll
+        titles = [w.title for w in windows]
+        title = st.selectbox("Show", titles, key=f"review_window_{item.sentence_id}")
+        window = windows[titles.index(title)] if title in titles else window
+    show_html(view.matrix_html(matrix, item.src_tokens, item.tgt_tokens, rows=window.rows, cols=window.cols))
     show_html(view.matrix_legend_html())
     if not item.links:
         st.caption("No alignment links: no suggestion is queued for this sentence, or its run has none.")
@@ -602,7 +753,7 @@ def history_table() -> None:
             "reviewer": event.reviewer,
             "action": event.action if event.applied else f"{event.action} (vote)",
             "status": f"{event.status_before} → {event.status_after}",
-            "entities": len(event.spans_after),
+            "entities": len(event.entities),
             "version": event.version,
         }
         for event in events[-10:]
@@ -640,11 +791,13 @@ def item_area(corpus: str, filters: view.QueueFilters, reviewer: str, settings: 
         st.info(literal(problem))
         return
     blocked = conflict_panel(item)
+    navigation(corpus, reviewer)
     if item is None:
         st.success("Nothing left in this queue. Change the filters, clear the skipped items, or queue another run.")
         undo_button(st, reviewer)
         return
     keep_lease(item, reviewer, settings.lease_seconds)
+    blocked = held_notice(item) or blocked
     shown = view.shown_spans(item, second_review=filters.is_second_review or item.independent)
     item_header(item)
     sentences(item, shown)
@@ -673,7 +826,7 @@ with page_guard():  # the error boundary (also under app.py's)
         "Corpus", list(corpora), format_func=lambda name: f"{name} ({corpora[name].languages})", key="review_corpus"
     )
     overview = review.queue_overview(store, corpus)
-    filters = sidebar_filters(overview, reviewer)
+    filters = sidebar_filters(corpus, overview, reviewer)
     sidebar_keys()
     if not overview.runs:
         messages()

@@ -238,9 +238,21 @@ def estimate_view(store: Store, check: CheckSummary) -> None:
 
 
 @st.fragment
-def check_view(store: Store, check: CheckSummary, reviewer: str, info: CorpusInfo) -> None:
-    """Judging beside the estimate; a judgment reruns only this fragment, not the corpus and run look-ups."""
-    check = next(c for c in list_checks(store, info.name, run_id=check.run_id) if c.id == check.id)  # fresh counts
+def check_view(store: Store, run_id: int, reviewer: str, info: CorpusInfo) -> None:
+    """The run's checks to choose from, and judging beside the estimate. A judgment reruns only this fragment, not
+    the corpus and run look-ups; the chooser is in it, so its judged counts are read afresh with the rest (drawn
+    by the page's run, they stayed at "0/20 judged" while the judging went on)."""
+    checks = {check.id: check for check in reversed(list_checks(store, info.name, run_id=run_id))}
+    if not checks:
+        st.info("No spot check of this run yet: draw a sample above.")
+        return
+    check_id = st.selectbox(
+        "Spot check (newest first; pick one to resume it)",
+        list(checks),
+        format_func=lambda i: describe_check(checks[i]),
+        key="spot_check",
+    )
+    check = checks[check_id]
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Judge")
@@ -283,14 +295,4 @@ with page_guard():  # the error boundary (also under app.py's)
     draw_form(store, corpus, run_id, reviewer, expanded=not list_checks(store, corpus, run_id=run_id))
     if MESSAGE in st.session_state:
         st.info(literal(st.session_state.pop(MESSAGE)))
-    checks = {check.id: check for check in reversed(list_checks(store, corpus, run_id=run_id))}
-    if not checks:
-        st.info("No spot check of this run yet: draw a sample above.")
-        st.stop()
-    check_id = st.selectbox(
-        "Spot check (newest first; pick one to resume it)",
-        list(checks),
-        format_func=lambda i: describe_check(checks[i]),
-        key="spot_check",
-    )
-    check_view(store, checks[check_id], reviewer, info)
+    check_view(store, run_id, reviewer, info)

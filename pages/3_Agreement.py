@@ -111,7 +111,7 @@ def show_decision(title: str, event: EventView, tokens: tuple[str, ...]) -> None
     note = f" · {event.note}" if event.note else ""
     html_line(
         f"{title}: {event.status_after.value} ({event.action}, {event.at:%Y-%m-%d %H:%M}){note}",
-        tokens_html(tokens, event.spans_after),
+        tokens_html(tokens, event.entities),
     )
 
 

@@ -326,3 +326,62 @@ def test_items_carry_possible_links_and_the_overview_counts(store: Store, tmp_pa
     )
     overview = review.queue_overview(store, "demo-en-es")
     assert overview.reviewed == 1 and overview.progress["rejected"] == 1
+
+
+# --- long pairs: the matrix in windows ---------------------------------------------------------------------------
+
+
+def test_a_small_matrix_is_shown_whole() -> None:
+    item = known_item()
+    matrix = view.item_matrix(item, item.state.spans)
+    [whole] = view.matrix_windows(matrix, SRC, TGT, view.window_focuses(item, item.state.spans))
+    assert (whole.rows, whole.cols) == (range(5), range(6))
+
+
+def diagonal(n_src: int, n_tgt: int, spans: list[Span]) -> view.Matrix:
+    return view.alignment_matrix(n_src, n_tgt, sure=[(i, i * n_tgt // n_src) for i in range(n_src)], src_spans=spans)
+
+
+@pytest.mark.parametrize(
+    ("focus", "rows", "cols"),
+    [
+        ((Span(40, 42, "PER"), None), range(31, 51), range(28, 48)),  # target columns from the entity's links
+        ((Span(0, 1, "ORG"), Span(2, 3, "ORG")), range(0, 20), range(0, 20)),  # at the start: clamped
+        ((Span(59, 60, "LOC"), None), range(40, 60), range(37, 57)),  # at the end: clamped
+        ((None, Span(30, 32, "DATE")), range(23, 43), range(21, 41)),  # source rows from the links
+    ],
+)
+def test_a_long_matrix_is_windowed_around_each_entity(
+    focus: tuple[Span | None, Span | None], rows: range, cols: range
+) -> None:
+    src, tgt = [f"s{i}" for i in range(60)], [f"t{j}" for j in range(57)]
+    matrix = diagonal(60, 57, [focus[0]] if focus[0] else [])
+    window, whole = view.matrix_windows(matrix, src, tgt, [focus])
+    assert (window.rows, window.cols) == (rows, cols)
+    assert (whole.rows, whole.cols, whole.title) == (range(60), range(57), "the whole matrix (60 × 57 tokens, scroll)")
+    entity = focus[0] or focus[1]
+    assert entity is not None and entity.label in window.title
+    for span, shown in ((focus[0], window.rows), (focus[1], window.cols)):
+        if span is not None:
+            assert shown.start <= span.start and span.end <= shown.stop  # the entity is in view
+    table = view.matrix_html(matrix, src, tgt, rows=window.rows, cols=window.cols)
+    assert table.count("<td") == 20 * 20 and f">s{rows.start}<" in table and f">t{cols.stop - 1}<" in table
+
+
+def test_a_long_matrix_without_entities_starts_at_the_top() -> None:
+    src, tgt = ["a"] * 30, ["b"] * 25
+    window, _ = view.matrix_windows(diagonal(30, 25, []), src, tgt, [])
+    assert (window.rows, window.cols, window.title) == (range(20), range(20), "the start · source 0–19 × target 0–19")
+    assert view.matrix_html(diagonal(30, 25, []), src, tgt).count("<td") == 30 * 25
+
+
+def test_window_focuses_pair_each_projection_with_its_source() -> None:
+    item = known_item()
+    extra = Span(1, 2, "MISC")  # a shown target span no run proposed
+    focuses = view.window_focuses(item, (*item.state.spans, extra))
+    assert focuses == [
+        (Span(0, 1, "PER"), Span(0, 1, "PER")),
+        (Span(2, 3, "PER"), None),  # a source entity the queued run did not project ("Bob")
+        (Span(4, 5, "LOC"), Span(5, 6, "LOC")),
+        (None, extra),
+    ]

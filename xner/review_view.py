@@ -22,7 +22,7 @@ from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.render import Html, colour_key, html_text, plotly_text
 from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
-from xner.services.review import ReviewItem, Suggestion
+from xner.services.review import QueuePreferences, ReviewItem, SearchHit, Suggestion
 from xner.services.runs import run_label as run_label  # one label for a run on every page
 from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
 
@@ -133,6 +133,49 @@ class QueueFilters:
         if self.status in (ALL_REVIEWED, SECOND_REVIEW):
             return tuple(status.value for status in REVIEWED_STATUSES)
         return (self.status,)
+
+
+def filters_to_preferences(filters: QueueFilters) -> QueuePreferences:
+    """The queue choices of ``filters`` that a reviewer keeps across sessions (not the reviewer filter).
+
+    >>> filters_to_preferences(QueueFilters(labels=("PER",), confidence=(0.2, 0.8))).labels
+    ('PER',)
+    """
+    low, high = filters.confidence
+    return QueuePreferences(filters.order, filters.status, tuple(sorted(filters.labels)), (low, high))
+
+
+def preferences_to_choices(preferences: QueuePreferences, labels: Collection[str]) -> dict[str, Any]:
+    """Saved queue choices as the sidebar's widget values (``order``, ``status``, ``labels``, ``confidence``),
+    leaving out those the page no longer offers (an unknown status or order, labels the corpus lacks).
+
+    >>> preferences_to_choices(QueuePreferences("disagreement", "gone", ("PER", "X"), (0.1, 0.9)), ["PER"])
+    {'order': 'most disagreement first', 'labels': ['PER'], 'confidence': (0.1, 0.9)}
+    """
+    choices: dict[str, Any] = {}
+    order = next((name for name, key in ORDER_CHOICES.items() if key == preferences.order), None)
+    if order is not None:
+        choices["order"] = order
+    if preferences.status in STATUS_CHOICES:
+        choices["status"] = preferences.status
+    choices["labels"] = [label for label in preferences.labels if label in labels]
+    low, high = preferences.confidence
+    if 0.0 <= low <= high <= 1.0:
+        choices["confidence"] = (float(low), float(high))
+    return choices
+
+
+def hit_snippet(hit: SearchHit, *, context: int = 6) -> tuple[tuple[str, ...], int, bool, bool]:
+    """The tokens around a search hit: the tokens, the hit's index among them, and whether tokens were cut before
+    and after.
+
+    >>> hit = SearchHit(1, 1, "test", 0, "target", tuple("abcdefghij"), 5)
+    >>> hit_snippet(hit, context=2)
+    (('d', 'e', 'f', 'g', 'h'), 2, True, True)
+    """
+    start = max(hit.token_idx - context, 0)
+    stop = min(hit.token_idx + context + 1, len(hit.tokens))
+    return hit.tokens[start:stop], hit.token_idx - start, start > 0, stop < len(hit.tokens)
 
 
 def shown_spans(item: ReviewItem, *, second_review: bool = False) -> tuple[Span, ...]:
@@ -419,13 +462,20 @@ def matrix_figure_spec(
     return {"data": traces, "layout": layout}
 
 
+WINDOW_ROWS = 20  # source tokens a window shows: with WINDOW_COLS, readable in half of a 1440 px page
+WINDOW_COLS = 20  # target tokens a window shows
+
 MATRIX_STYLE = Html(
     "<style>"
+    ".xner-mx-wrap { overflow: auto; max-width: 100%; max-height: 34em; }"
     ".xner-mx { border-collapse: separate; border-spacing: 1px; font-size: 0.75em; line-height: 1; }"
     " .xner-mx td { width: 15px; min-width: 15px; height: 15px; padding: 0; border: 1px solid #eee; }"
-    " .xner-mx th { font-weight: normal; padding: 0 4px 0 0; white-space: nowrap; }"
-    " .xner-mx th.xner-mx-row { text-align: right; max-width: 10em; overflow: hidden; text-overflow: ellipsis; }"
-    " .xner-mx th.xner-mx-col { vertical-align: bottom; padding: 0 0 4px 0; max-height: 10em; }"
+    " .xner-mx th { font-weight: normal; padding: 0 4px 0 0; white-space: nowrap; background: #ffffff; }"
+    " .xner-mx th.xner-mx-row { text-align: right; max-width: 10em; overflow: hidden; text-overflow: ellipsis;"
+    " position: sticky; left: 0; z-index: 1; }"
+    " .xner-mx th.xner-mx-col { vertical-align: bottom; padding: 0 0 4px 0; max-height: 10em;"
+    " position: sticky; top: 0; z-index: 1; }"
+    " .xner-mx th.xner-mx-corner { position: sticky; top: 0; left: 0; z-index: 2; }"
     " .xner-mx th.xner-mx-col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block;"
     " max-height: 10em; overflow: hidden; text-overflow: ellipsis; }"
     " .xner-mx .xner-mx-on { font-weight: 600; }"
@@ -433,9 +483,17 @@ MATRIX_STYLE = Html(
 )
 
 
-def matrix_html(matrix: Matrix, src_tokens: Sequence[str], tgt_tokens: Sequence[str]) -> Html:
+def matrix_html(
+    matrix: Matrix,
+    src_tokens: Sequence[str],
+    tgt_tokens: Sequence[str],
+    *,
+    rows: range | None = None,
+    cols: range | None = None,
+) -> Html:
     """The matrix as an HTML table, source tokens down and target tokens across, each cell coloured by its code
-    (link cells carry a tooltip: the two tokens and the kind of link); every token escaped.
+    (link cells carry a tooltip: the two tokens and the kind of link); every token escaped. ``rows`` and ``cols``
+    show a window of it (default: all). The table scrolls in its box with the token headers kept in view.
 
     The review page shows this on every item instead of a Plotly heatmap: a browser draws the table for about half
     the CPU of the whole page with the heatmap (benchmarks/review_load.py, 8 browsers on 2 cores: 0.66 CPU-s per
@@ -446,25 +504,117 @@ def matrix_html(matrix: Matrix, src_tokens: Sequence[str], tgt_tokens: Sequence[
     >>> table = matrix_html(m, ["<Ada>"], ["a", "b"])
     >>> "&#60;Ada&#62;" in table and "<Ada>" not in table and table.count("<td") == 2
     True
+    >>> matrix_html(m, ["<Ada>"], ["a", "b"], cols=range(1, 2)).count("<td")
+    1
     """
     n_src, n_tgt = matrix.shape
+    rows = range(n_src) if rows is None else range(max(rows.start, 0), min(rows.stop, n_src))
+    cols = range(n_tgt) if cols is None else range(max(cols.start, 0), min(cols.stop, n_tgt))
     header = "".join(
-        f'<th class="xner-mx-col{" xner-mx-on" if j in matrix.tgt_cols else ""}" title="{j}: {html_text(token)}">'
-        f"<span>{html_text(token)}</span></th>"
-        for j, token in enumerate(tgt_tokens[:n_tgt])
+        f'<th class="xner-mx-col{" xner-mx-on" if j in matrix.tgt_cols else ""}" '
+        f'title="{j}: {html_text(tgt_tokens[j])}"><span>{html_text(tgt_tokens[j])}</span></th>'
+        for j in cols
     )
-    rows = []
-    for i, token in enumerate(src_tokens[:n_src]):
+    body = []
+    for i in rows:
+        token = src_tokens[i]
         cells = []
-        for j, code in enumerate(matrix.codes[i]):
+        for j in cols:
+            code = matrix.codes[i][j]
             tip = ""
             if code >= POSSIBLE:
                 tip = f' title="{i}: {html_text(token)} × {j}: {html_text(tgt_tokens[j])} · {CELL_NAMES[code]}"'
             cells.append(f'<td style="background:{CELL_COLOURS[code]}"{tip}></td>')
         on = " xner-mx-on" if i in matrix.src_rows else ""
-        rows.append(f'<tr><th class="xner-mx-row{on}" title="{i}: {html_text(token)}">{html_text(token)}</th>')
-        rows.append("".join(cells) + "</tr>")
-    return Html(f'{MATRIX_STYLE}<table class="xner-mx"><tr><th></th>{header}</tr>{"".join(rows)}</table>')
+        body.append(f'<tr><th class="xner-mx-row{on}" title="{i}: {html_text(token)}">{html_text(token)}</th>')
+        body.append("".join(cells) + "</tr>")
+    table = f'<table class="xner-mx"><tr><th class="xner-mx-corner"></th>{header}</tr>{"".join(body)}</table>'
+    return Html(f'{MATRIX_STYLE}<div class="xner-mx-wrap">{table}</div>')
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixWindow:
+    """A part of the matrix to show: a title (plain text) and its source rows and target columns."""
+
+    title: str
+    rows: range
+    cols: range
+
+
+def window_focuses(item: ReviewItem, spans: Iterable[Span]) -> list[tuple[Span | None, Span | None]]:
+    """The entities a window can centre on, in source order: (source span, target span) of each projected span
+    of the queued suggestion, then the source entities it did not project and the shown target spans it did not
+    propose."""
+    suggestion = item.suggestion
+    projected = [(p.src_span, p.span) for p in suggestion.spans] if suggestion else []
+    sources = {src for src, _ in projected}
+    targets = {tgt for _, tgt in projected}
+    focuses = projected + [(src, None) for src in item.src_spans if src not in sources]
+    focuses += [(None, tgt) for tgt in spans if tgt not in targets]
+    return sorted(set(focuses), key=lambda f: (f[0] is None, f[0] or f[1], f[1] or f[0]))
+
+
+def matrix_windows(
+    matrix: Matrix,
+    src_tokens: Sequence[str],
+    tgt_tokens: Sequence[str],
+    focuses: Sequence[tuple[Span | None, Span | None]],
+    *,
+    max_rows: int = WINDOW_ROWS,
+    max_cols: int = WINDOW_COLS,
+) -> list[MatrixWindow]:
+    """The ways to show a matrix: the whole of it when it fits ``max_rows`` × ``max_cols``; else a window around
+    each focus (an entity, its source and target tokens and their links in view), or around the start without
+    one, then the whole matrix to scroll.
+
+    >>> m = alignment_matrix(60, 57, sure=[(i, i) for i in range(57)], src_spans=[Span(40, 42, "PER")])
+    >>> [(w.rows, w.cols) for w in matrix_windows(m, ["s"] * 60, ["t"] * 57, [(Span(40, 42, "PER"), None)])]
+    [(range(31, 51), range(31, 51)), (range(0, 60), range(0, 57))]
+    """
+    n_src, n_tgt = matrix.shape
+    whole = MatrixWindow(f"the whole matrix ({n_src} × {n_tgt} tokens, scroll)", range(n_src), range(n_tgt))
+    if n_src <= max_rows and n_tgt <= max_cols:
+        return [whole]
+    windows = []
+    for src, tgt in focuses or [(None, None)]:
+        row_mid, col_mid = _focus_centre(matrix, src, tgt)
+        rows, cols = _around(row_mid, n_src, max_rows), _around(col_mid, n_tgt, max_cols)
+        windows.append(MatrixWindow(_focus_title(src, tgt, src_tokens, tgt_tokens, rows, cols), rows, cols))
+    return [*windows, whole]
+
+
+def _focus_centre(matrix: Matrix, src: Span | None, tgt: Span | None) -> tuple[float, float]:
+    """The middle of the focus's rows and columns; a side it lacks is taken from its links, else in proportion."""
+    n_src, n_tgt = matrix.shape
+    rows = range(src.start, src.end) if src else range(0)
+    cols = range(tgt.start, tgt.end) if tgt else range(0)
+    if not cols and rows:
+        cols = sorted({j for i in rows if i < n_src for j in range(n_tgt) if matrix.codes[i][j] >= POSSIBLE})
+    if not rows and cols:
+        rows = sorted({i for i in range(n_src) for j in cols if j < n_tgt and matrix.codes[i][j] >= POSSIBLE})
+    row_mid = (min(rows) + max(rows)) / 2 if rows else None
+    col_mid = (min(cols) + max(cols)) / 2 if cols else None
+    if row_mid is None and col_mid is None:
+        return 0.0, 0.0
+    if row_mid is None:
+        row_mid = col_mid * n_src / max(n_tgt, 1)  # type: ignore[operator]
+    if col_mid is None:
+        col_mid = row_mid * n_tgt / max(n_src, 1)
+    return row_mid, col_mid
+
+
+def _around(middle: float, size: int, width: int) -> range:
+    start = min(max(round(middle - (width - 1) / 2), 0), max(size - width, 0))
+    return range(start, min(start + width, size))
+
+
+def _focus_title(
+    src: Span | None, tgt: Span | None, src_tokens: Sequence[str], tgt_tokens: Sequence[str], rows: range, cols: range
+) -> str:
+    label = (src or tgt).label if (src or tgt) else ""
+    name = " ".join(src.tokens(src_tokens)) if src else " ".join(tgt.tokens(tgt_tokens)) if tgt else "the start"
+    where = f"source {rows.start}–{rows.stop - 1} × target {cols.start}–{cols.stop - 1}"
+    return f"{name} ({label}) · {where}" if label else f"{name} · {where}"
 
 
 def selected_cells(selection: Mapping[str, Any] | None) -> list[Link]:
@@ -536,10 +686,12 @@ def matrix_legend_html() -> Html:
 
 
 def conflict_spans(current: Any, decision: Any) -> tuple[Span, ...]:
-    """The spans the other reviewer saved (their decision's, else the stored state's)."""
+    """The entities the other reviewer saved (their decision's, else the stored state's; none for a reject)."""
     if decision is not None:
-        return tuple(decision.spans_after)
-    return tuple(current.spans) if current is not None else ()
+        return tuple(decision.entities)
+    if current is None or current.status == ReviewStatus.REJECTED:
+        return ()
+    return tuple(current.spans)
 
 
 def conflict_summary(current: Any, decision: Any) -> str:
@@ -548,7 +700,7 @@ def conflict_summary(current: Any, decision: Any) -> str:
         when = f"{decision.at:%Y-%m-%d %H:%M:%S} UTC" if decision.at else "just now"
         return (
             f"{decision.reviewer} decided it ({decision.action}: {decision.status_after}, "
-            f"{len(decision.spans_after)} entities) at {when}; it is now at version {decision.version}"
+            f"{len(decision.entities)} entities) at {when}; it is now at version {decision.version}"
         )
     if current is not None:
         by = f" by {current.updated_by}" if current.updated_by else ""

@@ -14,12 +14,13 @@ Layout:
   optimistic concurrency, the projection run that suggested its spans and the methods' disagreement on it;
   ``review_event``: the append-only history of every decision (who, when, before, after, applied or a vote beside
   the state); ``review_lease``: the items shown to reviewers right now; ``review_queue``: a corpus's queue settings
-  (overlap, lease length).
+  (overlap, lease length); ``review_preference``: each reviewer's queue choices per corpus.
 - ``spot_check`` / ``spot_check_item``: a stratified sample of one projection run's spans and their judgments.
 - ``training_run`` / ``run_metric``: training runs (config, data sizes) and their scores.
 - ``deletion_log``: the append-only record of every corpus or run deleted (who, what, when, counts removed).
 
-Tokens and span lists are stored as JSON text: they are read and written whole, never queried inside.
+Tokens and span lists are stored as JSON text: they are read and written whole; only the Review page's token search
+reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`).
 """
 
 from __future__ import annotations
@@ -257,6 +258,22 @@ class ReviewQueue(Base):
     overlap: Mapped[int] = mapped_column(Integer, default=1)  # distinct reviewers who must decide each item
     lease_seconds: Mapped[int] = mapped_column(Integer, default=300)  # how long a shown item stays claimed
     updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewPreference(Base):
+    """A reviewer's queue choices on a corpus's Review page (order, items, labels, confidence range), restored in
+    their next session."""
+
+    __tablename__ = "review_preference"
+
+    reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), primary_key=True)
+    queue_order: Mapped[str] = mapped_column(String(32))  # "confidence" | "disagreement"
+    status: Mapped[str] = mapped_column(String(100))  # the page's item choice (xner.review_view.STATUS_CHOICES)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    max_confidence: Mapped[float] = mapped_column(Float, default=1.0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -4,8 +4,9 @@ agreement between reviewers and adjudication. The review pages call only these.
 The package has one module per concern: :mod:`.queue` (queue writes and the next item), :mod:`.items` (what the
 page shows for one item), :mod:`.decisions` (decide, adjudicate, undo), :mod:`.history`, :mod:`.agreement`,
 :mod:`.alignment` (reviewer-corrected links), :mod:`.overview` (the page's overview), :mod:`.leases` (who has
-which item open, the queue's overlap), with the shared records in :mod:`.records`. Import from the package:
-``from xner.services import review; review.next_item(...)``.
+which item open, the queue's overlap), :mod:`.navigation` (going to an item by number or by a word),
+:mod:`.preferences` (each reviewer's queue choices), with the shared records in :mod:`.records`. Import from
+the package: ``from xner.services import review; review.next_item(...)``.
 
 The data (``xner.store.models``):
 
@@ -58,7 +59,17 @@ from xner.services.review.leases import (
 from xner.services.review.leases import claim as claim_item
 from xner.services.review.leases import release as release_lease
 from xner.services.review.leases import renew as renew_lease
+from xner.services.review.navigation import (
+    MAX_QUERY,
+    SEARCH_LIMIT,
+    SIDES,
+    SearchHit,
+    find_sentence,
+    open_item,
+    search_tokens,
+)
 from xner.services.review.overview import QueueOverview, RunInfo, queue_overview
+from xner.services.review.preferences import QueuePreferences, queue_preferences, save_queue_preferences
 from xner.services.review.queue import REMAINING_CAP, QueueReport, next_item, queue_projection
 from xner.services.review.records import (
     ACTIONS,
@@ -78,9 +89,12 @@ __all__ = [
     "ACTIONS",
     "DECISIONS",
     "MANUAL_ALIGNER",
+    "MAX_QUERY",
     "ORDERS",
     "REMAINING_CAP",
     "REVIEWED",
+    "SEARCH_LIMIT",
+    "SIDES",
     "VOTES",
     "AgreementReport",
     "Disagreement",
@@ -88,10 +102,12 @@ __all__ = [
     "LeaseView",
     "PairAgreement",
     "QueueOverview",
+    "QueuePreferences",
     "QueueReport",
     "QueueSettings",
     "ReviewItem",
     "RunInfo",
+    "SearchHit",
     "StateView",
     "Suggestion",
     "active_leases",
@@ -101,12 +117,15 @@ __all__ = [
     "check_spans",
     "claim_item",
     "disagreements",
+    "find_sentence",
     "fix_alignment",
     "get_item",
     "history",
     "labels_text",
     "next_item",
+    "open_item",
     "queue_overview",
+    "queue_preferences",
     "queue_projection",
     "queue_settings",
     "record_decision",
@@ -114,6 +133,8 @@ __all__ = [
     "release_lease",
     "renew_lease",
     "reviewer_history",
+    "save_queue_preferences",
+    "search_tokens",
     "set_queue_settings",
     "spans_to_records",
     "undo",

@@ -68,6 +68,7 @@ class ReviewItem:
     possible_links: tuple[Link, ...] = ()  # those of ``links`` that the alignment marks possible (not sure)
     leased: bool = False  # served by next_item(claim_for=...): claimed for that reviewer (see leases)
     independent: bool = False  # served for one more reviewer's vote (overlap > 1): show the suggestion, not the state
+    held_by: tuple[str, ...] = ()  # opened out of queue order while other reviewers hold it (navigation.open_item)
 
     @property
     def suggestion(self) -> Suggestion | None:

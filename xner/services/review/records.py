@@ -74,6 +74,12 @@ class EventView:
     undoes: int | None = None
     applied: bool = True  # False: a vote beside a state another reviewer had decided (for adjudication)
 
+    @property
+    def entities(self) -> tuple[Span, ...]:
+        """The entities the decision leaves: none for a reject (the sentence is unusable; the spans it had are
+        kept in ``spans_after`` for the record only, and are not to be shown as its entities)."""
+        return () if self.status_after == ReviewStatus.REJECTED else self.spans_after
+
 
 def as_utc(moment: datetime | None) -> datetime | None:
     """``moment`` as an aware UTC time (SQLite hands back naive ones; every stored time is UTC)."""
