@@ -59,7 +59,14 @@ from xner.services.review.leases import claim as claim_item
 from xner.services.review.leases import release as release_lease
 from xner.services.review.leases import renew as renew_lease
 from xner.services.review.overview import QueueOverview, RunInfo, queue_overview
-from xner.services.review.queue import REMAINING_CAP, QueueReport, next_item, queue_projection
+from xner.services.review.queue import (
+    REMAINING_CAP,
+    EmptyRunError,
+    QueueReport,
+    empty_run_reason,
+    next_item,
+    queue_projection,
+)
 from xner.services.review.records import (
     ACTIONS,
     DECISIONS,
@@ -84,6 +91,7 @@ __all__ = [
     "VOTES",
     "AgreementReport",
     "Disagreement",
+    "EmptyRunError",
     "EventView",
     "LeaseView",
     "PairAgreement",
@@ -101,6 +109,7 @@ __all__ = [
     "check_spans",
     "claim_item",
     "disagreements",
+    "empty_run_reason",
     "fix_alignment",
     "get_item",
     "history",
