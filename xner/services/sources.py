@@ -78,6 +78,7 @@ class SourceChoice:
     corpus: str | None = None
     tagger_kind: str = "crf"
     options: Mapping[str, Any] = field(default_factory=dict)
+    titled: bool = False  # train on titled copies of person names too (see train_source_tagger)
 
 
 @dataclass
@@ -179,10 +180,12 @@ def train_source_tagger(
     options: Mapping[str, Any] | None = None,
     created_by: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    titled: bool = False,
 ) -> TrainReport:
     """Train a ``tagger`` on the labelled side of ``corpus`` (monolingual, or the source side of a parallel one) and
     save it in ``folder``'s ``models/`` under a derived name; trains on ``train`` (or every split but dev and test)
-    and scores on ``dev`` when there is one.
+    and scores on ``dev`` when there is one. ``titled`` adds titled copies of the person mentions ("Mr Smith"):
+    the better English source tagger (see the module docstring).
 
     Raises:
         XnerError: the corpus has no labelled sentences (see :func:`xner.services.training.train_tagger`).
@@ -205,6 +208,7 @@ def train_source_tagger(
         options=options,
         created_by=created_by,
         on_progress=on_progress,
+        titled=titled,
     )
 
 
@@ -243,6 +247,7 @@ def project_with_source(
             folder=folder,
             tagger=source.tagger_kind,
             options=source.options,
+            titled=source.titled,
             created_by=created_by,
             on_progress=_stage(on_progress, "train"),
         )
