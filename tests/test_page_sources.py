@@ -88,7 +88,11 @@ def test_train_a_source_tagger_now_then_it_is_the_saved_one_offered(
 ) -> None:
     at = open_mafand(app_store, tmp_path, aligned=True)
     assert at.segmented_control(key="home_source_mafand").value == TRAIN
-    assert at.selectbox(key="home_source_train_corpus").value == "en"
+    assert at.selectbox(key="home_source_train_corpus").options == [  # the English sides with entities
+        "demo-en-es (217 entities; splits train)",
+        "en (217 entities; splits train)",
+    ]
+    at.selectbox(key="home_source_train_corpus").set_value("en")
     assert at.selectbox(key="home_source_train_kind").value == "crf"
     at.number_input(key="home_source_train_crf_max_iterations").set_value(20)
 

@@ -169,9 +169,10 @@ def test_a_tagger_that_finds_nothing_is_named_as_the_reason(
     """When a source tagger finds nothing (two pairs of function words), the reason names the tagger."""
     import_corpus(store, DEMO / "en.conll", corpus="en", lang="en", split="train")
     model = train_source_tagger(store, "en", folder=folder, options=FAST_CRF).model_path
-    src = tmp_path / "plain.tsv"
-    src.write_text("the of and\tàti ti\nin to a\tsí ni\n", encoding="utf-8")
-    import_parallel(store, src, corpus="plain", src=SideOptions("en", "text"), tgt=SideOptions("yor", "text"))
+    src, tgt = tmp_path / "plain.en", tmp_path / "plain.yor"
+    src.write_text("the of and\nin to a\n", encoding="utf-8")
+    tgt.write_text("àti ti\nsí ni\n", encoding="utf-8")
+    import_parallel(store, src, tgt, corpus="plain", src=SideOptions("en", "text"), tgt=SideOptions("yor", "text"))
     align_corpus(store, "plain", options=FAST_EFLOMAL)
     run = project_corpus(store, "plain", source_tagger=model)
     assert run.entities == {}
