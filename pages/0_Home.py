@@ -351,8 +351,13 @@ def train_input(store: Store, lang: str) -> SourceChoice | None:
         return None
     by_name = {c.name: c for c in labelled}
     left, right = st.columns(2)
+    largest = max(range(len(labelled)), key=lambda i: labelled[i].entities)  # first of the largest
     corpus = left.selectbox(
-        "Train on", list(by_name), format_func=lambda n: by_name[n].describe(), key="home_source_train_corpus"
+        "Train on",
+        list(by_name),
+        index=largest,
+        format_func=lambda n: by_name[n].describe(),
+        key="home_source_train_corpus",
     )
     kinds = tagger_names()
     kind = right.selectbox("Tagger", kinds, index=kinds.index("crf"), key="home_source_train_kind")
@@ -362,7 +367,8 @@ def train_input(store: Store, lang: str) -> SourceChoice | None:
         value=lang == "en",
         key="home_source_train_titled",
         help="News corpora such as CoNLL-2003 hardly ever title people; parliamentary and most other English does. "
-        "On the Europarl English gold this lifts a CoNLL CRF's person F1 (benchmarks/source_tagger_quality.py).",
+        "On the Europarl English gold a CoNLL-2003 CRF's person F1 goes from 0.12 to 0.64 with them "
+        "(benchmarks/source_tagger_quality.py).",
     )
     if not models_ready(options):
         return None

@@ -4,9 +4,12 @@ the managed ``models/`` folder, or a tagger trained now on a labelled corpus (:f
 The English side of a low-resource project is usually plain text (MAFAND-MT): without a source tagger nothing is
 projected. The run records which source it used (run parameters ``source`` and ``source_tagger``).
 
-Which tagger is offered first (:func:`recommended_tagger`) follows ``benchmarks/source_tagger_quality.py`` on the
-Europarl English gold: a CRF trained on CoNLL-2003 English (PER/ORG/LOC F1 0.51) beat the transformer tagger on
-the only real English encoder installable here (0.42), so saved CRFs come first, then the best scored.
+Which tagger is offered first (:func:`recommended_tagger`) and how one is trained now follow
+``benchmarks/source_tagger_quality.py`` on the Europarl English gold (PER/ORG/LOC F1): a CRF trained on CoNLL-2003
+English scores 0.51 (PER 0.12: Reuters hardly ever writes "Mr Evans"), the same CRF also trained on titled copies of
+the person names (:mod:`xner.learning.titles`) 0.61 (PER 0.64), while the transformer tagger on the only real
+English encoder installable here scored 0.42 (PER 0.60, 2,000 sentences, 187 s on 2 cores; ../shared/design/
+offline.md). So titled CRFs come first, and English taggers trained here get titled copies by default.
 """
 
 from __future__ import annotations
@@ -47,12 +50,18 @@ class SavedTagger:
     lang: str | None  # the language of that side, when the corpus is still there
     labels: tuple[str, ...]
     saved_at: str = ""
+    titled: bool = False  # trained with titled copies of person names (xner.learning.titles)
 
     def describe(self) -> str:
-        """One line for a select box: name, kind, training corpus and language, labels."""
+        """One line for a select box: name, kind, training corpus and language, labels.
+
+        >>> SavedTagger("crf-en", "/m/crf-en", "crf", "conll03", "mono", "en", ("PER", "LOC"), titled=True).describe()
+        'crf-en: crf, trained on conll03 (en) + titled names; PER, LOC'
+        """
         trained = f", trained on {self.corpus}" if self.corpus else ""
         lang = f" ({self.lang})" if self.lang else ""
-        return f"{self.name}: {self.kind}{trained}{lang}; {', '.join(self.labels) or 'no labels'}"
+        titled = " + titled names" if self.titled else ""
+        return f"{self.name}: {self.kind}{trained}{lang}{titled}; {', '.join(self.labels) or 'no labels'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,20 +162,22 @@ def saved_taggers(store: Store, folder: ManagedFolder) -> list[SavedTagger]:
         lang = tgt if side == "tgt" else src
         labels = tuple(str(label) for label in manifest.get("labels") or ())
         saved_at = str(manifest.get("saved_at", ""))
-        taggers.append(SavedTagger(entry.name, str(path), str(manifest["kind"]), corpus, side, lang, labels, saved_at))
+        titled = bool(info.get("titled_copies"))
+        kind = str(manifest["kind"])
+        taggers.append(SavedTagger(entry.name, str(path), kind, corpus, side, lang, labels, saved_at, titled))
     return taggers
 
 
 def recommended_tagger(taggers: list[SavedTagger], lang: str) -> SavedTagger | None:
-    """The tagger offered first for source language ``lang``: of those trained on ``lang`` text (else of all), the
-    best-ranked kind (:data:`TAGGER_RANK`), then the newest."""
+    """The tagger offered first for source language ``lang``: of those trained on ``lang`` text (else of all), one
+    trained with titled names, then the best-ranked kind (:data:`TAGGER_RANK`), then the newest."""
     fitting = [t for t in taggers if t.lang == lang] or taggers
     if not fitting:
         return None
 
-    def key(tagger: SavedTagger) -> tuple[int, str]:
+    def key(tagger: SavedTagger) -> tuple[bool, int, str]:
         rank = TAGGER_RANK.index(tagger.kind) if tagger.kind in TAGGER_RANK else len(TAGGER_RANK)
-        return (-rank, tagger.saved_at)
+        return (tagger.titled, -rank, tagger.saved_at)
 
     return max(fitting, key=key)
 

@@ -200,6 +200,8 @@ def train_tagger(
             eval_splits=held_out_splits,
             eval_sentences=len(held_out),
         )
+        if titled:  # in the saved manifest too: whoever picks a saved tagger sees how it was trained
+            report.info["titled_copies"] = sizes["titled_copies"]
         if held_out:
             started = time.perf_counter()
             report.scores = evaluate_tagger(model, held_out).as_dict()
@@ -279,6 +281,8 @@ def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainRep
         info.update(
             corpus=report.corpus, side=report.side, splits=report.splits, run_id=report.run_id, created_by=created_by
         )
+        if "titled_copies" in report.info:
+            info["titled_copies"] = report.info["titled_copies"]
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
     partial.mkdir()
