@@ -104,6 +104,7 @@ def test_train_a_source_tagger_now_then_it_is_the_saved_one_offered(
     [projected] = list_projection_runs(app_store, "mafand")
     assert projected.params["source"] == f"tagger:{model}"
     assert projected.params["source_tagger"]["corpus"] == "en"
+    assert projected.params["source_tagger"]["titled_copies"] > 0  # English: titled names by default
     assert messages(at, "success")[1].startswith("Projected 300 pairs of mafand with heuristic")
     assert "Queue it for review below." in messages(at, "success")[1]
     assert not at.button(key="home_queue").disabled  # it has entities: no confirmation

@@ -123,8 +123,22 @@ def test_train_now_trains_saves_then_projects_with_both_stages_reported(
     assert [t.path for t in saved_taggers(store, folder)] == [str(model)]
     assert result.projection.params["source"] == f"tagger:{model}"
     assert result.projection.params["source_tagger"]["run_id"] == result.training.run_id
+    assert "titled_copies" not in result.projection.params["source_tagger"]  # not asked for
     assert [s for s, _, _ in stages if s == "train"] and stages[-1][0] == "project"
     assert stages[-1][1] == stages[-1][2] == result.projection.pairs
+
+
+def test_a_tagger_trained_with_titled_names_is_offered_first(store: Store, english: str, folder: ManagedFolder) -> None:
+    titled = train_source_tagger(store, english, folder=folder, options=FAST_CRF, titled=True)
+    plain_folder = ManagedFolder(folder.root / "other")
+    plain = train_source_tagger(store, english, folder=plain_folder, options=FAST_CRF)
+    taggers = saved_taggers(store, folder) + saved_taggers(store, plain_folder)  # the plain one is newer
+
+    best = recommended_tagger(taggers, "en")
+
+    assert best is not None and best.path == titled.model_path and best.titled
+    assert best.describe().startswith(f"{best.name}: crf, trained on en (en) + titled names; ")
+    assert [t.titled for t in taggers if t.path == plain.model_path] == [False]
 
 
 def test_choices_that_are_incomplete_are_refused_before_anything_runs(

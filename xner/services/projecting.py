@@ -145,7 +145,9 @@ def tagger_summary(folder: str | Path) -> dict[str, Any]:
     manifest = read_manifest(folder)
     info = manifest.get("info") or {}
     summary = {"kind": manifest["kind"], "labels": list(manifest.get("labels") or [])}
-    summary.update({key: info[key] for key in ("corpus", "side", "splits", "run_id", "base_model") if key in info})
+    summary.update(
+        {key: info[key] for key in ("corpus", "side", "splits", "run_id", "base_model", "titled_copies") if key in info}
+    )
     return summary
 
 
