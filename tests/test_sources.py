@@ -4,12 +4,14 @@ parallel text from an imported corpus passed to eflomal; a translation model tha
 
 from __future__ import annotations
 
+import json
 from itertools import islice
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import DEMO, shared, snapshot
+from tests.test_cli import ok
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services import review
@@ -221,6 +223,27 @@ def test_extra_text_from_an_imported_corpus_is_passed_to_eflomal_and_recorded(st
     assert "reading the extra text of corpus mafand-train" in phases
     assert f"eflomal: sampling forward and reverse links of {pairs} pairs + {extra:,} extra (3 samplers)" in phases
     assert phases[-1] == f"saving the links of {pairs} pairs"
+
+
+def test_the_cli_takes_an_imported_corpus_as_extra_text(store: Store, tmp_path: Path) -> None:
+    pairs = import_mafand(store, tmp_path, limit=100)
+    extra = import_mafand(store, tmp_path, "train", "mafand-train", limit=500)
+    result = ok(
+        "align",
+        "--corpus",
+        "mafand",
+        "--extra-corpus",
+        "mafand-train",
+        "-o",
+        "rel_iterations=0.3",
+        "--json",
+        "--db",
+        store.url,
+    )
+
+    report = json.loads(result.stdout)
+    assert report["pairs"] == pairs and report["params"]["extra_pairs"] == extra
+    assert report["params"]["extra_text"] == ["corpus:mafand-train"]
 
 
 def test_extra_text_must_be_another_corpus_of_the_same_languages(store: Store, tmp_path: Path) -> None:
