@@ -206,9 +206,9 @@ def go_to(corpus: str, reviewer: str) -> None:
 
 
 @guarded
-def queue_run(corpus: str, run_id: int, reviewer: str) -> None:
+def queue_run(corpus: str, run_id: int, reviewer: str, allow_empty: bool = False) -> None:
     try:
-        report = review.queue_projection(store, corpus, run_id, created_by=reviewer)
+        report = review.queue_projection(store, corpus, run_id, created_by=reviewer, allow_empty=allow_empty)
     except XnerError as error:
         ss.review_error = str(error)
         return
@@ -352,12 +352,24 @@ def sidebar_runs(corpus: str, overview: QueueOverview, reviewer: str) -> None:
             format_func=names.get,
             key="review_requeue_run",
         )
+        empty, confirmed = empty_run_confirmation(corpus, run_id, "review_requeue_empty")
         st.button(
             f"Queue run {run_id} (reviewed items keep their decisions)",
             key="review_requeue",
             on_click=queue_run,
-            args=(corpus, run_id, reviewer),
+            args=(corpus, run_id, reviewer, empty),
+            disabled=not confirmed,
         )
+
+
+def empty_run_confirmation(corpus: str, run_id: int, key: str) -> tuple[bool, bool]:
+    """Whether projection run ``run_id`` has no entities and, if so, whether queueing it anyway is confirmed (a
+    warning that says why it is empty and a checkbox); (False, True) for a run with entities."""
+    reason = review.empty_run_reason(store, corpus, run_id)
+    if reason is None:
+        return False, True
+    st.warning(literal(f"Projection run {run_id} has no entities: {reason}. Its items would suggest nothing."))
+    return True, st.checkbox("Queue it anyway (reviewers mark every entity by hand)", key=f"{key}_{run_id}")
 
 
 def sidebar_queue_settings(corpus: str, reviewer: str) -> review.QueueSettings:
@@ -848,12 +860,15 @@ with page_guard():  # the error boundary (also under app.py's)
             format_func=lambda run_id: view.run_label(next(r for r in overview.runs if r.id == run_id)),
             key="review_queue_run",
         )
+        chosen = choice or newest
+        empty, confirmed = empty_run_confirmation(corpus, chosen, "review_queue_empty")
         st.button(
-            f"Queue projection run {choice or newest:d} for review",
+            f"Queue projection run {chosen:d} for review",
             key="review_queue",
             type="primary",
             on_click=queue_run,
-            args=(corpus, choice or newest, reviewer),
+            args=(corpus, chosen, reviewer, empty),
+            disabled=not confirmed,
         )
         st.stop()
 

@@ -24,6 +24,7 @@ import secrets
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -242,6 +243,46 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         open_[0] = False
         bar.empty()
+
+
+@dataclass
+class PhasedBar:
+    """A progress bar fed with counts (``update(done, total)``, a service's ``on_progress``) and phase lines
+    (``phase(text)``, its ``on_phase``): the text shows the latest phase, the bar the latest count."""
+
+    bar: Any
+    label: str
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    open: bool = True
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        self._draw()
+
+    def phase(self, text: str) -> None:
+        self.current = text
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.open:
+            return
+        count = f"{self.done:,}/{self.total:,}" if self.total else ""
+        text = " — ".join(part for part in (count, self.current) if part)
+        value = min(self.done / self.total, 1.0) if self.total else 0.0
+        self.bar.progress(value, text=literal(f"{self.label}: {text}" if text else self.label))
+
+
+@contextmanager
+def phased_progress(label: str) -> Iterator[PhasedBar]:
+    """A :class:`PhasedBar` labelled ``label``, removed when the block ends (later calls are ignored)."""
+    progress = PhasedBar(st.progress(0.0, text=literal(label)), label)
+    try:
+        yield progress
+    finally:
+        progress.open = False
+        progress.bar.empty()
 
 
 @contextmanager

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 from xner.errors import MissingDependencyError, XnerError
 
@@ -40,6 +42,46 @@ def load_error(model: str, error: Exception) -> XnerError:
     """The error to raise when ``model`` cannot be loaded: the model, a hint and the first line of the cause."""
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return XnerError(f"cannot load model {model!r} ({load_hint(model)}): {reason}")
+
+
+def is_hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the model hub can be reached now: False at once under ``HF_HUB_OFFLINE``, else a TCP connection to
+    its endpoint (``HF_ENDPOINT``) tried for at most ``timeout`` seconds."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def is_cached(model: str) -> bool:
+    """Whether hub model ``model`` is in the local Hugging Face cache (its ``config.json`` is there)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - comes with transformers
+        return False
+    try:
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except ValueError:  # not a valid repository id
+        return False
+
+
+def require_available(model: str, way_out: str) -> None:
+    """Fail at once, in one line ending with ``way_out``, when ``model`` is a hub name that is neither in the local
+    cache nor downloadable (no hub reachable): loading it would only fail after the hub client's retries.
+
+    A folder, a cached name or a reachable hub passes (a path that is no folder is left to the loader's error).
+    """
+    if os.path.isdir(model) or load_hint(model) == "no such folder" or is_cached(model) or is_hub_reachable():
+        return
+    raise XnerError(
+        f"model {model!r} is not on this machine (no such folder, not in the local model cache) and no model hub "
+        f"can be reached: {way_out}"
+    )
 
 
 def resolve_device(device: str, feature: str) -> str:

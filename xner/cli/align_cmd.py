@@ -38,6 +38,10 @@ def align(
     extra_raw: Annotated[
         bool, typer.Option(help="The extra text is raw (tokenise it); default: already tokenised, split on spaces.")
     ] = False,
+    extra_corpus: Annotated[
+        str | None,
+        typer.Option(help="An imported parallel corpus of the same languages to learn from too (as extra text)."),
+    ] = None,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -59,6 +63,7 @@ def align(
             options=parse_assignments(option or []),
             extra=extra,
             extra_sources=[str(p) for p in sources + targets],
+            extra_corpus=extra_corpus,
             splits=split,
             on_progress=progress,
         )
@@ -67,6 +72,6 @@ def align(
         as_json,
         lambda: (
             f"aligned {report.pairs} pairs of {corpus!r} with {aligner} ({report.links} links, "
-            f"{len(extra)} extra pairs) in {report.seconds:.1f} s: alignment run {report.run_id}"
+            f"{report.params['extra_pairs']} extra pairs) in {report.seconds:.1f} s: alignment run {report.run_id}"
         ),
     )

@@ -44,6 +44,13 @@ def train(
     ] = None,
     tagger: Annotated[str, typer.Option(help="crf (linear-chain CRF, python-crfsuite).")] = "crf",
     option: OptionsOpt = None,
+    titled_copies: Annotated[
+        bool,
+        typer.Option(
+            help="Also train on a copy of each sentence with its person names titled ('Mr Smith'): for English "
+            "taggers trained on news (CoNLL-2003) that will tag parliamentary or other titled text."
+        ),
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -74,6 +81,7 @@ def train(
             tagger=tagger,
             options=parse_assignments(option or []),
             on_progress=progress,
+            titled=titled_copies,
         )
     emit(report, as_json, lambda: summary(report))
 

@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import select
 
 from xner.engine.align import ALIGNERS, TokenPair
+from xner.errors import XnerError
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
-from xner.services.corpora import get_corpus
+from xner.services.corpora import VISIBLE, get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
@@ -57,7 +58,8 @@ def read_extra_text(
 
 def _run_params(engine: Any, extra: Sequence[TokenPair], extra_sources: Collection[str] = ()) -> dict[str, Any]:
     """What an alignment run records: the aligner's options and which extra text it learnt from."""
-    params = {**describe(engine), "extra_pairs": len(extra), "extra_text": [Path(p).name for p in extra_sources]}
+    names = [p if p.startswith("corpus:") else Path(p).name for p in extra_sources]
+    params = {**describe(engine), "extra_pairs": len(extra), "extra_text": names}
     if extra:
         params["extra_sha256"] = _digest(extra)
     return params
@@ -124,6 +126,46 @@ def write_alignment_run(
     return run_id
 
 
+def extra_text_corpora(store: Store, corpus: str) -> list[str]:
+    """The other parallel corpora of ``corpus``'s language pair, by name: what can serve as its extra text."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        query = (
+            select(Corpus.name)
+            .where(
+                VISIBLE,
+                Corpus.kind == "parallel",
+                Corpus.id != found.id,
+                Corpus.src_lang == found.src_lang,
+                Corpus.tgt_lang == found.tgt_lang,
+            )
+            .order_by(Corpus.name)
+        )
+        return list(session.scalars(query))
+
+
+def corpus_text(store: Store, corpus: str, *, like: str | None = None) -> list[TokenPair]:
+    """Every sentence pair of the parallel corpus ``corpus`` as token pairs: extra text for eflomal. With ``like``,
+    the two must be different corpora of the same language pair.
+
+    Raises:
+        XnerError: an unknown or monolingual corpus; with ``like``, the same corpus or other languages.
+    """
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        if like is not None:
+            other = get_corpus(session, like)
+            if other.id == found.id:
+                raise XnerError(f"the extra text must be another corpus than {like!r}, which is aligned anyway")
+            if (found.src_lang, found.tgt_lang) != (other.src_lang, other.tgt_lang):
+                raise XnerError(
+                    f"extra text {corpus!r} is {found.src_lang}-{found.tgt_lang}, but {like!r} is "
+                    f"{other.src_lang}-{other.tgt_lang}: choose a corpus of the same language pair"
+                )
+        return [(p.src_tokens, p.tgt_tokens) for p in iter_pairs(session, found, with_spans=False)]
+
+
 def align_corpus(
     store: Store,
     corpus: str,
@@ -132,9 +174,11 @@ def align_corpus(
     options: Mapping[str, Any] | None = None,
     extra: Sequence[TokenPair] = (),
     extra_sources: Collection[str] = (),
+    extra_corpus: str | None = None,
     splits: Collection[str] | None = None,
     created_by: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> AlignReport:
     """Align every pair of ``corpus`` (or of ``splits``) with ``aligner`` and store the result as a new run.
 
@@ -143,18 +187,33 @@ def align_corpus(
         options: the aligner's options (text or typed values), e.g. ``{"symmetrization": "intersection"}``.
         extra: more parallel text for aligners that learn from text (see :func:`read_extra_text`).
         extra_sources: names of the extra text files, recorded with the run.
+        extra_corpus: an imported parallel corpus of the same languages whose pairs join ``extra``; recorded
+            with the run as ``corpus:NAME``.
+        on_progress: called with (pairs aligned, total).
+        on_phase: called with a line on each phase (reading, the aligner's own phases, saving), so a long step
+            with no pair count (eflomal's sampling) still shows what is happening.
     """
     engine = ALIGNERS.create(aligner, options)
+    phase = on_phase or (lambda text: None)
+    phase(f"reading the sentence pairs of {corpus}")
     with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
         pairs = iter_pairs(session, found, splits=splits, with_spans=False)
         records = [(p.pair_id, p.src_tokens, p.tgt_tokens) for p in pairs]
+    if on_progress:
+        on_progress(0, len(records))
+    if extra_corpus:
+        phase(f"reading the extra text of corpus {extra_corpus}")
+        extra = [*extra, *corpus_text(store, extra_corpus, like=corpus)]
+        extra_sources = [*extra_sources, f"corpus:{extra_corpus}"]
     started = time.perf_counter()
-    alignments = engine.align([(s, t) for _, s, t in records], extra=extra, on_progress=on_progress)
+    phases = {"on_phase": on_phase} if on_phase else {}  # aligners written before phases take no on_phase
+    alignments = engine.align([(s, t) for _, s, t in records], extra=extra, on_progress=on_progress, **phases)
     params = _run_params(engine, extra, extra_sources)
     if splits:
         params["splits"] = sorted(splits)
+    phase(f"saving the links of {len(records):,} pairs")
     pair_ids = (pair_id for pair_id, _, _ in records)
     run_id = write_alignment_run(
         store,

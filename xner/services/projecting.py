@@ -107,6 +107,8 @@ def project_corpus(
         projector.src_lang = projector.src_lang or found.src_lang
         projector.tgt_lang = projector.tgt_lang or found.tgt_lang or ""
     params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
+    if source_tagger:
+        params["source_tagger"] = tagger_summary(source_tagger)
     if splits:
         params["splits"] = sorted(splits)
     report = ProjectReport(corpus, 0, method, alignment_id, 0, params=params, refined_from=refined_from)
@@ -135,6 +137,18 @@ def _tagger_folder(method: str, projector: Any) -> str:
         kind = "source-language" if method == "model-transfer" else "target-side"
         raise XnerError(f"the {method} method needs a trained {kind} tagger: -o model=DIR (see `xner train`)")
     return projector.model
+
+
+def tagger_summary(folder: str | Path) -> dict[str, Any]:
+    """What a run records about the saved tagger in ``folder``: its kind, labels and training (corpus, side,
+    splits, training run) as its manifest says."""
+    manifest = read_manifest(folder)
+    info = manifest.get("info") or {}
+    summary = {"kind": manifest["kind"], "labels": list(manifest.get("labels") or [])}
+    summary.update(
+        {key: info[key] for key in ("corpus", "side", "splits", "run_id", "base_model", "titled_copies") if key in info}
+    )
+    return summary
 
 
 def check_projection(method: str, options: Mapping[str, Any] | None, source_tagger: str | Path | None = None) -> None:

@@ -32,6 +32,7 @@ from xner.evaluation import SpanScores
 from xner.formats.text import PathLike, replace_dir
 from xner.learning import TAGGERS, Tagger
 from xner.learning.taggers import MANIFEST
+from xner.learning.titles import titled_copies
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits, side_for, side_name
@@ -113,6 +114,7 @@ def train_tagger(
     options: Mapping[str, Any] | None = None,
     created_by: str = "",
     on_progress: Callable[[int, int], None] | None = None,
+    titled: bool = False,
 ) -> TrainReport:
     """Train ``tagger`` on one side of ``corpus``, save it to ``out`` and record the run (and its scores).
 
@@ -128,6 +130,9 @@ def train_tagger(
         options: the tagger's options (text or typed values), e.g. ``{"c1": "0.2"}``.
         created_by: who trained it; written into the saved model's manifest.
         on_progress: called with (step, total steps) while training.
+        titled: also train on titled copies of the person mentions ("Mr Smith";
+            :func:`xner.learning.titles.titled_copies`): for an English tagger that meets titled names. Recorded
+            in the configuration (``titled_copies``) and the data sizes.
 
     Returns:
         The report; ``run_id`` is the :class:`~xner.store.models.TrainingRun` row, done, with its scores as
@@ -152,6 +157,10 @@ def train_tagger(
         train = read_sentences(session, found, side, train_splits, wanted)
         held_out = read_sentences(session, found, side, held_out_splits, wanted) if held_out_splits else []
     sizes = data_sizes(train)
+    if titled:
+        copies = titled_copies(train)
+        sizes["titled_copies"] = len(copies)
+        train = train + copies
     where = f"the {side_name(side)}sentences of corpus {corpus!r} in split(s) {', '.join(train_splits)}"
     if not sizes["sentences"]:
         raise XnerError(f"nothing to train on: {where} have none in review status {', '.join(wanted)}")
@@ -167,6 +176,8 @@ def train_tagger(
         "tagger": tagger,
         "options": describe(model),
     }
+    if titled:  # only then: the configurations (and hashes) of earlier runs stay as they were
+        config["titled_copies"] = True
     run_id, replaced = _start_run(store, config, sizes)
     try:
         started = time.perf_counter()
@@ -189,6 +200,8 @@ def train_tagger(
             eval_splits=held_out_splits,
             eval_sentences=len(held_out),
         )
+        if titled:  # in the saved manifest too: whoever picks a saved tagger sees how it was trained
+            report.info["titled_copies"] = sizes["titled_copies"]
         if held_out:
             started = time.perf_counter()
             report.scores = evaluate_tagger(model, held_out).as_dict()
@@ -268,6 +281,8 @@ def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainRep
         info.update(
             corpus=report.corpus, side=report.side, splits=report.splits, run_id=report.run_id, created_by=created_by
         )
+        if "titled_copies" in report.info:
+            info["titled_copies"] = report.info["titled_copies"]
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
     partial.mkdir()

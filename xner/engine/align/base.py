@@ -10,6 +10,7 @@ from xner.types import Alignment
 
 TokenPair = tuple[Sequence[str], Sequence[str]]
 ProgressFn = Callable[[int, int], None]  # (done, total)
+PhaseFn = Callable[[str], None]  # a line saying what the aligner is doing now
 
 ALIGNERS = Registry("aligner")
 
@@ -25,6 +26,7 @@ class Aligner(Protocol):
         *,
         extra: Sequence[TokenPair] = (),
         on_progress: ProgressFn | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> list[Alignment]:
         """Links for each pair, in order.
 
@@ -33,5 +35,6 @@ class Aligner(Protocol):
             extra: more parallel text that may inform the alignment of ``pairs`` (statistical aligners learn
                 from it; others ignore it). No links are returned for it.
             on_progress: called with (pairs done, total) as the work advances.
+            on_phase: called with a line as each phase starts (loading a model, a long step without a count).
         """
         ...

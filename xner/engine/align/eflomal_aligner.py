@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import ClassVar, Literal
 
-from xner.engine.align.base import ALIGNERS, ProgressFn, TokenPair
+from xner.engine.align.base import ALIGNERS, PhaseFn, ProgressFn, TokenPair
 from xner.engine.align.symmetrize import symmetrize
 from xner.errors import MissingDependencyError
 from xner.types import Alignment, Link
@@ -58,10 +58,13 @@ class EflomalAligner:
         *,
         extra: Sequence[TokenPair] = (),
         on_progress: ProgressFn | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> list[Alignment]:
         if on_progress:
             on_progress(0, len(pairs))
-        with self._aligned_files(pairs, extra) as (kept, fwd_path, rev_path):
+        with self._aligned_files(pairs, extra, on_phase) as (kept, fwd_path, rev_path):
+            if on_phase:
+                on_phase(f"symmetrising the links ({self.symmetrization})")
             links = _symmetrized_lines(fwd_path, rev_path, len(kept), self.symmetrization)
         result = [Alignment() for _ in pairs]
         for k, pair_links in zip(kept, links, strict=True):
@@ -84,13 +87,15 @@ class EflomalAligner:
 
     @contextmanager
     def _aligned_files(
-        self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair]
+        self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair], on_phase: PhaseFn | None = None
     ) -> Iterator[tuple[list[int], str, str]]:
         """Run eflomal on the non-empty ``pairs`` (with ``extra`` as ``extra_mode`` says); yields their indices and
         the forward and reverse Pharaoh files, whose first lines are their links, in that order."""
+        phase = on_phase or (lambda text: None)
         with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as folder:
             priors = None
             if self.extra_mode == "priors" and extra:
+                phase(f"eflomal: aligning {len(extra):,} extra pairs for priors")
                 priors = os.path.join(folder, "priors")
                 self._write_priors(extra, priors)
                 extra = ()
@@ -98,6 +103,7 @@ class EflomalAligner:
             both = [pairs[k] for k in kept] + [(s, t) for s, t in extra if len(s) and len(t)]
             fwd_path, rev_path = os.path.join(folder, "fwd"), os.path.join(folder, "rev")
             if both:
+                phase(_sampling_phase(len(kept), len(both) - len(kept), self.n_samplers))
                 src_lines, tgt_lines = [_line(s) for s, _ in both], [_line(t) for _, t in both]
                 with open(priors, encoding="utf-8") if priors else nullcontext() as handle:
                     self._aligner().align(
@@ -136,6 +142,16 @@ class EflomalAligner:
         counts = eflomal.calculate_priors(src, tgt, [_pharaoh(x) for x in fwd], [_pharaoh(x) for x in rev])
         with open(path, "w", encoding="utf-8") as handle:
             eflomal.write_priors(handle, *counts)
+
+
+def _sampling_phase(pairs: int, extra: int, samplers: int) -> str:
+    """What eflomal does in its one long step (it reports no progress of its own).
+
+    >>> _sampling_phase(799, 27580, 3)
+    'eflomal: sampling forward and reverse links of 799 pairs + 27,580 extra (3 samplers)'
+    """
+    more = f" + {extra:,} extra" if extra else ""
+    return f"eflomal: sampling forward and reverse links of {pairs:,} pairs{more} ({samplers} samplers)"
 
 
 def _line(tokens: Sequence[str]) -> str:

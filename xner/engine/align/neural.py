@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from xner.engine.align.base import ALIGNERS, ProgressFn, TokenPair
+from xner.engine.align.base import ALIGNERS, PhaseFn, ProgressFn, TokenPair
 from xner.errors import XnerError
 from xner.hf import load_error, require, resolve_device
 from xner.types import Alignment, Link
@@ -140,11 +140,14 @@ class SimAlignAligner:
         *,
         extra: Sequence[TokenPair] = (),
         on_progress: ProgressFn | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> list[Alignment]:
         _progress(on_progress, 0, len(pairs))
         if not any(len(src) and len(tgt) for src, tgt in pairs):
             _progress(on_progress, len(pairs), len(pairs))
             return [Alignment() for _ in pairs]
+        if on_phase:
+            on_phase(f"loading model {_model_name(self.model)}")
         aligner = self._aligner()
         tokenizer = aligner.embed_loader.tokenizer  # simalign's own, so our word filter sees what it sees
         budget = _budget(tokenizer, _config(_model_name(self.model)))
@@ -225,6 +228,7 @@ class AwesomeAligner:
         *,
         extra: Sequence[TokenPair] = (),
         on_progress: ProgressFn | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> list[Alignment]:
         result = [Alignment() for _ in pairs]
         kept = [k for k, (src, tgt) in enumerate(pairs) if len(src) and len(tgt)]
@@ -233,6 +237,8 @@ class AwesomeAligner:
             torch = require("torch", "the awesome aligner")
             model = _model_name(self.model)
             layer = _layer(model, self.layer)
+            if on_phase:
+                on_phase(f"loading model {model}")
             tokenizer, encoder = _load(model, _device(self.device))
             if tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
                 raise XnerError(

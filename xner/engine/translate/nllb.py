@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 from xner.engine.translate.base import TRANSLATORS, ProgressFn, translate_batched
 from xner.engine.translate.codes import to_nllb
 from xner.errors import XnerError
-from xner.hf import load_error, quiet_transformers, require, resolve_device
+from xner.hf import load_error, quiet_transformers, require, require_available, resolve_device
 
 MODEL_ALIASES = {
     "nllb-600m": "facebook/nllb-200-distilled-600M",
@@ -41,6 +41,10 @@ LOG = logging.getLogger(__name__)
 # setting it and encoding happen under this lock, so two translations from different languages cannot mix.
 _ENCODING = threading.Lock()
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+OFFLINE_WAY_OUT = (
+    "translate elsewhere and import the translations instead (Translate page: File of translations; "
+    "`xner translate --translations FILE`)"
+)
 
 
 def model_name(model: str) -> str:
@@ -140,6 +144,7 @@ class NllbTranslator:
     ) -> list[str]:
         to_nllb(src_lang), to_nllb(tgt_lang)  # a bad or uncovered language fails before any model loads
         model = model_name(self.model)
+        require_available(model, OFFLINE_WAY_OUT)
         tokenizer = load_tokenizer(model)
         src, _ = language_token(tokenizer, src_lang, model)
         _, tgt_id = language_token(tokenizer, tgt_lang, model)
@@ -217,7 +222,9 @@ class Ct2Translator:
             raise XnerError("the ctranslate2 translator needs -o model=FOLDER (see `xner convert-model`)")
         to_nllb(src_lang), to_nllb(tgt_lang)
         model = os.path.expanduser(self.model)
-        tokenizer = load_tokenizer(model_name(self.tokenizer) if self.tokenizer else model)
+        tokenizer_name = model_name(self.tokenizer) if self.tokenizer else model
+        require_available(tokenizer_name, OFFLINE_WAY_OUT)
+        tokenizer = load_tokenizer(tokenizer_name)
         src, _ = language_token(tokenizer, src_lang, model)
         tgt, _ = language_token(tokenizer, tgt_lang, model)
         if not any(text.strip() for text in texts):

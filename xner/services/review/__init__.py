@@ -70,7 +70,14 @@ from xner.services.review.navigation import (
 )
 from xner.services.review.overview import QueueOverview, RunInfo, queue_overview
 from xner.services.review.preferences import QueuePreferences, queue_preferences, save_queue_preferences
-from xner.services.review.queue import REMAINING_CAP, QueueReport, next_item, queue_projection
+from xner.services.review.queue import (
+    REMAINING_CAP,
+    EmptyRunError,
+    QueueReport,
+    empty_run_reason,
+    next_item,
+    queue_projection,
+)
 from xner.services.review.records import (
     ACTIONS,
     DECISIONS,
@@ -98,6 +105,7 @@ __all__ = [
     "VOTES",
     "AgreementReport",
     "Disagreement",
+    "EmptyRunError",
     "EventView",
     "LeaseView",
     "PairAgreement",
@@ -117,6 +125,7 @@ __all__ = [
     "check_spans",
     "claim_item",
     "disagreements",
+    "empty_run_reason",
     "find_sentence",
     "fix_alignment",
     "get_item",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -68,6 +69,42 @@ class QueueReport:
     kept: int = 0  # reviewed states left as they are
 
 
+class EmptyRunError(XnerError):
+    """A projection run with no entities at all, queued without ``allow_empty``: every item would suggest nothing.
+
+    ``reason`` says why the run is empty (one line, for a confirmation prompt); ``pairs`` is how many items it
+    would queue.
+    """
+
+    def __init__(self, run_id: int, pairs: int, reason: str) -> None:
+        self.run_id, self.pairs, self.reason = run_id, pairs, reason
+        super().__init__(
+            f"projection run {run_id} has no entities ({reason}): queueing it would give {pairs} items with "
+            "nothing suggested; project with source entities (a source tagger), or confirm to queue it anyway"
+        )
+
+
+def empty_run_reason(store: Store, corpus: str, run_id: int | None = None) -> str | None:
+    """Why projection run ``run_id`` of ``corpus`` (default: the newest) suggests no entity at all, or None when
+    some pair of it has one. The reason names where its source entities came from (run parameter ``source``).
+
+    Reads spans until the first non-empty one: cheap for the usual run, one pass for an empty one.
+    """
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        run = get_projection_run(session, found, run_id)
+        rows = session.execute(
+            select(Projection.spans).where(Projection.run_id == run.id).execution_options(yield_per=PAGE)
+        )
+        if any(spans for (spans,) in rows):
+            return None
+        source = str((run.params or {}).get("source", "gold"))
+    if source == "gold":
+        return f"the source side of {corpus!r} has no gold entities"
+    tagger = source.removeprefix("tagger:")
+    return f"the source tagger {Path(tagger).name!r} found no entities"
+
+
 def queue_projection(
     store: Store,
     corpus: str,
@@ -75,6 +112,7 @@ def queue_projection(
     *,
     methods_runs: Collection[int] | None = None,
     created_by: str = "",
+    allow_empty: bool = False,
 ) -> QueueReport:
     """Make projection run ``run_id`` (default: the newest) the review suggestions of ``corpus``.
 
@@ -88,7 +126,11 @@ def queue_projection(
     never blocked for long: the items of a page are queued together, and a queue cut short is completed by
     queueing again (already queued items are updated, reviewed ones kept).
 
+    A run without a single entity (plain source text projected with no source entities) is refused unless
+    ``allow_empty`` confirms it: see :func:`empty_run_reason`.
+
     Raises:
+        EmptyRunError: the run has no entities and ``allow_empty`` is False; nothing is queued.
         XnerError: unknown corpus or run, a monolingual corpus, or a compared run of another corpus.
     """
     with store.session() as session:
@@ -96,6 +138,11 @@ def queue_projection(
         require_parallel(found)
         run = get_projection_run(session, found, run_id)
         compared = _compared_runs(session, found, run, methods_runs)
+        pairs = session.scalar(select(func.count()).where(Projection.run_id == run.id)) or 0
+    if not allow_empty:
+        reason = empty_run_reason(store, corpus, run.id)
+        if reason is not None:
+            raise EmptyRunError(run.id, pairs, reason)
     report = QueueReport(corpus, run.id, run.method, compared_runs=compared)
     last: int | None = 0
     while last is not None:
