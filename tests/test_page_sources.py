@@ -67,7 +67,7 @@ def test_align_with_extra_text_then_an_empty_gold_run_needs_a_confirmation(app_s
 
     [projected] = list_projection_runs(app_store, "mafand")
     assert projected.params["source"] == "gold"
-    flashed = messages(at, "warning")[0]
+    flashed = next(text for text in messages(at, "warning") if text.startswith("Projected"))  # beside its form
     assert flashed.startswith(f"Projected 300 pairs of mafand with heuristic over alignment run {run.id}")
     assert "(entities: none). Without entities, its review items suggest nothing." in flashed
     assert at.button(key="home_queue").disabled
