@@ -1,0 +1,100 @@
+"""The review page's token editor in a real browser (chromium through Playwright, see tests/test_browser.py): a
+reviewer fixes a projection on the sentence itself -- click a token, shift-click another, press a label's key,
+click an entity and press Backspace, Ctrl+Enter -- and the correction is in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import CHROMIUM, TIMEOUT_MS, App, serve_app
+from xner import review_view as view
+from xner.services import review
+from xner.store.db import Store, open_store
+from xner.types import ReviewStatus, Span
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),
+    pytest.mark.slow,
+]
+
+REVIEWER = "amina"
+
+
+@pytest.fixture
+def reviewing(tmp_path: Path) -> Iterator[tuple[App, Store]]:
+    """The Review page in a browser tab, the reviewer named; and the app's store."""
+    from playwright.sync_api import sync_playwright
+
+    with serve_app(f"sqlite:///{tmp_path / 'app.db'}", tmp_path) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        store = open_store(server.db)
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            app = App(page, server.url)
+            app.act(lambda: page.goto(server.url))
+            app.open("Review", "Review projected entities")
+            app.type("xner_reviewer", REVIEWER)
+            yield app, store
+        finally:
+            store.dispose()
+            browser.close()
+
+
+def editable_item(app: App, store: Store) -> tuple[review.ReviewItem, Span, Span, Span]:
+    """Skip (S) to the first item with a span that can grow by a token and another span: the span, its fix and
+    the other span."""
+    for _ in range(20):
+        item = review.get_item(store, app.sentence())
+        spans = item.state.spans
+        taken = {i for span in spans for i in range(span.start, span.end)}
+        for wrong in spans:
+            others = [span for span in spans if span != wrong]
+            if others and wrong.end < len(item.tgt_tokens) and wrong.end not in taken:
+                return item, wrong, Span(wrong.start, wrong.end + 1, wrong.label), others[0]
+        app.press("s")
+    raise AssertionError("the demo changed: no item in its first 20 with two spans, one of which can grow")
+
+
+def token(app: App, index: int):
+    """The editor's token ``index`` (its markup is in a shadow root; Playwright's CSS selectors reach into it)."""
+    return app.page.locator(f'.xner-te-tok[data-i="{index}"]')
+
+
+def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[App, Store]) -> None:
+    app, store = reviewing
+    item, wrong, fixed, other = editable_item(app, store)
+    sid, tokens = item.sentence_id, item.tgt_tokens
+    assert app.page.locator(".xner-te-tok").all_inner_texts() == list(tokens)  # every token, as text
+    key = next(key for key, label in view.label_keys(item.labels).items() if label == fixed.label)
+    assert app.button("review_save").is_disabled()
+
+    token(app, wrong.start).click()  # selects the wrong entity
+    token(app, fixed.end - 1).click(modifiers=["Shift"])  # ... and extends the selection to the fix's last token
+    assert app.page.locator(".xner-te-sel").count() == len(fixed)
+    app.press(key)  # the label: the new entity replaces the one it overlaps
+    assert tuple(app.page.locator(".xner-te-ent sub").all_inner_texts()) == tuple(
+        s.label for s in sorted({*item.state.spans, fixed} - {wrong})
+    )
+    token(app, other.start).click()  # selects the other entity
+    app.press("Backspace")  # ... and deletes it
+    expected = tuple(sorted({*item.state.spans, fixed} - {wrong, other}))
+    assert app.page.locator(".xner-te-ent").count() == len(expected)
+    assert review.get_item(store, sid).state.status == ReviewStatus.UNREVIEWED  # edits save nothing
+
+    app.press("Control+Enter")
+    app.alert("success", f"Sentence {sid}: correct recorded (corrected")
+    app.no_exception()
+    assert app.page.locator('[data-testid="stAlertContentWarning"]').count() == 0  # saved once, no conflict
+
+    state = review.get_item(store, sid).state
+    assert (state.status, state.updated_by, state.spans) == (ReviewStatus.CORRECTED, REVIEWER, expected)
+    assert [(e.reviewer, e.action, e.spans_before, e.spans_after) for e in review.history(store, sid)] == [
+        (REVIEWER, "correct", item.state.spans, expected)
+    ]
+    assert app.sentence() != sid  # the next item is shown
