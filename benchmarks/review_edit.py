@@ -70,6 +70,7 @@ class Counted:
         box = self.app.widget(key).get_by_role("combobox")
         if box.input_value() == option:
             return
+        box.evaluate("box => box.scrollIntoView({block: 'center'})")  # room for the list below it
         self.do(box.click, reruns=False)
         self.do(self.app.page.get_by_role("option", name=option, exact=True).click)
         self.app.page.evaluate("document.activeElement && document.activeElement.blur()")

@@ -514,9 +514,7 @@ def correction(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked
             on_draft=partial(editor_edited, key, len(tokens), tuple(labels)),
             on_save=partial(editor_saved, key, item, reviewer, spans, tuple(labels)),
         )
-        if not draft:
-            st.caption("(no entity)")
-        with st.expander("Edit with menus (keyboard only, screen readers)"):
+        with st.expander("Edit with menus (keyboard only, screen readers)", key="review_menus"):
             menus(item, draft, labels)
         save, reset = st.columns([3, 1])
         save.button(

@@ -226,6 +226,7 @@ class App:
         box = self.widget(key).get_by_role("combobox")
         if box.input_value() == option:
             return
+        box.evaluate("box => box.scrollIntoView({block: 'center'})")  # room for the list below: it draws a few options
         box.click()
         self.act(self.page.get_by_role("option", name=option, exact=True).click)
         self.page.evaluate("document.activeElement && document.activeElement.blur()")

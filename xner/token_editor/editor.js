@@ -61,6 +61,12 @@ export default function (component) {
       if (n > 0) line.append(" ");
       line.append(part);
     });
+    if (!state.spans.length) {
+      const none = document.createElement("i");
+      none.className = "xner-te-none";
+      none.textContent = " (no entity)";
+      line.append(none);
+    }
   }
 
   function drawKeys() {
