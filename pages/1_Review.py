@@ -1,5 +1,7 @@
 """Review projected entities, one target sentence at a time: its source with the entities, the spans each
 projection method proposes, the alignment matrix; accept, reject, skip, undo or correct, from the keyboard.
+Spans are corrected on the sentence itself (the token editor, ``xner/token_editor``: click, shift-click or drag,
+a label's key, Backspace, Ctrl+Enter) or with the menus below it.
 
 The queue, decisions, concurrency and history live in ``xner.services.review``; filters, span edits and the matrix
 figure in ``xner.review_view``. This page renders them and collects input. Decisions are button callbacks whose

@@ -1,6 +1,7 @@
 """The review page's token editor in a real browser (chromium through Playwright, see tests/test_browser.py): a
-reviewer fixes a projection on the sentence itself -- click a token, shift-click another, press a label's key,
-click an entity and press Backspace, Ctrl+Enter -- and the correction is in the database."""
+reviewer fixes a projection on the sentence itself -- drag over tokens, Esc; click a token, shift-click another,
+press a label's key, click an entity and press Backspace, Ctrl+Enter -- and the correction is in the database. Tokens
+and a label made of Markdown and HTML show as text."""
 
 from __future__ import annotations
 
@@ -73,6 +74,17 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
     assert app.page.locator(".xner-te-tok").all_inner_texts() == list(tokens)  # every token, as text
     key = next(key for key, label in view.label_keys(item.labels).items() if label == fixed.label)
     assert app.button("review_save").is_disabled()
+
+    page = app.page
+    start, end = (token(app, i).bounding_box() for i in (0, 2))
+    assert start is not None and end is not None
+    page.mouse.move(start["x"] + 2, start["y"] + 2)  # a drag over tokens selects them (no script run)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 2, end["y"] + 2)
+    page.mouse.up()
+    assert page.locator(".xner-te-sel").count() >= 3
+    page.keyboard.press("Escape")  # clears it
+    assert page.locator(".xner-te-sel").count() == 0
 
     token(app, wrong.start).click()  # selects the wrong entity
     token(app, fixed.end - 1).click(modifiers=["Shift"])  # ... and extends the selection to the fix's last token
