@@ -759,3 +759,4 @@ with page_guard():  # the error boundary (also under app.py's)
     item_area(corpus, filters, reviewer, settings)
     with st.expander("Keyboard shortcuts"):
         st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")
+        st.dataframe(view.editor_key_rows(), hide_index=True, key="review_editor_keys")

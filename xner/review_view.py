@@ -232,6 +232,25 @@ class EditorChange:
     base: int
 
 
+EDITOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("click · shift-click · drag", "select tokens (a click on an entity selects it; a second click, that token alone)"),
+    ("← → · Shift+← →", "move or extend the selection from the keyboard (Tab into the sentence first)"),
+    ("1 … 9", "give the selected tokens the label with that key on the legend (entities they touch are replaced)"),
+    ("Backspace · Delete", "remove the entities the selection touches"),
+    ("Esc", "clear the selection"),
+    ("Ctrl+Enter", "save the correction"),
+)
+
+
+def editor_key_rows() -> list[dict[str, str]]:
+    """The token editor's keys as rows for a dataframe (beside :func:`shortcut_rows`).
+
+    >>> editor_key_rows()[-1]
+    {'on the sentence': 'Ctrl+Enter', 'what it does': 'save the correction'}
+    """
+    return [{"on the sentence": keys, "what it does": does} for keys, does in EDITOR_KEYS]
+
+
 def editor_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """The labels the editor offers, in key order: the item's labels sorted, one key each (1..9).
 
