@@ -226,8 +226,8 @@ class App:
         box = self.widget(key).get_by_role("combobox")
         if box.input_value() == option:
             return
-        box.evaluate("box => box.scrollIntoView({block: 'center'})")  # room for the list below: it draws a few options
         box.click()
+        box.fill(option)  # the list shows only the options that match: none to scroll to (a scrolled list redraws)
         self.act(self.page.get_by_role("option", name=option, exact=True).click)
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
 
