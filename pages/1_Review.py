@@ -214,19 +214,22 @@ def reset_draft(spans: tuple[Span, ...]) -> None:
 
 
 def editor_change(key: str, sent: str, n_tokens: int, labels: tuple[str, ...]) -> view.EditorChange | None:
-    """What the token editor ``key`` sent as ``sent`` (its ``draft`` or ``save``), checked; a bad one is shown as an
-    error and the editor redrawn from the draft."""
+    """What the token editor ``key`` sent as ``sent`` (its ``draft`` or ``save``), checked. A bad one raises
+    :class:`XnerError`, and the editor is redrawn from the draft."""
     try:
         return view.editor_to_change((ss.get(key) or {}).get(sent), n_tokens=n_tokens, labels=labels)
-    except XnerError as error:
-        ss.review_error = f"Correction not changed: {error}"
+    except XnerError:
         ss.review_draft_base += 1
-        return None
+        raise
 
 
 @guarded
 def editor_edited(key: str, n_tokens: int, labels: tuple[str, ...]) -> None:
-    change = editor_change(key, "draft", n_tokens, labels)
+    try:
+        change = editor_change(key, "draft", n_tokens, labels)
+    except XnerError as error:
+        ss.review_error = f"Correction not changed: {error}"
+        return
     ss.review_draft = view.editor_draft(change, ss.review_draft, ss.review_draft_base)
 
 
@@ -234,7 +237,11 @@ def editor_edited(key: str, n_tokens: int, labels: tuple[str, ...]) -> None:
 def editor_saved(key: str, item: ReviewItem, reviewer: str, spans: tuple[Span, ...], labels: tuple[str, ...]) -> None:
     """Ctrl+Enter in the token editor: save the draft it sent with the key (its last edit may not have been applied
     yet), as the "Save correction" button does."""
-    change = editor_change(key, "save", len(item.tgt_tokens), labels)
+    try:
+        change = editor_change(key, "save", len(item.tgt_tokens), labels)
+    except XnerError as error:
+        ss.review_error = f"Correction not saved: {error}"
+        return
     ss.review_draft = view.editor_draft(change, ss.review_draft, ss.review_draft_base)
     if not reviewer:
         ss.review_error = "Enter your name in the sidebar to save a correction."

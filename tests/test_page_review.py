@@ -441,6 +441,10 @@ def test_token_editor_changes_that_are_stale_bad_or_unchanged_save_nothing(demo)
     assert any("Correction not changed: the span [0," in text for text in rendered(at))
     assert tuple(at.session_state["review_draft"]) == spans[1:]
 
+    send_to_editor(at, sid, save={"spans": [[0, 1, "<b>"]], "base": editor_data_of(at, sid)["base"]})
+    assert any("Correction not saved: unknown label '<b>'" in text for text in rendered(at))
+    assert state_of(store, sid).status == "unreviewed"  # the draft (changed by the menus) is not saved instead
+
     click(at, "review_reset")
     base = editor_data_of(at, sid)["base"]
     send_to_editor(at, sid, save={"spans": [[s.start, s.end, s.label] for s in spans], "base": base})
