@@ -1,5 +1,7 @@
 """Review projected entities, one target sentence at a time: its source with the entities, the spans each
 projection method proposes, the alignment matrix; accept, reject, skip, undo or correct, from the keyboard.
+Spans are corrected on the sentence itself (the token editor, ``xner/token_editor``: click, shift-click or drag,
+a label's key, Backspace, Ctrl+Enter) or with the menus below it.
 
 The queue, decisions, concurrency and history live in ``xner.services.review``; filters, span edits and the matrix
 figure in ``xner.review_view``. This page renders them and collects input. Decisions are button callbacks whose
@@ -15,6 +17,7 @@ Session keys start with ``review_``.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -22,10 +25,11 @@ import streamlit as st
 from xner import review_view as view
 from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, bold, italic, literal, show_html, tokens_html
+from xner.render import STYLE, bold, literal, show_html, tokens_html
 from xner.services import review
 from xner.services.corpora import list_corpus_info
 from xner.services.review import QueueOverview, ReviewItem
+from xner.token_editor import token_editor
 from xner.types import ReviewStatus, Span
 
 with page_guard():  # the error boundary (also under app.py's)
@@ -38,6 +42,7 @@ for name, default in {
     "review_key": None,  # the queue (corpus + filters) it came from
     "review_history": [],  # its decisions
     "review_draft": (),  # the spans being corrected
+    "review_draft_base": 0,  # the draft's revision: raised by every change not made in the token editor
     "review_links": (),  # the links being fixed
     "review_clicks": 0,  # cells clicked so far: a new chart per click, so the next click is a new selection
     "review_skipped": [],  # sentences skipped this session
@@ -72,6 +77,7 @@ def show(item: ReviewItem | None, *, keep_draft: bool = False) -> None:
     if not (keep_draft and same):
         independent = item.independent or ss.get("review_status") == view.SECOND_REVIEW
         ss.review_draft = view.shown_spans(item, second_review=independent)
+    ss.review_draft_base += 1
     ss.review_links = item.manual_links or item.links
     ss[f"review_pharaoh_{item.sentence_id}"] = view.links_to_pharaoh(ss.review_links)
 
@@ -234,11 +240,51 @@ def edit_draft(change: str, span: Span | None = None, key: str = "", sentence_id
             ss.review_draft = view.add_span(ss.review_draft, new)
     except XnerError as error:
         ss.review_error = str(error)
+    ss.review_draft_base += 1  # the token editor redraws from the draft
 
 
 @guarded
 def reset_draft(spans: tuple[Span, ...]) -> None:
     ss.review_draft = spans
+    ss.review_draft_base += 1
+
+
+def editor_change(key: str, sent: str, n_tokens: int, labels: tuple[str, ...]) -> view.EditorChange | None:
+    """What the token editor ``key`` sent as ``sent`` (its ``draft`` or ``save``), checked. A bad one raises
+    :class:`XnerError`, and the editor is redrawn from the draft."""
+    try:
+        return view.editor_to_change((ss.get(key) or {}).get(sent), n_tokens=n_tokens, labels=labels)
+    except XnerError:
+        ss.review_draft_base += 1
+        raise
+
+
+@guarded
+def editor_edited(key: str, n_tokens: int, labels: tuple[str, ...]) -> None:
+    try:
+        change = editor_change(key, "draft", n_tokens, labels)
+    except XnerError as error:
+        ss.review_error = f"Correction not changed: {error}"
+        return
+    ss.review_draft = view.editor_draft(change, ss.review_draft, ss.review_draft_base)
+
+
+@guarded
+def editor_saved(key: str, item: ReviewItem, reviewer: str, spans: tuple[Span, ...], labels: tuple[str, ...]) -> None:
+    """Ctrl+Enter in the token editor: save the draft it sent with the key (its last edit may not have been applied
+    yet), as the "Save correction" button does."""
+    try:
+        change = editor_change(key, "save", len(item.tgt_tokens), labels)
+    except XnerError as error:
+        ss.review_error = f"Correction not saved: {error}"
+        return
+    ss.review_draft = view.editor_draft(change, ss.review_draft, ss.review_draft_base)
+    if not reviewer:
+        ss.review_error = "Enter your name in the sidebar to save a correction."
+    elif ss.review_draft == spans:
+        ss.review_error = "Nothing to save: the entities are as shown (press A to accept them)."
+    else:
+        decide("correct", item.sentence_id, item.state.version, reviewer, ss.review_draft)
 
 
 @guarded
@@ -627,38 +673,16 @@ def correction(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked
     labels = sorted(set(item.labels) | {span.label for span in draft})
     with st.container(border=True):
         st.markdown("**Correct the spans** — the correction is saved as *corrected*")
-        show_html(tokens_html(tokens, draft), *(() if draft else (" ", italic("(no entity)"))))
-        for span in draft:
-            text, label, delete = st.columns([6, 3, 1], vertical_alignment="center")
-            text.markdown(literal(view.span_text(tokens, span)))
-            key = f"review_relabel_{sid}_{span.start}_{span.end}"
-            label.selectbox(
-                "Label",
-                labels,
-                index=labels.index(span.label),
-                key=key,
-                label_visibility="collapsed",
-                on_change=edit_draft,
-                args=("relabel", span, key),
-            )
-            delete.button(
-                "✕",
-                key=f"review_delete_{sid}_{span.start}_{span.end}",
-                help="Delete this entity",
-                on_click=edit_draft,
-                args=("delete", span),
-            )
-        if tokens:
-            first, last, label, add = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
-            choices = list(range(len(tokens)))
-            first.selectbox(
-                "First token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_first_{sid}"
-            )
-            last.selectbox(
-                "Last token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_last_{sid}"
-            )
-            label.selectbox("Label", labels, key=f"review_label_{sid}")
-            add.button("Add", key="review_add", on_click=edit_draft, args=("add", None, "", sid))
+        key = f"review_editor_{sid}"
+        can_save = bool(reviewer) and not blocked
+        token_editor(
+            view.editor_data(tokens, draft, item.labels, base=ss.review_draft_base, can_save=can_save),
+            key=key,
+            on_draft=partial(editor_edited, key, len(tokens), tuple(labels)),
+            on_save=partial(editor_saved, key, item, reviewer, spans, tuple(labels)),
+        )
+        with st.expander("Edit with menus (keyboard only, screen readers)", key="review_menus"):
+            menus(item, draft, labels)
         save, reset = st.columns([3, 1])
         save.button(
             "Save correction",
@@ -670,6 +694,42 @@ def correction(item: ReviewItem, reviewer: str, spans: tuple[Span, ...], blocked
             disabled=not reviewer or blocked or draft == spans,
         )
         reset.button("Reset", key="review_reset", on_click=reset_draft, args=(spans,), disabled=draft == spans)
+
+
+def menus(item: ReviewItem, draft: tuple[Span, ...], labels: list[str]) -> None:
+    """The correction with select boxes and buttons: the token editor's fallback."""
+    sid, tokens = item.sentence_id, item.tgt_tokens
+    for span in draft:
+        text, label, delete = st.columns([6, 3, 1], vertical_alignment="center")
+        text.markdown(literal(view.span_text(tokens, span)))
+        key = f"review_relabel_{sid}_{span.start}_{span.end}"
+        label.selectbox(
+            "Label",
+            labels,
+            index=labels.index(span.label),
+            key=key,
+            label_visibility="collapsed",
+            on_change=edit_draft,
+            args=("relabel", span, key),
+        )
+        delete.button(
+            "✕",
+            key=f"review_delete_{sid}_{span.start}_{span.end}",
+            help="Delete this entity",
+            on_click=edit_draft,
+            args=("delete", span),
+        )
+    if tokens:
+        first, last, label, add = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
+        choices = list(range(len(tokens)))
+        first.selectbox(
+            "First token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_first_{sid}"
+        )
+        last.selectbox(
+            "Last token", choices, format_func=lambda i: view.token_choice(tokens, i), key=f"review_last_{sid}"
+        )
+        label.selectbox("Label", labels, key=f"review_label_{sid}")
+        add.button("Add", key="review_add", on_click=edit_draft, args=("add", None, "", sid))
 
 
 def alignment(item: ReviewItem, spans: tuple[Span, ...], reviewer: str) -> None:
@@ -876,3 +936,4 @@ with page_guard():  # the error boundary (also under app.py's)
     item_area(corpus, filters, reviewer, settings)
     with st.expander("Keyboard shortcuts"):
         st.dataframe(view.shortcut_rows(), hide_index=True, key="review_shortcuts")
+        st.dataframe(view.editor_key_rows(), hide_index=True, key="review_editor_keys")

@@ -3,7 +3,8 @@ by Playwright with Debian's chromium, as a linguist uses it.
 
 Home: a CoNLL upload through the file widget (a success message), then a broken file (its name, line and reason),
 then a new projection run of the demo corpus. Review: a reviewer name in the sidebar, decisions from the keyboard
-(A accept, X reject, S skip, U undo), a span correction (delete, add, relabel, Ctrl+Enter). Spot check: a sample of
+(A accept, X reject, S skip, U undo), a span correction with the menus (delete, add, relabel, Ctrl+Enter; the
+token editor on the sentence has its own test, tests/test_browser_editor.py). Spot check: a sample of
 the new run drawn and three spans judged from the keyboard (Y, Y, N), checked in the database. Agreement opens
 without an error. Export: the curated set downloaded and read back; then the review history in the database, read
 through ``xner.services``.
@@ -226,6 +227,7 @@ class App:
         if box.input_value() == option:
             return
         box.click()
+        box.fill(option)  # the list shows only the options that match: none to scroll to (a scrolled list redraws)
         self.act(self.page.get_by_role("option", name=option, exact=True).click)
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
 
@@ -396,6 +398,7 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
         sid, tokens = third.sentence_id, third.tgt_tokens
         wrong, fixed, added_as, corrected = correction_of(third)
         assert app.button("review_save").is_disabled()  # nothing changed yet
+        page.get_by_text("Edit with menus", exact=False).click()  # the token editor's fallback (a closed expander)
         app.click(f"review_delete_{sid}_{wrong.start}_{wrong.end}")
         assert app.widget(f"review_delete_{sid}_{wrong.start}_{wrong.end}").count() == 0
         app.choose(f"review_first_{sid}", f"{fixed.start}: {tokens[fixed.start]}")

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, REPO, html_bodies, import_europarl, seen, snapshot
+from xner import review_view as view
 from xner.formats.parallel import SideOptions
 from xner.render import html_text
 from xner.services import review
@@ -344,6 +345,111 @@ def test_correct_add_delete_and_relabel_spans(demo) -> None:
     assert review.records_to_spans(state.spans) == tuple(expected)
     assert events_of(store, sid) == [("ana", "correct", "corrected")]
     assert shown(at).sentence_id != sid
+
+
+def send_to_editor(at: AppTest, sentence_id: int, *, draft: dict | None = None, save: dict | None = None) -> AppTest:
+    """Run the page as the browser does after the token editor of ``sentence_id`` changed its ``draft`` state or
+    fired its ``save`` trigger (AppTest has no widget for a custom component: its widget states are added here)."""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    element = next(e for e in at.get("bidi_component") if e.key == f"review_editor_{sentence_id}")
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    if draft is not None:
+        states.widgets.add(id=element.proto.id, json_value=json.dumps({"draft": draft}))
+    if save is not None:
+        trigger = _make_trigger_id(element.proto.id, "events")
+        states.widgets.add(id=trigger, json_trigger_value=json.dumps([{"event": "save", "value": save}]))
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def editor_data_of(at: AppTest, sentence_id: int) -> dict:
+    element = next(e for e in at.get("bidi_component") if e.key == f"review_editor_{sentence_id}")
+    return json.loads(element.proto.mixed.json or element.proto.json)
+
+
+def boundary_fix(item: review.ReviewItem) -> tuple[Span, Span]:
+    """A span of ``item`` and the same span one token longer (a typical projection boundary error)."""
+    spans = item.state.spans
+    taken = {i for span in spans for i in range(span.start, span.end)}
+    for span in spans:
+        if span.end < len(item.tgt_tokens) and span.end not in taken:
+            return span, Span(span.start, span.end + 1, span.label)
+    raise AssertionError(f"the demo changed: no span of sentence {item.sentence_id} can grow by a token")
+
+
+def test_the_token_editor_shows_the_draft_and_its_edits_become_the_draft(demo) -> None:
+    store, _ = demo
+    at = open_page()
+    item = shown(at)
+    sid = item.sentence_id
+    data = editor_data_of(at, sid)
+    assert data["tokens"] == list(item.tgt_tokens)
+    assert data["spans"] == [[s.start, s.end, s.label] for s in item.state.spans]
+    assert {entry["key"]: entry["label"] for entry in data["labels"] if entry["key"]} == view.label_keys(item.labels)
+    assert data["can_save"] and at.button(key="review_save").disabled
+
+    wrong, fixed = boundary_fix(item)
+    edited = sorted({*item.state.spans, fixed} - {wrong})
+    send_to_editor(at, sid, draft={"spans": [[s.start, s.end, s.label] for s in edited], "base": data["base"]})
+
+    assert list(at.session_state["review_draft"]) == edited
+    assert editor_data_of(at, sid)["spans"] == [[s.start, s.end, s.label] for s in edited]  # drawn again
+    assert not at.button(key="review_save").disabled
+    assert state_of(store, sid).status == "unreviewed"  # an edit saves nothing
+
+    click(at, "review_save")  # the button saves what the editor drafted
+    state = state_of(store, sid)
+    assert (state.status, state.updated_by) == ("corrected", "ana")
+    assert review.records_to_spans(state.spans) == tuple(edited)
+
+
+def test_ctrl_enter_in_the_token_editor_saves_the_spans_it_sends(demo) -> None:
+    store, _ = demo
+    at = open_page()
+    item = shown(at)
+    sid, base = item.sentence_id, editor_data_of(at, item.sentence_id)["base"]
+    wrong, fixed = boundary_fix(item)
+    kept = [s for s in item.state.spans if s != wrong]
+    # the last edit's rerun has not come yet: the save carries the spans, the draft state is still the old one
+    send_to_editor(at, sid, save={"spans": [[s.start, s.end, s.label] for s in sorted([*kept, fixed])], "base": base})
+
+    state = state_of(store, sid)
+    assert (state.status, state.updated_by) == ("corrected", "ana")
+    assert review.records_to_spans(state.spans) == tuple(sorted([*kept, fixed]))
+    assert events_of(store, sid) == [("ana", "correct", "corrected")]
+    assert shown(at).sentence_id != sid
+    assert any(f"Sentence {sid}: correct recorded" in text for text in rendered(at))
+
+
+def test_token_editor_changes_that_are_stale_bad_or_unchanged_save_nothing(demo) -> None:
+    store, _ = demo
+    at = open_page()
+    item = shown(at)
+    sid, spans = item.sentence_id, item.state.spans
+    base = editor_data_of(at, sid)["base"]
+    click(at, f"review_delete_{sid}_{spans[0].start}_{spans[0].end}")  # the menus change the draft: a new revision
+    assert editor_data_of(at, sid)["base"] > base
+    send_to_editor(at, sid, draft={"spans": [], "base": base})  # edited before the menus' change: ignored
+    assert tuple(at.session_state["review_draft"]) == spans[1:]
+
+    base = editor_data_of(at, sid)["base"]
+    send_to_editor(at, sid, draft={"spans": [[0, len(item.tgt_tokens) + 3, spans[0].label]], "base": base})
+    assert any("Correction not changed: the span [0," in text for text in rendered(at))
+    assert tuple(at.session_state["review_draft"]) == spans[1:]
+
+    send_to_editor(at, sid, save={"spans": [[0, 1, "<b>"]], "base": editor_data_of(at, sid)["base"]})
+    assert any("Correction not saved: unknown label '<b>'" in text for text in rendered(at))
+    assert state_of(store, sid).status == "unreviewed"  # the draft (changed by the menus) is not saved instead
+
+    click(at, "review_reset")
+    base = editor_data_of(at, sid)["base"]
+    send_to_editor(at, sid, save={"spans": [[s.start, s.end, s.label] for s in spans], "base": base})
+    assert any("Nothing to save: the entities are as shown" in text for text in rendered(at))
+    assert state_of(store, sid).status == "unreviewed" and events_of(store, sid) == []
 
 
 def test_an_overlapping_new_span_is_refused_with_the_reason(demo) -> None:

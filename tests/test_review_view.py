@@ -199,6 +199,62 @@ def test_span_edits() -> None:
     assert view.token_choice(TGT, 1) == "1: conoció"
 
 
+# --- the token editor's data and what it sends ------------------------------------------------------------------
+
+
+def test_label_keys_are_digits_in_legend_order_and_free_of_the_page_shortcuts() -> None:
+    labels = ["PER", "LOC", "ORG", "DATE", "PER"]
+    assert view.label_keys(labels) == {"1": "DATE", "2": "LOC", "3": "ORG", "4": "PER"}
+    many = [f"L{n:02d}" for n in range(12)]
+    assert list(view.label_keys(many).values()) == many[:9]  # the rest only in the menus
+    shortcut_keys = {shortcut.key.split("+")[-1].lower() for shortcut in view.SHORTCUTS}
+    assert not set(view.LABEL_KEYS) & (shortcut_keys | {"c", "r"})
+
+
+def test_editor_data_carries_tokens_as_data_and_the_draft_with_its_revision() -> None:
+    data = view.editor_data(TGT, (Span(5, 6, "LOC"), Span(0, 1, "GOLD")), ["PER", "LOC"], base=7, can_save=False)
+    assert data["tokens"] == list(TGT)  # raw: the component sets textContent, never markup
+    assert data["spans"] == [[0, 1, "GOLD"], [5, 6, "LOC"]]
+    assert [(entry["label"], entry["key"]) for entry in data["labels"]] == [("LOC", "1"), ("PER", "2"), ("GOLD", "")]
+    assert data["labels"][0]["colours"] == list(view.label_colours("LOC"))
+    assert (data["base"], data["can_save"]) == (7, False)
+    assert json.loads(json.dumps(data)) == data  # what the browser gets
+
+
+def test_editor_change_is_checked_and_sorted() -> None:
+    sent = {"spans": [[5, 6, "LOC"], [0, 2, "PER"]], "base": 3}
+    change = view.editor_to_change(sent, n_tokens=len(TGT), labels={"PER", "LOC"})
+    assert change == view.EditorChange((Span(0, 2, "PER"), Span(5, 6, "LOC")), 3)
+    assert view.editor_to_change(None, n_tokens=6, labels={"PER"}) is None  # nothing sent yet
+    assert view.editor_to_change({"spans": [], "base": 0}, n_tokens=6, labels=set()) == view.EditorChange((), 0)
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ({"spans": [[0, 7, "PER"]], "base": 1}, r"the span \[0, 7\) is outside the sentence's 6 tokens"),
+        ({"spans": [[3, 3, "PER"]], "base": 1}, r"the span \[3, 3\) is outside"),
+        ({"spans": [[0, 1, "<b>"]], "base": 1}, "unknown label '<b>'; known: LOC, PER"),
+        ({"spans": [[0, 2, "PER"], [1, 2, "LOC"]], "base": 1}, r"\[1, 2\) LOC overlaps \[0, 2\) PER"),
+        ({"spans": [["0", 1, "PER"]], "base": 1}, r"the span \['0', 1, 'PER'\]: expected \[start, end, label\]"),
+        ({"spans": [[0, 1]], "base": 1}, "expected \\[start, end, label\\]"),
+        ({"spans": "PER", "base": 1}, "expected spans and a draft revision"),
+        ({"spans": [], "base": "1"}, "expected spans and a draft revision"),
+    ],
+)
+def test_a_bad_editor_change_is_refused_with_the_reason(sent: dict, message: str) -> None:
+    with pytest.raises(XnerError, match=message):
+        view.editor_to_change(sent, n_tokens=6, labels={"PER", "LOC"})
+
+
+def test_an_editor_change_from_an_older_draft_revision_is_ignored() -> None:
+    draft = (Span(0, 1, "PER"),)
+    edited = view.EditorChange((Span(0, 1, "PER"), Span(3, 4, "LOC")), base=4)
+    assert view.editor_draft(edited, draft, 4) == edited.spans
+    assert view.editor_draft(edited, draft, 5) == draft  # the menus, a reset or a reload changed it since
+    assert view.editor_draft(None, draft, 4) == draft
+
+
 def test_compare_methods_marks_the_disputed_spans() -> None:
     views = view.compare_methods(known_item().suggestions)
     assert [(v.run_id, v.method, v.queued) for v in views] == [(1, "ngram", False), (2, "heuristic", True)]

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.render import Html, colour_key, html_text, plotly_text
+from xner.render import Html, colour_key, html_text, label_colours, plotly_text
 from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
 from xner.services.review import QueuePreferences, ReviewItem, SearchHit, Suggestion
 from xner.services.runs import run_label as run_label  # one label for a run on every page
@@ -259,6 +259,127 @@ def span_text(tokens: Sequence[str], span: Span) -> str:
 def token_choice(tokens: Sequence[str], index: int) -> str:
     """How a token is offered in a select box: ``index: token``."""
     return f"{index}: {tokens[index]}"
+
+
+# --- editing on the sentence (the token editor component, ``xner/token_editor``) ------------------------------
+
+LABEL_KEYS = "123456789"  # digits: the page's letters (A, X, S, N, U, L; C and R) stay free for its shortcuts
+
+
+@dataclass(frozen=True, slots=True)
+class EditorChange:
+    """What the token editor sent: the whole draft as the reviewer left it, and the draft revision (``base``) it
+    was edited from. A change from an older revision (the draft was changed since by the menus, a reset or a
+    reload) is stale and ignored."""
+
+    spans: tuple[Span, ...]
+    base: int
+
+
+EDITOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("click · shift-click · drag", "select tokens (a click on an entity selects it; a second click, that token alone)"),
+    ("← → · Shift+← →", "move or extend the selection from the keyboard (Tab into the sentence first)"),
+    ("1 … 9", "give the selected tokens the label with that key on the legend (entities they touch are replaced)"),
+    ("Backspace · Delete", "remove the entities the selection touches"),
+    ("Esc", "clear the selection"),
+    ("Ctrl+Enter", "save the correction"),
+)
+
+
+def editor_key_rows() -> list[dict[str, str]]:
+    """The token editor's keys as rows for a dataframe (beside :func:`shortcut_rows`).
+
+    >>> editor_key_rows()[-1]
+    {'on the sentence': 'Ctrl+Enter', 'what it does': 'save the correction'}
+    """
+    return [{"on the sentence": keys, "what it does": does} for keys, does in EDITOR_KEYS]
+
+
+def editor_labels(labels: Iterable[str]) -> tuple[str, ...]:
+    """The labels the editor offers, in key order: the item's labels sorted, one key each (1..9).
+
+    >>> editor_labels(["PER", "LOC", "PER", "ORG"])
+    ('LOC', 'ORG', 'PER')
+    """
+    return tuple(sorted(set(labels)))
+
+
+def label_keys(labels: Iterable[str]) -> dict[str, str]:
+    """The key that gives the selected tokens each label: 1..9 in the legend's (sorted) order. Labels after the
+    ninth get no key (the menus below the sentence still offer them).
+
+    >>> label_keys(["PER", "LOC", "ORG"])
+    {'1': 'LOC', '2': 'ORG', '3': 'PER'}
+    """
+    return dict(zip(LABEL_KEYS, editor_labels(labels), strict=False))
+
+
+def editor_data(
+    tokens: Sequence[str], spans: Iterable[Span], labels: Iterable[str], *, base: int, can_save: bool
+) -> dict[str, Any]:
+    """What the token editor is given (JSON): the tokens (shown as text, never as markup), the draft's spans as
+    ``[start, end, label]``, each label with its key and colours, the draft revision and whether Ctrl+Enter may
+    save.
+
+    >>> data = editor_data(["Ada", "<b>"], [Span(0, 1, "PER")], ["PER"], base=3, can_save=True)
+    >>> data["tokens"], data["spans"], data["labels"][0]["key"], data["base"]
+    (['Ada', '<b>'], [[0, 1, 'PER']], '1', 3)
+    """
+    keys = {label: key for key, label in label_keys(labels).items()}
+    offered = [*editor_labels(labels), *sorted({s.label for s in spans} - set(keys))]
+    return {
+        "tokens": list(tokens),
+        "spans": [[span.start, span.end, span.label] for span in sorted(spans)],
+        "labels": [
+            {"label": label, "key": keys.get(label, ""), "colours": list(label_colours(label))} for label in offered
+        ],
+        "base": base,
+        "can_save": can_save,
+    }
+
+
+def editor_to_change(value: object, *, n_tokens: int, labels: Collection[str]) -> EditorChange | None:
+    """The editor's value (``{"spans": [[start, end, label], ...], "base": n}``, from the browser, so checked)
+    as an :class:`EditorChange`; ``None`` when there is none. Spans beyond the sentence, overlapping or with a label
+    the item does not know are an error naming them.
+
+    >>> editor_to_change({"spans": [[2, 4, "LOC"], [0, 1, "PER"]], "base": 1}, n_tokens=4, labels={"LOC", "PER"})
+    EditorChange(spans=(Span(start=0, end=1, label='PER'), Span(start=2, end=4, label='LOC')), base=1)
+    >>> editor_to_change({"spans": [[0, 2, "PER"], [1, 3, "LOC"]], "base": 1}, n_tokens=4, labels={"LOC", "PER"})
+    Traceback (most recent call last):
+    ...
+    xner.errors.XnerError: the new entity [1, 3) LOC overlaps [0, 2) PER: delete or relabel that one instead
+    """
+    if not isinstance(value, Mapping) or "spans" not in value:
+        return None
+    base, raw = value.get("base"), value["spans"]
+    if not isinstance(base, int) or not isinstance(raw, list):
+        raise XnerError(f"the sentence editor sent {value!r}: expected spans and a draft revision")
+    spans: tuple[Span, ...] = ()
+    for entry in raw:
+        if not (isinstance(entry, list) and len(entry) == 3 and all(isinstance(x, int) for x in entry[:2])):
+            raise XnerError(f"the sentence editor sent the span {entry!r}: expected [start, end, label]")
+        start, end, label = entry
+        if not 0 <= start < end <= n_tokens:
+            raise XnerError(f"the span [{start}, {end}) is outside the sentence's {n_tokens} tokens")
+        if label not in labels:
+            raise XnerError(f"unknown label {label!r}; known: {', '.join(sorted(labels))}")
+        spans = add_span(spans, Span(start, end, label))
+    return EditorChange(spans, base)
+
+
+def editor_draft(change: EditorChange | None, draft: tuple[Span, ...], base: int) -> tuple[Span, ...]:
+    """The draft after the editor's ``change``: its spans when it was edited from the current revision ``base``,
+    else ``draft`` unchanged (a stale change, or none).
+
+    >>> editor_draft(EditorChange((Span(0, 1, "PER"),), base=2), (), 2)
+    (Span(start=0, end=1, label='PER'),)
+    >>> editor_draft(EditorChange((Span(0, 1, "PER"),), base=1), (), 2)
+    ()
+    """
+    if change is None or change.base != base:
+        return draft
+    return change.spans
 
 
 # --- projection methods side by side -------------------------------------------------------------------------
