@@ -470,14 +470,13 @@ def evaluation_splits(store: Store, experiment: str) -> dict[str, str]:
 def _language_configs(store: Store, experiment: str) -> list[tuple[str, dict[str, Any]]]:
     """(language, training-run configuration) of the experiment's k = "all" runs."""
     with store.session() as session:
-        return list(
-            session.execute(
-                select(ExperimentRun.language, TrainingRun.config)
-                .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
-                .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-                .where(Experiment.name == experiment, ExperimentRun.k == ALL)
-            ).tuples()
+        rows = session.execute(
+            select(ExperimentRun.language, TrainingRun.config)
+            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
+            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
+            .where(Experiment.name == experiment, ExperimentRun.k == ALL)
         )
+        return [(language, config) for language, config in rows]
 
 
 @dataclass(frozen=True)
