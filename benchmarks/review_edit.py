@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS, command_line, machine, write_results
 
-from tests.test_browser import TIMEOUT_MS, App, serve_app
+from tests.test_browser import App, review_page
 from xner import review_view as view
 from xner.services import review
-from xner.store.db import Store, open_store
+from xner.store.db import Store
 from xner.types import ReviewStatus, Span
 
 REVIEWER = "bench"
@@ -130,33 +130,17 @@ def one_fix(app: App, store: Store, way: str) -> dict:
 
 
 def run(rounds: int) -> list[dict]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    if shutil.which("chromium") is None:
         raise SystemExit("chromium is not installed: apt-get install -y chromium chromium-driver")
-    with tempfile.TemporaryDirectory(prefix="review_edit_") as folder:
-        url = f"sqlite:///{Path(folder) / 'app.db'}"
-        with serve_app(url, Path(folder)) as server, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            store = open_store(server.db)
-            try:
-                page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
-                page.set_default_timeout(TIMEOUT_MS)
-                app = App(page, server.url)
-                app.act(lambda: page.goto(server.url))
-                app.open("Review", "Review projected entities")
-                app.type("xner_reviewer", REVIEWER)
-                fixes = []
-                for n in range(2 * rounds):
-                    fixes.append(one_fix(app, store, WAYS[n % 2]))
-                    print(fixes[-1], flush=True)
-                return fixes
-            finally:
-                store.dispose()
-                browser.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="review_edit_") as folder,
+        review_page(Path(folder), REVIEWER) as (app, store),
+    ):
+        fixes = []
+        for n in range(2 * rounds):
+            fixes.append(one_fix(app, store, WAYS[n % 2]))
+            print(fixes[-1], flush=True)
+        return fixes
 
 
 def summarise(fixes: list[dict]) -> dict:

@@ -108,6 +108,31 @@ def serve_app(db: str, folder: Path) -> Iterator[Server]:
         print(f"streamlit log ({log}):\n{log.read_text(errors='replace')[-3000:]}")
 
 
+@contextmanager
+def review_page(folder: Path, reviewer: str, database: Path | None = None) -> Iterator[tuple[App, Store]]:
+    """The Review page of an app on the SQLite file ``database`` (default: a new one in ``folder``, the demo loaded)
+    in a headless chromium tab of 1440 x 1100 with ``reviewer`` typed in; and the app's store. All closed after."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{database or folder / 'app.db'}"
+    with serve_app(url, folder) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        store = open_store(server.db)
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            app = App(page, server.url)
+            app.act(lambda: page.goto(server.url))
+            app.open("Review", "Review projected entities")
+            app.type("xner_reviewer", reviewer)
+            yield app, store
+        finally:
+            store.dispose()
+            browser.close()
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """The app on a fresh SQLite database."""

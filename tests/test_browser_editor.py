@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, TIMEOUT_MS, App, serve_app
+from tests.test_browser import CHROMIUM, App, review_page
 from xner import review_view as view
 from xner.services import review
-from xner.store.db import Store, open_store
+from xner.store.db import Store
 from xner.types import ReviewStatus, Span
 
 pytestmark = [
@@ -27,24 +27,8 @@ REVIEWER = "amina"
 @pytest.fixture
 def reviewing(tmp_path: Path) -> Iterator[tuple[App, Store]]:
     """The Review page in a browser tab, the reviewer named; and the app's store."""
-    from playwright.sync_api import sync_playwright
-
-    with serve_app(f"sqlite:///{tmp_path / 'app.db'}", tmp_path) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        store = open_store(server.db)
-        try:
-            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            app = App(page, server.url)
-            app.act(lambda: page.goto(server.url))
-            app.open("Review", "Review projected entities")
-            app.type("xner_reviewer", REVIEWER)
-            yield app, store
-        finally:
-            store.dispose()
-            browser.close()
+    with review_page(tmp_path, REVIEWER) as session:
+        yield session
 
 
 def editable_item(app: App, store: Store) -> tuple[review.ReviewItem, Span, Span, Span]:
@@ -115,46 +99,31 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
 def test_the_editor_shows_payload_tokens_and_labels_as_text(tmp_path: Path) -> None:
     """Tokens and a label made of Markdown and HTML (tests/test_page_payloads.py) are text in the editor: no element
     is made of them, and a fix with them is saved as it is."""
-    from playwright.sync_api import sync_playwright
-
     from tests.test_page_payloads import LABEL, TAGS, TOKEN, TYPED, build
 
     database, _ = build(tmp_path)
-    with serve_app(f"sqlite:///{database}", tmp_path) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        store = open_store(server.db)
-        try:
-            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            app = App(page, server.url)
-            app.act(lambda: page.goto(server.url))
-            app.open("Review", "Review projected entities")
-            app.type("xner_reviewer", TYPED)
-            item = review.get_item(store, app.sentence())
-            assert TOKEN in item.tgt_tokens
-            assert page.locator(".xner-te-tok").all_inner_texts() == list(item.tgt_tokens)
-            made = page.locator(".xner-te :is(strong, em, del, a, img, code, h1, h2, li, table, script, .katex)")
-            assert made.count() == 0
-            assert any(LABEL in chip for chip in page.locator(".xner-te-key").all_inner_texts())
-            assert not any(f">{tag}<" in page.locator(".xner-te").first.inner_html() for tag in TAGS)
+    with review_page(tmp_path, TYPED, database) as (app, store):
+        page = app.page
+        item = review.get_item(store, app.sentence())
+        assert TOKEN in item.tgt_tokens
+        assert page.locator(".xner-te-tok").all_inner_texts() == list(item.tgt_tokens)
+        made = page.locator(".xner-te :is(strong, em, del, a, img, code, h1, h2, li, table, script, .katex)")
+        assert made.count() == 0
+        assert any(LABEL in chip for chip in page.locator(".xner-te-key").all_inner_texts())
+        assert not any(f">{tag}<" in page.locator(".xner-te").first.inner_html() for tag in TAGS)
 
-            i = item.tgt_tokens.index(TOKEN)
-            new, inside = Span(i, i + 1, LABEL), next((s for s in item.state.spans if s.start <= i < s.end), None)
-            token(app, i).click()  # on an entity: selects it; a second click: the token alone
-            if inside is not None and len(inside) > 1:
-                token(app, i).click()
-            if inside == new:  # already so: the fix is to remove it
-                app.press("Backspace")
-                expected = tuple(s for s in item.state.spans if s != new)
-            else:
-                app.press(next(key for key, label in view.label_keys(item.labels).items() if label == LABEL))
-                expected = tuple(sorted([*(s for s in item.state.spans if not s.overlaps(new)), new]))
-            app.press("Control+Enter")
-            app.alert("success", "correct recorded")
-            state = review.get_item(store, item.sentence_id).state
-            assert (state.status, state.spans) == (ReviewStatus.CORRECTED, expected)
-        finally:
-            store.dispose()
-            browser.close()
+        i = item.tgt_tokens.index(TOKEN)
+        new, inside = Span(i, i + 1, LABEL), next((s for s in item.state.spans if s.start <= i < s.end), None)
+        token(app, i).click()  # on an entity: selects it; a second click: the token alone
+        if inside is not None and len(inside) > 1:
+            token(app, i).click()
+        if inside == new:  # already so: the fix is to remove it
+            app.press("Backspace")
+            expected = tuple(s for s in item.state.spans if s != new)
+        else:
+            app.press(next(key for key, label in view.label_keys(item.labels).items() if label == LABEL))
+            expected = tuple(sorted([*(s for s in item.state.spans if not s.overlaps(new)), new]))
+        app.press("Control+Enter")
+        app.alert("success", "correct recorded")
+        state = review.get_item(store, item.sentence_id).state
+        assert (state.status, state.spans) == (ReviewStatus.CORRECTED, expected)

@@ -4,7 +4,8 @@ projection or refinement run, each recorded in the deletion log (see :mod:`xner.
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -45,6 +46,16 @@ def _plan_json(plan: DeletePlan) -> dict:
             "counts": plan.counts, "reasons": plan.blockers}  # fmt: skip
 
 
+def _plan_or_delete(dry_run: bool, as_json: bool, plan: Callable[[], Any], delete: Callable[[], Any]) -> None:
+    """Print what ``delete`` would remove (``--dry-run``), or delete and print what it removed."""
+    if dry_run:
+        planned = plan()
+        emit(_plan_json(planned), as_json, lambda: plan_text(planned))
+        return
+    report = delete()
+    emit(as_dict(report), as_json, lambda: report_summary(report))
+
+
 @app.command("corpus")
 @handle_errors
 def corpus(
@@ -57,12 +68,12 @@ def corpus(
 ) -> None:
     """Delete a corpus with its sentences, pairs, runs, review states and history (other corpora are untouched)."""
     store = store_for(db)
-    if dry_run:
-        plan = plan_corpus_delete(store, name)
-        emit(_plan_json(plan), as_json, lambda: plan_text(plan))
-        return
-    report = delete_corpus(store, name, deleted_by=by or getpass.getuser(), force=force)
-    emit(as_dict(report), as_json, lambda: report_summary(report))
+    _plan_or_delete(
+        dry_run,
+        as_json,
+        lambda: plan_corpus_delete(store, name),
+        lambda: delete_corpus(store, name, deleted_by=by or getpass.getuser(), force=force),
+    )
 
 
 @app.command("run")
@@ -84,12 +95,12 @@ def run(
 ) -> None:
     """Delete an alignment or projection run; review states keep their spans, other runs keep theirs."""
     store = store_for(db)
-    if dry_run:
-        plan = plan_run_delete(store, run_id, kind=kind)
-        emit(_plan_json(plan), as_json, lambda: plan_text(plan))
-        return
-    report = delete_run(store, run_id, kind=kind, deleted_by=by or getpass.getuser(), force=force)
-    emit(as_dict(report), as_json, lambda: report_summary(report))
+    _plan_or_delete(
+        dry_run,
+        as_json,
+        lambda: plan_run_delete(store, run_id, kind=kind),
+        lambda: delete_run(store, run_id, kind=kind, deleted_by=by or getpass.getuser(), force=force),
+    )
 
 
 def record_text(record: DeletionRecord) -> str:
