@@ -29,7 +29,7 @@ from xner.services.corpora import get_corpus, review_state_counts
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.services.review.items import ReviewItem, load_item
-from xner.services.review.leases import claim, load_settings, room_condition
+from xner.services.review.leases import claim, claim_in, load_settings, room_condition
 from xner.services.review.records import (
     DECISIONS,
     ORDERS,
@@ -294,27 +294,44 @@ def next_item(
         raise UnknownNameError("queue order", order, ORDERS)
     claim_for = check_reviewer(claim_for) if claim_for is not None else None
     passed = set(skip)
+
+    def pick(session: Session, lock: bool = False) -> tuple[Corpus, _Queue, bool, int | None]:
+        found = get_corpus(session, corpus)
+        settings = load_settings(session, found.id, found.name)
+        extended = claim_for is not None and wanted == [ReviewStatus.UNREVIEWED.value] and settings.overlap > 1
+        queue = _Queue(
+            found,
+            wanted,
+            labels,
+            min_confidence,
+            max_confidence,
+            reviewer,
+            claim_for if extended else not_decided_by,
+            frozenset(passed),
+            settings.overlap if extended else 1,
+        )
+        room = [room_condition(claim_for, settings.overlap, utcnow())] if claim_for else []
+        conditions = [*queue.conditions(), *room]
+        first = _first_in_queue(session, found, order, queue.partitions(), conditions, after, lock)
+        return found, queue, extended, first
+
+    def pick_and_claim(session: Session) -> tuple[tuple[Corpus, _Queue, bool, int | None], bool]:
+        picked = pick(session, lock=True)
+        first = picked[3]
+        return picked, first is not None and claim_in(session, first, claim_for)
+
     for _ in range(CLAIM_TRIES):
-        with store.session() as session:
-            found = get_corpus(session, corpus)
-            settings = load_settings(session, found.id, found.name)
-            extended = claim_for is not None and wanted == [ReviewStatus.UNREVIEWED.value] and settings.overlap > 1
-            queue = _Queue(
-                found,
-                wanted,
-                labels,
-                min_confidence,
-                max_confidence,
-                reviewer,
-                claim_for if extended else not_decided_by,
-                frozenset(passed),
-                settings.overlap if extended else 1,
-            )
-            room = [room_condition(claim_for, settings.overlap, utcnow())] if claim_for else []
-            first = _first_in_queue(session, found, order, queue.partitions(), [*queue.conditions(), *room], after)
+        if claim_for is not None and store.engine.dialect.name == "postgresql":
+            # one transaction: the first item no other claim has locked (SKIP LOCKED), leased at once; reviewers
+            # who press together are not all served the same item to race for (measured: a burst of 8 presses)
+            (found, queue, extended, first), claimed = store.write(pick_and_claim, what="reserving the next item")
+        else:
+            with store.session() as session:
+                found, queue, extended, first = pick(session)
+            claimed = first is not None and (claim_for is None or claim(store, first, claim_for))
         if first is None:
             return None
-        if claim_for is None or claim(store, first, claim_for):
+        if claimed:
             break
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
@@ -427,9 +444,11 @@ def _first_in_queue(
     partitions: list[list[Any]],
     conditions: list[Any],
     after: int | None,
+    lock: bool = False,
 ) -> int | None:
     """The first sentence in queue order: one index-ordered ``LIMIT 1`` read per partition (a status, or a status
-    and vote count), the best of them."""
+    and vote count), the best of them. ``lock`` (PostgreSQL, in a write): each read locks the row it returns and
+    passes over rows other transactions have locked (``FOR UPDATE SKIP LOCKED``)."""
     key = state_table.c.confidence if order == "confidence" else state_table.c.disagreement
     descending = order == "disagreement"
     keyset: list[Any] = []
@@ -449,6 +468,8 @@ def _first_in_queue(
         query: Select = (
             select(key, state_table.c.sentence_id).where(*conditions, *keyset, *partition).order_by(*ordering).limit(1)
         )
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=state_table)
         row = session.execute(query).one_or_none()
         if row is not None:
             found.append(tuple(row))
