@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +150,24 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def editor_token(app: App, index: int):
+    """The review page's token editor's token ``index`` (its markup is in a shadow root; Playwright's CSS selectors
+    reach into it)."""
+    return app.page.locator(f'.xner-te-tok[data-i="{index}"]')
+
+
+def select_entity(app: App, span: Span) -> None:
+    """Click the token editor's entity ``span`` so that all of it is selected. A click on an entity selects it and
+    a second one its token alone; when the editor is drawn again under the click (the rerun's data arriving late),
+    the click can count twice, so it is clicked again until the whole entity is selected."""
+    selected = app.page.locator(".xner-te-sel")
+    for _ in range(3):
+        editor_token(app, span.start).click()
+        if selected.count() == len(span):
+            return
+    raise AssertionError(f"the editor did not select {span}: {selected.count()} tokens selected")
+
+
 class App:
     """The app in a browser tab, with waits that follow Streamlit's script runs.
 
@@ -251,7 +269,13 @@ class App:
         box = self.widget(key).get_by_role("combobox")
         if box.input_value() == option:
             return
-        box.click()
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for _ in range(3):  # a click just after a rerun can land while the box is drawn again, and open nothing
+            box.click()
+            with suppress(PlaywrightTimeout):
+                self.page.get_by_role("listbox").first.wait_for(timeout=2000)
+                break
         box.fill(option)  # the list shows only the options that match: none to scroll to (a scrolled list redraws)
         self.act(self.page.get_by_role("option", name=option, exact=True).click)
         self.page.evaluate("document.activeElement && document.activeElement.blur()")

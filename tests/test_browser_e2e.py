@@ -22,7 +22,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA, shared
-from tests.test_browser import CHROMIUM, TIMEOUT_MS, App, Server, iob2, read_conll, serve_app
+from tests.test_browser import (
+    CHROMIUM,
+    TIMEOUT_MS,
+    App,
+    Server,
+    editor_token,
+    iob2,
+    read_conll,
+    select_entity,
+    serve_app,
+)
 from xner import review_view as view
 from xner.services import review
 from xner.services.runs import list_alignment_runs, list_projection_runs
@@ -144,11 +154,6 @@ def upload_parallel(app: App, name: str, files: tuple[Path, Path], pairs: int) -
     app.no_exception()
 
 
-def token(app: App, index: int):
-    """The token editor's token ``index`` (in a shadow root; Playwright's CSS selectors reach into it)."""
-    return app.page.locator(f'.xner-te-tok[data-i="{index}"]')
-
-
 def item_to_correct(app: App, store: Store) -> tuple[review.ReviewItem, Span, Span]:
     """Skip (S) to the first item with an entity and two free tokens side by side: the item, the entity to delete
     and the new entity (the free tokens, another label)."""
@@ -252,13 +257,12 @@ def test_two_plain_text_files_to_an_exported_curated_set_in_a_browser(
     assert page.locator(".xner-te-tok").all_inner_texts() == list(item.tgt_tokens)
     shot(app, tmp_path, 7, "review")
 
-    token(app, new.start).click()
-    token(app, new.end - 1).click(modifiers=["Shift"])
+    editor_token(app, new.start).click()
+    editor_token(app, new.end - 1).click(modifiers=["Shift"])
     assert page.locator(".xner-te-sel").count() == len(new)
     key = next(key for key, label in view.label_keys(item.labels).items() if label == new.label)
     app.press(key)
-    token(app, wrong.start).click()  # on an entity: selects all of it
-    assert page.locator(".xner-te-sel").count() == len(wrong)
+    select_entity(app, wrong)
     app.press("Backspace")
     corrected = tuple(sorted({*item.state.spans, new} - {wrong}))
     assert page.locator(".xner-te-ent").count() == len(corrected)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, App, review_page
+from tests.test_browser import CHROMIUM, App, editor_token, review_page, select_entity
 from xner import review_view as view
 from xner.services import review
 from xner.store.db import Store
@@ -46,11 +46,6 @@ def editable_item(app: App, store: Store) -> tuple[review.ReviewItem, Span, Span
     raise AssertionError("the demo changed: no item in its first 20 with two spans, one of which can grow")
 
 
-def token(app: App, index: int):
-    """The editor's token ``index`` (its markup is in a shadow root; Playwright's CSS selectors reach into it)."""
-    return app.page.locator(f'.xner-te-tok[data-i="{index}"]')
-
-
 def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[App, Store]) -> None:
     app, store = reviewing
     item, wrong, fixed, other = editable_item(app, store)
@@ -60,7 +55,7 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
     assert app.button("review_save").is_disabled()
 
     page = app.page
-    start, end = (token(app, i).bounding_box() for i in (0, 2))
+    start, end = (editor_token(app, i).bounding_box() for i in (0, 2))
     assert start is not None and end is not None
     page.mouse.move(start["x"] + 2, start["y"] + 2)  # a drag over tokens selects them (no script run)
     page.mouse.down()
@@ -70,14 +65,14 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
     page.keyboard.press("Escape")  # clears it
     assert page.locator(".xner-te-sel").count() == 0
 
-    token(app, wrong.start).click()  # selects the wrong entity
-    token(app, fixed.end - 1).click(modifiers=["Shift"])  # ... and extends the selection to the fix's last token
+    select_entity(app, wrong)
+    editor_token(app, fixed.end - 1).click(modifiers=["Shift"])  # ... and extends the selection to the fix's last token
     assert app.page.locator(".xner-te-sel").count() == len(fixed)
     app.press(key)  # the label: the new entity replaces the one it overlaps
     assert tuple(app.page.locator(".xner-te-ent sub").all_inner_texts()) == tuple(
         s.label for s in sorted({*item.state.spans, fixed} - {wrong})
     )
-    token(app, other.start).click()  # selects the other entity
+    select_entity(app, other)
     app.press("Backspace")  # ... and deletes it
     expected = tuple(sorted({*item.state.spans, fixed} - {wrong, other}))
     assert app.page.locator(".xner-te-ent").count() == len(expected)
@@ -114,9 +109,9 @@ def test_the_editor_shows_payload_tokens_and_labels_as_text(tmp_path: Path) -> N
 
         i = item.tgt_tokens.index(TOKEN)
         new, inside = Span(i, i + 1, LABEL), next((s for s in item.state.spans if s.start <= i < s.end), None)
-        token(app, i).click()  # on an entity: selects it; a second click: the token alone
+        editor_token(app, i).click()  # on an entity: selects it; a second click: the token alone
         if inside is not None and len(inside) > 1:
-            token(app, i).click()
+            editor_token(app, i).click()
         if inside == new:  # already so: the fix is to remove it
             app.press("Backspace")
             expected = tuple(s for s in item.state.spans if s != new)
