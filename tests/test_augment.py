@@ -194,6 +194,7 @@ def test_token_replacement_keeps_tags_and_pools(yor: list[Sentence], by_tag: boo
             key = tag if by_tag else tag.partition("-")[2] or tag
             pools.setdefault(key, set()).add(token)
     out = _augment("token_replacement", yor, n=150, seed=2, by_tag=by_tag)
+    assert out  # the checks below run on something
     for synthetic in out:
         source, sentence = yor[synthetic.origin.source_index], synthetic.sentence
         assert sentence.spans == source.spans and _tags(sentence) == _tags(source)
@@ -205,7 +206,9 @@ def test_token_replacement_keeps_tags_and_pools(yor: list[Sentence], by_tag: boo
 
 
 def test_token_replacement_p_zero_changes_one_token(yor: list[Sentence]) -> None:
-    for synthetic in _augment("token_replacement", yor, n=40, p=0):
+    out = _augment("token_replacement", yor, n=40, p=0)
+    assert out
+    for synthetic in out:
         source = yor[synthetic.origin.source_index]
         assert sum(a != b for a, b in zip(source.tokens, synthetic.sentence.tokens, strict=True)) == 1
         assert " -> " in synthetic.origin.detail and ";" not in synthetic.origin.detail
@@ -217,7 +220,9 @@ def test_token_replacement_can_include_sentences_without_entities(yor: list[Sent
 
 
 def test_segment_shuffle_keeps_segment_tokens(yor: list[Sentence]) -> None:
-    for synthetic in _augment("segment_shuffle", yor, n=150, seed=5):
+    out = _augment("segment_shuffle", yor, n=150, seed=5)
+    assert out
+    for synthetic in out:
         source, sentence = yor[synthetic.origin.source_index], synthetic.sentence
         assert sentence.spans == source.spans and _tags(sentence) == _tags(source)
         before, after = _segments(source), _segments(sentence)
@@ -227,7 +232,9 @@ def test_segment_shuffle_keeps_segment_tokens(yor: list[Sentence]) -> None:
 
 
 def test_segment_shuffle_p_zero_shuffles_one_segment(yor: list[Sentence]) -> None:
-    for synthetic in _augment("segment_shuffle", yor, n=40, p=0):
+    out = _augment("segment_shuffle", yor, n=40, p=0)
+    assert out
+    for synthetic in out:
         before, after = _segments(yor[synthetic.origin.source_index]), _segments(synthetic.sentence)
         assert sum(a != b for (_, a), (_, b) in zip(before, after, strict=True)) == 1
 
@@ -377,7 +384,9 @@ def test_melm_cuda_without_gpu(yor: list[Sentence], tiny_mlm: str) -> None:
 
 def test_unreplaced_tokens_keep_their_form(yor: list[Sentence]) -> None:
     nfd = [Sentence(tuple(unicodedata.normalize("NFD", t) for t in s.tokens), s.spans, lang="yo") for s in yor]
-    for synthetic in _augment("token_replacement", nfd, n=30, p=0):
+    out = _augment("token_replacement", nfd, n=30, p=0)
+    assert out
+    for synthetic in out:
         source = nfd[synthetic.origin.source_index]
         changed = [i for i, (a, b) in enumerate(zip(source.tokens, synthetic.sentence.tokens, strict=True)) if a != b]
         assert len(changed) == 1  # NFC forms of the other tokens do not count as changes

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def test_python_dash_m_xner_help():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("XNER_DB", None)
     done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "python"), "-m", "xner", "--help"],
+        [sys.executable, "-m", "xner", "--help"],
         capture_output=True,
         text=True,
         cwd=REPO,
