@@ -109,13 +109,12 @@ def serve_app(db: str, folder: Path) -> Iterator[Server]:
 
 
 @contextmanager
-def review_page(folder: Path, reviewer: str, database: Path | None = None) -> Iterator[tuple[App, Store]]:
-    """The Review page of an app on the SQLite file ``database`` (default: a new one in ``folder``, the demo loaded)
-    in a headless chromium tab of 1440 x 1100 with ``reviewer`` typed in; and the app's store. All closed after."""
+def browser_tab(db: str, folder: Path) -> Iterator[tuple[App, Store]]:
+    """The app served on the database ``db`` (its log in ``folder``), open at its root in a headless chromium tab of
+    1440 x 1100; and the app's store. All closed afterwards."""
     from playwright.sync_api import sync_playwright
 
-    url = f"sqlite:///{database or folder / 'app.db'}"
-    with serve_app(url, folder) as server, sync_playwright() as playwright:
+    with serve_app(db, folder) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
@@ -125,12 +124,20 @@ def review_page(folder: Path, reviewer: str, database: Path | None = None) -> It
             page.set_default_timeout(TIMEOUT_MS)
             app = App(page, server.url)
             app.act(lambda: page.goto(server.url))
-            app.open("Review", "Review projected entities")
-            app.type("xner_reviewer", reviewer)
             yield app, store
         finally:
             store.dispose()
             browser.close()
+
+
+@contextmanager
+def review_page(folder: Path, reviewer: str, database: Path | None = None) -> Iterator[tuple[App, Store]]:
+    """The Review page of an app on the SQLite file ``database`` (default: a new one in ``folder``, the demo loaded)
+    in a headless chromium tab (:func:`browser_tab`) with ``reviewer`` typed in; and the app's store."""
+    with browser_tab(f"sqlite:///{database or folder / 'app.db'}", folder) as (app, store):
+        app.open("Review", "Review projected entities")
+        app.type("xner_reviewer", reviewer)
+        yield app, store
 
 
 @pytest.fixture

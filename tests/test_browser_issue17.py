@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import import_europarl
-from tests.test_browser import CHROMIUM, App, Server, artifacts, serve_app  # noqa: F401 (artifacts: a fixture)
+from tests.test_browser import CHROMIUM, App, artifacts, browser_tab  # noqa: F401 (artifacts: a fixture)
 from xner.services import review, spotcheck
 from xner.services.aligning import align_corpus
 from xner.services.demo import DEMO_CORPUS, load_demo
@@ -55,19 +55,11 @@ def long_pair_store(folder: Path) -> tuple[Store, int, int, int]:
 
 @pytest.mark.slow
 def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     assert n_src >= 50 and n_tgt >= 50  # a long pair, as in the issue (60 × 57)
-    with serve_app(str(store.engine.url), tmp_path) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
-            page.set_default_timeout(20_000)
-            app = App(page, server.url)
-            app.act(lambda: page.goto(server.url))
+    try:
+        with browser_tab(str(store.engine.url), tmp_path) as (app, _):
+            page = app.page
             app.open("Review", "Review projected entities")
             app.type("xner_reviewer", "amina")
             app.act(page.get_by_text("Go to a sentence · search tokens").click)
@@ -81,9 +73,8 @@ def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> 
             check_whole(app, n_src, n_tgt)
             app.screenshot(artifacts, "long_sentence_whole")
             print(f"\nlong-sentence screenshots in {artifacts}")
-        finally:
-            browser.close()
-            store.dispose()
+    finally:
+        store.dispose()
 
 
 def check_window(app: App, sentence_id: int, n_src: int, n_tgt: int) -> None:
@@ -115,20 +106,12 @@ def check_whole(app: App, n_src: int, n_tgt: int) -> None:
 
 
 def test_the_spot_check_chooser_counts_judgments_as_they_are_made(tmp_path: Path, artifacts: Path) -> None:  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     store = open_store(f"sqlite:///{tmp_path / 'spot.db'}")
     load_demo(store)
     report = spotcheck.draw_sample(store, DEMO_CORPUS, None, 12, reviewer="amina")
-    with serve_app(str(store.engine.url), tmp_path) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
-            page.set_default_timeout(20_000)
-            app = App(page, server.url)
-            app.act(lambda: page.goto(server.url))
+    try:
+        with browser_tab(str(store.engine.url), tmp_path) as (app, _):
+            page = app.page
             app.open("Spot check", "Spot check")
             app.type("xner_reviewer", "amina")
             for key in ("y", "n", "y", "y"):
@@ -140,6 +123,5 @@ def test_the_spot_check_chooser_counts_judgments_as_they_are_made(tmp_path: Path
             assert chooser.startswith(f"#{check.id}: 4/{check.drawn} judged"), chooser
             progress = page.locator('[data-testid="stProgress"]').first.inner_text()
             assert f"4 / {check.drawn} judged" in progress
-        finally:
-            browser.close()
-            store.dispose()
+    finally:
+        store.dispose()
