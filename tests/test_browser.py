@@ -164,15 +164,31 @@ def editor_token(app: App, index: int):
 
 
 def select_entity(app: App, span: Span) -> None:
-    """Click the token editor's entity ``span`` so that all of it is selected. A click on an entity selects it and
-    a second one its token alone; when the editor is drawn again under the click (the rerun's data arriving late),
-    the click can count twice, so it is clicked again until the whole entity is selected."""
+    """Click the token editor's entity ``span`` so that exactly its tokens are selected, and stay so.
+
+    A click on an entity selects it and a second one its token alone. The editor can be drawn again just after a
+    click (the data of the rerun an earlier key caused arriving late), which keeps or clears the selection; so each
+    click is followed by a wait for the selection to settle, and the token is clicked again only when it is not
+    the entity's."""
+    from playwright.sync_api import expect
+
     selected = app.page.locator(".xner-te-sel")
-    for _ in range(3):
-        editor_token(app, span.start).click()
-        if selected.count() == len(span):
+    wanted = [str(i) for i in range(span.start, span.end)]
+
+    def whole() -> bool:
+        return [element.get_attribute("data-i") for element in selected.all()] == wanted
+
+    for _ in range(5):
+        if not whole():
+            editor_token(app, span.start).click()
+        with suppress(AssertionError):
+            expect(selected).to_have_count(len(span), timeout=1500)
+        app.page.wait_for_timeout(250)  # a late redraw would show by now
+        if whole():
             return
-    raise AssertionError(f"the editor did not select {span}: {selected.count()} tokens selected")
+    raise AssertionError(
+        f"the editor did not select {span}: tokens {[e.get_attribute('data-i') for e in selected.all()]}"
+    )
 
 
 class App:
