@@ -37,8 +37,8 @@ from xner.formats.conll import read_conll
 from xner.services.aligning import read_extra_text
 from xner.services.evaluating import evaluate_tagger_on
 from xner.services.importing import import_corpus
-from xner.services.protocols import run_translate_test
 from xner.services.training import train_tagger
+from xner.services.workflows import run_translate_test
 from xner.store.db import open_store
 
 LABELS = ("PER", "ORG", "LOC")

@@ -34,14 +34,6 @@ from xner.render import literal
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
 from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
-from xner.services.protocols import (
-    TranslateTestReport,
-    TranslateTrainReport,
-    default_parallel_name,
-    run_translate_test,
-    run_translate_train,
-    translations_made,
-)
 from xner.services.runs import (
     OptionSpec,
     aligner_names,
@@ -60,6 +52,14 @@ from xner.services.uploads import (
     upload_translate_test,
     upload_translate_train,
     upload_translations,
+)
+from xner.services.workflows import (
+    TranslateTestReport,
+    TranslateTrainReport,
+    default_parallel_name,
+    run_translate_test,
+    run_translate_train,
+    translations_made,
 )
 from xner.store.db import Store
 

@@ -247,7 +247,7 @@ def test_translate_test_on_europarl_with_the_human_english(store, tmp_path):
 
 
 def test_translate_test_without_entities_to_project_is_an_error_and_stores_nothing(store, tmp_path):
-    from xner.services.protocols import run_translate_test
+    from xner.services.workflows import run_translate_test
 
     import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
     plain = write(tmp_path / "en.txt", "\n".join(EN) + "\n")
@@ -264,8 +264,8 @@ def test_translate_test_without_entities_to_project_is_an_error_and_stores_nothi
 
 def test_translate_train_in_one_go_queues_the_projection_for_review(store):
     """translate → align → project → queue: the projected translations are ready to review (and to train on)."""
-    from xner.services.protocols import run_translate_train
     from xner.services.review import queue_overview
+    from xner.services.workflows import run_translate_train
 
     _demo_en(store)
     stages: list[str] = []
@@ -293,7 +293,7 @@ def _demo_es_two_splits(store: Store) -> None:
 
 
 def test_translate_test_reuses_only_translations_and_alignments_made_the_same_way(store, tmp_path):
-    from xner.services.protocols import run_translate_test
+    from xner.services.workflows import run_translate_test
 
     _demo_es_two_splits(store)
     english = DEMO / "en.conll"
@@ -328,7 +328,7 @@ def test_translate_test_reuses_only_translations_and_alignments_made_the_same_wa
 
 
 def test_translate_test_scores_the_splits_asked_for(store, tmp_path):
-    from xner.services.protocols import run_translate_test
+    from xner.services.workflows import run_translate_test
 
     _demo_es_two_splits(store)
     text = (DEMO / "en.conll").read_text(encoding="utf-8").rstrip("\n") + "\n\n"
@@ -341,7 +341,7 @@ def test_translate_test_scores_the_splits_asked_for(store, tmp_path):
 
 
 def test_translate_test_compares_translator_options_but_not_runtime_ones(store, tiny_nllb, tmp_path):
-    from xner.services.protocols import run_translate_test
+    from xner.services.workflows import run_translate_test
 
     import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split="test")
     _demo_en(store)
@@ -359,7 +359,7 @@ def test_translate_test_compares_translator_options_but_not_runtime_ones(store, 
 
 
 def test_translate_train_into_an_existing_corpus_aligns_projects_and_queues_only_the_new_split(store, tmp_path):
-    from xner.services.protocols import run_translate_train
+    from xner.services.workflows import run_translate_train
 
     _demo_en(store)
     import_corpus(store, DEMO / "en.conll", corpus="en", lang="en", split="dev")
@@ -407,7 +407,7 @@ def test_long_sentences_are_reported_when_cut(tiny_nllb, caplog):
 
 
 def test_translate_train_checks_the_later_steps_before_translating(store, tmp_path):
-    from xner.services.protocols import run_translate_train
+    from xner.services.workflows import run_translate_train
 
     _demo_en(store)
     settings = {"new_corpus": "en-es", "to_lang": "es", "translations": DEMO / "es.conll"}

@@ -22,7 +22,7 @@ from xner.cli._util import (
 from xner.formats.parallel import SideOptions
 from xner.options import parse_assignments
 from xner.services.evaluating import evaluate_alignment, evaluate_projection, evaluate_tagger_on
-from xner.services.protocols import run_translate_test
+from xner.services.workflows import run_translate_test
 
 app = typer.Typer(help="Measure projection and alignment quality against gold.", no_args_is_help=True)
 

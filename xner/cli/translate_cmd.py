@@ -22,8 +22,8 @@ from xner.cli._util import (
 from xner.errors import XnerError
 from xner.formats.parallel import SIDE_FORMATS, SideOptions
 from xner.options import parse_assignments
-from xner.services.protocols import run_translate_train
 from xner.services.translating import translate_corpus
+from xner.services.workflows import run_translate_train
 
 
 @handle_errors

@@ -1,4 +1,4 @@
-"""The translation protocols in one call each: translate-train and translate-test (method notes §5).
+"""The translation workflows in one call each: translate-train and translate-test (the protocols of method notes §5).
 
 Translate-train (:func:`run_translate_train`): a labelled English corpus is translated into the target language,
 aligned, its entities projected onto the translations and the projection queued for review: projected data ready
