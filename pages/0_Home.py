@@ -78,6 +78,7 @@ from xner.services.sources import (
 from xner.services.training_view import tagger_names, tagger_options
 from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
 from xner.store.db import Store, safe_url
+from xner.types import ProgressFn
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
 PRIMARY_OPTIONS = {
@@ -123,16 +124,10 @@ def show_error(error: XnerError) -> None:
 
 
 @contextmanager
-def byte_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar fed with the bytes read so far (the importers' ``on_progress``), removed afterwards."""
-    read = [0]
+def byte_progress(label: str) -> Iterator[ProgressFn]:
+    """A progress bar fed with (read so far, total size) (the importers' ``on_progress``), removed afterwards."""
     with count_progress(label) as update:
-
-        def add(count: int) -> None:
-            read[0] += count
-            update(read[0], total)
-
-        yield add
+        yield update
 
 
 def import_summary(report: ImportReport) -> str:
@@ -599,7 +594,6 @@ def conll_import(store: Store) -> None:
     assert upload is not None
     run_import(
         upload.name,
-        upload.size,
         upload_corpus,
         store,
         upload,
@@ -648,7 +642,6 @@ def parallel_import(store: Store) -> None:
     assert src is not None
     run_import(
         src.name,
-        src.size + (tgt.size if tgt else 0),
         upload_parallel,
         store,
         src,
@@ -686,7 +679,6 @@ def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
     assert upload is not None
     run_import(
         upload.name,
-        upload.size,
         upload_alignments,
         store,
         upload,
@@ -698,10 +690,10 @@ def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
     )
 
 
-def run_import(name: str, size: int, importer: Callable[..., ImportReport], *args: Any, **kwargs: Any) -> None:
+def run_import(name: str, importer: Callable[..., ImportReport], *args: Any, **kwargs: Any) -> None:
     """Run an upload importer under a byte progress bar; show its report, or its error (file, line, reason)."""
     try:
-        with byte_progress(f"importing {name} (bytes)", size) as on_bytes:
+        with byte_progress(f"importing {name} (bytes)") as on_bytes:
             report = importer(*args, on_progress=on_bytes, **kwargs)
     except XnerError as error:
         show_error(error)

@@ -236,7 +236,7 @@ def test_two_imports_and_a_reviewer_at_once_on_the_real_files(tmp_path: Path) ->
         reviewer = Reviewer(store)
         wait_for(lambda: any(row[0] == "ep-de" and row[2] > 0 for row in hidden(store)), "the first batch")
 
-        def decide_and_check(_done: int) -> None:
+        def decide_and_check(_done: int, _total: int) -> None:
             reviewer.decide()
             if "ep-de" in [info.name for info in list_corpus_info(store)]:  # published, the child maybe still exiting
                 assert corpus_stats(store, "ep-de").pairs == 27_580  # never visible half-imported
@@ -358,7 +358,7 @@ def test_alignment_and_projection_runs_are_invisible_until_complete(store: Store
     path = write(tmp_path / "big.align", (DEMO_DIR / "en-es.align").read_text(encoding="utf-8") * 30)
     staged_alignments = []
 
-    def alignments_read(_bytes: int) -> None:
+    def alignments_read(_done: int, _total: int) -> None:
         assert list_alignment_runs(store, "big") == []
         with pytest.raises(XnerError, match="has no alignments yet"):
             project_corpus(store, "big")

@@ -7,13 +7,16 @@ of 0-based token indices. Nothing here knows about files, databases or the app.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from xner.errors import XnerError
 
 Link = tuple[int, int]
+
+ProgressFn = Callable[[int, int], None]
+"""Called with ``(done, total)`` as work advances; what is counted (pairs, sentences, bytes) is the caller's unit."""
 
 
 @dataclass(frozen=True, order=True, slots=True)

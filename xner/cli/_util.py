@@ -17,8 +17,9 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from xner.errors import InputError, XnerError
-from xner.formats.text import ProgressFn, file_size
+from xner.formats.text import file_size
 from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store
+from xner.types import ProgressFn
 
 DbOpt = Annotated[
     str | None,
@@ -96,7 +97,13 @@ def byte_progress(*paths: str | Path | None, desc: str) -> Iterator[ProgressFn]:
 
     total = sum(file_size(p) for p in paths if p is not None)
     with tqdm(total=total, unit="B", unit_scale=True, desc=desc, file=sys.stderr, disable=None, leave=False) as bar:
-        yield bar.update
+
+        def update(done: int, size: int) -> None:  # the readers report (read so far, total size)
+            bar.total = size
+            bar.n = done
+            bar.refresh()
+
+        yield update
 
 
 def parse_label_map(items: list[str] | None) -> dict[str, str]:
@@ -133,7 +140,7 @@ OptionsOpt = Annotated[
 
 
 @contextmanager
-def count_progress(desc: str, unit: str = "pair") -> Iterator[Callable[[int, int], None]]:
+def count_progress(desc: str, unit: str = "pair") -> Iterator[ProgressFn]:
     """A tqdm bar on stderr driven by ``(done, total)`` callbacks (hidden when stderr is not a terminal)."""
     from tqdm import tqdm
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import ParamSpec, TextIO
 
 from xner.errors import InputError
-from xner.formats.text import PathLike, ProgressFn, iter_lines
+from xner.formats.text import PathLike, iter_lines
 from xner.schemes import OUTSIDE, TagError, decode_tags, spans_to_tags
 from xner.text import normalize_tokens
-from xner.types import Sentence, Span
+from xner.types import ProgressFn, Sentence, Span
 
 P = ParamSpec("P")
 

@@ -19,9 +19,9 @@ from typing import Any, TextIO
 
 from xner.errors import InputError
 from xner.formats.conll import ConllOptions, RawSentence, ReadStats, raw_to_sentence, without_lines
-from xner.formats.text import PathLike, ProgressFn, iter_lines
+from xner.formats.text import PathLike, iter_lines
 from xner.text import normalize
-from xner.types import Sentence, Span
+from xner.types import ProgressFn, Sentence, Span
 
 
 class _Bad(Exception):

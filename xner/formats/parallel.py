@@ -13,9 +13,9 @@ from itertools import zip_longest
 
 from xner.errors import InputError
 from xner.formats.conll import ConllOptions, ReadStats, iter_raw_sentences, looks_like_conll, raw_to_sentence
-from xner.formats.text import PathLike, ProgressFn, iter_lines
+from xner.formats.text import PathLike, iter_lines, shared_progress
 from xner.text import normalize, normalize_tokens, tokenize
-from xner.types import Sentence
+from xner.types import ProgressFn, Sentence
 
 SIDE_FORMATS = ("auto", "text", "conll")
 
@@ -106,8 +106,9 @@ def iter_parallel(
     """
     src_name, tgt_name = display_names or (str(src_path), str(tgt_path))
     src_stats, tgt_stats = stats or (None, None)
-    src_iter = iter_side(src_path, src, stats=src_stats, on_progress=on_progress, display_name=src_name)
-    tgt_iter = iter_side(tgt_path, tgt, stats=tgt_stats, on_progress=on_progress, display_name=tgt_name)
+    src_progress, tgt_progress = shared_progress(on_progress, 2)  # one (done, total) over both files
+    src_iter = iter_side(src_path, src, stats=src_stats, on_progress=src_progress, display_name=src_name)
+    tgt_iter = iter_side(tgt_path, tgt, stats=tgt_stats, on_progress=tgt_progress, display_name=tgt_name)
     for count, (src_item, tgt_item) in enumerate(zip_longest(src_iter, tgt_iter)):
         if src_item is None or tgt_item is None:
             raise _unequal_lengths(count, (src_name, src_item), (tgt_name, tgt_item), "sentences")

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from xner.errors import InputError, XnerError
-from xner.formats.text import PathLike, ProgressFn, iter_lines
-from xner.types import Alignment, Link
+from xner.formats.text import PathLike, iter_lines
+from xner.types import Alignment, Link, ProgressFn
 
 _LINK = re.compile(r"^(\d+)([-p?])(\d+)$")
 _LINKS = re.compile(r"(\d+)([-p?])(\d+)")

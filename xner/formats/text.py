@@ -1,7 +1,8 @@
 """Reading text files line by line, strictly: UTF-8 only, no binary data, errors with file and line.
 
 Every format reader in xner goes through :func:`iter_lines`, so the same checks (undecodable bytes, a binary file
-given where text is expected, a byte-order mark) apply everywhere, and progress is reported in bytes read.
+given where text is expected, a byte-order mark) apply everywhere, and progress is reported as (characters read, file
+size in bytes): the first never exceeds the second, and reaches it at the end.
 """
 
 from __future__ import annotations
@@ -9,13 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from xner.errors import InputError
-
-ProgressFn = Callable[[int], None]
-"""Called with the number of bytes read since the last call."""
+from xner.types import ProgressFn
 
 PathLike = str | os.PathLike[str]
 _PROGRESS_EVERY = 4096  # lines between progress reports: a call per line would cost more than the parsing
@@ -28,7 +27,8 @@ def iter_lines(
 
     Args:
         path: the file.
-        on_progress: called now and then with the number of bytes read since the previous call.
+        on_progress: called now and then with (characters read so far, the file's size in bytes), and with
+            (size, size) at the end.
         display_name: the name used in error messages (an upload's original file name), default ``path``.
 
     Raises:
@@ -43,27 +43,56 @@ def iter_lines(
         raise InputError(name, None, "file not found") from None
     except IsADirectoryError:
         raise InputError(name, None, "is a directory, not a file") from None
-    pending = 0
+    size = os.fstat(handle.fileno()).st_size if on_progress is not None else 0
+    done = 0  # characters: a UTF-8 file has at least as many bytes, so done never passes size
     number = 0
+    finished = False
     try:
         for number, text in enumerate(handle, start=1):
-            pending += len(text)
+            done += len(text)
             if on_progress is not None and number % _PROGRESS_EVERY == 0:
-                on_progress(pending)
-                pending = 0
+                on_progress(done, max(size, done))
             if "\x00" in text:
                 raise InputError(name, number, "binary data (NUL byte): this is not a text file")
             if number == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             yield number, text.rstrip("\r\n")
+        finished = True
     except UnicodeDecodeError:
         raise _locate_decode_error(path, name) from None
     finally:
         handle.close()
-        if on_progress is not None and pending:
-            on_progress(pending)
+        if on_progress is not None and done:
+            total = max(size, done)
+            on_progress(total if finished else done, total)
     if number == 0:
         raise InputError(name, None, "file is empty")
+
+
+def shared_progress(on_progress: ProgressFn | None, parts: int) -> list[ProgressFn | None]:
+    """One callback for each of ``parts`` files read together, each reporting the sums over all of them to
+    ``on_progress``, so that one bar covers both sides of a parallel corpus.
+
+    >>> seen = []
+    >>> src, tgt = shared_progress(lambda done, total: seen.append((done, total)), 2)
+    >>> src(10, 40); tgt(5, 60); src(40, 40)
+    >>> seen
+    [(10, 40), (15, 100), (45, 100)]
+    """
+    if on_progress is None:
+        return [None] * parts
+    report = on_progress
+    done = [0] * parts
+    totals = [0] * parts
+
+    def part(index: int) -> ProgressFn:
+        def update(part_done: int, part_total: int) -> None:
+            done[index], totals[index] = part_done, part_total
+            report(sum(done), sum(totals))
+
+        return update
+
+    return [part(index) for index in range(parts)]
 
 
 def _locate_decode_error(path: PathLike, name: str) -> InputError:

@@ -38,10 +38,9 @@ from xner.hf import load_hint, require, resolve_device
 from xner.options import Registry
 from xner.schemes import OUTSIDE, spans_to_tags
 from xner.text import normalize, normalize_tokens
-from xner.types import Sentence, Span, sort_spans
+from xner.types import ProgressFn, Sentence, Span, sort_spans
 
 T = TypeVar("T")
-ProgressFn = Callable[[int, int], None]  # (synthetic sentences so far, n)
 Variant = tuple[Sentence, str]  # a synthetic sentence and what changed
 Attempt = tuple[int, random.Random]  # source index, the attempt's own random generator
 MakeFn = Callable[[Sequence[Attempt]], list[Variant | None]]

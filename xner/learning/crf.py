@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 from xner.errors import MissingDependencyError, XnerError
 from xner.learning.features import sentence_features
-from xner.learning.taggers import TAGGERS, ProgressFn, ScoredSpan, write_manifest
+from xner.learning.taggers import TAGGERS, ScoredSpan, write_manifest
 from xner.schemes import spans_to_tags, tags_to_spans
 from xner.text import normalize_tokens
-from xner.types import Sentence, Span
+from xner.types import ProgressFn, Sentence, Span
 
 MODEL_FILE = "model.crfsuite"
 

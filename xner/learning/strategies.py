@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from xner.errors import XnerError
-from xner.learning.taggers import ProgressFn, Tagger
-from xner.types import CURATED_STATUSES, Sentence
+from xner.learning.taggers import Tagger
+from xner.types import CURATED_STATUSES, ProgressFn, Sentence
 
 Origin = Literal["gold", "projected", "synthetic", "source"]
 MIXES = ("gold", "projected", "synthetic", "gold+projected", "gold+synthetic", "gold+projected+synthetic")

@@ -9,16 +9,15 @@ core types.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from xner.errors import XnerError
 from xner.options import Registry, describe
-from xner.types import Sentence, Span
+from xner.types import ProgressFn, Sentence, Span
 
-ProgressFn = Callable[[int, int], None]  # (done, total)
 ScoredSpan = tuple[Span, float]
 
 TAGGERS = Registry("tagger")

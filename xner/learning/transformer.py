@@ -65,10 +65,10 @@ from typing import Any, ClassVar, Literal
 
 from xner.errors import XnerError
 from xner.hf import load_error, quiet_transformers, require
-from xner.learning.taggers import TAGGERS, ProgressFn, ScoredSpan, write_manifest
+from xner.learning.taggers import TAGGERS, ScoredSpan, write_manifest
 from xner.schemes import OUTSIDE, spans_to_tags, tags_to_spans
 from xner.text import normalize_tokens
-from xner.types import Sentence, Span
+from xner.types import ProgressFn, Sentence, Span
 
 IGNORE = -100  # the label torch's cross-entropy skips
 MAX_GRAD_NORM = 1.0

@@ -29,7 +29,7 @@ from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import Alignment
+from xner.types import Alignment, ProgressFn
 
 BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
 
@@ -177,7 +177,7 @@ def align_corpus(
     extra_corpus: str | None = None,
     splits: Collection[str] | None = None,
     created_by: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> AlignReport:
     """Align every pair of ``corpus`` (or of ``splits``) with ``aligner`` and store the result as a new run.

@@ -17,7 +17,7 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,7 +36,7 @@ from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
 from xner.store.db import Store
 from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
-from xner.types import ReviewStatus, Sentence, Span
+from xner.types import ProgressFn, ReviewStatus, Sentence, Span
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,7 @@ def run_experiment(
     config: ExperimentConfig,
     *,
     workers: int | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
 ) -> SweepReport:
     """Train every point of ``config`` not trained before (by configuration hash) and link all to the experiment.
 

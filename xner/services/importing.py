@@ -43,11 +43,12 @@ from xner.formats.conll import ConllOptions, ReadStats, read_conll_numbered, rep
 from xner.formats.jsonl import read_jsonl_numbered
 from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter_parallel_single
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
-from xner.formats.text import PathLike, ProgressFn
+from xner.formats.text import PathLike
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
+from xner.types import ProgressFn
 from xner.types import Sentence as SentenceData
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)

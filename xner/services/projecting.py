@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -31,7 +31,7 @@ from xner.services.refining import Refinement, refine_with
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import ProjectedSpan, Sentence, Span
+from xner.types import ProgressFn, ProjectedSpan, Sentence, Span
 
 BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
 WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
@@ -75,8 +75,8 @@ def project_corpus(
     source_tagger: str | Path | None = None,
     refine: Refinement | None = None,
     created_by: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
-    on_refine_progress: Callable[[int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
+    on_refine_progress: ProgressFn | None = None,
 ) -> ProjectReport:
     """Project the source entities of ``corpus`` with ``method`` over ``alignment_run`` (default: newest).
 
@@ -170,7 +170,7 @@ def _project_pairs(
     alignment_run: int | None,
     splits: Collection[str] | None,
     report: ProjectReport,
-    on_progress: Callable[[int, int], None] | None,
+    on_progress: ProgressFn | None,
 ) -> None:
     total = count_pairs(session, corpus, splits)
     entities: Counter[str] = Counter()

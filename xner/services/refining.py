@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
@@ -30,10 +30,9 @@ from xner.services.aligning import AlignReport, write_alignment_run
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.store.db import Store
-from xner.types import Alignment, Link
+from xner.types import Alignment, Link, ProgressFn
 
 REFINED_ALIGNER = "backtranslation"
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence
+from xner.types import ProgressFn
 
 GOLD, SAVED, TRAIN = "gold", "saved tagger", "train now"
 SOURCES = (GOLD, SAVED, TRAIN)
@@ -190,7 +191,7 @@ def train_source_tagger(
     tagger: str = "crf",
     options: Mapping[str, Any] | None = None,
     created_by: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
     titled: bool = False,
 ) -> TrainReport:
     """Train a ``tagger`` on the labelled side of ``corpus`` (monolingual, or the source side of a parallel one) and
@@ -278,5 +279,5 @@ def project_with_source(
     return SourcedProjection(projection, training)
 
 
-def _stage(on_progress: StageProgress | None, stage: str) -> Callable[[int, int], None] | None:
+def _stage(on_progress: StageProgress | None, stage: str) -> ProgressFn | None:
     return (lambda done, total: on_progress(stage, done, total)) if on_progress else None

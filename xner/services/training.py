@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from xner.services.exporting import iter_export_sentences, require_splits, side_
 from xner.services.managed import derive_name
 from xner.store.db import Store
 from xner.store.models import Corpus, RunMetric, TrainingRun, utcnow
-from xner.types import ReviewStatus, Sentence
+from xner.types import ProgressFn, ReviewStatus, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def train_tagger(
     tagger: str = "crf",
     options: Mapping[str, Any] | None = None,
     created_by: str = "",
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: ProgressFn | None = None,
     titled: bool = False,
 ) -> TrainReport:
     """Train ``tagger`` on one side of ``corpus``, save it to ``out`` and record the run (and its scores).

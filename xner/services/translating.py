@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,10 @@ from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.models import Sentence as SentenceRow
 from xner.text import detokenize, normalize, tokenize
-from xner.types import ProjectedSpan, Sentence
+from xner.types import ProgressFn, ProjectedSpan, Sentence
 
 MODES = ("train", "test", "pivot")
 IMPORTED = "imported"  # the translator name of translations read from a file
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass

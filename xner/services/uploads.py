@@ -30,11 +30,11 @@ from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions, looks_like_conll
 from xner.formats.parallel import SideOptions
 from xner.formats.pharaoh import LinkError, parse_pharaoh_line
-from xner.formats.text import ProgressFn
 from xner.services.importing import ImportReport, import_alignments, import_corpus, import_parallel
 from xner.services.translating import TranslateReport, translate_corpus
 from xner.services.workflows import TranslateTestReport, TranslateTrainReport, run_translate_test, run_translate_train
 from xner.store.db import Store
+from xner.types import ProgressFn
 
 MAX_UPLOAD_MB = 200  # also server.maxUploadSize in .streamlit/config.toml; bigger files go through the CLI
 SNIFF_BYTES = 64 * 1024

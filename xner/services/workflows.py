@@ -51,6 +51,7 @@ from xner.services.translating import (
 )
 from xner.store.db import Store
 from xner.store.models import Entity, Sentence
+from xner.types import ProgressFn
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -409,7 +410,7 @@ def run_translate_train(
     return TranslateTrainReport(translation, alignment_run, run, entities, queued, seconds)
 
 
-def _stage(on_progress: StageProgress | None, stage: str) -> Callable[[int, int], None] | None:
+def _stage(on_progress: StageProgress | None, stage: str) -> ProgressFn | None:
     return (lambda done, total: on_progress(stage, done, total)) if on_progress else None
 
 

@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, Protocol
 
 from xner.options import Registry
-from xner.types import Alignment
+from xner.types import Alignment, ProgressFn
 
 TokenPair = tuple[Sequence[str], Sequence[str]]
-ProgressFn = Callable[[int, int], None]  # (done, total)
 PhaseFn = Callable[[str], None]  # a line saying what the aligner is doing now
 
 ALIGNERS = Registry("aligner")

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import ClassVar, Literal
 
-from xner.engine.align.base import ALIGNERS, PhaseFn, ProgressFn, TokenPair
+from xner.engine.align.base import ALIGNERS, PhaseFn, TokenPair
 from xner.engine.align.symmetrize import symmetrize
 from xner.errors import MissingDependencyError
-from xner.types import Alignment, Link
+from xner.types import Alignment, Link, ProgressFn
 
 Symmetrization = Literal[
     "grow-diag-final-and", "grow-diag-final", "grow-diag", "intersection", "union", "forward", "reverse"

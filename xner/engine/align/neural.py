@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from xner.engine.align.base import ALIGNERS, PhaseFn, ProgressFn, TokenPair
+from xner.engine.align.base import ALIGNERS, PhaseFn, TokenPair
 from xner.errors import XnerError
 from xner.hf import load_error, require, resolve_device
-from xner.types import Alignment, Link
+from xner.types import Alignment, Link, ProgressFn
 
 DEFAULT_LAYER = 8  # both papers take embeddings from layer 8 of mBERT (0 = the embedding layer)
 _ALIASES = {"bert": "bert-base-multilingual-cased", "xlmr": "xlm-roberta-base"}  # simalign's short names

@@ -24,11 +24,10 @@ from typing import Any, ClassVar
 from xner.engine.project.base import PROJECTORS, BatchProjector
 from xner.engine.project.ngram import Scored, greedy_match
 from xner.engine.translate import TRANSLATORS, Translator
-from xner.engine.translate.base import ProgressFn
 from xner.engine.translate.markers import Marked, find_in, mark, read_marked, recover_labels
 from xner.errors import UnknownNameError, XnerError
 from xner.text import detokenize
-from xner.types import Link, ProjectedSpan, Sentence, Span
+from xner.types import Link, ProgressFn, ProjectedSpan, Sentence, Span
 
 
 @dataclass(frozen=True)

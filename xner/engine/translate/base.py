@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar, Protocol
 
 from xner.options import Registry
-
-ProgressFn = Callable[[int, int], None]  # (sentences done, total)
+from xner.types import ProgressFn
 
 TRANSLATORS = Registry("translator")
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from xner.engine.translate.base import TRANSLATORS, ProgressFn, translate_batched
+from xner.engine.translate.base import TRANSLATORS, translate_batched
 from xner.engine.translate.codes import to_nllb
 from xner.errors import XnerError
 from xner.hf import load_error, quiet_transformers, require, require_available, resolve_device
+from xner.types import ProgressFn
 
 MODEL_ALIASES = {
     "nllb-600m": "facebook/nllb-200-distilled-600M",
