@@ -346,9 +346,9 @@ def test_conflict_summary_names_who_when_and_what() -> None:
 
 
 def test_run_label() -> None:
-    run = review.RunInfo(4, "ngram", None, None, "ana")
+    run = review.QueuedRunInfo(4, "ngram", None, None, "ana")
     assert view.run_label(run) == "run 4 · ngram · by ana"
-    aligned = review.RunInfo(5, "heuristic", 2, datetime(2026, 12, 7, 4, 10), "")
+    aligned = review.QueuedRunInfo(5, "heuristic", 2, datetime(2026, 12, 7, 4, 10), "")
     assert view.run_label(aligned) == "run 5 · heuristic over alignment 2 · 2026-12-07 04:10"
 
 

@@ -10,7 +10,7 @@ Taggers share one interface (:class:`~xner.learning.taggers.Tagger`) and are cho
 
 from xner.learning import crf as _crf  # noqa: F401 - registers "crf"
 from xner.learning import transformer as _transformer  # noqa: F401 - registers "transformer"
-from xner.learning.augment import AUGMENTERS, Augmenter, Gazetteer, Origin, Synthetic
+from xner.learning.augment import AUGMENTERS, Augmenter, Gazetteer, Synthetic, SyntheticOrigin
 from xner.learning.taggers import TAGGERS, ScoredSpan, Tagger, load_tagger, read_manifest
 
 __all__ = [
@@ -18,9 +18,9 @@ __all__ = [
     "TAGGERS",
     "Augmenter",
     "Gazetteer",
-    "Origin",
     "ScoredSpan",
     "Synthetic",
+    "SyntheticOrigin",
     "Tagger",
     "load_tagger",
     "read_manifest",

@@ -11,7 +11,7 @@ share one method, :meth:`Augmenter.augment`:
 - ``melm`` (masked entity language modelling, Zhou et al. 2022, arXiv 2108.13655): entity words masked in a
   sentence linearised with label markers and refilled by a masked language model; labels stay.
 
-Each synthetic sentence records its :class:`Origin` (method, index of the sentence it was made from, what
+Each synthetic sentence records its :class:`SyntheticOrigin` (method, index of the sentence it was made from, what
 changed). Output is deterministic for a seed, sorted by source index, without duplicates, and never a copy of its
 source. torch and transformers are imported only when ``melm`` runs.
 
@@ -58,7 +58,7 @@ _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
+class SyntheticOrigin:
     """Where a synthetic sentence comes from.
 
     Attributes:
@@ -77,7 +77,7 @@ class Synthetic:
     """A synthetic sentence (tokens and spans; the source's ``lang``, no ``text``) and its origin."""
 
     sentence: Sentence
-    origin: Origin
+    origin: SyntheticOrigin
 
 
 class Augmenter(Protocol):
@@ -227,12 +227,12 @@ def _quote(tokens: Sequence[str]) -> str:
 
 
 def _change(label: str, before: Sequence[str], after: Sequence[str]) -> str:
-    """One change for :attr:`Origin.detail`: ``PER 'Ada Obi' -> 'Musa Bello'``."""
+    """One change for :attr:`SyntheticOrigin.detail`: ``PER 'Ada Obi' -> 'Musa Bello'``."""
     return f"{label} {_quote(before)} -> {_quote(after)}"
 
 
 def _join(changes: Sequence[str]) -> str:
-    """Changes for :attr:`Origin.detail`, the first ``_DETAIL_CHANGES`` of them and how many more."""
+    """Changes for :attr:`SyntheticOrigin.detail`, the first ``_DETAIL_CHANGES`` of them and how many more."""
     shown = "; ".join(changes[:_DETAIL_CHANGES])
     return shown if len(changes) <= _DETAIL_CHANGES else f"{shown}; +{len(changes) - _DETAIL_CHANGES} more"
 
@@ -281,7 +281,7 @@ def _drive(
                 if key in seen or key == (sentences[index].tokens, sort_spans(sentences[index].spans)):
                     continue
                 seen.add(key)
-                found.append(Synthetic(sentence, Origin(method, index, detail)))
+                found.append(Synthetic(sentence, SyntheticOrigin(method, index, detail)))
                 if len(found) == n:
                     break
             if on_progress:

@@ -27,7 +27,7 @@ from xner.errors import XnerError
 from xner.learning.taggers import Tagger
 from xner.types import CURATED_STATUSES, ProgressFn, Sentence
 
-Origin = Literal["gold", "projected", "synthetic", "source"]
+ExampleOrigin = Literal["gold", "projected", "synthetic", "source"]
 MIXES = ("gold", "projected", "synthetic", "gold+projected", "gold+synthetic", "gold+projected+synthetic")
 MAX_REPEATS = 50  # weight → repetitions for taggers without weights: a cap keeps a tiny weight ratio from exploding
 
@@ -52,7 +52,7 @@ class Example:
     """
 
     sentence: Sentence
-    origin: Origin
+    origin: ExampleOrigin
     weight: float = 1.0
     confidence: float | None = None
     status: str | None = None

@@ -117,7 +117,7 @@ def list_projection_runs(store: Store, corpus: str) -> list[ProjectionRunInfo]:
 
 
 class ProjectionRunLike(Protocol):
-    """What :func:`run_label` reads of a projection run (``ProjectionRunInfo``, the review page's ``RunInfo``)."""
+    """What :func:`run_label` reads of a projection run: ``ProjectionRunInfo`` or the queue's ``QueuedRunInfo``."""
 
     @property
     def id(self) -> int: ...

@@ -68,7 +68,7 @@ from xner.services.review.navigation import (
     open_item,
     search_tokens,
 )
-from xner.services.review.overview import QueueOverview, RunInfo, queue_overview
+from xner.services.review.overview import QueuedRunInfo, QueueOverview, queue_overview
 from xner.services.review.preferences import QueuePreferences, queue_preferences, save_queue_preferences
 from xner.services.review.queue import (
     REMAINING_CAP,
@@ -113,8 +113,8 @@ __all__ = [
     "QueuePreferences",
     "QueueReport",
     "QueueSettings",
+    "QueuedRunInfo",
     "ReviewItem",
-    "RunInfo",
     "SearchHit",
     "StateView",
     "Suggestion",

@@ -19,7 +19,7 @@ from xner.types import ReviewStatus
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class QueuedRunInfo:
     """One projection run of a corpus, as the review page lists it."""
 
     id: int
@@ -35,7 +35,7 @@ class QueueOverview:
 
     corpus: str
     labels: tuple[str, ...]
-    runs: tuple[RunInfo, ...]  # oldest first
+    runs: tuple[QueuedRunInfo, ...]  # oldest first
     queued_run: int | None  # the run suggesting the first unreviewed item (None: nothing queued yet)
     progress: dict[str, int]  # reviewable sentences per status (xner.services.corpora.review_progress)
     total: int  # reviewable (target) sentences
@@ -76,7 +76,7 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
         return QueueOverview(
             found.name,
             tuple(sorted(found.labels)),
-            tuple(RunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
+            tuple(QueuedRunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
             queued,
             progress,
             sum(progress.values()),
