@@ -62,7 +62,7 @@ def easyproject_upper_bound(data: Path, lang: str) -> dict:
     targets = list(read_conll(folder / f"{lang}-europarl.test.conll02"))
     table = {mark(s.tokens, s.spans): mark(t.tokens, t.spans) for s, t in zip(sources, targets, strict=True)}
     options = {"entity_translations": "false", "src_lang": "en", "tgt_lang": lang}
-    method = PROJECTORS.create("easyproject", options).use_translator(ReferenceTranslator(table))
+    method = PROJECTORS.create("easyproject", options).bind(translator=ReferenceTranslator(table))
     scores = SpanScores()
     projected = method.project_batch(sources, [t.tokens for t in targets], [()] * len(sources))
     for spans, target in zip(projected, targets, strict=True):

@@ -144,7 +144,7 @@ def project_all(
 ) -> dict[str, float]:
     if method == "model":
         tagger_set, folds = taggers
-        projectors = [PROJECTORS.create(method, options).use_tagger(t) for t in tagger_set]
+        projectors = [PROJECTORS.create(method, options).bind(tagger=t) for t in tagger_set]
         chosen = [projectors[f] for f in folds]
     else:
         chosen = [PROJECTORS.create(method, options)] * len(english)

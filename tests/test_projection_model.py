@@ -24,7 +24,7 @@ class FixedTagger:
 
 
 def project(src, spans, tgt, links, tagged, **options):
-    projector = PROJECTORS.create("model", options).use_tagger(FixedTagger({tgt: tagged}))
+    projector = PROJECTORS.create("model", options).bind(tagger=FixedTagger({tgt: tagged}))
     tokens = tgt.split()
     result = projector.project(Sentence(tuple(src.split()), tuple(spans)), tokens, links)
     return [(" ".join(p.span.tokens(tokens)), p.span.label, round(p.confidence, 3)) for p in result]
@@ -66,7 +66,7 @@ def test_a_tagger_span_of_another_label_or_without_links_earns_no_model_score():
 
 def test_the_tagger_runs_once_per_sentence_and_is_required():
     tagger = FixedTagger({})
-    projector = PROJECTORS.create("model").use_tagger(tagger)
+    projector = PROJECTORS.create("model").bind(tagger=tagger)
     projector.project(Sentence(tuple(SRC.split()), tuple(ENTITIES)), TGT.split(), LINKS)
     assert tagger.calls == 1
     with pytest.raises(XnerError, match="needs a tagger"):

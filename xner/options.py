@@ -18,6 +18,8 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 from xner.errors import UnknownNameError, XnerError
 
 T = TypeVar("T")
+C = TypeVar("C")  # what a registry holds
+D = TypeVar("D")  # what its decorator adds
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -110,24 +112,33 @@ def same_output(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return canonical(stored) == canonical(wanted)
 
 
-class Registry(dict[str, Callable[..., Any]]):
-    """Components of one kind by name (``aligner``, ``projection method``)."""
+class Registry(dict[str, C]):
+    """Components of one kind by name (``aligner``, ``projection method``, ``corpus format``): classes built with
+    options through :meth:`create`, or plain functions (the format readers) looked up with :meth:`lookup`."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
 
-    def register(self, name: str) -> Callable[[type[T]], type[T]]:
-        """Class decorator adding a component under ``name``."""
+    def register(self, name: str) -> Callable[[D], D]:
+        """Decorator adding a component (a class or a function) under ``name``."""
 
-        def add(cls: type[T]) -> type[T]:
-            self[name] = cls
-            return cls
+        def add(component: D) -> D:
+            self[name] = component  # type: ignore[assignment]
+            return component
 
         return add
 
-    def create(self, name: str, options: Mapping[str, Any] | None = None) -> Any:
-        """A new component ``name`` with ``options``; an unknown name lists the known ones."""
+    def lookup(self, name: str) -> C:
+        """The component registered as ``name``; an unknown name lists the known ones.
+
+        Raises:
+            UnknownNameError: no component of this kind is registered as ``name``.
+        """
         if name not in self:
             raise UnknownNameError(self.kind, name, self)
-        return build(self[name], options)
+        return self[name]
+
+    def create(self, name: str, options: Mapping[str, Any] | None = None) -> Any:
+        """A new component ``name`` with ``options``; an unknown name lists the known ones."""
+        return build(self.lookup(name), options)  # type: ignore[arg-type]

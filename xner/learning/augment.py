@@ -46,7 +46,7 @@ Attempt = tuple[int, random.Random]  # source index, the attempt's own random ge
 MakeFn = Callable[[Sequence[Attempt]], list[Variant | None]]
 Request = tuple[Sentence, Sequence[str], "_Encoded", random.Random]  # melm: sentence, tags, encoding, generator
 
-AUGMENTERS = Registry("augmenter")
+AUGMENTERS: Registry[type[Augmenter]] = Registry("augmenter")
 ATTEMPTS_PER_RESULT = 4  # at most this many attempts per synthetic sentence asked for
 TRIES = (
     10  # redraws before giving up on one replacement (a token equal to the original, a shuffle that changed nothing)

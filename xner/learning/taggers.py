@@ -20,7 +20,7 @@ from xner.types import ProgressFn, Sentence, Span
 
 ScoredSpan = tuple[Span, float]
 
-TAGGERS = Registry("tagger")
+TAGGERS: Registry[type[Tagger]] = Registry("tagger")
 MANIFEST = "xner-tagger.json"
 FORMAT_VERSION = 1
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xner.engine.project import PROJECTORS
+from xner.engine.project import PROJECTORS, Projector
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
@@ -87,10 +87,11 @@ def project_corpus(
     refined run. Each stored run is invisible until complete (see the module docstring): a failure leaves no
     partial run.
     """
-    projector = _create_projector(method, options)
-    aligned = getattr(projector, "needs_alignment", True)
+    projector: Projector = PROJECTORS.create(method, options)
+    aligned = projector.needs_alignment
     if not aligned and (refine is not None or alignment_run is not None):
         raise XnerError(f"the {method} method uses no alignment: drop --alignment-run and --refine")
+    method_tagger = load_tagger(projector.tagger_folder()) if projector.needs_tagger else None
     tagger = load_tagger(source_tagger) if source_tagger else None
     started = time.perf_counter()
     refined_from = None
@@ -103,9 +104,8 @@ def project_corpus(
         found = get_corpus(session, corpus)
         require_parallel(found)
         alignment_id = get_alignment_run(session, found, alignment_run).id if aligned else None
-    if hasattr(projector, "tgt_lang"):  # a method that translates (easyproject): the corpus's languages
-        projector.src_lang = projector.src_lang or found.src_lang
-        projector.tgt_lang = projector.tgt_lang or found.tgt_lang or ""
+    # the one binding step: the corpus's languages (for a method that translates) and the method's tagger
+    projector.bind(src_lang=found.src_lang, tgt_lang=found.tgt_lang or "", tagger=method_tagger)
     params = {**describe(projector), "source": f"tagger:{source_tagger}" if source_tagger else "gold"}
     if source_tagger:
         params["source_tagger"] = tagger_summary(source_tagger)
@@ -124,21 +124,6 @@ def project_corpus(
     return report
 
 
-def _create_projector(method: str, options: Mapping[str, Any] | None) -> Any:
-    """The projector ``method`` with ``options``; methods that use a tagger (model, model-transfer) get it loaded."""
-    projector = PROJECTORS.create(method, options)
-    if hasattr(projector, "use_tagger"):
-        projector.use_tagger(load_tagger(_tagger_folder(method, projector)))
-    return projector
-
-
-def _tagger_folder(method: str, projector: Any) -> str:
-    if not projector.model:
-        kind = "source-language" if method == "model-transfer" else "target-side"
-        raise XnerError(f"the {method} method needs a trained {kind} tagger: -o model=DIR (see `xner train`)")
-    return projector.model
-
-
 def tagger_summary(folder: str | Path) -> dict[str, Any]:
     """What a run records about the saved tagger in ``folder``: its kind, labels and training (corpus, side,
     splits, training run) as its manifest says."""
@@ -154,9 +139,9 @@ def tagger_summary(folder: str | Path) -> dict[str, Any]:
 def check_projection(method: str, options: Mapping[str, Any] | None, source_tagger: str | Path | None = None) -> None:
     """Fail now, not after a long translation or alignment, on an unknown method, a bad option or a folder that
     holds no saved tagger (the method's ``model``, ``source_tagger``). Loads no model."""
-    projector = PROJECTORS.create(method, options)
-    if hasattr(projector, "use_tagger"):
-        read_manifest(_tagger_folder(method, projector))
+    projector: Projector = PROJECTORS.create(method, options)
+    if projector.needs_tagger:
+        read_manifest(projector.tagger_folder())
     if source_tagger:
         read_manifest(source_tagger)
 
@@ -165,7 +150,7 @@ def _project_pairs(
     session: Session,
     stage: Stage,
     corpus: Corpus,
-    projector: Any,
+    projector: Projector,
     source_tagger: Tagger | None,
     alignment_run: int | None,
     splits: Collection[str] | None,
@@ -197,13 +182,10 @@ def _project_pairs(
     report.entities = dict(sorted(entities.items()))
 
 
-def _project_batch(projector: Any, sources: list[Sentence], pairs: list[PairRecord]) -> list[list[ProjectedSpan]]:
-    """Each pair's projection: in one call for projectors that work in batches (a tagger, a translator)."""
+def _project_batch(projector: Projector, sources: list[Sentence], pairs: list[PairRecord]) -> list[list[ProjectedSpan]]:
+    """Each pair's projection, in one call (a tagger or a translator works on the whole batch)."""
     links = [pair.alignment.links if pair.alignment is not None else frozenset() for pair in pairs]
-    targets = [pair.tgt_tokens for pair in pairs]
-    if hasattr(projector, "project_batch"):
-        return projector.project_batch(sources, targets, links)
-    return [projector.project(s, t, k) for s, t, k in zip(sources, targets, links, strict=True)]
+    return projector.project_batch(sources, [pair.tgt_tokens for pair in pairs], links)
 
 
 def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> ProjectionRun:

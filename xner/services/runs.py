@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from xner.engine.align import ALIGNERS
 from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
-from xner.errors import UnknownNameError
 from xner.services.corpora import get_corpus
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Projection, ProjectionRun, ReviewState
@@ -188,16 +187,12 @@ def aligner_options(name: str) -> list[OptionSpec]:
     >>> [(o.name, o.default) for o in aligner_options("eflomal")][:2]
     [('symmetrization', 'grow-diag-final-and'), ('model', 3)]
     """
-    if name not in ALIGNERS:
-        raise UnknownNameError("aligner", name, ALIGNERS)
-    return option_specs(ALIGNERS[name])
+    return option_specs(ALIGNERS.lookup(name))
 
 
 def projection_options(name: str) -> list[OptionSpec]:
     """The options of projection method ``name``; an unknown name lists the registered methods."""
-    if name not in PROJECTORS:
-        raise UnknownNameError("projection method", name, PROJECTORS)
-    return option_specs(PROJECTORS[name])
+    return option_specs(PROJECTORS.lookup(name))
 
 
 def translator_options(name: str) -> list[OptionSpec]:
@@ -206,9 +201,7 @@ def translator_options(name: str) -> list[OptionSpec]:
     >>> [(o.name, o.default) for o in translator_options("nllb")][:3]
     [('model', 'nllb-600m'), ('device', 'auto'), ('batch_size', 16)]
     """
-    if name not in TRANSLATORS:
-        raise UnknownNameError("translator", name, TRANSLATORS)
-    return option_specs(TRANSLATORS[name])
+    return option_specs(TRANSLATORS.lookup(name))
 
 
 def needs_alignment(method: str) -> bool:
@@ -218,9 +211,7 @@ def needs_alignment(method: str) -> bool:
     >>> needs_alignment("ngram"), needs_alignment("model-transfer")
     (True, False)
     """
-    if method not in PROJECTORS:
-        raise UnknownNameError("projection method", method, PROJECTORS)
-    return bool(getattr(PROJECTORS[method], "needs_alignment", True))
+    return PROJECTORS.lookup(method).needs_alignment
 
 
 def option_specs(component: type) -> list[OptionSpec]:

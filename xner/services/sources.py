@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from xner.engine.project import PROJECTORS
-from xner.errors import UnknownNameError, XnerError
+from xner.errors import XnerError
 from xner.learning.taggers import read_manifest
 from xner.services.corpora import VISIBLE, get_corpus
 from xner.services.exporting import splits_in_import_order
@@ -105,9 +105,7 @@ def uses_source_entities(method: str) -> bool:
     >>> uses_source_entities("heuristic"), uses_source_entities("model-transfer")
     (True, False)
     """
-    if method not in PROJECTORS:
-        raise UnknownNameError("projection method", method, PROJECTORS)
-    return bool(getattr(PROJECTORS[method], "needs_source_entities", True))
+    return PROJECTORS.lookup(method).needs_source_entities
 
 
 def gold_source_entities(store: Store, corpus: str) -> int:

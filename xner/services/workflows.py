@@ -32,7 +32,7 @@ from sqlalchemy import select
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
-from xner.errors import UnknownNameError, XnerError
+from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.options import describe, same_output
 from xner.services.aligning import align_corpus, find_alignment_run
@@ -189,12 +189,11 @@ def _check_pipeline(
     aligner_options: Mapping[str, Any] | None,
 ) -> bool:
     """Check the later steps' inputs before translating; returns whether ``method`` projects source entities."""
-    if method not in PROJECTORS:
-        raise UnknownNameError("projection method", method, PROJECTORS)
+    projector = PROJECTORS.lookup(method)
     check_projection(method, method_options, tagger)
-    if getattr(PROJECTORS[method], "needs_alignment", True):
+    if projector.needs_alignment:
         ALIGNERS.create(aligner, aligner_options)
-    return getattr(PROJECTORS[method], "needs_source_entities", True)
+    return projector.needs_source_entities
 
 
 def _reusable(
@@ -300,7 +299,7 @@ def align_and_project(
     ``splits`` are aligned afresh. Returns (alignment run or None, whether it was aligned now, the projection report).
     """
     aligned, alignment_run = False, None
-    if getattr(PROJECTORS[method], "needs_alignment", True):
+    if PROJECTORS[method].needs_alignment:
         if reuse_alignment:
             alignment_run = find_alignment_run(store, corpus, aligner=aligner, options=aligner_options, extra=extra)
         if alignment_run is None:

@@ -11,7 +11,7 @@ from xner.types import Alignment, ProgressFn
 TokenPair = tuple[Sequence[str], Sequence[str]]
 PhaseFn = Callable[[str], None]  # a line saying what the aligner is doing now
 
-ALIGNERS = Registry("aligner")
+ALIGNERS: Registry[type[Aligner]] = Registry("aligner")
 
 
 class Aligner(Protocol):

@@ -6,31 +6,95 @@ import string
 import unicodedata
 from collections.abc import Collection, Sequence
 from functools import lru_cache
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from xner.options import Registry
-from xner.types import Link, ProjectedSpan, Sentence
+from xner.types import Link, ProjectedSpan, Sentence, Span
 
-PROJECTORS = Registry("projection method")
+if TYPE_CHECKING:
+    from xner.engine.translate.base import Translator
+
+PROJECTORS: Registry[type[Projector]] = Registry("projection method")
 
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
-class Projector(Protocol):
-    """Projects the entities of a source sentence onto its translation; registered in :data:`PROJECTORS`."""
+class SpanTagger(Protocol):
+    """What the tagger-based methods need from a tagger (any tagger of :mod:`xner.learning` fits)."""
 
-    name: ClassVar[str]
-
-    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
-        """Target spans (sorted, non-overlapping), each with its confidence, source entity and justifying links."""
+    def predict_scored(self, batch: Sequence[Sequence[str]]) -> list[list[tuple[Span, float]]]:
+        """For each token sequence, the predicted spans with a confidence in [0, 1]."""
         ...
 
 
-class BatchProjector:
-    """Base of the methods that work on whole batches (one tagger or translator call): ``project`` is
-    ``project_batch`` on one sentence, and the service calls ``project_batch``."""
+class Projector(Protocol):
+    """Projects the entities of source sentences onto their translations; registered in :data:`PROJECTORS`.
+
+    A projector declares what it needs as class attributes, so a caller reads them instead of probing: an
+    alignment (links between each pair), the source entities (else the sources are passed without spans), a
+    tagger (loaded from :meth:`tagger_folder`) and the languages (for a method that translates). Whatever its
+    options do not hold comes through one :meth:`bind` call before projecting.
+    """
+
+    name: ClassVar[str]
+    needs_alignment: ClassVar[bool]
+    needs_source_entities: ClassVar[bool]
+    needs_tagger: ClassVar[bool]
+    needs_languages: ClassVar[bool]
+
+    def bind(
+        self,
+        *,
+        src_lang: str = "",
+        tgt_lang: str = "",
+        tagger: SpanTagger | None = None,
+        translator: Translator | None = None,
+    ) -> Self:
+        """Give the projector what its options do not hold; what it does not need is ignored. Returns itself."""
+        ...
+
+    def tagger_folder(self) -> str:
+        """The folder of the saved tagger the method needs (``needs_tagger``); an error names the option to set."""
+        ...
+
+    def project_batch(
+        self,
+        sources: Sequence[Sentence],
+        targets: Sequence[Sequence[str]],
+        links: Sequence[Collection[Link]],
+    ) -> list[list[ProjectedSpan]]:
+        """The projection of each source onto its target (same order): target spans, sorted and non-overlapping,
+        each with its confidence, source entity and justifying links."""
+        ...
+
+
+class BaseProjector:
+    """What every projector shares: the capability defaults (an alignment and source entities, nothing else),
+    a :meth:`bind` that ignores what is not needed, and :meth:`project` for one pair."""
+
+    name: ClassVar[str]
+    needs_alignment: ClassVar[bool] = True
+    needs_source_entities: ClassVar[bool] = True
+    needs_tagger: ClassVar[bool] = False
+    needs_languages: ClassVar[bool] = False
+
+    def bind(
+        self,
+        *,
+        src_lang: str = "",
+        tgt_lang: str = "",
+        tagger: SpanTagger | None = None,
+        translator: Translator | None = None,
+    ) -> Self:
+        """Give the projector what its options do not hold; what it does not need is ignored. Returns itself."""
+        return self
+
+    def tagger_folder(self) -> str:
+        """The folder of the saved tagger the method needs; "" for methods without one."""
+        return ""
 
     def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
+        """Target spans (sorted, non-overlapping), each with its confidence, source entity and justifying links."""
         return self.project_batch([src], [tgt_tokens], [links])[0]
 
     def project_batch(
@@ -41,6 +105,26 @@ class BatchProjector:
     ) -> list[list[ProjectedSpan]]:
         """The projection of each source onto its target (same order)."""
         raise NotImplementedError
+
+
+class PairProjector(BaseProjector):
+    """Base of the methods that project one pair at a time: they define ``project``, and a batch is a loop."""
+
+    def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
+        raise NotImplementedError
+
+    def project_batch(
+        self,
+        sources: Sequence[Sentence],
+        targets: Sequence[Sequence[str]],
+        links: Sequence[Collection[Link]],
+    ) -> list[list[ProjectedSpan]]:
+        return [self.project(s, t, k) for s, t, k in zip(sources, targets, links, strict=True)]
+
+
+class BatchProjector(BaseProjector):
+    """Base of the methods that work on whole batches (one tagger or translator call): they define
+    ``project_batch``, and ``project`` is a batch of one."""
 
 
 @lru_cache(maxsize=65536)

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from xner.engine.project.base import PROJECTORS, BatchProjector
+from xner.engine.project.base import PROJECTORS, BatchProjector, SpanTagger
 from xner.engine.project.ngram import Scored, greedy_match
 from xner.engine.translate import TRANSLATORS, Translator
 from xner.engine.translate.markers import Marked, find_in, mark, read_marked, recover_labels
-from xner.errors import UnknownNameError, XnerError
+from xner.errors import XnerError
 from xner.text import detokenize
 from xner.types import Link, ProgressFn, ProjectedSpan, Sentence, Span
 
@@ -73,6 +73,7 @@ class EasyProject(BatchProjector):
 
     name: ClassVar[str] = "easyproject"
     needs_alignment: ClassVar[bool] = False
+    needs_languages: ClassVar[bool] = True
     translator: str = "nllb"
     model: str = "easyproject-1.3b"
     device: str = "auto"
@@ -87,14 +88,24 @@ class EasyProject(BatchProjector):
     _engine: Translator | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.translator not in TRANSLATORS:
-            raise UnknownNameError("translator", self.translator, TRANSLATORS)
+        TRANSLATORS.lookup(self.translator)  # an unknown name fails now, not at the first translation
         if not 0.0 <= self.min_similarity <= 1.0:
             raise XnerError(f"option min_similarity must be in [0, 1], got {self.min_similarity}")
 
-    def use_translator(self, translator: Translator) -> EasyProject:
-        """Translate with ``translator`` instead of building one from the options; returns the projector."""
-        self._engine = translator
+    def bind(
+        self,
+        *,
+        src_lang: str = "",
+        tgt_lang: str = "",
+        tagger: SpanTagger | None = None,
+        translator: Translator | None = None,
+    ) -> Self:
+        """The languages where the options leave them empty (the options win), and a ``translator`` to use instead
+        of building one from the options (no tagger is used); returns itself."""
+        self.src_lang = self.src_lang or src_lang
+        self.tgt_lang = self.tgt_lang or tgt_lang
+        if translator is not None:
+            self._engine = translator
         return self
 
     def _translator(self) -> Translator:

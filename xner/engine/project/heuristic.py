@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar, Literal
 
-from xner.engine.project.base import PROJECTORS, is_punctuation
+from xner.engine.project.base import PROJECTORS, PairProjector, is_punctuation
 from xner.types import Link, ProjectedSpan, Sentence, Span
 
 
@@ -45,7 +45,7 @@ class _Projected:
 
 @PROJECTORS.register("heuristic")
 @dataclass
-class HeuristicProjector:
+class HeuristicProjector(PairProjector):
     """Options (defaults = Easy-Label-Projection):
 
     drop_punctuation: ignore target tokens that are punctuation only.

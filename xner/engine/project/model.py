@@ -16,20 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from xner.engine.project.base import PROJECTORS
+from xner.engine.project.base import PROJECTORS, SpanTagger
 from xner.engine.project.ngram import NgramProjector, Scored, _targets
 from xner.errors import XnerError
 from xner.types import Link, Span
 
-
-class SpanTagger(Protocol):
-    """What the model method needs from a tagger (any tagger of :mod:`xner.learning` fits)."""
-
-    def predict_scored(self, batch: Sequence[Sequence[str]]) -> list[list[tuple[Span, float]]]:
-        """For each token sequence, the predicted spans with a confidence in [0, 1]."""
-        ...
+if TYPE_CHECKING:
+    from xner.engine.translate.base import Translator
 
 
 @PROJECTORS.register("model")
@@ -43,6 +38,7 @@ class ModelProjector(NgramProjector):
     """
 
     name: ClassVar[str] = "model"
+    needs_tagger: ClassVar[bool] = True
     model: str = ""
     candidates: Literal["model", "model+ngram"] = "model+ngram"
     model_weight: float = 0.3
@@ -52,10 +48,23 @@ class ModelProjector(NgramProjector):
             raise XnerError(f"option model_weight must be in [0, 1], got {self.model_weight}")
         self._tagger: SpanTagger | None = None
 
-    def use_tagger(self, tagger: SpanTagger) -> ModelProjector:
-        """Set the tagger whose spans are the candidates; returns the projector."""
-        self._tagger = tagger
+    def bind(
+        self,
+        *,
+        src_lang: str = "",
+        tgt_lang: str = "",
+        tagger: SpanTagger | None = None,
+        translator: Translator | None = None,
+    ) -> Self:
+        """Set the tagger whose spans are the candidates (languages and translator are not used); returns itself."""
+        if tagger is not None:
+            self._tagger = tagger
         return self
+
+    def tagger_folder(self) -> str:
+        if not self.model:
+            raise XnerError("the model method needs a trained target-side tagger: -o model=DIR (see `xner train`)")
+        return self.model
 
     def _scored(self, entities: list[Span], tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
         if self._tagger is None:

@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from xner.engine.project.base import PROJECTORS, is_punctuation, justifying_links
+from xner.engine.project.base import PROJECTORS, PairProjector, is_punctuation, justifying_links
 from xner.engine.project.lexical import lexical_links
 from xner.types import Link, ProjectedSpan, Sentence, Span
 
@@ -33,7 +33,7 @@ Scored = tuple[float, int, int, int]
 
 @PROJECTORS.register("ngram")
 @dataclass
-class NgramProjector:
+class NgramProjector(PairProjector):
     """Options:
 
     max_length: longest candidate, in tokens.

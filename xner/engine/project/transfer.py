@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
-from xner.engine.project.base import PROJECTORS, BatchProjector
-from xner.engine.project.model import SpanTagger
+from xner.engine.project.base import PROJECTORS, BatchProjector, SpanTagger
 from xner.errors import XnerError
 from xner.types import Link, ProjectedSpan, Sentence
+
+if TYPE_CHECKING:
+    from xner.engine.translate.base import Translator
 
 
 @PROJECTORS.register("model-transfer")
@@ -30,13 +32,29 @@ class ModelTransfer(BatchProjector):
     name: ClassVar[str] = "model-transfer"
     needs_alignment: ClassVar[bool] = False
     needs_source_entities: ClassVar[bool] = False
+    needs_tagger: ClassVar[bool] = True
     model: str = ""
     _tagger: SpanTagger | None = field(default=None, init=False, repr=False, compare=False)
 
-    def use_tagger(self, tagger: SpanTagger) -> ModelTransfer:
-        """Set the tagger that tags the target sentences; returns the projector."""
-        self._tagger = tagger
+    def bind(
+        self,
+        *,
+        src_lang: str = "",
+        tgt_lang: str = "",
+        tagger: SpanTagger | None = None,
+        translator: Translator | None = None,
+    ) -> Self:
+        """Set the tagger that tags the target sentences (languages and translator are not used); returns itself."""
+        if tagger is not None:
+            self._tagger = tagger
         return self
+
+    def tagger_folder(self) -> str:
+        if not self.model:
+            raise XnerError(
+                "the model-transfer method needs a trained source-language tagger: -o model=DIR (see `xner train`)"
+            )
+        return self.model
 
     def project_batch(
         self,

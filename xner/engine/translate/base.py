@@ -13,7 +13,7 @@ from typing import ClassVar, Protocol
 from xner.options import Registry
 from xner.types import ProgressFn
 
-TRANSLATORS = Registry("translator")
+TRANSLATORS: Registry[type[Translator]] = Registry("translator")
 
 
 class Translator(Protocol):
