@@ -268,7 +268,7 @@ def test_export_spacy_and_hf(tmp_path):
 
     result = xner("export", tmp_path / "x.spacy", "--corpus", "demo-en-es", "--format", "docx", "--db", db)
     assert result.exit_code == 1
-    assert result.stderr == "error: unknown export format 'docx'; use one of conll, jsonl, spacy, hf\n"
+    assert result.stderr == "error: unknown export format 'docx'; known: conll, hf, jsonl, spacy\n"
 
 
 def test_translate_project_and_baselines_on_the_command_line(tmp_path):

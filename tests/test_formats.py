@@ -443,7 +443,7 @@ def test_parallel_conll_source_with_plain_text_target(tmp_path):
 def test_resolve_side_format_rejects_unknown_format(tmp_path):
     path = write(tmp_path / "en.txt", "Hello.\n")
     assert resolve_side_format(path, "text") == "text"
-    with pytest.raises(InputError, match="unknown side format 'xml'; use one of auto, text, conll"):
+    with pytest.raises(UnknownNameError, match="unknown side format 'xml'; known: auto, conll, text"):
         resolve_side_format(path, "xml")
 
 

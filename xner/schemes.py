@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xner.errors import UnknownNameError, XnerError
+from xner.options import Registry
 from xner.types import Span
 
 OUTSIDE = "O"
@@ -46,12 +47,15 @@ class Scheme:
         return tuple(p for p in (self.begin, self.inside, self.end, self.single) if p is not None)
 
 
-SCHEMES: dict[str, Scheme] = {
-    "iob2": Scheme("iob2", begin="B", inside="I"),
-    "iob1": Scheme("iob1", begin="B", inside="I"),
-    "bioes": Scheme("bioes", begin="B", inside="I", end="E", single="S"),
-    "bilou": Scheme("bilou", begin="B", inside="I", end="L", single="U"),
-}
+SCHEMES: Registry[Scheme] = Registry("tagging scheme")
+SCHEMES.update(
+    {
+        "iob2": Scheme("iob2", begin="B", inside="I"),
+        "iob1": Scheme("iob1", begin="B", inside="I"),
+        "bioes": Scheme("bioes", begin="B", inside="I", end="E", single="S"),
+        "bilou": Scheme("bilou", begin="B", inside="I", end="L", single="U"),
+    }
+)
 # "auto" reads every scheme above at once: B/I as IOB, E/L as span end, S/U as single-token span.
 AUTO = "auto"
 _AUTO_ROLES = {"B": "begin", "I": "inside", "E": "end", "L": "end", "S": "single", "U": "single"}
@@ -62,8 +66,8 @@ def get_scheme(name: str) -> Scheme | None:
     key = name.lower()
     if key == AUTO:
         return None
-    if key not in SCHEMES:
-        raise UnknownNameError("tagging scheme", name, [*SCHEMES, AUTO])
+    if key not in SCHEMES:  # not SCHEMES.lookup: the known names include auto
+        raise UnknownNameError(SCHEMES.kind, name, [*SCHEMES, AUTO])
     return SCHEMES[key]
 
 

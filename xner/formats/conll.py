@@ -16,9 +16,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ParamSpec, TextIO
+from pathlib import Path
+from typing import ClassVar, ParamSpec, TextIO
 
 from xner.errors import InputError
+from xner.formats.base import READERS, WRITERS, ExportSource
 from xner.formats.text import PathLike, iter_lines
 from xner.schemes import OUTSIDE, TagError, decode_tags, spans_to_tags
 from xner.text import normalize_tokens
@@ -181,6 +183,7 @@ def _map_labels(spans: Iterable[Span], raw: RawSentence, options: ConllOptions, 
     return kept
 
 
+@READERS.register("conll")
 def read_conll_numbered(
     path: PathLike,
     options: ConllOptions | None = None,
@@ -243,6 +246,20 @@ def write_conll(sentences: Iterable[Sentence], out: TextIO, *, scheme: str = "io
         out.write(sentence_to_conll(sentence, scheme=scheme, sep=sep))
         count += 1
     return count
+
+
+@WRITERS.register("conll")
+@dataclass
+class ConllWriter:
+    """CoNLL export, IOB2, space-separated (what ``xner import`` and most NER tools read)."""
+
+    name: ClassVar[str] = "conll"
+    folder: ClassVar[bool] = False
+
+    def write(self, source: ExportSource, path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="\n") as handle:
+            for sentence, meta in source.rows():
+                handle.write(sentence_to_conll(sentence, meta))
 
 
 def looks_like_conll(path: PathLike, *, probe_lines: int = 50) -> bool:

@@ -15,9 +15,12 @@ as spaCy's ``Span(doc, start, end)`` takes them). spaCy is optional: it is impor
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from xner.errors import MissingDependencyError, XnerError
+from xner.formats.base import WRITERS, ExportSource
 from xner.formats.text import PathLike
 from xner.types import Sentence, Span
 
@@ -77,6 +80,18 @@ def write_docbin(sentences: Iterable[Sentence], path: PathLike) -> int:
         count += 1
     docbin.to_disk(path)
     return count
+
+
+@WRITERS.register("spacy")
+@dataclass
+class DocBinWriter:
+    """spaCy export: one DocBin for ``spacy train`` (see :func:`write_docbin` for its memory use)."""
+
+    name: ClassVar[str] = "spacy"
+    folder: ClassVar[bool] = False
+
+    def write(self, source: ExportSource, path: Path) -> None:
+        write_docbin((sentence for sentence, _ in source.rows()), path)
 
 
 def read_docbin(path: PathLike) -> Iterator[Sentence]:

@@ -28,10 +28,12 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from xner.errors import MissingDependencyError, XnerError
+from xner.formats.base import WRITERS, ExportSource
 from xner.formats.text import PathLike
 from xner.schemes import spans_to_tags
 from xner.types import Sentence
@@ -130,6 +132,23 @@ def write_dataset_dict(
                 writer.close()
         _save(datasets, files, target)
     return counts
+
+
+@WRITERS.register("hf")
+@dataclass
+class DatasetWriter:
+    """Hugging Face export: a ``datasets`` folder for ``load_from_disk``, one dataset per split, the tag names
+    numbered over the corpus's whole label set."""
+
+    name: ClassVar[str] = "hf"
+    folder: ClassVar[bool] = True
+
+    def write(self, source: ExportSource, path: Path) -> None:
+        splits = source.split_names()
+        check_split_names(splits)  # before reading any sentence
+        labels = source.labels()
+        rows = ((meta["split"], str(meta["position"]), sentence) for sentence, meta in source.rows())
+        write_dataset_dict(rows, path, splits=splits, labels=labels)
 
 
 def _save(datasets: Any, files: Mapping[str, str], target: Path) -> None:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TextIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
 
 from xner.errors import InputError
+from xner.formats.base import READERS, WRITERS, ExportSource
 from xner.formats.conll import ConllOptions, RawSentence, ReadStats, raw_to_sentence, without_lines
 from xner.formats.text import PathLike, iter_lines
 from xner.text import normalize
@@ -89,6 +92,20 @@ def write_jsonl(sentences: Iterable[Sentence], out: TextIO) -> int:
         out.write(sentence_to_json_line(sentence))
         count += 1
     return count
+
+
+@WRITERS.register("jsonl")
+@dataclass
+class JsonlWriter:
+    """JSONL export in Prodigy's ``ner_manual`` shape, each record with its metadata."""
+
+    name: ClassVar[str] = "jsonl"
+    folder: ClassVar[bool] = False
+
+    def write(self, source: ExportSource, path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="\n") as handle:
+            for sentence, meta in source.rows():
+                handle.write(sentence_to_json_line(sentence, meta))
 
 
 def _tokens_of(record: dict[str, Any]) -> list[str]:
@@ -167,6 +184,7 @@ def _spans_to_tags_checked(spans: list[Span], length: int) -> list[str]:
     return tags
 
 
+@READERS.register("jsonl")
 def read_jsonl_numbered(
     path: PathLike,
     options: ConllOptions | None = None,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from xner.errors import InputError
+from xner.errors import InputError, UnknownNameError
 from xner.formats.conll import ConllOptions, ReadStats, iter_raw_sentences, looks_like_conll, raw_to_sentence
 from xner.formats.text import PathLike, iter_lines, shared_progress
 from xner.text import normalize, normalize_tokens, tokenize
@@ -34,7 +34,7 @@ class SideOptions:
 def resolve_side_format(path: PathLike, fmt: str) -> str:
     """``text`` or ``conll``: ``auto`` sniffs the first lines of the file."""
     if fmt not in SIDE_FORMATS:
-        raise InputError(str(path), None, f"unknown side format {fmt!r}; use one of {', '.join(SIDE_FORMATS)}")
+        raise UnknownNameError("side format", fmt, SIDE_FORMATS)
     if fmt != "auto":
         return fmt
     return "conll" if looks_like_conll(path) else "text"

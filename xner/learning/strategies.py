@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 from xner.learning.taggers import Tagger
 from xner.types import CURATED_STATUSES, ProgressFn, Sentence
 
@@ -125,7 +125,7 @@ class Strategy:
 
     def __post_init__(self) -> None:
         if self.mix not in MIXES:
-            raise XnerError(f"unknown strategy mix {self.mix!r}; choose one of: {', '.join(MIXES)}")
+            raise UnknownNameError("strategy mix", self.mix, MIXES)
         if not 0.0 <= self.projected_min_confidence <= 1.0:
             raise XnerError("projected_min_confidence must be within [0, 1]")
         for name in (
@@ -156,7 +156,7 @@ class Strategy:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(options) - known)
         if unknown:
-            raise XnerError(f"unknown strategy option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise UnknownNameError("strategy option", ", ".join(unknown), known)
         values = dict(options)
         if values.get("gold_weight") not in (None, "balance"):
             values["gold_weight"] = float(values["gold_weight"])

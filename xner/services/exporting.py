@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +23,7 @@ from sqlalchemy import Row, Select, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
-from xner.formats.conll import sentence_to_conll
-from xner.formats.docbin import write_docbin
-from xner.formats.hf_datasets import check_split_names, write_dataset_dict
-from xner.formats.jsonl import sentence_to_json_line
+from xner.formats import WRITERS
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import entity_spans, get_corpus
 from xner.services.projecting import get_projection_run, projected_spans
@@ -35,9 +32,9 @@ from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sent
 from xner.types import ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
-EXPORT_FORMATS = ("conll", "jsonl", "spacy", "hf")
+EXPORT_FORMATS = tuple(WRITERS)  # conll, jsonl, spacy, hf
 SPAN_SOURCES = ("reviewed", "gold", "run")  # where an export's entities come from (see SpanSource)
-FOLDER_FORMATS = frozenset({"hf"})  # these write a folder, the others one file
+FOLDER_FORMATS = frozenset(name for name, writer in WRITERS.items() if writer.folder)  # the others write a file
 PAGE = 2000
 
 
@@ -272,10 +269,9 @@ def export_corpus(
             file goes, or for ``hf`` a file or a folder that is not a saved dataset).
         MissingDependencyError: the format's package (spacy, datasets) is not installed.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise XnerError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    writer = WRITERS.create(fmt)
     target = Path(out)
-    folder = fmt in FOLDER_FORMATS
+    folder = writer.folder
     _check_target(target, folder=folder)
     with store.session() as session:
         found = get_corpus(session, corpus)
@@ -283,7 +279,7 @@ def export_corpus(
         source = span_source(session, found, chosen, spans, run_id)
         selection = _Selection(session, found, chosen, splits, statuses, reviewer, source)
         with _atomic_path(target, folder=folder) as partial:
-            _WRITERS[fmt](selection, partial)
+            writer.write(selection, partial)
     return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities, source.kind, source.run_id)
 
 
@@ -321,6 +317,10 @@ class _Selection:
         found = splits_in_import_order(self.session, self.corpus, self.side)
         return [split for split in found if not self.splits or split in self.splits]
 
+    def labels(self) -> list[str]:
+        """The corpus's whole label set (see :func:`export_labels`)."""
+        return export_labels(self.session, self.corpus, self.source.run_id)
+
 
 def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -> list[str]:
     """Every label of ``corpus``, sorted: its label set (all labels imported or declared), any a curator used and
@@ -336,38 +336,6 @@ def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -
         for spans in session.scalars(query.execution_options(yield_per=PAGE)):
             labels.update(span["label"] for span in spans or ())
     return sorted(labels)
-
-
-def _write_conll(selection: _Selection, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for sentence, meta in selection.rows():
-            handle.write(sentence_to_conll(sentence, meta))
-
-
-def _write_jsonl(selection: _Selection, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for sentence, meta in selection.rows():
-            handle.write(sentence_to_json_line(sentence, meta))
-
-
-def _write_spacy(selection: _Selection, path: Path) -> None:
-    write_docbin((sentence for sentence, _ in selection.rows()), path)
-
-
-def _write_hf(selection: _Selection, folder: Path) -> None:
-    splits = selection.split_names()
-    check_split_names(splits)  # before reading any sentence
-    labels = export_labels(selection.session, selection.corpus, selection.source.run_id)
-    rows = ((meta["split"], str(meta["position"]), sentence) for sentence, meta in selection.rows())
-    write_dataset_dict(rows, folder, splits=splits, labels=labels)
-
-
-_WRITERS: dict[str, Callable[[_Selection, Path], None]] = {
-    "conll": _write_conll,
-    "jsonl": _write_jsonl,
-    "spacy": _write_spacy,
-    "hf": _write_hf,
-}
 
 
 def _check_target(target: Path, *, folder: bool) -> None:

@@ -39,8 +39,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.errors import InputError, XnerError
-from xner.formats.conll import ConllOptions, ReadStats, read_conll_numbered, repair_warning
-from xner.formats.jsonl import read_jsonl_numbered
+from xner.formats import READERS
+from xner.formats.conll import ConllOptions, ReadStats, repair_warning
 from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter_parallel_single
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
 from xner.formats.text import PathLike
@@ -53,7 +53,7 @@ from xner.types import Sentence as SentenceData
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
 SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
-CORPUS_FORMATS = ("conll", "jsonl")
+CORPUS_FORMATS = tuple(READERS)  # conll, jsonl
 
 
 @dataclass
@@ -252,8 +252,7 @@ def import_corpus(
         InputError: bad input (file, line, reason); nothing is written.
         XnerError: a corpus/split conflict; nothing is written.
     """
-    if fmt not in CORPUS_FORMATS:
-        raise XnerError(f"unknown corpus format {fmt!r}; use one of {', '.join(CORPUS_FORMATS)}")
+    reader = READERS.lookup(fmt)
     name = display_name or str(path)
     split, split_from = choose_split(split, name)
     started = time.perf_counter()
@@ -265,7 +264,6 @@ def import_corpus(
     read_options = ConllOptions(
         base.scheme, base.tag_column, base.label_map, allowed_labels(existing, labels), base.normal_form
     )
-    reader = read_conll_numbered if fmt == "conll" else read_jsonl_numbered
     sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
     with _corpus_stage(store, corpus, existing, name, kind="mono", src_lang=lang) as stage:
         position = 0

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from xner.engine.project import PROJECTORS
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 from xner.learning.taggers import read_manifest
 from xner.services.corpora import VISIBLE, get_corpus
 from xner.services.exporting import splits_in_import_order
@@ -263,7 +263,7 @@ def project_with_source(
         )
         tagger = training.model_path
     else:
-        raise XnerError(f"unknown source of entities {source.kind!r}; known: {', '.join(SOURCES)}")
+        raise UnknownNameError("source of entities", source.kind, SOURCES)
     projection = project_corpus(
         store,
         corpus,
