@@ -135,6 +135,32 @@ class ProjectedSpan:
             raise XnerError(f"confidence must be in [0, 1], got {self.confidence}")
 
 
+class CorpusKind(enum.StrEnum):
+    """What a corpus holds (the values stored in ``corpus.kind``): one language, or sentence pairs.
+
+    A StrEnum: a member equals its stored string, so rows and plain-string comparisons keep working.
+
+    >>> CorpusKind.PARALLEL == "parallel", str(CorpusKind.MONO)
+    (True, 'mono')
+    """
+
+    MONO = "mono"
+    PARALLEL = "parallel"
+
+
+class Side(enum.StrEnum):
+    """Which side a sentence is on (the values stored in ``sentence.side``): the one side of a monolingual corpus,
+    or the source or the target of a parallel one.
+
+    >>> Side.SRC == "src", Side("tgt") is Side.TGT
+    (True, True)
+    """
+
+    MONO = "mono"
+    SRC = "src"
+    TGT = "tgt"
+
+
 class ReviewStatus(enum.StrEnum):
     """Where a target sentence stands in review."""
 

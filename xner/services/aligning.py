@@ -29,7 +29,7 @@ from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import Alignment, ProgressFn
+from xner.types import Alignment, CorpusKind, ProgressFn
 
 BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
 
@@ -134,7 +134,7 @@ def extra_text_corpora(store: Store, corpus: str) -> list[str]:
             select(Corpus.name)
             .where(
                 VISIBLE,
-                Corpus.kind == "parallel",
+                Corpus.kind == CorpusKind.PARALLEL,
                 Corpus.id != found.id,
                 Corpus.src_lang == found.src_lang,
                 Corpus.tgt_lang == found.tgt_lang,

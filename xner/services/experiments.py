@@ -36,7 +36,7 @@ from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
 from xner.store.db import Store
 from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
-from xner.types import ProgressFn, ReviewStatus, Sentence, Span
+from xner.types import CorpusKind, ProgressFn, ReviewStatus, Sentence, Side, Span
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def load_pools(
         if data.source is not None:
             if data.source not in sources:
                 source_corpus = get_corpus(session, data.source.corpus)
-                side = "src" if source_corpus.kind == "parallel" else "mono"
+                side = Side.SRC if source_corpus.kind == CorpusKind.PARALLEL else Side.MONO
                 sources[data.source] = tuple(
                     read_sentences(session, source_corpus, side, [data.source.split], TRAIN_STATUSES)
                 )

@@ -48,7 +48,7 @@ from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
-from xner.types import ProgressFn
+from xner.types import CorpusKind, ProgressFn, Side
 from xner.types import Sentence as SentenceData
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
@@ -164,7 +164,7 @@ def _insert_sentences(
     session: Session,
     corpus: Corpus,
     split: str,
-    side: str,
+    side: Side,
     start: int,
     sentences: list[tuple[int | None, SentenceData]],
 ) -> list[int]:
@@ -258,22 +258,26 @@ def import_corpus(
     started = time.perf_counter()
     report = ImportReport(corpus=corpus, split=split, split_from=split_from)
     swept = sweep_leftovers(store)
-    existing = _existing_corpus(store, corpus, kind="mono", src_lang=lang, split=split, side="mono", append=append)
+    existing = _existing_corpus(
+        store, corpus, kind=CorpusKind.MONO, src_lang=lang, split=split, side=Side.MONO, append=append
+    )
     stats = ReadStats()
     base = options or ConllOptions()
     read_options = ConllOptions(
         base.scheme, base.tag_column, base.label_map, allowed_labels(existing, labels), base.normal_form
     )
     sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
-    with _corpus_stage(store, corpus, existing, name, kind="mono", src_lang=lang) as stage:
+    with _corpus_stage(store, corpus, existing, name, kind=CorpusKind.MONO, src_lang=lang) as stage:
         position = 0
         for batch in batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
-            write = partial(_insert_sentences, corpus=stage.corpus, split=split, side="mono", start=position)
+            write = partial(_insert_sentences, corpus=stage.corpus, split=split, side=Side.MONO, start=position)
             stage.write(partial(write, sentences=batch))
             position += len(batch)
             report.sentences += len(batch)
             _count_labels(report, [s for _, s in batch])
-        stage.publish(partial(_publish_rows, stage, existing, split, "mono", append, set(labels or ()) | stats.labels))
+        stage.publish(
+            partial(_publish_rows, stage, existing, split, Side.MONO, append, set(labels or ()) | stats.labels)
+        )
     report.warnings = swept + _repair_warning(name, stats)
     report.seconds = time.perf_counter() - started
     return report
@@ -288,11 +292,11 @@ def _existing_corpus(
     store: Store,
     name: str,
     *,
-    kind: str,
+    kind: CorpusKind,
     src_lang: str,
     tgt_lang: str | None = None,
     split: str,
-    side: str,
+    side: Side,
     append: bool,
 ) -> Corpus | None:
     """The corpus an import adds to, None for a new one, after the checks that need no file: its kind and
@@ -312,7 +316,7 @@ def _corpus_stage(
     existing: Corpus | None,
     source: str,
     *,
-    kind: str,
+    kind: CorpusKind,
     src_lang: str,
     tgt_lang: str | None = None,
 ) -> AbstractContextManager[Stage]:
@@ -328,7 +332,7 @@ def _corpus_stage(
 
 
 def _publish_rows(
-    stage: Stage, existing: Corpus | None, split: str, side: str, append: bool, labels: set[str], session: Session
+    stage: Stage, existing: Corpus | None, split: str, side: Side, append: bool, labels: set[str], session: Session
 ) -> None:
     """The final transaction of an import: the labels seen, and for an existing corpus the move of the staged rows
     after the split's last position (checked again: another import may have filled the split meanwhile)."""
@@ -375,8 +379,8 @@ def import_parallel(
     report = ImportReport(corpus=corpus, split=split, split_from=split_from)
     src_stats, tgt_stats = ReadStats(), ReadStats()
     swept = sweep_leftovers(store)
-    kind = {"kind": "parallel", "src_lang": src.lang, "tgt_lang": tgt.lang}
-    existing = _existing_corpus(store, corpus, **kind, split=split, side="src", append=append)
+    kind = {"kind": CorpusKind.PARALLEL, "src_lang": src.lang, "tgt_lang": tgt.lang}
+    existing = _existing_corpus(store, corpus, **kind, split=split, side=Side.SRC, append=append)
     allowed = allowed_labels(existing, labels)
     src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
     if tgt_path is None:
@@ -393,7 +397,7 @@ def import_parallel(
             report.pairs += len(batch)
             _count_labels(report, (s for item in batch for s in (item.src, item.tgt)))
         seen = set(labels or ()) | src_stats.labels | tgt_stats.labels
-        stage.publish(partial(_publish_rows, stage, existing, split, "src", append, seen))
+        stage.publish(partial(_publish_rows, stage, existing, split, Side.SRC, append, seen))
     report.sentences = 2 * report.pairs
     report.warnings = swept + _repair_warning(names[0], src_stats) + _repair_warning(names[1], tgt_stats)
     report.seconds = time.perf_counter() - started
@@ -407,8 +411,8 @@ def _with_labels(side: SideOptions, allowed: frozenset[str] | None) -> SideOptio
 
 
 def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[ParallelItem]) -> None:
-    src_ids = _insert_sentences(session, corpus, split, "src", start, [(i.src_line, i.src) for i in batch])
-    tgt_ids = _insert_sentences(session, corpus, split, "tgt", start, [(i.tgt_line, i.tgt) for i in batch])
+    src_ids = _insert_sentences(session, corpus, split, Side.SRC, start, [(i.src_line, i.src) for i in batch])
+    tgt_ids = _insert_sentences(session, corpus, split, Side.TGT, start, [(i.tgt_line, i.tgt) for i in batch])
     session.execute(
         insert(SentencePair),
         [

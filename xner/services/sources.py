@@ -31,7 +31,7 @@ from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence
-from xner.types import ProgressFn
+from xner.types import CorpusKind, ProgressFn, Side
 
 GOLD, SAVED, TRAIN = "gold", "saved tagger", "train now"
 SOURCES = (GOLD, SAVED, TRAIN)
@@ -112,7 +112,7 @@ def gold_source_entities(store: Store, corpus: str) -> int:
     """How many gold entities the source side of ``corpus`` has (0: plain text, a source tagger is needed)."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        return _side_entities(session, found, "src")
+        return _side_entities(session, found, Side.SRC)
 
 
 def _side_entities(session: Any, corpus: Corpus, side: str) -> int:
@@ -132,7 +132,7 @@ def labelled_corpora(store: Store, lang: str) -> list[LabelledCorpus]:
     with store.session() as session:
         query = select(Corpus).where(VISIBLE, Corpus.src_lang == lang).order_by(Corpus.name)
         for corpus in session.scalars(query).all():
-            side = "mono" if corpus.kind == "mono" else "src"
+            side = Side.MONO if corpus.kind == CorpusKind.MONO else Side.SRC
             entities = _side_entities(session, corpus, side)
             if entities:
                 splits = tuple(splits_in_import_order(session, corpus, side))
@@ -158,7 +158,7 @@ def saved_taggers(store: Store, folder: ManagedFolder) -> list[SavedTagger]:
         info = manifest.get("info") or {}
         corpus, side = str(info.get("corpus") or ""), str(info.get("side") or "")
         src, tgt = languages.get(corpus, (None, None))
-        lang = tgt if side == "tgt" else src
+        lang = tgt if side == Side.TGT else src
         labels = tuple(str(label) for label in manifest.get("labels") or ())
         saved_at = str(manifest.get("saved_at", ""))
         titled = bool(info.get("titled_copies"))
@@ -202,7 +202,7 @@ def train_source_tagger(
     """
     with store.session() as session:
         found = get_corpus(session, corpus)
-        side = "mono" if found.kind == "mono" else "src"
+        side = Side.MONO if found.kind == CorpusKind.MONO else Side.SRC
         splits = splits_in_import_order(session, found, side)
     train = ["train"] if "train" in splits else [s for s in splits if s not in ("dev", "test")] or list(splits)
     held_out = ["dev"] if "dev" in splits and "dev" not in train else []
@@ -211,7 +211,7 @@ def train_source_tagger(
         store,
         corpus,
         out=folder.ensure(MODELS) / name,
-        side=None if side == "mono" else side,
+        side=None if side == Side.MONO else side,
         splits=train,
         eval_splits=held_out,
         tagger=tagger,

@@ -49,7 +49,7 @@ from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.models import Sentence as SentenceRow
 from xner.text import detokenize, normalize, tokenize
-from xner.types import ProgressFn, ProjectedSpan, Sentence
+from xner.types import CorpusKind, ProgressFn, ProjectedSpan, Sentence, Side
 
 MODES = ("train", "test", "pivot")
 IMPORTED = "imported"  # the translator name of translations read from a file
@@ -238,8 +238,12 @@ def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str,
     found = find_corpus(session, name)
     if found is None:
         return
-    if (found.kind, found.src_lang, found.tgt_lang) != ("parallel", src_lang, tgt_lang):
-        have = f"{found.src_lang}-{found.tgt_lang}" if found.kind == "parallel" else f"monolingual {found.src_lang}"
+    if (found.kind, found.src_lang, found.tgt_lang) != (CorpusKind.PARALLEL, src_lang, tgt_lang):
+        have = (
+            f"{found.src_lang}-{found.tgt_lang}"
+            if found.kind == CorpusKind.PARALLEL
+            else f"monolingual {found.src_lang}"
+        )
         raise XnerError(
             f"corpus {name!r} exists ({have}, not parallel {src_lang}-{tgt_lang}): choose another name for the "
             "translations"
@@ -257,19 +261,21 @@ def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str,
         )
 
 
-def translated_side(corpus: Corpus, mode: str) -> str:
+def translated_side(corpus: Corpus, mode: str) -> Side:
     """The side of ``corpus`` that ``mode`` translates."""
-    return "mono" if corpus.kind == "mono" else {"train": "src", "test": "tgt", "pivot": "tgt"}[mode]
+    return (
+        Side.MONO if corpus.kind == CorpusKind.MONO else {"train": Side.SRC, "test": Side.TGT, "pivot": Side.TGT}[mode]
+    )
 
 
 def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str]:
     """(language translated from, language translated into) for ``mode`` on ``corpus``."""
     if mode == "pivot":
-        if corpus.kind != "parallel":
+        if corpus.kind != CorpusKind.PARALLEL:
             raise XnerError(f"corpus {corpus.name!r} is monolingual: pivot mode translates a parallel corpus's target")
         return corpus.tgt_lang or "", to_lang or corpus.src_lang
     if mode == "test":
-        return corpus.src_lang if corpus.kind == "mono" else corpus.tgt_lang or "", to_lang or "en"
+        return corpus.src_lang if corpus.kind == CorpusKind.MONO else corpus.tgt_lang or "", to_lang or "en"
     if not to_lang:
         raise XnerError("translate-train needs the language to translate into (--to, e.g. --to yor)")
     return corpus.src_lang, to_lang
@@ -282,7 +288,7 @@ def _originals(session: Session, corpus: Corpus, mode: str, splits: Collection[s
         for sentence, meta in rows:
             yield _Original(meta["split"], sentence, sentence)
         return
-    sources = iter_export_sentences(session, corpus, side="src", splits=splits)
+    sources = iter_export_sentences(session, corpus, side=Side.SRC, splits=splits)
     for (sentence, meta), (source, _) in zip(rows, sources, strict=True):
         yield _Original(meta["split"], sentence, source)
 
@@ -335,7 +341,7 @@ def _store(
         by_split.setdefault(original.split, []).append((_pair(report.mode, original, translation), found))
     with store.transaction() as session:
         target = ensure_corpus(
-            session, report.corpus, kind="parallel", src_lang=report.src_lang, tgt_lang=report.tgt_lang
+            session, report.corpus, kind=CorpusKind.PARALLEL, src_lang=report.src_lang, tgt_lang=report.tgt_lang
         )
         target.labels = sorted(set(target.labels or []) | set(labels))
         target.description = (
@@ -345,7 +351,7 @@ def _store(
         made = {"source": report.source, "mode": report.mode, "translator": report.translator, "params": report.params}
         provenance = translation_provenance(target)
         for split, rows in by_split.items():
-            position = next_position(session, target, split, "src", append=False)
+            position = next_position(session, target, split, Side.SRC, append=False)
             for batch in batches([item for item, _ in rows]):
                 insert_pairs(session, target, split, position, batch)
                 position += len(batch)

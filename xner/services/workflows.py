@@ -51,7 +51,7 @@ from xner.services.translating import (
 )
 from xner.store.db import Store
 from xner.store.models import Entity, Sentence
-from xner.types import ProgressFn
+from xner.types import CorpusKind, ProgressFn, Side
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -218,7 +218,7 @@ def _reusable(
         made = translation_provenance(found)
         source = get_corpus(session, corpus)
         wanted = list(splits) if splits else splits_in_import_order(session, source, translated_side(source, "test"))
-        if found.kind != "parallel" or found.src_lang != to_lang:
+        if found.kind != CorpusKind.PARALLEL or found.src_lang != to_lang:
             raise XnerError(f"corpus {name!r} exists and is not a translation into {to_lang!r}: {other_name}")
     for split in wanted:
         entry = made.get(split)
@@ -419,7 +419,7 @@ def _has_source_entities(store: Store, corpus: str) -> bool:
         query = (
             select(Entity.id)
             .join(Sentence, Sentence.id == Entity.sentence_id)
-            .where(Entity.corpus_id == found.id, Sentence.side == "src")
+            .where(Entity.corpus_id == found.id, Sentence.side == Side.SRC)
             .limit(1)
         )
         return session.scalar(query) is not None
