@@ -420,7 +420,7 @@ def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[st
         augment = make_augment(config.augmenter, config.augmenter_options) if "synthetic" in strategy.uses else None
         plan = strategy.plan(gold, pools.projected, seed=point.seed, augment=augment, source=pools.source)
         options = dict(config.tagger_options)
-        if "seed" in TAGGERS[config.tagger].__dataclass_fields__:  # a tagger with randomness follows the point's seed
+        if "seed" in TAGGERS.lookup(config.tagger).__dataclass_fields__:  # randomness follows the point's seed
             options["seed"] = point.seed
         tagger = TAGGERS.create(config.tagger, options)
         started = time.perf_counter()

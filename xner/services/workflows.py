@@ -299,7 +299,7 @@ def align_and_project(
     ``splits`` are aligned afresh. Returns (alignment run or None, whether it was aligned now, the projection report).
     """
     aligned, alignment_run = False, None
-    if PROJECTORS[method].needs_alignment:
+    if PROJECTORS.lookup(method).needs_alignment:
         if reuse_alignment:
             alignment_run = find_alignment_run(store, corpus, aligner=aligner, options=aligner_options, extra=extra)
         if alignment_run is None:
