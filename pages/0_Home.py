@@ -2,7 +2,7 @@
 their alignment and projection runs, file uploads, new alignment and projection runs, and deleting corpora and runs
 (with a confirmation step and the deletion log).
 
-Uploads go through ``xner.services.uploads`` (the CLI's importers and checks), runs through ``align_corpus``,
+Uploads go through ``xner.ui.uploads`` (the CLI's importers and checks), runs through ``align_corpus``,
 ``project_with_source`` (gold, a saved or a newly trained source tagger) and ``queue_projection`` (an empty run only
 after a confirmation), deletions through ``xner.services.deleting``. Each form's result shows next to the form, in
 its tab. Session keys start with ``home_``.
@@ -19,21 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import (
-    app_folder,
-    count_progress,
-    error_text,
-    get_store,
-    models_ready,
-    option_inputs,
-    page_guard,
-    phased_progress,
-    reviewer_sidebar,
-    stage_progress,
-)
 from xner.errors import XnerError
-from xner.home_view import label_shares, quality_table, review_shares
-from xner.render import literal
 from xner.services.aligning import align_corpus, extra_text_corpora
 from xner.services.corpora import CorpusStats, list_corpora
 from xner.services.deleting import (
@@ -76,8 +62,22 @@ from xner.services.sources import (
     uses_source_entities,
 )
 from xner.services.training_view import tagger_names, tagger_options
-from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
 from xner.store.db import Store, safe_url
+from xner.ui.home import label_shares, quality_table, review_shares
+from xner.ui.render import literal
+from xner.ui.support import (
+    app_folder,
+    count_progress,
+    error_text,
+    get_store,
+    models_ready,
+    option_inputs,
+    page_guard,
+    phased_progress,
+    reviewer_sidebar,
+    stage_progress,
+)
+from xner.ui.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
 PRIMARY_OPTIONS = {

@@ -1,10 +1,10 @@
 """Review projected entities, one target sentence at a time: its source with the entities, the spans each
 projection method proposes, the alignment matrix; accept, reject, skip, undo or correct, from the keyboard.
-Spans are corrected on the sentence itself (the token editor, ``xner/token_editor``: click, shift-click or drag,
+Spans are corrected on the sentence itself (the token editor, ``xner/ui/token_editor``: click, shift-click or drag,
 a label's key, Backspace, Ctrl+Enter) or with the menus below it.
 
 The queue, decisions, concurrency and history live in ``xner.services.review``; filters, span edits and the matrix
-figure in ``xner.review_view``. This page renders them and collects input. Decisions are button callbacks whose
+figure in ``xner.ui.review``. This page renders them and collects input. Decisions are button callbacks whose
 arguments are bound when the item is drawn (its sentence id and version), so a decision always names the version
 the reviewer saw, and a change by somebody else in between is a conflict, never an overwrite. The shown item is
 kept in the session until a decision, skip, next, undo or reload: a rerun (e.g. editing a span) reads no item.
@@ -22,15 +22,15 @@ from typing import Any
 
 import streamlit as st
 
-from xner import review_view as view
-from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, bold, literal, show_html, tokens_html
 from xner.services import review
 from xner.services.corpora import list_corpus_info
 from xner.services.review import QueueOverview, ReviewItem
-from xner.token_editor import token_editor
 from xner.types import ReviewStatus, Span
+from xner.ui import review as view
+from xner.ui.render import STYLE, bold, literal, show_html, tokens_html
+from xner.ui.support import get_store, guarded, page_guard, reviewer_sidebar
+from xner.ui.token_editor import token_editor
 
 with page_guard():  # the error boundary (also under app.py's)
     st.set_page_config(page_title="Review · xner", page_icon="🔤", layout="wide")

@@ -10,9 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import XnerError
-from xner.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
 from xner.services.runs import list_projection_runs, run_label
 from xner.services.spotcheck import (
@@ -29,6 +27,8 @@ from xner.services.spotcheck import (
     next_unjudged_item,
 )
 from xner.store.db import Store
+from xner.ui.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
+from xner.ui.support import get_store, guarded, page_guard, reviewer_sidebar
 
 STRATUM_NAMES = {"label": "entity label", "confidence_bucket": "confidence bucket"}
 EDGES = [round(0.1 * i, 1) for i in range(1, 10)]  # inner confidence bucket edges to choose from
@@ -76,7 +76,7 @@ def describe_check(check: CheckSummary) -> str:
 
 
 def sentence_block(title: str, tokens: tuple[str, ...], spans: list, note: str = "") -> None:
-    """A titled sentence with its spans highlighted (everything escaped by xner.render)."""
+    """A titled sentence with its spans highlighted (everything escaped by xner.ui.render)."""
     extra = (" ", muted(note)) if note else ()
     show_html(line(bold(title), *extra), line(tokens_html(tokens, spans)))
 

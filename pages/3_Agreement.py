@@ -11,9 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, Html, bold, line, literal, plotly_text, show_html, tokens_html
 from xner.services.corpora import list_corpus_info
 from xner.services.review import (
     AgreementReport,
@@ -27,6 +25,8 @@ from xner.services.review import (
 )
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
+from xner.ui.render import STYLE, Html, bold, line, literal, plotly_text, show_html, tokens_html
+from xner.ui.support import get_store, page_guard, reviewer_sidebar
 
 BY_HAND = ""  # the adjudication choice "correct by hand" (reviewer names are never empty)
 SHOWN = "agree_shown"  # (sentence id, version) of the item the last run showed: the version a decision expects
@@ -35,7 +35,7 @@ FINAL_STATUSES = [ReviewStatus.CORRECTED.value, ReviewStatus.ACCEPTED.value, Rev
 
 
 def html_line(label: str, body: Html) -> None:
-    """A bold label (escaped) over a fragment of xner.render's (tokens)."""
+    """A bold label (escaped) over a fragment of xner.ui.render's (tokens)."""
     show_html(line(bold(label)), line(body))
 
 

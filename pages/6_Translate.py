@@ -14,26 +14,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import (
-    app_folder,
-    corpus_select,
-    count_progress,
-    error_text,
-    get_store,
-    model_input,
-    models_ready,
-    option_inputs,
-    page_guard,
-    reviewer_sidebar,
-    side_select,
-    stage_progress,
-)
 from xner.engine.translate.codes import LanguageNotCoveredError, to_nllb
 from xner.errors import XnerError
-from xner.render import literal
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
-from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
+from xner.services.exporting import export_choices
 from xner.services.protocols import (
     TranslateTestReport,
     TranslateTrainReport,
@@ -54,14 +39,29 @@ from xner.services.runs import (
 )
 from xner.services.training_view import score_rows
 from xner.services.translating import MODES, TranslateReport, translate_corpus
-from xner.services.uploads import (
+from xner.store.db import Store
+from xner.ui.render import literal
+from xner.ui.support import (
+    app_folder,
+    corpus_select,
+    count_progress,
+    error_text,
+    get_store,
+    model_input,
+    models_ready,
+    option_inputs,
+    page_guard,
+    reviewer_sidebar,
+    side_select,
+    stage_progress,
+)
+from xner.ui.uploads import (
     MAX_UPLOAD_MB,
     Upload,
     upload_translate_test,
     upload_translate_train,
     upload_translations,
 )
-from xner.store.db import Store
 
 TRANSLATED = "translate_result"  # the TranslateReport of the last translation in this browser session
 TESTED = "translate_test_result"  # the TranslateTestReport of the last translate-test evaluation

@@ -1,4 +1,4 @@
-"""The review page's pure helpers (xner/review_view.py): queue filters, span edits, method comparison, the
+"""The review page's pure helpers (xner/ui/review.py): queue filters, span edits, method comparison, the
 alignment matrix figure, link editing and the shortcut table."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import DEMO
-from xner import review_view as view
 from xner.errors import XnerError
 from xner.services import review
 from xner.services.demo import load_demo
@@ -22,6 +21,7 @@ from xner.services.review import EventView, ReviewItem, StateView, Suggestion
 from xner.store.db import Store
 from xner.store.models import Corpus, SentencePair
 from xner.types import ProjectedSpan, ReviewStatus, Span
+from xner.ui import review as view
 
 SRC = ("Ada", "met", "<b>Bob</b>", "in", "Paris")
 TGT = ("Ada", "conoció", "a", "<b>Bob</b>", "en", "París")

@@ -23,16 +23,16 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xner.curves import curve_table, curves_figure, write_png
 from xner.errors import UnknownNameError
 from xner.learning import TAGGERS
-from xner.render import plotly_text
 from xner.services.experiments import ALL, CurvePoint, learning_curves
 from xner.services.runs import OptionSpec, option_specs
 from xner.services.training import TRAIN_STATUSES, TrainReport
 from xner.store.db import Store
 from xner.store.models import Experiment, ExperimentRun, RunMetric, TrainingRun
 from xner.types import ReviewStatus
+from xner.ui.curves import curve_table, curves_figure, write_png
+from xner.ui.render import plotly_text
 
 DEFAULT_TAGGER = "crf"
 STATUS_CHOICES: dict[str, tuple[ReviewStatus, ...]] = {
@@ -537,14 +537,14 @@ def experiment_curves(
 
 
 def curves_plot(curves: Curves) -> go.Figure:
-    """The Plotly figure of :func:`xner.curves.curves_figure`, its y axis naming the metric and label."""
+    """The Plotly figure of :func:`xner.ui.curves.curves_figure`, its y axis naming the metric and label."""
     figure = curves_figure(curves.points, all_at=curves.all_at)
     figure.update_yaxes(title_text=plotly_text(curves.y_title), row=1, col=1)
     return figure
 
 
 def curve_rows(curves: Curves) -> list[dict[str, Any]]:
-    """:func:`xner.curves.curve_table` rows flattened for a table: the mean named after the metric, the interval
+    """:func:`xner.ui.curves.curve_table` rows flattened for a table: the mean named after the metric, the interval
     as two columns and the per-seed values as text."""
     rows = []
     for row in curve_table(curves.points):
@@ -558,7 +558,7 @@ def curve_rows(curves: Curves) -> list[dict[str, Any]]:
 
 
 def curves_png(curves: Curves) -> bytes:
-    """The curves as PNG bytes (:func:`xner.curves.write_png`, through a temporary file)."""
+    """The curves as PNG bytes (:func:`xner.ui.curves.write_png`, through a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="xner-curves-") as folder:
         return write_png(
             curves.points, Path(folder) / "curves.png", all_at=curves.all_at, ylabel=curves.y_title

@@ -2,9 +2,9 @@
 alignment matrix figure and the keyboard shortcuts.
 
 The page (``pages/1_Review.py``) only renders these and collects input; everything here is plain data in, plain
-data out, so it is unit-tested without a browser. User strings reach HTML and Plotly only through ``xner.render``
-(:func:`~xner.render.html`, :func:`~xner.render.plotly_text`): Plotly reads a few HTML tags in tick labels and hover
-text, so the figure's tokens are escaped for it.
+data out, so it is unit-tested without a browser. User strings reach HTML and Plotly only through
+``xner.ui.render`` (:func:`~xner.ui.render.html`, :func:`~xner.ui.render.plotly_text`): Plotly reads a few HTML
+tags in tick labels and hover text, so the figure's tokens are escaped for it.
 
 >>> selection_to_span(2, 3, "LOC")
 Span(start=2, end=4, label='LOC')
@@ -20,11 +20,11 @@ import plotly.graph_objects as go
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.render import Html, colour_key, html_text, label_colours, plotly_text
-from xner.render import label_legend_html as label_legend_html  # the page's legend of labels
 from xner.services.review import QueuePreferences, ReviewItem, SearchHit, Suggestion
 from xner.services.runs import run_label as run_label  # one label for a run on every page
 from xner.types import REVIEWED_STATUSES, Alignment, Link, ReviewStatus, Span
+from xner.ui.render import Html, colour_key, html_text, label_colours, plotly_text
+from xner.ui.render import label_legend_html as label_legend_html  # the page's legend of labels
 
 # --- keyboard shortcuts (Streamlit's native ``st.button(shortcut=...)``; "C" and "R" are reserved by Streamlit) --
 
@@ -261,7 +261,7 @@ def token_choice(tokens: Sequence[str], index: int) -> str:
     return f"{index}: {tokens[index]}"
 
 
-# --- editing on the sentence (the token editor component, ``xner/token_editor``) ------------------------------
+# --- editing on the sentence (the token editor component, ``xner/ui/token_editor``) ------------------------------
 
 LABEL_KEYS = "123456789"  # digits: the page's letters (A, X, S, N, U, L; C and R) stay free for its shortcuts
 

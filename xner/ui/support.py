@@ -32,12 +32,12 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from xner.errors import XnerError
-from xner.render import literal
 from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
 from xner.services.managed import MODELS, ManagedFolder, check_hub_name
 from xner.services.runs import OptionSpec
 from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store, resolve_url
+from xner.ui.render import literal
 
 log = logging.getLogger("xner.app")
 PENDING_ERRORS = "xner_pending_errors"  # messages of failed callbacks, shown by the next page_guard
