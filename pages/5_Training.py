@@ -25,15 +25,10 @@ from xner.services.training_view import (
     TRAINED_RUNS,
     RunInfo,
     compare_runs,
-    curve_rows,
-    curves_html,
-    curves_plot,
-    curves_png,
     default_eval_splits,
     default_train_splits,
     experiment_curves,
     experiment_labels,
-    f1_bars,
     list_experiments,
     list_training_runs,
     report_entities,
@@ -57,6 +52,7 @@ from xner.ui.support import (
     reviewer_sidebar,
     side_select,
 )
+from xner.ui.training import curve_rows, curves_html, curves_plot, curves_png, f1_bars
 
 RESULT = "training_result"  # the TrainReport of the last training in this browser session
 PRIMARY_OPTIONS = {"crf": ("c1", "c2", "max_iterations"), "transformer": ("model", "epochs", "device")}

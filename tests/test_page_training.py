@@ -26,12 +26,8 @@ from xner.services.training_view import (
     STATUS_CHOICES,
     TRAINED_RUNS,
     compare_runs,
-    curve_rows,
-    curves_html,
-    curves_png,
     experiment_curves,
     experiment_labels,
-    f1_bars,
     list_experiments,
     list_training_runs,
     run_rows,
@@ -40,6 +36,7 @@ from xner.services.training_view import (
 from xner.store.db import Store, open_store
 from xner.store.models import RunMetric, TrainingRun
 from xner.ui.render import WORD_JOINER
+from xner.ui.training import curve_rows, curves_html, curves_png, f1_bars
 
 PAGE = str(REPO / "pages" / "5_Training.py")
 CORPUS = "es-ner"  # the Spanish side of the demo as a monolingual corpus: splits train (70) and test (30)

@@ -258,9 +258,10 @@ def test_plotly_text_escapes_tags_entities_latex_and_templates(text: str, shown:
 def test_charts_escape_names_for_plotly() -> None:
     """Language, strategy, label and reviewer names in the app's figures: no tag, no LaTeX, no template."""
     from xner.services.experiments import CurvePoint
-    from xner.services.training_view import Comparison, f1_bars
+    from xner.services.training_view import Comparison
     from xner.ui.curves import curves_figure
     from xner.ui.review import alignment_matrix, matrix_figure
+    from xner.ui.training import f1_bars
 
     name = "<b>x</b>$y$%{z}"
     escaped = "&lt;b&gt;x&lt;/b&gt;&#36;y&#36;&#37;{z}"
