@@ -62,22 +62,22 @@ from xner.services.sources import (
     uses_source_entities,
 )
 from xner.services.training_view import tagger_names, tagger_options
-from xner.store.db import Store, safe_url
+from xner.ui.forms import models_ready, option_inputs
 from xner.ui.home import label_shares, quality_table, review_shares
 from xner.ui.render import literal
 from xner.ui.support import (
+    Store,
     app_folder,
     count_progress,
+    database_label,
     error_text,
     get_store,
-    models_ready,
-    option_inputs,
     page_guard,
     phased_progress,
     reviewer_sidebar,
     stage_progress,
 )
-from xner.ui.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
+from xner.ui.uploads import MAX_UPLOAD_MB, as_upload, upload_alignments, upload_corpus, upload_parallel
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
 PRIMARY_OPTIONS = {
@@ -148,10 +148,6 @@ def import_summary(report: ImportReport) -> str:
 
 def parse_labels(text: str) -> list[str] | None:
     return [label.strip() for label in text.split(",") if label.strip()] or None
-
-
-def as_upload(file: object) -> Upload | None:
-    return None if file is None else Upload(file.name, file.getvalue())  # type: ignore[attr-defined]
 
 
 # --- corpora ------------------------------------------------------------------------------------------------
@@ -856,4 +852,4 @@ with page_guard():  # the error boundary (also under app.py's)
         import_section(store, corpora, reviewer)
     with deleting:
         delete_section(store, corpora, reviewer)
-    st.caption(literal(f"Database: {safe_url(store.url)}"))
+    st.caption(literal(f"Database: {database_label(store)}"))

@@ -16,11 +16,11 @@ from xner.errors import XnerError
 from xner.services.corpora import list_corpus_info
 from xner.services.exporting import DEFAULT_STATUSES, EXPORT_FORMATS, SPAN_SOURCES, export_choices, export_preview
 from xner.services.runs import list_projection_runs, run_label
-from xner.store.db import Store
 from xner.types import ReviewStatus
 from xner.ui.downloads import ExportFile, export_file
+from xner.ui.forms import corpus_select, side_select
 from xner.ui.render import literal
-from xner.ui.support import corpus_select, get_store, page_guard, side_select
+from xner.ui.support import Store, get_store, page_guard
 
 ANYONE = "(anyone)"
 PREPARED = "export_prepared"  # (selection, ExportFile) of the last prepared download

@@ -38,20 +38,9 @@ from xner.services.training_view import (
     tagger_names,
     tagger_options,
 )
-from xner.store.db import Store
+from xner.ui.forms import corpus_select, models_ready, option_inputs, side_select
 from xner.ui.render import literal
-from xner.ui.support import (
-    app_folder,
-    corpus_select,
-    count_progress,
-    error_text,
-    get_store,
-    models_ready,
-    option_inputs,
-    page_guard,
-    reviewer_sidebar,
-    side_select,
-)
+from xner.ui.support import Store, app_folder, count_progress, error_text, get_store, page_guard, reviewer_sidebar
 from xner.ui.training import curve_rows, curves_html, curves_plot, curves_png, f1_bars
 
 RESULT = "training_result"  # the TrainReport of the last training in this browser session

@@ -64,10 +64,10 @@ NUMERIC_NAME = re.compile(
 
 # (file, function, what): places deliberately left as they are
 KNOWN = {
-    ("xner/ui/support.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
-    ("xner/ui/support.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
-    ("xner/ui/support.py", "model_input", "help"): "help comes from the calling code (with its Markdown)",
-    ("pages/6_Translate.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
+    ("xner/ui/forms.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
+    ("xner/ui/forms.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
+    ("xner/ui/forms.py", "model_input", "help"): "help comes from the calling code (with its Markdown)",
+    ("xner/ui/forms.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
 }
 
 
