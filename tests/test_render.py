@@ -260,7 +260,7 @@ def test_charts_escape_names_for_plotly() -> None:
     from xner.services.experiments import CurvePoint
     from xner.services.training_view import Comparison
     from xner.ui.curves import curves_figure
-    from xner.ui.review import alignment_matrix, matrix_figure
+    from xner.ui.matrix import alignment_matrix, matrix_figure
     from xner.ui.training import f1_bars
 
     name = "<b>x</b>$y$%{z}"
