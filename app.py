@@ -2,14 +2,14 @@
 
 Start with ``bash scripts/app.sh`` (or ``streamlit run app.py``); the database is ``$XNER_DB`` or ./xner.db.
 Each page is a thin script over the ``xner`` services and also runs on its own (AppTest opens them one by one).
-Every page runs inside the error boundary (``xner.app_support.page_guard``): users see one line, never a traceback.
+Every page runs inside the error boundary (``xner.ui.support.page_guard``): users see one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from xner.app_support import page_guard
+from xner.ui.support import page_guard
 
 PAGES = [
     st.Page("pages/0_Home.py", title="Home", icon=":material/home:", default=True),

@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS, command_line, machine, write_results
 
 from tests.test_browser import App, review_page
-from xner import review_view as view
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
+from xner.ui import review as view
 
 REVIEWER = "bench"
 WAYS = ("editor", "menus")

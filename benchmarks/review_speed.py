@@ -291,7 +291,7 @@ def load() -> list[float]:
 
 def measure_page(url: str, samples: int) -> dict[str, dict[str, float]]:
     """Rerun times of the review page on the store at ``url``, driven by AppTest (see the module docstring)."""
-    os.environ["XNER_DB"] = url  # the page opens $XNER_DB through xner.app_support.get_store
+    os.environ["XNER_DB"] = url  # the page opens $XNER_DB through xner.ui.support.get_store
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import AppTest, app_test
 

@@ -47,8 +47,9 @@ from xner.services.importing import import_corpus, import_parallel
 from xner.services.projecting import project_corpus
 from xner.services.runs import list_projection_runs
 from xner.services.training import train_tagger
-from xner.services.training_view import experiment_curves, write_curve_files
+from xner.services.training_view import experiment_curves
 from xner.store.db import Store, open_store
+from xner.ui.training import write_curve_files
 
 log = logging.getLogger("study")
 

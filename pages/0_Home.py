@@ -2,51 +2,24 @@
 their alignment and projection runs, file uploads, new alignment and projection runs, and deleting corpora and runs
 (with a confirmation step and the deletion log).
 
-Uploads go through ``xner.services.uploads`` (the CLI's importers and checks), runs through ``align_corpus``,
-``project_with_source`` (gold, a saved or a newly trained source tagger) and ``queue_projection`` (an empty run only
-after a confirmation), deletions through ``xner.services.deleting``. Each form's result shows next to the form, in
-its tab. Session keys start with ``home_``.
+Runs go through ``align_corpus``, ``project_with_source`` (gold, a saved or a newly trained source tagger) and
+``queue_projection`` (an empty run only after a confirmation); the *Import files* tab (uploads through the CLI's
+importers and checks) is ``xner.ui.imports``, the *Delete* tab ``xner.ui.deletion``. Each form's result shows next
+to the form, in its tab. Session keys start with ``home_``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import (
-    app_folder,
-    count_progress,
-    error_text,
-    get_store,
-    models_ready,
-    option_inputs,
-    page_guard,
-    phased_progress,
-    reviewer_sidebar,
-    stage_progress,
-)
 from xner.errors import XnerError
-from xner.home_view import label_shares, quality_table, review_shares
-from xner.render import literal
 from xner.services.aligning import align_corpus, extra_text_corpora
 from xner.services.corpora import CorpusStats, list_corpora
-from xner.services.deleting import (
-    DeletePlan,
-    delete_corpus,
-    delete_run,
-    deletion_log,
-    plan_corpus_delete,
-    plan_run_delete,
-    report_summary,
-)
 from xner.services.evaluating import evaluate_projections, target_gold_entities
-from xner.services.importing import DEFAULT_SPLIT, SPLIT_NAMES, ImportReport, split_from_name
 from xner.services.review import empty_run_reason, queue_projection
 from xner.services.runs import (
     AlignmentRunInfo,
@@ -76,9 +49,22 @@ from xner.services.sources import (
     uses_source_entities,
 )
 from xner.services.training_view import tagger_names, tagger_options
-from xner.services.uploads import MAX_UPLOAD_MB, Upload, upload_alignments, upload_corpus, upload_parallel
-from xner.store.db import Store, safe_url
-from xner.types import ProgressFn
+from xner.ui.deletion import delete_section
+from xner.ui.forms import models_ready, option_inputs
+from xner.ui.home import label_shares, quality_table, review_shares
+from xner.ui.imports import import_section
+from xner.ui.messages import flash, show_error, show_flashes
+from xner.ui.render import literal
+from xner.ui.support import (
+    Store,
+    app_folder,
+    database_label,
+    get_store,
+    page_guard,
+    phased_progress,
+    reviewer_sidebar,
+    stage_progress,
+)
 
 STATUS_COLOURS = {"unreviewed": "#cbd5e1", "accepted": "#4ade80", "corrected": "#60a5fa", "rejected": "#f87171"}
 PRIMARY_OPTIONS = {
@@ -95,58 +81,12 @@ TAGGER_MODEL = {  # projection methods whose model option is a saved tagger, and
     "it tags the target sentences directly (the model-transfer baseline, no alignment).",
 }
 QUALITY_RUNS = 4  # projection runs scored by default (the newest)
-FLASH = "home_flash_"  # + a form's name: (kind, text) messages kept across the rerun that follows a change
 NO_EXTRA = "(none)"
 PROJECT_STAGES = {"train": "training the source tagger (iterations)", "project": "projecting"}
 SOURCE_TAGGER_HELP = (
     "A tagger saved in the models folder (trained here, on the Training page, or by `xner train`). The one offered "
     "first is the best measured kind for this language (benchmarks/source_tagger_quality.py)."
 )
-
-
-# --- small helpers ------------------------------------------------------------------------------------------
-
-
-def flash(form: str, kind: str, text: str) -> None:
-    """Keep a message for ``form``'s place on the page, shown there after the rerun (:func:`show_flashes`)."""
-    st.session_state.setdefault(FLASH + form, []).append((kind, text))
-
-
-def show_flashes(form: str) -> None:
-    """The messages kept for ``form``, shown here: next to the form, in its tab."""
-    for kind, text in st.session_state.pop(FLASH + form, []):
-        getattr(st, kind)(literal(text))
-
-
-def show_error(error: XnerError) -> None:
-    """An error as the CLI prints it (file:line: reason), shown as text, never as markup."""
-    st.error(literal(error_text(error)))
-
-
-@contextmanager
-def byte_progress(label: str) -> Iterator[ProgressFn]:
-    """A progress bar fed with (read so far, total size) (the importers' ``on_progress``), removed afterwards."""
-    with count_progress(label) as update:
-        yield update
-
-
-def import_summary(report: ImportReport) -> str:
-    if report.run_id is not None:
-        return (
-            f"Imported alignments of {report.pairs} pairs into {report.corpus}, split {report.split}, as alignment "
-            f"run {report.run_id}."
-        )
-    what = f"{report.pairs} pairs" if report.pairs else f"{report.sentences} sentences"
-    entities = ", ".join(f"{label} {n}" for label, n in sorted(report.entities.items())) or "no entities"
-    return f"Imported {what} into {report.corpus}, split {report.split} ({entities})."
-
-
-def parse_labels(text: str) -> list[str] | None:
-    return [label.strip() for label in text.split(",") if label.strip()] or None
-
-
-def as_upload(file: object) -> Upload | None:
-    return None if file is None else Upload(file.name, file.getvalue())  # type: ignore[attr-defined]
 
 
 # --- corpora ------------------------------------------------------------------------------------------------
@@ -538,291 +478,6 @@ def queue_form(store: Store, corpus: str, projection_runs: list[ProjectionRunInf
     st.rerun()
 
 
-# --- imports ------------------------------------------------------------------------------------------------
-
-
-def split_input(key: str, *names: str | None) -> str:
-    """The split of an import: a field pre-filled from the chosen file's name (:func:`split_from_name`; train when
-    it names none), set again whenever another file is chosen, and always shown so the user sees it."""
-    chosen = " | ".join(name or "" for name in names)
-    if any(names) and st.session_state.get(f"{key}_for") != chosen:
-        hinted = next(filter(None, (split_from_name(name) for name in names if name)), None)
-        st.session_state[key] = hinted or DEFAULT_SPLIT
-        st.session_state[f"{key}_hinted"] = hinted is not None
-    st.session_state[f"{key}_for"] = chosen
-    split = st.selectbox("Split", SPLIT_NAMES, key=key)
-    if any(names):
-        st.caption("From the file name." if st.session_state.get(f"{key}_hinted") else "The file name names no split.")
-    return split
-
-
-def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
-    st.caption(
-        f"UTF-8 text files up to {MAX_UPLOAD_MB} MB; larger ones with `xner import`. An import shows nowhere until "
-        "it is complete, and reviewers can keep working meanwhile; a file with an error adds nothing."
-    )
-    kind = st.segmented_control(
-        "What to import",
-        ["CoNLL corpus", "Parallel text", "Alignments"],
-        default="CoNLL corpus",
-        key="home_import_kind",
-    )
-    if kind == "Parallel text":
-        parallel_import(store)
-    elif kind == "Alignments":
-        alignment_import(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
-    else:
-        conll_import(store)
-    show_flashes("import")
-
-
-def conll_import(store: Store) -> None:
-    file = st.file_uploader("CoNLL file (TOKEN TAG per line; .jsonl for JSONL)", key="home_conll_file")
-    left, right = st.columns(2)
-    corpus = left.text_input("Corpus name", key="home_conll_corpus", max_chars=200).strip()
-    lang = right.text_input("Language code", key="home_conll_lang", max_chars=32, placeholder="e.g. yor").strip()
-    left, right = st.columns(2)
-    with left:
-        split = split_input("home_conll_split", file.name if file is not None else None)
-    scheme = right.selectbox("Tagging scheme", ["auto", "iob2", "iob1", "bioes", "bilou"], key="home_conll_scheme")
-    labels = st.text_input("Label set (optional, comma-separated)", key="home_conll_labels", placeholder="PER,ORG,LOC")
-    append = st.checkbox("Append to a split that already has sentences", key="home_conll_append")
-    ready = file is not None and corpus and lang
-    if not st.button("Import corpus", key="home_conll_import", type="primary", disabled=not ready):
-        return
-    upload = as_upload(file)
-    assert upload is not None
-    run_import(
-        upload.name,
-        upload_corpus,
-        store,
-        upload,
-        corpus=corpus,
-        lang=lang,
-        split=split,
-        labels=parse_labels(labels),
-        scheme=scheme,
-        append=append,
-    )
-
-
-def parallel_import(store: Store) -> None:
-    layout = st.radio(
-        "Layout",
-        ["Two files (source, target)", "One file (source<TAB>target or source ||| target)"],
-        key="home_parallel_layout",
-        horizontal=True,
-    )
-    two = layout.startswith("Two")
-    left, right = st.columns(2)
-    src_file = left.file_uploader("Source side" if two else "Parallel file", key="home_parallel_src")
-    tgt_file = right.file_uploader("Target side", key="home_parallel_tgt") if two else None
-    left, mid, right = st.columns(3)
-    corpus = left.text_input("Corpus name", key="home_parallel_corpus", max_chars=200).strip()
-    src_lang = mid.text_input("Source language", value="en", key="home_parallel_src_lang", max_chars=32).strip()
-    tgt_lang = right.text_input("Target language", key="home_parallel_tgt_lang", max_chars=32).strip()
-    formats = ["auto", "text", "conll"]
-    left, mid, right = st.columns(3)
-    src_format = left.selectbox("Source format", formats, key="home_parallel_src_format", disabled=not two)
-    tgt_format = mid.selectbox("Target format", formats, key="home_parallel_tgt_format", disabled=not two)
-    with right:
-        names = (src_file.name if src_file is not None else None, tgt_file.name if tgt_file is not None else None)
-        split = split_input("home_parallel_split", *names)
-    pretokenized = st.checkbox(
-        "Plain text is already tokenised (split on spaces only)", key="home_parallel_pretokenized"
-    )
-    labels = st.text_input(
-        "Label set (optional, comma-separated)", key="home_parallel_labels", placeholder="PER,ORG,LOC,DATE"
-    )
-    append = st.checkbox("Append to a split that already has pairs", key="home_parallel_append")
-    ready = src_file is not None and (tgt_file is not None or not two) and corpus and src_lang and tgt_lang
-    if not st.button("Import parallel text", key="home_parallel_import", type="primary", disabled=not ready):
-        return
-    src, tgt = as_upload(src_file), as_upload(tgt_file)
-    assert src is not None
-    run_import(
-        src.name,
-        upload_parallel,
-        store,
-        src,
-        tgt,
-        corpus=corpus,
-        src_lang=src_lang,
-        tgt_lang=tgt_lang,
-        src_format=src_format,
-        tgt_format=tgt_format,
-        pretokenized=pretokenized,
-        split=split,
-        labels=parse_labels(labels),
-        append=append,
-    )
-
-
-def alignment_import(store: Store, parallel: list[str], reviewer: str) -> None:
-    if not parallel:
-        st.info("Alignments go into a parallel corpus: import parallel text first.")
-        return
-    file = st.file_uploader("Pharaoh file (one line per sentence pair: 0-0 1-2 ...)", key="home_align_file")
-    left, mid, right = st.columns(3)
-    corpus = left.selectbox("Into corpus", parallel, key="home_align_corpus")
-    aligner = mid.text_input("Run name (aligner)", value="uploaded", key="home_align_name", max_chars=64)
-    base = right.radio(
-        "Index base", [0, 1], key="home_align_base", horizontal=True, help="0 for aligner output, 1 for most gold sets."
-    )
-    if file is not None and st.session_state.get("home_align_split_for") != file.name:  # a new file: its name's split
-        st.session_state["home_align_split"] = split_from_name(file.name) or ""
-    st.session_state["home_align_split_for"] = file.name if file is not None else None
-    split = st.text_input("Split (empty: the corpus's only split)", key="home_align_split").strip() or None
-    if not st.button("Import alignments", key="home_align_import", type="primary", disabled=file is None):
-        return
-    upload = as_upload(file)
-    assert upload is not None
-    run_import(
-        upload.name,
-        upload_alignments,
-        store,
-        upload,
-        corpus=corpus,
-        aligner=aligner,
-        split=split,
-        index_base=int(base),
-        created_by=reviewer,
-    )
-
-
-def run_import(name: str, importer: Callable[..., ImportReport], *args: Any, **kwargs: Any) -> None:
-    """Run an upload importer under a byte progress bar; show its report, or its error (file, line, reason)."""
-    try:
-        with byte_progress(f"importing {name} (bytes)") as on_bytes:
-            report = importer(*args, on_progress=on_bytes, **kwargs)
-    except XnerError as error:
-        show_error(error)
-        return
-    finish_import(report)
-
-
-def finish_import(report: ImportReport) -> None:
-    flash("import", "success", import_summary(report))
-    for warning in report.warnings:
-        flash("import", "warning", warning)
-    st.rerun()
-
-
-# --- deleting -----------------------------------------------------------------------------------------------
-
-DELETE_KINDS = {"Corpus": None, "Alignment run": "alignment", "Projection run": "projection"}
-PENDING_DELETE = "home_delete_pending"  # (what, corpus, run id) the confirmation step is about
-
-
-def delete_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> None:
-    st.caption(
-        "Delete a corpus with everything under it (sentences, pairs, runs, review states and history), or one "
-        "alignment or projection run. Something being reviewed is deleted only when forced; every deletion is "
-        "logged with who made it."
-    )
-    if corpora:
-        target = delete_target(store, [c.name for c in corpora])
-        if target is not None and st.button("Delete…", key="home_delete_ask"):
-            st.session_state[PENDING_DELETE] = target
-            st.session_state["home_delete_force"] = False
-        if target is not None and st.session_state.get(PENDING_DELETE) == target:
-            confirm_delete(store, target, reviewer)
-    else:
-        st.info("No corpora to delete.")
-    show_flashes("delete")
-    deletion_log_view(store)
-
-
-def delete_target(store: Store, corpora: list[str]) -> tuple[str, str, int | None] | None:
-    """What to delete: (``Corpus``/``Alignment run``/``Projection run``, corpus, run id), None without a run."""
-    left, mid, right = st.columns(3)
-    what = left.segmented_control("Delete", list(DELETE_KINDS), default="Corpus", key="home_delete_kind") or "Corpus"
-    corpus = mid.selectbox("Corpus", corpora, key="home_delete_corpus")
-    if DELETE_KINDS[what] is None:
-        return what, corpus, None
-    if DELETE_KINDS[what] == "alignment":
-        runs = {r.id: f"{r.id}: {r.aligner}, {r.pairs} pairs" for r in list_alignment_runs(store, corpus)}
-    else:
-        runs = {r.id: f"{r.id}: {r.method}, {r.pairs} pairs" for r in list_projection_runs(store, corpus)}
-    if not runs:
-        right.caption("This corpus has no such runs.")
-        return None
-    run = right.selectbox("Run", list(runs)[::-1], format_func=runs.get, key="home_delete_run")
-    return what, corpus, run
-
-
-def confirm_delete(store: Store, target: tuple[str, str, int | None], reviewer: str) -> None:
-    """The confirmation step: what the delete removes, why it may be refused, then Delete or Cancel."""
-    what, corpus, run = target
-    kind = DELETE_KINDS[what]
-    try:
-        plan = plan_corpus_delete(store, corpus) if run is None else plan_run_delete(store, run, kind=kind)
-    except XnerError as error:  # deleted meanwhile
-        st.session_state.pop(PENDING_DELETE, None)
-        show_error(error)
-        return
-    st.warning(literal(f"This deletes {plan.target}: {plan.removes}. A deletion cannot be undone."))
-    force = False
-    if plan.blockers:
-        st.error(literal(f"It is being reviewed: {'; '.join(plan.blockers)}."))
-        force = st.checkbox("Delete it anyway, although it is being reviewed", key="home_delete_force")
-    if not reviewer:
-        st.info("Enter your name in the sidebar first: every deletion is logged with who made it.")
-    left, right = st.columns(2)
-    blocked = not reviewer or (bool(plan.blockers) and not force)
-    confirmed = left.button("Delete", key="home_delete_confirm", type="primary", disabled=blocked)
-    if right.button("Cancel", key="home_delete_cancel"):
-        st.session_state.pop(PENDING_DELETE, None)
-        st.rerun()
-    if confirmed:
-        delete_now(store, plan, reviewer, force=force)
-
-
-def delete_now(store: Store, plan: DeletePlan, reviewer: str, *, force: bool) -> None:
-    try:
-        with st.spinner("Deleting…"):
-            if plan.kind == "corpus":
-                report = delete_corpus(store, plan.name, deleted_by=reviewer, force=force)
-            else:
-                kind = plan.kind.removesuffix(" run")
-                report = delete_run(store, int(plan.name), kind=kind, deleted_by=reviewer, force=force)
-    except XnerError as error:
-        show_error(error)
-        return
-    st.session_state.pop(PENDING_DELETE, None)
-    flash("delete", "success", report_summary(report))
-    st.rerun()
-
-
-def deletion_log_view(store: Store) -> None:
-    records = deletion_log(store)
-    with st.expander(f"Deletion log ({len(records)})"):
-        if not records:
-            st.caption("No deletions yet.")
-            return
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "when": r.deleted_at.strftime("%Y-%m-%d %H:%M:%S"),
-                        "by": r.deleted_by,
-                        "deleted": r.kind,
-                        "name": r.name,
-                        "corpus": r.corpus,
-                        "detail": r.detail,
-                        "removed": ", ".join(f"{n} {item}" for item, n in r.counts.items()),
-                        "forced": r.forced,
-                        "review use overridden": "; ".join(r.reasons),
-                    }
-                    for r in records
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-            key="home_deletion_log",
-        )
-
-
 # --- the page -----------------------------------------------------------------------------------------------
 
 with page_guard():  # the error boundary (also under app.py's)
@@ -848,4 +503,4 @@ with page_guard():  # the error boundary (also under app.py's)
         import_section(store, corpora, reviewer)
     with deleting:
         delete_section(store, corpora, reviewer)
-    st.caption(literal(f"Database: {safe_url(store.url)}"))
+    st.caption(literal(f"Database: {database_label(store)}"))

@@ -7,12 +7,9 @@ one at a time, and read the precision per stratum and overall with Wilson 95% in
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, guarded, page_guard, reviewer_sidebar
 from xner.errors import XnerError
-from xner.render import STYLE, bold, line, literal, muted, plotly_text, show_html, tokens_html
 from xner.services.corpora import CorpusInfo, list_corpus_info
 from xner.services.runs import list_projection_runs, run_label
 from xner.services.spotcheck import (
@@ -28,7 +25,9 @@ from xner.services.spotcheck import (
     list_checks,
     next_unjudged_item,
 )
-from xner.store.db import Store
+from xner.ui.charts import precision_chart
+from xner.ui.render import STYLE, bold, line, literal, muted, show_html, tokens_html
+from xner.ui.support import Store, get_store, guarded, page_guard, reviewer_sidebar
 
 STRATUM_NAMES = {"label": "entity label", "confidence_bucket": "confidence bucket"}
 EDGES = [round(0.1 * i, 1) for i in range(1, 10)]  # inner confidence bucket edges to choose from
@@ -76,7 +75,7 @@ def describe_check(check: CheckSummary) -> str:
 
 
 def sentence_block(title: str, tokens: tuple[str, ...], spans: list, note: str = "") -> None:
-    """A titled sentence with its spans highlighted (everything escaped by xner.render)."""
+    """A titled sentence with its spans highlighted (everything escaped by xner.ui.render)."""
     extra = (" ", muted(note)) if note else ()
     show_html(line(bold(title), *extra), line(tokens_html(tokens, spans)))
 
@@ -146,37 +145,6 @@ def judging(store: Store, check: CheckSummary, reviewer: str, tgt_lang: str, src
         args=(store, check.id, item.id, False, reviewer),
     )
     later.button("Skip", key="spot_skip", shortcut="s", on_click=skip, args=(check.id, item.id))
-
-
-def precision_chart(result: PrecisionEstimate) -> go.Figure:
-    """Precision per judged stratum and overall: points with Wilson 95% error bars (labels escaped for Plotly)."""
-    rows = [s for s in result.strata if s.judged] + ([result.overall] if result.overall.judged else [])
-    names = [plotly_text(s.stratum) if s is not result.overall else "<b>overall (weighted)</b>" for s in rows]
-    values = [s.precision or 0.0 for s in rows]
-    figure = go.Figure(
-        go.Scatter(
-            x=values,
-            y=names,
-            mode="markers",
-            marker={"size": 10, "color": ["#2563eb" if s is not result.overall else "#dc2626" for s in rows]},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": [s.high - v for s, v in zip(rows, values, strict=True)],
-                "arrayminus": [v - s.low for s, v in zip(rows, values, strict=True)],
-            },
-            customdata=[[s.correct, s.judged, s.low, s.high] for s in rows],
-            hovertemplate="%{y}: %{x:.3f} (%{customdata[0]}/%{customdata[1]}), "
-            "95%% CI [%{customdata[2]:.3f}, %{customdata[3]:.3f}]<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        xaxis={"range": [0, 1.02], "title": "precision (Wilson 95% interval)"},
-        yaxis={"autorange": "reversed", "type": "category"},
-        height=120 + 32 * len(rows),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-    )
-    return figure
 
 
 def estimate_table(result: PrecisionEstimate) -> pd.DataFrame:

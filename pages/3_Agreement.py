@@ -8,12 +8,9 @@ item changed after it was shown, nothing is saved and the other decision is show
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from xner.app_support import get_store, page_guard, reviewer_sidebar
 from xner.errors import ConflictError, XnerError
-from xner.render import STYLE, Html, bold, line, literal, plotly_text, show_html, tokens_html
 from xner.services.corpora import list_corpus_info
 from xner.services.review import (
     AgreementReport,
@@ -25,8 +22,10 @@ from xner.services.review import (
     disagreements,
     get_item,
 )
-from xner.store.db import Store
 from xner.types import ReviewStatus, Span
+from xner.ui.charts import kappa_heatmap
+from xner.ui.render import STYLE, Html, bold, line, literal, show_html, tokens_html
+from xner.ui.support import Store, get_store, page_guard, reviewer_sidebar
 
 BY_HAND = ""  # the adjudication choice "correct by hand" (reviewer names are never empty)
 SHOWN = "agree_shown"  # (sentence id, version) of the item the last run showed: the version a decision expects
@@ -35,7 +34,7 @@ FINAL_STATUSES = [ReviewStatus.CORRECTED.value, ReviewStatus.ACCEPTED.value, Rev
 
 
 def html_line(label: str, body: Html) -> None:
-    """A bold label (escaped) over a fragment of xner.render's (tokens)."""
+    """A bold label (escaped) over a fragment of xner.ui.render's (tokens)."""
     show_html(line(bold(label)), line(body))
 
 
@@ -67,24 +66,6 @@ def pairs_table(report: AgreementReport) -> pd.DataFrame:
             for pair in report.pairs
         ]
     )
-
-
-def kappa_heatmap(report: AgreementReport) -> go.Figure:
-    """Pairwise kappa as a symmetric matrix (blank where two reviewers share no item); names escaped for Plotly."""
-    names = list(report.reviewers)
-    index = {name: i for i, name in enumerate(names)}
-    matrix: list[list[float | None]] = [[None] * len(names) for _ in names]
-    for pair in report.pairs:
-        i, j = index[pair.first], index[pair.second]
-        matrix[i][j] = matrix[j][i] = round(pair.kappa, 3)
-    labels = [plotly_text(name) for name in names]
-    figure = go.Figure(
-        go.Heatmap(
-            z=matrix, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu", texttemplate="%{z}", hoverongaps=False
-        )
-    )
-    figure.update_layout(height=120 + 40 * len(names), margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return figure
 
 
 def describe(item: Disagreement) -> str:

@@ -1,7 +1,7 @@
 """Export: one side of a corpus, filtered by split, review status and reviewer, as CoNLL, JSONL, a spaCy DocBin or
 a Hugging Face dataset (zipped folder), previewed before download.
 
-The file is made by ``xner.services.downloads.export_file``, which runs the code behind ``xner export``, so a
+The file is made by ``xner.ui.downloads.export_file``, which runs the code behind ``xner export``, so a
 download equals the command's output byte for byte. The entities come from the reviews (curated where reviewed,
 else gold or a projection run's spans), from the gold, or from a projection run (``xner export --spans``). Session
 keys start with ``export_``.
@@ -12,15 +12,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import corpus_select, get_store, page_guard, side_select
 from xner.errors import XnerError
-from xner.render import literal
 from xner.services.corpora import list_corpus_info
-from xner.services.downloads import DEFAULT_STATUSES, ExportFile, export_choices, export_file, export_preview
-from xner.services.exporting import EXPORT_FORMATS, SPAN_SOURCES
+from xner.services.exporting import DEFAULT_STATUSES, EXPORT_FORMATS, SPAN_SOURCES, export_choices, export_preview
 from xner.services.runs import list_projection_runs, run_label
-from xner.store.db import Store
 from xner.types import ReviewStatus
+from xner.ui.downloads import ExportFile, export_file
+from xner.ui.forms import corpus_select, side_select
+from xner.ui.render import literal
+from xner.ui.support import Store, get_store, page_guard
 
 ANYONE = "(anyone)"
 PREPARED = "export_prepared"  # (selection, ExportFile) of the last prepared download

@@ -13,22 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import (
-    app_folder,
-    corpus_select,
-    count_progress,
-    error_text,
-    get_store,
-    models_ready,
-    option_inputs,
-    page_guard,
-    reviewer_sidebar,
-    side_select,
-)
 from xner.errors import XnerError
-from xner.render import literal
 from xner.services.corpora import list_corpus_info
-from xner.services.downloads import export_choices
+from xner.services.exporting import export_choices
 from xner.services.managed import EXPORTS, MODELS, ManagedFolder, file_rows
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.services.training_view import (
@@ -38,15 +25,10 @@ from xner.services.training_view import (
     TRAINED_RUNS,
     RunInfo,
     compare_runs,
-    curve_rows,
-    curves_html,
-    curves_plot,
-    curves_png,
     default_eval_splits,
     default_train_splits,
     experiment_curves,
     experiment_labels,
-    f1_bars,
     list_experiments,
     list_training_runs,
     report_entities,
@@ -56,7 +38,10 @@ from xner.services.training_view import (
     tagger_names,
     tagger_options,
 )
-from xner.store.db import Store
+from xner.ui.forms import corpus_select, models_ready, option_inputs, side_select
+from xner.ui.render import literal
+from xner.ui.support import Store, app_folder, count_progress, error_text, get_store, page_guard, reviewer_sidebar
+from xner.ui.training import curve_rows, curves_html, curves_plot, curves_png, f1_bars
 
 RESULT = "training_result"  # the TrainReport of the last training in this browser session
 PRIMARY_OPTIONS = {"crf": ("c1", "c2", "max_iterations"), "transformer": ("model", "epochs", "device")}

@@ -14,26 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xner.app_support import (
-    app_folder,
-    corpus_select,
-    count_progress,
-    error_text,
-    get_store,
-    model_input,
-    models_ready,
-    option_inputs,
-    page_guard,
-    reviewer_sidebar,
-    side_select,
-    stage_progress,
-)
-from xner.engine.translate.codes import LanguageNotCoveredError, to_nllb
 from xner.errors import XnerError
-from xner.render import literal
 from xner.services.corpora import CorpusInfo, corpus_stats, list_corpus_info
-from xner.services.downloads import export_choices
 from xner.services.evaluating import TaggerEvaluation, evaluate_tagger_on
+from xner.services.exporting import export_choices
 from xner.services.runs import (
     OptionSpec,
     aligner_names,
@@ -46,13 +30,6 @@ from xner.services.runs import (
 )
 from xner.services.training_view import score_rows
 from xner.services.translating import MODES, TranslateReport, translate_corpus
-from xner.services.uploads import (
-    MAX_UPLOAD_MB,
-    Upload,
-    upload_translate_test,
-    upload_translate_train,
-    upload_translations,
-)
 from xner.services.workflows import (
     TranslateTestReport,
     TranslateTrainReport,
@@ -61,7 +38,26 @@ from xner.services.workflows import (
     run_translate_train,
     translations_made,
 )
-from xner.store.db import Store
+from xner.ui.forms import corpus_select, language_feedback, model_input, models_ready, option_inputs, side_select
+from xner.ui.render import literal
+from xner.ui.support import (
+    Store,
+    app_folder,
+    count_progress,
+    error_text,
+    get_store,
+    page_guard,
+    reviewer_sidebar,
+    stage_progress,
+)
+from xner.ui.uploads import (
+    MAX_UPLOAD_MB,
+    Upload,
+    as_upload,
+    upload_translate_test,
+    upload_translate_train,
+    upload_translations,
+)
 
 TRANSLATED = "translate_result"  # the TranslateReport of the last translation in this browser session
 TESTED = "translate_test_result"  # the TranslateTestReport of the last translate-test evaluation
@@ -113,10 +109,6 @@ def scores_table(scores: dict[str, dict[str, float]], key: str) -> None:
     )
 
 
-def as_upload(file: Any) -> Upload | None:
-    return None if file is None else Upload(file.name, file.getvalue())
-
-
 def side_of(corpus: CorpusInfo, mode: str) -> str:
     """The side of ``corpus`` that ``mode`` translates."""
     if corpus.kind == "mono":
@@ -134,34 +126,6 @@ def label_choices(store: Store, corpus: str) -> tuple[list[str], list[str]]:
     labels = sorted(set(stats.labels) | set(stats.entities))
     default = [label for label in labels if label in ENTITY_LABELS]
     return labels, default or labels
-
-
-def language_feedback(from_lang: str, to_lang: str, *, model: bool) -> bool:
-    """Show the NLLB-200 codes the two languages resolve to, or why they do not; returns False when a model cannot
-    translate them (a file of translations needs no NLLB code: its problems are only warnings)."""
-    if not to_lang:
-        st.caption("Enter the language to translate into (an ISO code such as `yor`, `sw` or `en`).")
-        return False
-    ok = True
-    codes = []
-    for code in (from_lang, to_lang):
-        try:
-            codes.append(f"{literal(code)} → `{to_nllb(code)}`")
-        except LanguageNotCoveredError as error:
-            if model:
-                st.error(literal(f"{error}; here: choose {FILE}."))
-                ok = False
-            else:
-                st.info(literal(f"{error}: no NLLB code is needed for a file of translations."))
-        except XnerError as error:
-            if model:
-                st.error(literal(str(error)))
-                ok = False
-            else:
-                st.warning(literal(f"{error}. The file's translations are stored with this code as given."))
-    if codes:
-        st.caption("NLLB-200 codes: " + ", ".join(codes))
-    return ok
 
 
 def translator_inputs(prefix: str, *, markers: bool) -> tuple[str, dict[str, object], bool]:
@@ -256,7 +220,7 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
             help="Translate-train in one go: eflomal aligns the new corpus, the ngram method projects the source "
             "entities (with markers: the entities read from them) and the projection is queued on the Review page.",
         )
-        languages_ok = language_feedback(language_of(chosen, side), to_lang, model=source == MODEL)
+        languages_ok = language_feedback(language_of(chosen, side), to_lang, model=source == MODEL, file_choice=FILE)
         upload, translator, options, ready = None, "nllb", {}, True
         if source == MODEL:
             translator, options, ready = translator_inputs("translate", markers=markers)
@@ -422,7 +386,7 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
                 "Translations from", [MODEL, FILE], default=MODEL, required=True, key="translate_test_source"
             )
             model = source == MODEL
-            ready = language_feedback(language_of(chosen, side), to_lang, model=model)
+            ready = language_feedback(language_of(chosen, side), to_lang, model=model, file_choice=FILE)
             if model:
                 translator, options, found = translator_inputs("translate_test", markers=False)
                 ready = ready and found

@@ -65,13 +65,13 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def html_bodies(at: Any) -> list[str]:
-    """The bodies of the HTML elements an AppTest page drew (``xner.render.show_html``: ``st.html``)."""
+    """The bodies of the HTML elements an AppTest page drew (``xner.ui.render.show_html``: ``st.html``)."""
     return [element.proto.body for element in at.get("html")]
 
 
 def seen(markup: str) -> str:
     """A Markdown (or HTML) body's text as the reader sees it: backslash escapes and character references
-    resolved, the invisible word joiners of ``xner.render.literal`` dropped; tags are kept."""
+    resolved, the invisible word joiners of ``xner.ui.render.literal`` dropped; tags are kept."""
     return html.unescape(re.sub(r"\\(.)", r"\1", markup)).replace("\u2060", "")
 
 

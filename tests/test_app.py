@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, REPO, shared, snapshot
-from xner.render import WORD_JOINER
 from xner.services.corpora import corpus_stats
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.store.db import Store, open_store
+from xner.ui.render import WORD_JOINER
 
 XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
@@ -43,7 +43,7 @@ def table(at: AppTest, column: str):
 
 def plain(markdown: str) -> str:
     """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.render.literal`` dropped."""
+    joiners of ``xner.ui.render.literal`` dropped."""
     return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 

@@ -1,4 +1,4 @@
-"""What the pages share (xner/app_support.py): the error boundary (no tracebacks for users, an error id in the server
+"""What the pages share (xner/ui/support.py): the error boundary (no tracebacks for users, an error id in the server
 log), the reviewer's identity with and without a login, and the shipped Streamlit settings."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, seen
-from xner.app_support import UNVERIFIED
+from xner.ui.support import UNVERIFIED
 
 SECRET = "s3cret-pa55"
 AUTH = {
@@ -30,8 +30,8 @@ def failing_page(kind: str) -> None:
     import streamlit as st
     from sqlalchemy.exc import OperationalError
 
-    from xner.app_support import page_guard
     from xner.errors import XnerError
+    from xner.ui.support import page_guard
 
     with page_guard():
         st.title("before")
@@ -59,7 +59,7 @@ def failing_page(kind: str) -> None:
 def callback_page() -> None:
     import streamlit as st
 
-    from xner.app_support import guarded, page_guard
+    from xner.ui.support import guarded, page_guard
 
     @guarded
     def explode() -> None:

@@ -33,11 +33,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DEMO, REPO
-from xner.render import WORD_JOINER
 from xner.services import review, spotcheck
 from xner.services.demo import DEMO_CORPUS
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
+from xner.ui.render import WORD_JOINER
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(

@@ -33,11 +33,11 @@ from tests.test_browser import (
     select_entity,
     serve_app,
 )
-from xner import review_view as view
 from xner.services import review
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
+from xner.ui import review as view
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.test_browser import CHROMIUM, App, editor_token, review_page, select_entity
-from xner import review_view as view
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
+from xner.ui import review as view
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),

@@ -19,7 +19,7 @@ import pytest
 from tests import test_browser as browser
 from tests.test_browser import CHROMIUM, App, Server, serve_app
 from tests.test_page_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
-from xner.render import WORD_JOINER
+from xner.ui.render import WORD_JOINER
 
 app, artifacts = browser.app, browser.artifacts  # the browser tab and the screenshots folder, as fixtures
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)")

@@ -13,7 +13,6 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, html_bodies, import_europarl, seen, write
 from xner.formats.parallel import SideOptions
-from xner.render import html_text
 from xner.services import review
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
@@ -22,6 +21,7 @@ from xner.services.projecting import project_corpus
 from xner.stats import cohen_kappa
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
+from xner.ui.render import html_text
 
 PAGE = str(REPO / "pages" / "3_Agreement.py")
 DEMO = "demo-en-es"

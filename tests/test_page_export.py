@@ -18,14 +18,14 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from xner.cli import app as cli
-from xner.render import WORD_JOINER
 from xner.services import review
 from xner.services.demo import DEMO_CORPUS, load_demo
-from xner.services.downloads import download_name, export_choices, export_file, export_preview
-from xner.services.exporting import export_corpus
+from xner.services.exporting import export_choices, export_corpus, export_preview
 from xner.services.importing import import_corpus
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
+from xner.ui.downloads import download_name, export_file
+from xner.ui.render import WORD_JOINER
 
 PAGE = str(REPO / "pages" / "4_Export.py")
 XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
@@ -93,7 +93,7 @@ def page() -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it (``xner.render.literal``'s word joiners dropped)."""
+    """A Markdown body as the reader sees it (``xner.ui.render.literal``'s word joiners dropped)."""
     return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 

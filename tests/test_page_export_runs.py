@@ -10,7 +10,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from tests.test_page_export import cli_export, demo, downloaded, media, page  # noqa: F401 (fixtures)
 from xner.services.demo import DEMO_CORPUS
-from xner.services.downloads import export_preview
+from xner.services.exporting import export_preview
 from xner.services.runs import list_projection_runs, run_label
 from xner.store.db import Store
 

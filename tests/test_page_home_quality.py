@@ -1,6 +1,6 @@
 """The home page's projection quality (pages/0_Home.py, *Align & project*, with AppTest) shows exactly what
 ``xner eval projection`` computes, run by run and label by label, on the Europarl en-de gold; the run pickers name
-runs with ``run_label``; the corpus charts are shares of each corpus (``xner.home_view``)."""
+runs with ``run_label``; the corpus charts are shares of each corpus (``xner.ui.home``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from tests.conftest import REPO, import_europarl, write
 from tests.test_exporting_runs import FAST_EFLOMAL
 from xner.cli import app as cli
 from xner.formats.parallel import SideOptions
-from xner.home_view import label_shares, review_shares
 from xner.services.aligning import align_corpus
 from xner.services.corpora import list_corpora
 from xner.services.demo import load_demo
@@ -23,6 +22,7 @@ from xner.services.importing import import_alignments, import_corpus, import_par
 from xner.services.projecting import project_corpus
 from xner.services.runs import list_alignment_runs, list_projection_runs, run_label
 from xner.store.db import Store, open_store
+from xner.ui.home import label_shares, review_shares
 
 
 @pytest.fixture(scope="module")

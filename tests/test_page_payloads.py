@@ -4,7 +4,7 @@ corpus name, the runs' ``created_by``, reviewer names, an adjudication note and 
 Each page is opened (and driven where a payload shows only after an action: an upload, a decision, a training, a
 file of translations), then every element that Streamlit renders as Markdown -- bodies, labels, ``help``, progress
 text, radio and button-group options, metric values, expander and tab labels -- is read from the element tree: no
-payload is there as typed (it would be markup), and the escaped forms of ``xner.render`` are where the page shows
+payload is there as typed (it would be markup), and the escaped forms of ``xner.ui.render`` are where the page shows
 the strings. Plotly specs carry no tag of a payload. What the browser makes of it: ``tests/test_browser_payloads.py``.
 """
 
@@ -20,11 +20,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, seen, write
 from xner.formats.parallel import SideOptions
-from xner.render import html_text, literal, plotly_text
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
 from xner.store.db import Store, open_store
+from xner.ui.render import html_text, literal, plotly_text
 
 HOST = "xner-payload.invalid"  # never resolves: the .invalid top-level domain is reserved
 

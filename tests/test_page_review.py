@@ -19,9 +19,7 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, REPO, html_bodies, import_europarl, seen, snapshot
-from xner import review_view as view
 from xner.formats.parallel import SideOptions
-from xner.render import html_text
 from xner.services import review
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
@@ -30,6 +28,8 @@ from xner.services.projecting import project_corpus
 from xner.store.db import Store, open_store
 from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence
 from xner.types import ReviewStatus, Span
+from xner.ui import review as view
+from xner.ui.render import html_text
 
 PAGE = str(REPO / "pages" / "1_Review.py")
 CORPUS = "demo-en-es"

@@ -15,12 +15,12 @@ import tests.test_page_review as review_page
 from tests.conftest import DEMO, REPO, html_bodies, seen
 from tests.test_page_review import CORPUS, bodies, click, open_page, queue_left, rendered, shown, table
 from xner.formats.parallel import SideOptions
-from xner.render import html_text
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
 from xner.store.db import Store
 from xner.types import ReviewStatus
+from xner.ui.render import html_text
 
 demo_file = review_page.demo_file  # the queued demo store of the review page's tests (fixtures)
 demo = review_page.demo

@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, html_bodies, import_europarl, seen, write
 from xner.formats.parallel import SideOptions
-from xner.render import html_text
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
@@ -24,6 +23,7 @@ from xner.services.review import get_item
 from xner.stats import wilson_interval
 from xner.store.db import Store, open_store
 from xner.store.models import SentencePair
+from xner.ui.render import html_text
 
 PAGE = str(REPO / "pages" / "2_Spot_check.py")
 DEMO = "demo-en-es"
@@ -61,7 +61,7 @@ def draw(at: AppTest, n: int, *, seed: int = 0, strata: list[str] | None = None)
 
 
 def html(at: AppTest) -> list[str]:
-    """The HTML the page rendered (``xner.render.show_html``)."""
+    """The HTML the page rendered (``xner.ui.render.show_html``)."""
     return html_bodies(at)
 
 

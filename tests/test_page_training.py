@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, REPO
 from xner.learning import read_manifest
-from xner.render import WORD_JOINER
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.experiments import ExperimentConfig, learning_curves, run_experiment
 from xner.services.importing import import_corpus
@@ -27,12 +26,8 @@ from xner.services.training_view import (
     STATUS_CHOICES,
     TRAINED_RUNS,
     compare_runs,
-    curve_rows,
-    curves_html,
-    curves_png,
     experiment_curves,
     experiment_labels,
-    f1_bars,
     list_experiments,
     list_training_runs,
     run_rows,
@@ -40,6 +35,8 @@ from xner.services.training_view import (
 )
 from xner.store.db import Store, open_store
 from xner.store.models import RunMetric, TrainingRun
+from xner.ui.render import WORD_JOINER
+from xner.ui.training import curve_rows, curves_html, curves_png, f1_bars
 
 PAGE = str(REPO / "pages" / "5_Training.py")
 CORPUS = "es-ner"  # the Spanish side of the demo as a monolingual corpus: splits train (70) and test (30)
@@ -89,7 +86,7 @@ def page() -> AppTest:
 
 def plain(markdown: str) -> str:
     """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.render.literal`` dropped."""
+    joiners of ``xner.ui.render.literal`` dropped."""
     return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 
@@ -126,7 +123,7 @@ def train(at: AppTest) -> AppTest:
 
 
 def test_an_empty_database_explains_what_to_do(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("xner.app_support.load_demo", lambda store: False)  # no demo: a truly empty database
+    monkeypatch.setattr("xner.ui.support.load_demo", lambda store: False)  # no demo: a truly empty database
     at = page()
 
     assert not at.exception

@@ -2,7 +2,7 @@
 as monolingual corpora ("en": the 100 English demo sentences, "es": their 100 Spanish translations, both with gold
 entities): translating with an uploaded file of translations and with a tiny random NLLB model, the language
 feedback, the translate-test evaluation with the English gold as the translations, and the model-transfer baseline
-of an English CRF on the Spanish; plus the upload helpers behind the page (xner.services.uploads)."""
+of an English CRF on the Spanish; plus the upload helpers behind the page (xner.ui.uploads)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ from tests.conftest import DEMO, REPO, snapshot
 from tests.tiny_models import build_tiny_nllb, one_torch_thread
 from xner.errors import InputError
 from xner.formats.conll import read_conll
-from xner.render import WORD_JOINER
 from xner.services.corpora import corpus_stats, list_corpus_info
 from xner.services.demo import load_demo
 from xner.services.importing import import_corpus
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.services.training import train_tagger
-from xner.services.uploads import Upload, upload_translations
 from xner.store.db import Store, open_store
 from xner.text import detokenize
+from xner.ui.render import WORD_JOINER
+from xner.ui.uploads import Upload, upload_translations
 
 PAGE = str(REPO / "pages" / "6_Translate.py")
 EN_CONLL = (DEMO / "en.conll").read_bytes()
@@ -78,7 +78,7 @@ def page() -> AppTest:
 
 def plain(markdown: str) -> str:
     """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.render.literal`` dropped."""
+    joiners of ``xner.ui.render.literal`` dropped."""
     return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
 
 

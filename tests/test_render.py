@@ -1,4 +1,4 @@
-"""``xner.render``: user text shows literally in Markdown, in HTML fragments and in Plotly.
+"""``xner.ui.render``: user text shows literally in Markdown, in HTML fragments and in Plotly.
 
 The Markdown and HTML outputs are checked as strings and through a CommonMark renderer (markdown-it-py, with
 GitHub's tables and strikethrough): the reader sees the payload as typed, and no element is made of it. Streamlit's
@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from xner.render import (
+from xner.types import Span
+from xner.ui.render import (
     STYLE,
     WORD_JOINER,
     Html,
@@ -30,7 +31,6 @@ from xner.render import (
     show_html,
     tokens_html,
 )
-from xner.types import Span
 
 HOST = "xner-payload.invalid"  # the .invalid top-level domain never resolves
 PAYLOADS = [
@@ -257,10 +257,11 @@ def test_plotly_text_escapes_tags_entities_latex_and_templates(text: str, shown:
 
 def test_charts_escape_names_for_plotly() -> None:
     """Language, strategy, label and reviewer names in the app's figures: no tag, no LaTeX, no template."""
-    from xner.curves import curves_figure
-    from xner.review_view import alignment_matrix, matrix_figure
     from xner.services.experiments import CurvePoint
-    from xner.services.training_view import Comparison, f1_bars
+    from xner.services.training_view import Comparison
+    from xner.ui.curves import curves_figure
+    from xner.ui.matrix import alignment_matrix, matrix_figure
+    from xner.ui.training import f1_bars
 
     name = "<b>x</b>$y$%{z}"
     escaped = "&lt;b&gt;x&lt;/b&gt;&#36;y&#36;&#37;{z}"

@@ -1,14 +1,14 @@
-"""The pages and ui modules show user text only through ``xner.render`` (read statically, with ``ast``).
+"""The pages and ui modules show user text only through ``xner.ui.render`` (read statically, with ``ast``).
 
 Three rules, each a test:
 
-1. ``unsafe_allow_html`` (and ``st.html``, ``components.html``) appears only in ``xner/render.py``: HTML reaches a
-   page only as an :class:`xner.render.Html` fragment, through :func:`xner.render.show_html`.
+1. ``unsafe_allow_html`` (and ``st.html``, ``components.html``) appears only in ``xner/ui/render.py``: HTML reaches a
+   page only as an :class:`xner.ui.render.Html` fragment, through :func:`xner.ui.render.show_html`.
 2. Text given to an element that renders Markdown (``st.markdown``, captions, alerts, headings, widget and button
    labels, ``help=`` tooltips, progress text, tabs, expanders, metrics, and the options of radios, pills and
    segmented controls) is *safe*: made of constant strings, numbers (a value with a format spec such as ``:,`` or
    ``.2f``, ``len(...)``, names of counts and ids: :data:`NUMERIC_NAME`), module constants (UPPER_CASE) and calls
-   of :func:`xner.render.literal`; a local variable counts when every assignment to it in its function (or module)
+   of :func:`xner.ui.render.literal`; a local variable counts when every assignment to it in its function (or module)
    is safe. Anything else interpolated -- a parameter, a loop variable, an attribute, a call -- is reported with
    its file and line: pass it through ``literal()``.
 3. Elements that show text as it is (``st.text``, ``st.code``, ``st.json``, dataframes, the options of select boxes)
@@ -35,13 +35,11 @@ CHECKED = sorted(
     [
         *REPO.glob("pages/*.py"),
         REPO / "app.py",
-        REPO / "xner" / "app_support.py",
-        REPO / "xner" / "review_view.py",
-        REPO / "xner" / "curves.py",
+        *(REPO / "xner" / "ui").rglob("*.py"),
         REPO / "xner" / "services" / "training_view.py",
     ]
 )
-HELPER = REPO / "xner" / "render.py"
+HELPER = REPO / "xner" / "ui" / "render.py"
 
 # Streamlit methods whose text (first argument) is Markdown
 BODY = {
@@ -66,10 +64,10 @@ NUMERIC_NAME = re.compile(
 
 # (file, function, what): places deliberately left as they are
 KNOWN = {
-    ("xner/app_support.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
-    ("xner/app_support.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
-    ("xner/app_support.py", "model_input", "help"): "help comes from the calling code (with its Markdown)",
-    ("pages/6_Translate.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
+    ("xner/ui/forms.py", "option_input", "spec.name.replace('_', ' ')"): "option names come from the code",
+    ("xner/ui/forms.py", "option_input", "spec.help"): "option help comes from the code (with its Markdown)",
+    ("xner/ui/forms.py", "model_input", "help"): "help comes from the calling code (with its Markdown)",
+    ("xner/ui/forms.py", "language_feedback", "to_nllb(code)"): "an NLLB-200 code from xner's table, as code",
 }
 
 
@@ -366,7 +364,7 @@ def html_uses(path: Path) -> list[str]:
 def test_raw_html_is_shown_only_by_the_rendering_helper(path: Path) -> None:
     if path == HELPER:
         return
-    assert html_uses(path) == [], "show HTML with xner.render.show_html (its parts are escaped)"
+    assert html_uses(path) == [], "show HTML with xner.ui.render.show_html (its parts are escaped)"
 
 
 @pytest.mark.parametrize("path", CHECKED, ids=lambda p: p.relative_to(REPO).as_posix())

@@ -1,4 +1,4 @@
-"""The review page's pure helpers (xner/review_view.py): queue filters, span edits, method comparison, the
+"""The review page's pure helpers (xner/ui/review.py): queue filters, span edits, method comparison, the
 alignment matrix figure, link editing and the shortcut table."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import DEMO
-from xner import review_view as view
 from xner.errors import XnerError
 from xner.services import review
 from xner.services.demo import load_demo
@@ -22,6 +21,8 @@ from xner.services.review import EventView, ReviewItem, StateView, Suggestion
 from xner.store.db import Store
 from xner.store.models import Corpus, SentencePair
 from xner.types import ProjectedSpan, ReviewStatus, Span
+from xner.ui import matrix as matrix_view
+from xner.ui import review as view
 
 SRC = ("Ada", "met", "<b>Bob</b>", "in", "Paris")
 TGT = ("Ada", "conoció", "a", "<b>Bob</b>", "en", "París")
@@ -77,40 +78,44 @@ def known_item(**changes) -> ReviewItem:
 
 def test_matrix_of_a_known_item_has_the_shape_links_and_highlights() -> None:
     item = known_item()
-    matrix = view.item_matrix(item, item.state.spans)
+    matrix = matrix_view.item_matrix(item, item.state.spans)
 
     assert matrix.shape == (len(SRC), len(TGT))
     assert matrix.src_rows == {0, 2, 4} and matrix.tgt_cols == {0, 5}
     codes = matrix.codes
-    assert codes[0][0] == view.JUSTIFIES and codes[4][5] == view.JUSTIFIES  # the queued run's justification
-    assert codes[1][1] == view.SURE and codes[2][3] == view.SURE  # a link no queued span rests on
-    assert codes[3][4] == view.POSSIBLE
-    assert codes[2][0] == view.CROSS and codes[4][0] == view.CROSS  # entity row × projected column
-    assert codes[2][2] == view.ENTITY and codes[1][5] == view.ENTITY and codes[1][0] == view.ENTITY
-    assert codes[1][2] == view.EMPTY and codes[3][3] == view.EMPTY
+    assert (
+        codes[0][0] == matrix_view.JUSTIFIES and codes[4][5] == matrix_view.JUSTIFIES
+    )  # the queued run's justification
+    assert codes[1][1] == matrix_view.SURE and codes[2][3] == matrix_view.SURE  # a link no queued span rests on
+    assert codes[3][4] == matrix_view.POSSIBLE
+    assert codes[2][0] == matrix_view.CROSS and codes[4][0] == matrix_view.CROSS  # entity row × projected column
+    assert codes[2][2] == matrix_view.ENTITY and codes[1][5] == matrix_view.ENTITY and codes[1][0] == matrix_view.ENTITY
+    assert codes[1][2] == matrix_view.EMPTY and codes[3][3] == matrix_view.EMPTY
 
 
 def test_matrix_figure_is_a_heatmap_with_escaped_token_labels() -> None:
     item = known_item()
-    figure = view.matrix_figure(view.item_matrix(item, item.state.spans), SRC, TGT)
+    figure = matrix_view.matrix_figure(matrix_view.item_matrix(item, item.state.spans), SRC, TGT)
 
     heatmap = figure.data[0]
     assert heatmap.type == "heatmap" and len(figure.data) == 1
-    assert [list(row) for row in heatmap.z] == [list(row) for row in view.item_matrix(item, item.state.spans).codes]
+    assert [list(row) for row in heatmap.z] == [
+        list(row) for row in matrix_view.item_matrix(item, item.state.spans).codes
+    ]
     assert list(figure.layout.yaxis.ticktext) == ["Ada", "met", "&lt;b&gt;Bob&lt;/b&gt;", "in", "Paris"]
     assert figure.layout.xaxis.ticktext[3] == "&lt;b&gt;Bob&lt;/b&gt;"
     assert figure.layout.yaxis.autorange == "reversed"  # the first source token on top
     assert list(heatmap.customdata[2][3][:2]) == ["&lt;b&gt;Bob&lt;/b&gt;", "&lt;b&gt;Bob&lt;/b&gt;"]
     assert heatmap.customdata[0][0][2] == "link justifying the projection"
     assert "<b>" not in json.dumps(figure.to_plotly_json(), default=str)
-    quoted = view.matrix_figure(view.alignment_matrix(1, 1), ['"><img src=x>'], ["a&b"])
+    quoted = matrix_view.matrix_figure(matrix_view.alignment_matrix(1, 1), ['"><img src=x>'], ["a&b"])
     assert quoted.layout.yaxis.ticktext == ('"&gt;&lt;img src=x&gt;',)  # Plotly shows &quot; literally
     assert quoted.layout.xaxis.ticktext == ("a&amp;b",)
 
 
 def test_clickable_figure_has_one_point_per_cell() -> None:
     item = known_item()
-    figure = view.matrix_figure(view.item_matrix(item, ()), SRC, TGT, clickable=True)
+    figure = matrix_view.matrix_figure(matrix_view.item_matrix(item, ()), SRC, TGT, clickable=True)
     cells = figure.data[1]
     assert cells.type == "scatter" and len(cells.x) == len(SRC) * len(TGT)
     assert (cells.y[7], cells.x[7]) == (1, 1)
@@ -119,23 +124,23 @@ def test_clickable_figure_has_one_point_per_cell() -> None:
 def test_figure_dicts_are_valid_plotly_as_they_are_built_without_validation() -> None:
     item = known_item()
     for clickable in (False, True):
-        matrix = view.item_matrix(item, item.state.spans)
-        spec = view.matrix_figure_spec(matrix, SRC, TGT, clickable=clickable)
+        matrix = matrix_view.item_matrix(item, item.state.spans)
+        spec = matrix_view.matrix_figure_spec(matrix, SRC, TGT, clickable=clickable)
         validated = go.Figure(spec).to_dict()  # raises on an unknown property or a bad value
-        assert view.matrix_figure(matrix, SRC, TGT, clickable=clickable).to_dict() == validated
+        assert matrix_view.matrix_figure(matrix, SRC, TGT, clickable=clickable).to_dict() == validated
 
 
 def test_corrected_links_replace_the_alignment_and_keep_only_justifications_still_there() -> None:
     item = known_item()
-    matrix = view.item_matrix(item, item.state.spans, links=[(0, 0), (1, 2)])
-    assert matrix.codes[0][0] == view.JUSTIFIES and matrix.codes[1][2] == view.SURE
-    assert matrix.codes[4][5] == view.CROSS  # the justifying link was removed
-    assert matrix.codes[3][4] != view.POSSIBLE
+    matrix = matrix_view.item_matrix(item, item.state.spans, links=[(0, 0), (1, 2)])
+    assert matrix.codes[0][0] == matrix_view.JUSTIFIES and matrix.codes[1][2] == matrix_view.SURE
+    assert matrix.codes[4][5] == matrix_view.CROSS  # the justifying link was removed
+    assert matrix.codes[3][4] != matrix_view.POSSIBLE
 
 
 def test_links_outside_the_sentences_are_ignored() -> None:
-    matrix = view.alignment_matrix(2, 2, sure=[(0, 0), (5, 1), (1, 9)])
-    assert matrix.codes == ((view.SURE, 0), (0, 0))
+    matrix = matrix_view.alignment_matrix(2, 2, sure=[(0, 0), (5, 1), (1, 9)])
+    assert matrix.codes == ((matrix_view.SURE, 0), (0, 0))
 
 
 @pytest.fixture
@@ -149,26 +154,28 @@ def demo_store(store: Store, tmp_path: Path) -> Store:
 def test_matrix_of_a_demo_item_marks_its_projection(demo_store: Store) -> None:
     item = review.next_item(demo_store, "demo-en-es")
     assert item is not None and item.suggestion is not None and item.links
-    matrix = view.item_matrix(item, item.state.spans)
+    matrix = matrix_view.item_matrix(item, item.state.spans)
 
     assert matrix.shape == (len(item.src_tokens), len(item.tgt_tokens))
     justified = {link for p in item.suggestion.spans for link in p.links}
     assert (
         justified
-        and {(i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code == view.JUSTIFIES}
+        and {
+            (i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code == matrix_view.JUSTIFIES
+        }
         == justified
     )
     assert matrix.tgt_cols == {j for span in item.state.spans for j in range(span.start, span.end)}
     assert matrix.src_rows >= {i for span in item.src_spans for i in range(span.start, span.end)}
-    drawn = {(i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code >= view.POSSIBLE}
+    drawn = {(i, j) for i, row in enumerate(matrix.codes) for j, code in enumerate(row) if code >= matrix_view.POSSIBLE}
     assert drawn == set(item.links)
 
 
 def test_selected_cells_and_link_toggling() -> None:
     event = {"selection": {"points": [{"x": 3, "y": 1, "curve_number": 1}, {"x": "bad"}, {"y": 2}]}}
-    assert view.selected_cells(event) == [(1, 3)]
-    assert view.selected_cells(None) == [] and view.selected_cells({"selection": {}}) == []
-    assert view.toggle_links([(0, 0)], [(0, 0), (1, 3)]) == ((1, 3),)
+    assert matrix_view.selected_cells(event) == [(1, 3)]
+    assert matrix_view.selected_cells(None) == [] and matrix_view.selected_cells({"selection": {}}) == []
+    assert matrix_view.toggle_links([(0, 0)], [(0, 0), (1, 3)]) == ((1, 3),)
 
 
 @pytest.mark.parametrize(
@@ -177,9 +184,9 @@ def test_selected_cells_and_link_toggling() -> None:
 )
 def test_typed_links_are_checked(text: str, message: str) -> None:
     with pytest.raises(XnerError, match=message):
-        view.pharaoh_to_links(text, n_src=2, n_tgt=3)
-    assert view.pharaoh_to_links("", n_src=2, n_tgt=3) == ()
-    assert view.links_to_pharaoh(view.pharaoh_to_links(" 1-2  0p0 ", n_src=2, n_tgt=3)) == "0-0 1-2"
+        matrix_view.pharaoh_to_links(text, n_src=2, n_tgt=3)
+    assert matrix_view.pharaoh_to_links("", n_src=2, n_tgt=3) == ()
+    assert matrix_view.links_to_pharaoh(matrix_view.pharaoh_to_links(" 1-2  0p0 ", n_src=2, n_tgt=3)) == "0-0 1-2"
 
 
 # --- spans and methods ------------------------------------------------------------------------------------------
@@ -325,7 +332,7 @@ def test_shortcuts_are_distinct_and_not_reserved_by_streamlit() -> None:
 def test_legends_escape_labels() -> None:
     legend = view.label_legend_html(["<script>alert(1)</script>", "PER", "PER"])
     assert legend.count("xner-ent") == 2 and "<script>" not in legend and "&#60;script&#62;" in legend
-    assert "link justifying the projection" in view.matrix_legend_html()
+    assert "link justifying the projection" in matrix_view.matrix_legend_html()
 
 
 def test_conflict_summary_names_who_when_and_what() -> None:
@@ -374,7 +381,7 @@ def test_items_carry_possible_links_and_the_overview_counts(store: Store, tmp_pa
         )
     item = review.get_item(store, first_target)
     assert item.possible_links == ((0, 0),) and (0, 0) in item.links
-    assert view.item_matrix(item, ()).codes[0][0] in (view.POSSIBLE, view.JUSTIFIES)
+    assert matrix_view.item_matrix(item, ()).codes[0][0] in (matrix_view.POSSIBLE, matrix_view.JUSTIFIES)
     item = review.next_item(store, "demo-en-es")
     assert item is not None
     review.record_decision(
@@ -389,13 +396,15 @@ def test_items_carry_possible_links_and_the_overview_counts(store: Store, tmp_pa
 
 def test_a_small_matrix_is_shown_whole() -> None:
     item = known_item()
-    matrix = view.item_matrix(item, item.state.spans)
-    [whole] = view.matrix_windows(matrix, SRC, TGT, view.window_focuses(item, item.state.spans))
+    matrix = matrix_view.item_matrix(item, item.state.spans)
+    [whole] = matrix_view.matrix_windows(matrix, SRC, TGT, matrix_view.window_focuses(item, item.state.spans))
     assert (whole.rows, whole.cols) == (range(5), range(6))
 
 
-def diagonal(n_src: int, n_tgt: int, spans: list[Span]) -> view.Matrix:
-    return view.alignment_matrix(n_src, n_tgt, sure=[(i, i * n_tgt // n_src) for i in range(n_src)], src_spans=spans)
+def diagonal(n_src: int, n_tgt: int, spans: list[Span]) -> matrix_view.Matrix:
+    return matrix_view.alignment_matrix(
+        n_src, n_tgt, sure=[(i, i * n_tgt // n_src) for i in range(n_src)], src_spans=spans
+    )
 
 
 @pytest.mark.parametrize(
@@ -412,7 +421,7 @@ def test_a_long_matrix_is_windowed_around_each_entity(
 ) -> None:
     src, tgt = [f"s{i}" for i in range(60)], [f"t{j}" for j in range(57)]
     matrix = diagonal(60, 57, [focus[0]] if focus[0] else [])
-    window, whole = view.matrix_windows(matrix, src, tgt, [focus])
+    window, whole = matrix_view.matrix_windows(matrix, src, tgt, [focus])
     assert (window.rows, window.cols) == (rows, cols)
     assert (whole.rows, whole.cols, whole.title) == (range(60), range(57), "the whole matrix (60 × 57 tokens, scroll)")
     entity = focus[0] or focus[1]
@@ -420,21 +429,21 @@ def test_a_long_matrix_is_windowed_around_each_entity(
     for span, shown in ((focus[0], window.rows), (focus[1], window.cols)):
         if span is not None:
             assert shown.start <= span.start and span.end <= shown.stop  # the entity is in view
-    table = view.matrix_html(matrix, src, tgt, rows=window.rows, cols=window.cols)
+    table = matrix_view.matrix_html(matrix, src, tgt, rows=window.rows, cols=window.cols)
     assert table.count("<td") == 20 * 20 and f">s{rows.start}<" in table and f">t{cols.stop - 1}<" in table
 
 
 def test_a_long_matrix_without_entities_starts_at_the_top() -> None:
     src, tgt = ["a"] * 30, ["b"] * 25
-    window, _ = view.matrix_windows(diagonal(30, 25, []), src, tgt, [])
+    window, _ = matrix_view.matrix_windows(diagonal(30, 25, []), src, tgt, [])
     assert (window.rows, window.cols, window.title) == (range(20), range(20), "the start · source 0–19 × target 0–19")
-    assert view.matrix_html(diagonal(30, 25, []), src, tgt).count("<td") == 30 * 25
+    assert matrix_view.matrix_html(diagonal(30, 25, []), src, tgt).count("<td") == 30 * 25
 
 
 def test_window_focuses_pair_each_projection_with_its_source() -> None:
     item = known_item()
     extra = Span(1, 2, "MISC")  # a shown target span no run proposed
-    focuses = view.window_focuses(item, (*item.state.spans, extra))
+    focuses = matrix_view.window_focuses(item, (*item.state.spans, extra))
     assert focuses == [
         (Span(0, 1, "PER"), Span(0, 1, "PER")),
         (Span(2, 3, "PER"), None),  # a source entity the queued run did not project ("Bob")

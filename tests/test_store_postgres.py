@@ -334,7 +334,7 @@ def test_runs_written_by_train_and_experiment_hold_no_password(pg_store: Store, 
 
 
 def test_logs_hold_no_password(pg_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    from xner.app_support import configure_logging, log_unexpected
+    from xner.ui.support import configure_logging, log_unexpected
 
     password = password_of(pg_url)
     with caplog.at_level(logging.DEBUG):

@@ -1,4 +1,4 @@
-"""The upload checks and imports behind the home page (xner.services.uploads), without Streamlit."""
+"""The upload checks and imports behind the home page (xner.ui.uploads), without Streamlit."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import REPO, snapshot
 from xner.errors import InputError
-from xner.services import uploads
 from xner.services.corpora import corpus_stats
-from xner.services.uploads import SNIFF_BYTES, Upload, check_upload, upload_alignments, upload_corpus, upload_parallel
 from xner.store.db import Store
+from xner.ui import uploads
+from xner.ui.uploads import SNIFF_BYTES, Upload, check_upload, upload_alignments, upload_corpus, upload_parallel
 
 
 def test_the_streamlit_upload_limit_is_the_service_limit() -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Row, Select, func, null, or_, select
@@ -29,7 +30,7 @@ from xner.services.corpora import entity_spans, get_corpus
 from xner.services.projecting import get_projection_run, projected_spans
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sentence, SentencePair
-from xner.types import ReviewStatus, Span
+from xner.types import CURATED_STATUSES, ReviewStatus, Span
 from xner.types import Sentence as SentenceData
 
 EXPORT_FORMATS = tuple(WRITERS)  # conll, jsonl, spacy, hf
@@ -281,6 +282,75 @@ def export_corpus(
         with _atomic_path(target, folder=folder) as partial:
             writer.write(selection, partial)
     return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities, source.kind, source.run_id)
+
+
+# --- the app's export form: what a corpus offers, and what an export would hold -----------------------------
+
+DEFAULT_STATUSES = CURATED_STATUSES  # the statuses the app's export form starts with
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoices:
+    """What an export of a corpus can select: its sides, the splits of each side and the reviewers who decided."""
+
+    corpus: str
+    kind: str
+    sides: tuple[str, ...]
+    splits: dict[str, list[str]]  # side -> splits in import order
+    reviewers: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPreview:
+    """How many sentences and entities (per label) an export with these filters writes."""
+
+    sentences: int
+    entities: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_entities(self) -> int:
+        return sum(self.entities.values())
+
+
+def export_choices(store: Store, corpus: str) -> ExportChoices:
+    """The sides, splits and reviewers of ``corpus``; an unknown corpus lists the known ones."""
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        sides = ("mono",) if found.kind == "mono" else ("tgt", "src")
+        splits = {side: splits_in_import_order(session, found, side) for side in sides}
+        reviewers = list(
+            session.scalars(
+                select(ReviewEvent.reviewer).where(ReviewEvent.corpus_id == found.id).distinct().order_by("reviewer")
+            )
+        )
+        return ExportChoices(found.name, found.kind, sides, splits, reviewers)
+
+
+def export_preview(
+    store: Store,
+    corpus: str,
+    *,
+    side: str | None = None,
+    splits: Collection[str] | None = None,
+    statuses: Collection[ReviewStatus] | None = None,
+    reviewer: str | None = None,
+    spans: str = "reviewed",
+    run_id: int | None = None,
+) -> ExportPreview:
+    """Sentences and entities per label that ``export_corpus`` would write with the same filters and span source."""
+    labels: Counter[str] = Counter()
+    count = 0
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        chosen = side_for(found, side)
+        source = span_source(session, found, chosen, spans, run_id)
+        rows = iter_export_sentences(
+            session, found, side=chosen, splits=splits, statuses=statuses, reviewer=reviewer, source=source
+        )
+        for sentence, _ in rows:
+            count += 1
+            labels.update(span.label for span in sentence.spans)
+    return ExportPreview(count, dict(sorted(labels.items())))
 
 
 @dataclass

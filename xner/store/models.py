@@ -270,7 +270,7 @@ class ReviewPreference(Base):
     reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
     corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), primary_key=True)
     queue_order: Mapped[str] = mapped_column(String(32))  # "confidence" | "disagreement"
-    status: Mapped[str] = mapped_column(String(100))  # the page's item choice (xner.review_view.STATUS_CHOICES)
+    status: Mapped[str] = mapped_column(String(100))  # the page's item choice (xner.ui.review.STATUS_CHOICES)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     min_confidence: Mapped[float] = mapped_column(Float, default=0.0)
     max_confidence: Mapped[float] = mapped_column(Float, default=1.0)

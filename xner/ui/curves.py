@@ -13,8 +13,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from xner.render import plotly_text
 from xner.services.experiments import ALL, CurvePoint
+from xner.ui.render import plotly_text
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf")
 
@@ -35,7 +35,7 @@ def _series(points: Sequence[CurvePoint]) -> dict[str, dict[str, list[CurvePoint
 
 def curves_figure(points: Sequence[CurvePoint], *, all_at: Mapping[str, int] | None = None) -> go.Figure:
     """A Plotly figure with one subplot per language (shared colours per strategy, legend once); language and
-    strategy names are escaped for Plotly (:func:`xner.render.plotly_text`)."""
+    strategy names are escaped for Plotly (:func:`xner.ui.render.plotly_text`)."""
     all_at = all_at or {}
     grouped = _series(points)
     languages = list(grouped)

@@ -1,5 +1,5 @@
 """What the Streamlit pages share: the error boundary, the store (cached per process and database URL), the demo
-bootstrap, the reviewer's identity and the managed folder's models.
+bootstrap, the reviewer's identity, the managed folder and progress bars (forms and pickers: :mod:`xner.ui.forms`).
 
 Pages import from here instead of opening databases themselves, so each page stays thin.
 
@@ -12,8 +12,6 @@ Identity: with Streamlit's OIDC login configured (``[auth]`` in ``.streamlit/sec
 deployment), the logged-in user's e-mail or name, and no typed name is accepted; otherwise the name typed into the
 sidebar, kept for the browser session and marked as unverified.
 
-Models: pages never take a server path. A model is a saved one from the managed folder's ``models/``
-(:mod:`xner.services.managed`) or, where the component can load one, a model hub name (:func:`model_input`).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import gc
 import logging
 import secrets
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -32,12 +30,11 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from xner.errors import XnerError
-from xner.render import literal
-from xner.services.corpora import CorpusInfo
 from xner.services.demo import load_demo
-from xner.services.managed import MODELS, ManagedFolder, check_hub_name
-from xner.services.runs import OptionSpec
-from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store, resolve_url
+from xner.services.managed import ManagedFolder
+from xner.store.db import PasswordFilter, database_error_message, hide_passwords, open_store, resolve_url, safe_url
+from xner.store.db import Store as Store  # pages annotate with it, and import nothing from xner.store
+from xner.ui.render import literal
 
 log = logging.getLogger("xner.app")
 PENDING_ERRORS = "xner_pending_errors"  # messages of failed callbacks, shown by the next page_guard
@@ -145,6 +142,16 @@ def get_store(db: str | None = None) -> Store:
     return _open(resolve_url(db))
 
 
+def database_label(store: Store) -> str:
+    """The store's database URL as a page shows it: its password hidden."""
+    return safe_url(store.url)
+
+
+def app_folder() -> ManagedFolder:
+    """The managed folder of the app's database (``$XNER_HOME``, else beside the SQLite file, else ./xner-home)."""
+    return ManagedFolder.for_database(resolve_url())
+
+
 REVIEWER_KEY = "xner_reviewer"
 KEPT_NAME_KEY = "xner_reviewer_kept"  # the name typed, kept across pages (see reviewer_sidebar)
 
@@ -200,26 +207,6 @@ def reviewer_sidebar() -> str:
 
 def _keep_name() -> None:
     st.session_state[KEPT_NAME_KEY] = st.session_state[REVIEWER_KEY]
-
-
-# --- corpus and side pickers (Export, Training) -------------------------------------------------------------------
-
-
-def corpus_select(corpora: Sequence[CorpusInfo], key: str) -> CorpusInfo:
-    """A select box of the corpora (name and languages); returns the chosen one."""
-    info = {c.name: c for c in corpora}
-    name = st.selectbox("Corpus", list(info), format_func=lambda n: f"{n} ({info[n].languages})", key=key)
-    return info[name]
-
-
-def side_select(corpus: CorpusInfo, sides: Sequence[str], key: str) -> str:
-    """A segmented control of a corpus's sides (target and source with their languages, or the text)."""
-    names = {
-        "tgt": f"target ({literal(corpus.tgt_lang)})",
-        "src": f"source ({literal(corpus.src_lang)})",
-        "mono": "text",
-    }
-    return st.segmented_control("Side", sides, default=sides[0], format_func=names.get, required=True, key=key)
 
 
 # --- widgets shared by the pages that start runs --------------------------------------------------------------
@@ -309,101 +296,3 @@ def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, in
     finally:
         open_[0] = False
         placeholder.empty()
-
-
-def option_inputs(
-    specs: Sequence[OptionSpec], prefix: str, primary: Sequence[str] = (), *, saved_models_only: bool = False
-) -> dict[str, object]:
-    """A widget per option of a component (the ``primary`` ones first, the others in an expander), keyed
-    ``<prefix>_<option>``; returns the options whose value differs from the default. Options that name a model
-    (:data:`MODEL_OPTIONS`) get :func:`model_input`: a saved model, or a hub name unless ``saved_models_only``."""
-    values: dict[str, object] = {}
-    for spec in [s for s in specs if s.name in primary]:
-        values[spec.name] = option_input(spec, prefix, saved_models_only=saved_models_only)
-    others = [s for s in specs if s.name not in primary]
-    if others:
-        with st.expander("More options"):
-            for spec in others:
-                values[spec.name] = option_input(spec, prefix, saved_models_only=saved_models_only)
-    return {
-        spec.name: values[spec.name]
-        for spec in specs
-        if values[spec.name] != spec.default and not (values[spec.name] == "" and spec.default is None)
-    }
-
-
-def option_input(spec: OptionSpec, prefix: str, *, saved_models_only: bool = False) -> object:
-    """The widget of one option (select, checkbox, number or text input, by its kind; :func:`model_input` for an
-    option that names a model); returns its value."""
-    key = f"{prefix}_{spec.name}"
-    label = spec.name.replace("_", " ")
-    if spec.name in MODEL_OPTIONS and spec.kind in ("text", "optional_text"):
-        default = "" if spec.default is None else str(spec.default)
-        return model_input(label, key, default=default, hub=not saved_models_only, help=spec.help)
-    if spec.kind == "choice":
-        return st.selectbox(label, spec.choices, index=spec.choices.index(str(spec.default)), key=key, help=spec.help)
-    if spec.kind == "bool":
-        return st.checkbox(label, value=bool(spec.default), key=key, help=spec.help)
-    if spec.kind == "int":
-        return int(st.number_input(label, value=int(spec.default), step=1, key=key, help=spec.help))
-    if spec.kind == "float":
-        return float(st.number_input(label, value=float(spec.default), format="%g", key=key, help=spec.help))
-    placeholder = "empty: the default" if spec.kind.startswith("optional") else ""
-    default = "" if spec.default is None else str(spec.default)
-    return st.text_input(label, value=default, key=key, help=spec.help, placeholder=placeholder).strip()
-
-
-# --- models: saved in the managed folder, or hub names ------------------------------------------------------------
-
-MODEL_OPTIONS = ("model", "tokenizer")  # text options of components that name a model to load
-NO_MODEL = "(none)"
-HUB_MODEL = "(a model hub name)"
-
-
-def models_ready(options: Mapping[str, object]) -> bool:
-    """False when an option that names a model was left empty or its hub name was refused (see :func:`model_input`):
-    a run must not start with the component's default in its place."""
-    return all(options[name] for name in MODEL_OPTIONS if name in options)
-
-
-def app_folder() -> ManagedFolder:
-    """The managed folder of the app's database (``$XNER_HOME``, else beside the SQLite file, else ./xner-home)."""
-    return ManagedFolder.for_database(resolve_url())
-
-
-def model_input(label: str, key: str, *, default: str = "", hub: bool = True, help: str | None = None) -> str:
-    """Choose a model without naming a server path: a saved model of the managed ``models/`` folder (a select box,
-    keyed ``<key>_saved``) or, with ``hub``, a model hub name (a text input keyed ``key``, checked by
-    :func:`~xner.services.managed.check_hub_name`; a refused name shows why).
-
-    Returns:
-        What the services load: the saved model's folder, or the hub name; "" when none is chosen or the name is
-        refused. With an empty ``default``, "(none)" is offered (and chosen) first.
-    """
-    folder = app_folder()
-    saved = folder.names(MODELS)
-    if not saved and not hub:
-        st.caption(literal(f"{label}: no saved models yet (train one on the Training page)."))
-        return ""
-    choices = ([] if default else [NO_MODEL]) + saved + ([HUB_MODEL] if hub else [])
-    index = choices.index(HUB_MODEL) if default and hub else 0
-    choice = st.selectbox(literal(label), choices, index=index, key=f"{key}_saved", help=help)
-    if choice == NO_MODEL:
-        return ""
-    if choice != HUB_MODEL:
-        return str(folder.existing(MODELS, choice))
-    name = st.text_input(
-        f"{literal(label)}: hub name",
-        value=default,
-        key=key,
-        max_chars=200,
-        placeholder="e.g. xlm-roberta-base or org/name",
-        help="A model hub name (already in the server's model cache when the hub cannot be reached); never a path.",
-    ).strip()
-    if not name:
-        return ""
-    try:
-        return check_hub_name(name)
-    except XnerError as error:
-        st.error(literal(str(error)))
-        return ""

@@ -3,13 +3,13 @@
 A Streamlit ``st.components.v2`` component kept in the repo: plain JavaScript and CSS (``editor.js``,
 ``editor.css``), no build step, nothing fetched. It runs in the app's page (no iframe), its markup in a shadow root,
 and draws every token with ``textContent`` (tokens are user data: never markup). Only this module imports it; the
-page reads and checks what it sends through :mod:`xner.review_view` (``editor_to_change``, ``editor_draft``).
+page reads and checks what it sends through :mod:`xner.ui.review` (``editor_to_change``, ``editor_draft``).
 
 In the browser:
 
 - a click on a token selects it (on a token of an entity, that entity); shift-click or a drag extends the selection
   from the first token; ←/→ move it, shift+←/→ extend it; Esc clears it;
-- a label's key (1..9, shown on the legend; :func:`xner.review_view.label_keys`) gives the selected tokens that
+- a label's key (1..9, shown on the legend; :func:`xner.ui.review.label_keys`) gives the selected tokens that
   label: entities the selection touches are replaced by the new one;
 - Backspace or Delete removes the entities the selection touches;
 - Ctrl+Enter (⌘+Enter) saves the correction, as the page's "Save correction" shortcut does.
@@ -33,7 +33,7 @@ _HTML = (
 )
 
 _mount = st.components.v2.component(
-    "xner.token_editor",
+    "xner.token_editor",  # the component's registered name (kept: not a module path)
     html=_HTML,
     css=(_HERE / "editor.css").read_text(encoding="utf-8"),
     js=(_HERE / "editor.js").read_text(encoding="utf-8"),
@@ -41,6 +41,6 @@ _mount = st.components.v2.component(
 
 
 def token_editor(data: dict[str, Any], *, key: str, on_draft: Callable[[], None], on_save: Callable[[], None]) -> Any:
-    """Draw the editor with ``data`` (:func:`xner.review_view.editor_data`); ``on_draft`` runs when the reviewer
+    """Draw the editor with ``data`` (:func:`xner.ui.review.editor_data`); ``on_draft`` runs when the reviewer
     changed the spans, ``on_save`` on Ctrl+Enter. Both read ``st.session_state[key]`` (``draft``, ``save``)."""
     return _mount(key=key, data=data, on_draft_change=on_draft, on_save_change=on_save)

@@ -65,6 +65,12 @@ class Upload:
         return len(self.data)
 
 
+def as_upload(file: Any) -> Upload | None:
+    """A file of ``st.file_uploader`` (anything with ``name`` and ``getvalue()``) as an :class:`Upload`; None for
+    no file."""
+    return None if file is None else Upload(file.name, file.getvalue())
+
+
 def corpus_format(name: str) -> str:
     """The corpus format of an upload, by extension: ``jsonl`` for .jsonl/.json, else ``conll``.
 
