@@ -319,6 +319,7 @@ def test_delete_a_run_not_in_review_without_forcing(app_store: Store) -> None:
 # --- runs from the page -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # eflomal and two projections through the page (~20 s on 2 loaded cores)
 def test_align_project_and_queue_from_the_page(app_store: Store) -> None:
     at = home()
     at.selectbox(key="home_align_eflomal_symmetrization").set_value("intersection")
@@ -468,6 +469,7 @@ def test_upload_real_files_gives_what_the_cli_importers_give(app_store: Store, t
     assert corpus_stats(app_store, "ep").pairs > 500 and "dev/mono" in corpus_stats(app_store, "yor").sentences
 
 
+@pytest.mark.slow  # a real gold set uploaded and aligned (~10 s)
 def test_upload_a_real_one_file_corpus_with_its_one_based_gold_alignments(app_store: Store) -> None:
     pairs, gold = shared("alignment_gold_awesome", "enfr.src-tgt"), shared("alignment_gold_awesome", "enfr.gold")
     at = home()

@@ -746,6 +746,7 @@ def queue_left(at: AppTest) -> int:
     return int(re.sub(r"\D", "", progress.split("this queue:")[1]))
 
 
+@pytest.mark.slow  # two reviewers through many decisions (~10 s)
 def test_reviewers_of_one_queue_get_different_items_and_counts_follow_each_decision(demo) -> None:
     store, _ = demo
     pages = {name: open_page(name) for name in ("ana", "bob", "cyd")}

@@ -164,6 +164,7 @@ def test_translate_train_with_markers_from_a_file(project: Store) -> None:
     assert f"Entities read from the markers: projection run {run.id} (entities: " in " ".join(messages(at, "markdown"))
 
 
+@pytest.mark.slow  # builds a tiny NLLB model (~17 s)
 def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str, xner_home: Path) -> None:
     shutil.copytree(tiny_nllb, xner_home / "models" / "tiny-nllb")  # a model the app offers: a saved one
     at = translate_from(page(), "en", "es")
