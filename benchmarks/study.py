@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_DATA, REPO
 from xner.cli._util import count_progress
 from xner.errors import XnerError
+from xner.figures.training import write_curve_files
 from xner.formats.conll import ConllOptions
 from xner.formats.parallel import SideOptions
 from xner.services.aligning import align_corpus
@@ -49,7 +50,6 @@ from xner.services.runs import list_projection_runs
 from xner.services.training import train_tagger
 from xner.services.training_view import experiment_curves
 from xner.store.db import Store, open_store
-from xner.ui.training import write_curve_files
 
 log = logging.getLogger("study")
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from xner.errors import XnerError
+from xner.figures.training import curve_rows, curves_html, curves_plot, curves_png, f1_bars
 from xner.services.corpora import list_corpus_info
 from xner.services.exporting import export_choices
 from xner.services.managed import EXPORTS, MODELS, ManagedFolder, file_rows
@@ -41,7 +42,6 @@ from xner.services.training_view import (
 from xner.ui.forms import corpus_select, models_ready, option_inputs, side_select
 from xner.ui.render import literal
 from xner.ui.support import Store, app_folder, count_progress, error_text, get_store, page_guard, reviewer_sidebar
-from xner.ui.training import curve_rows, curves_html, curves_plot, curves_png, f1_bars
 
 RESULT = "training_result"  # the TrainReport of the last training in this browser session
 PRIMARY_OPTIONS = {"crf": ("c1", "c2", "max_iterations"), "transformer": ("model", "epochs", "device")}

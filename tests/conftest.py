@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -62,17 +59,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("XNER_DB", url)
     return url
-
-
-def html_bodies(at: Any) -> list[str]:
-    """The bodies of the HTML elements an AppTest page drew (``xner.ui.render.show_html``: ``st.html``)."""
-    return [element.proto.body for element in at.get("html")]
-
-
-def seen(markup: str) -> str:
-    """A Markdown (or HTML) body's text as the reader sees it: backslash escapes and character references
-    resolved, the invisible word joiners of ``xner.ui.render.literal`` dropped; tags are kept."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markup)).replace("\u2060", "")
 
 
 def write(path: Path, text: str | bytes) -> Path:

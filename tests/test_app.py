@@ -3,18 +3,17 @@ tables, uploads (good and bad files), alignment, projection and queueing from th
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, shared, snapshot
+from tests.apptest import messages, open_page, seen, table
+from tests.conftest import DEMO, shared, snapshot
 from xner.services.corpora import corpus_stats
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.store.db import Store, open_store
-from xner.ui.render import WORD_JOINER
 
 XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
@@ -33,22 +32,7 @@ def app_store(app_db: str) -> Store:
 
 
 def home() -> AppTest:
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
-
-
-def table(at: AppTest, column: str):
-    """The first dataframe on the page with ``column``."""
-    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
-
-
-def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.ui.render.literal`` dropped."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
-
-
-def messages(at: AppTest, kind: str) -> list[str]:
-    return [plain(element.value) for element in getattr(at, kind)]
+    return open_page("app")
 
 
 def rendered_markup(at: AppTest) -> list[str]:
@@ -70,7 +54,7 @@ def test_home_loads_demo_into_empty_database_and_lists_it(app_db: str) -> None:
     entities = table(at, "PER")
     assert dict(entities.loc["demo-en-es"]) == {"DATE": 94, "LOC": 174, "ORG": 108, "PER": 58}
     assert len(at.get("vega_lite_chart")) == 3  # review progress and entities per label (shares), projection F1
-    assert app_db in plain(at.main.caption[-1].value)
+    assert app_db in seen(at.main.caption[-1].value)
 
 
 def test_home_lists_an_existing_store_without_adding_the_demo(app_store: Store, tmp_path: Path) -> None:
@@ -335,6 +319,7 @@ def test_delete_a_run_not_in_review_without_forcing(app_store: Store) -> None:
 # --- runs from the page -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # eflomal and two projections through the page (~20 s on 2 loaded cores)
 def test_align_project_and_queue_from_the_page(app_store: Store) -> None:
     at = home()
     at.selectbox(key="home_align_eflomal_symmetrization").set_value("intersection")
@@ -484,6 +469,7 @@ def test_upload_real_files_gives_what_the_cli_importers_give(app_store: Store, t
     assert corpus_stats(app_store, "ep").pairs > 500 and "dev/mono" in corpus_stats(app_store, "yor").sentences
 
 
+@pytest.mark.slow  # a real gold set uploaded and aligned (~10 s)
 def test_upload_a_real_one_file_corpus_with_its_one_based_gold_alignments(app_store: Store) -> None:
     pairs, gold = shared("alignment_gold_awesome", "enfr.src-tgt"), shared("alignment_gold_awesome", "enfr.gold")
     at = home()

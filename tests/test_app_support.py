@@ -10,7 +10,8 @@ import tomllib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, seen
+from tests.apptest import load, seen
+from tests.conftest import REPO
 from xner.ui.support import UNVERIFIED
 
 SECRET = "s3cret-pa55"
@@ -139,8 +140,8 @@ def test_a_failing_callback_is_reported_by_the_page(caplog: pytest.LogCaptureFix
 
 def test_a_database_that_cannot_be_opened_shows_one_line_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XNER_DB", f"postgresql+psycopg://xner:{SECRET}@127.0.0.1:1/xner")  # nothing listens on 1
-    for page in ("app.py", "pages/0_Home.py", "pages/4_Export.py"):
-        at = AppTest.from_file(str(REPO / page), default_timeout=60).run()
+    for page in ("app", "0_Home", "4_Export"):
+        at = load(page).run()
 
         assert not at.exception, page
         [message] = texts(at, "error")
@@ -150,7 +151,7 @@ def test_a_database_that_cannot_be_opened_shows_one_line_without_its_password(mo
 
 def test_an_invalid_database_url_is_one_line_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XNER_DB", f"postgresql+psycopg://xner:{SECRET}@db:port/xner")  # the port is not a number
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at = load("app").run()
 
     assert not at.exception
     [message] = texts(at, "error")
@@ -185,13 +186,9 @@ def name_fields(at: AppTest) -> list[str]:
 IDENTIFIED_PAGES = ["0_Home", "1_Review", "2_Spot_check", "3_Agreement", "5_Training", "6_Translate"]
 
 
-def open_page(name: str) -> AppTest:
-    return AppTest.from_file(str(REPO / "pages" / f"{name}.py"), default_timeout=60)
-
-
 @pytest.mark.parametrize("name", IDENTIFIED_PAGES)
 def test_without_a_login_typed_names_are_marked_unverified(db: str, name: str) -> None:
-    at = open_page(name).run()
+    at = load(name).run()
 
     assert not at.exception
     assert at.sidebar.text_input(key="xner_reviewer")
@@ -200,7 +197,7 @@ def test_without_a_login_typed_names_are_marked_unverified(db: str, name: str) -
 
 @pytest.mark.parametrize("name", IDENTIFIED_PAGES)
 def test_with_a_login_no_typed_name_is_accepted(db: str, name: str) -> None:
-    at = open_page(name)
+    at = load(name)
     at.secrets["auth"] = AUTH
     at.user = {}
     at.session_state["xner_reviewer_kept"] = "mallory"  # a name typed before the login was configured

@@ -40,10 +40,14 @@ from xner.types import ReviewStatus, Span
 from xner.ui.render import WORD_JOINER
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed: `apt-get install -y chromium chromium-driver` (scripts/test.sh does it as root)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed: `apt-get install -y chromium chromium-driver`"
+        " (scripts/test.sh does it as root)",
+    ),
+    pytest.mark.slow,  # a Streamlit server and a chromium each
+]
 
 REVIEWER = "amina"
 TIMEOUT_MS = 20_000  # any single wait: a rerun takes well under a second here

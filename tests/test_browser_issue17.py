@@ -27,10 +27,14 @@ from xner.store.db import Store, open_store
 from xner.store.models import Sentence
 from xner.store.models import SentencePair as PairRow
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed: `apt-get install -y chromium chromium-driver` (scripts/test.sh does it as root)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed: `apt-get install -y chromium chromium-driver`"
+        " (scripts/test.sh does it as root)",
+    ),
+    pytest.mark.slow,  # a Streamlit server and a chromium each
+]
 
 
 def long_pair_store(folder: Path) -> tuple[Store, int, int, int]:
@@ -53,7 +57,6 @@ def long_pair_store(folder: Path) -> tuple[Store, int, int, int]:
     return store, row.tgt_sentence_id, row.n_tokens, row.n_tgt
 
 
-@pytest.mark.slow
 def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:  # noqa: F811
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     assert n_src >= 50 and n_tgt >= 50  # a long pair, as in the issue (60 × 57)

@@ -22,7 +22,10 @@ from tests.test_page_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS
 from xner.ui.render import WORD_JOINER
 
 app, artifacts = browser.app, browser.artifacts  # the browser tab and the screenshots folder, as fixtures
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),
+    pytest.mark.slow,  # a Streamlit server and a chromium
+]
 
 # elements that Markdown (or HTML in a user string) would make: none may carry a payload's text or address
 MARKUP = """() => [...document.querySelectorAll(

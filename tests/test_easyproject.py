@@ -36,6 +36,7 @@ from xner.types import Sentence, Span
 
 def test_mark_then_read_gives_back_the_entities_of_real_sentences():
     sentences = list(read_conll(DEMO / "en.conll")) + list(read_conll(DEMO / "es.conll"))
+    assert len(sentences) == 200 and any(sentence.spans for sentence in sentences)
     for sentence in sentences:
         marked = read_marked(mark(sentence.tokens, sentence.spans))
         assert len(marked.spans) == len(sentence.spans)

@@ -338,6 +338,7 @@ def test_a_failed_training_marks_the_run_and_keeps_the_earlier_model(news_store,
 # ---- xner train ----
 
 
+@pytest.mark.slow  # trains a CRF and projects through the CLI (~18 s)
 def test_cli_train_then_project_with_the_model_method(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, html_bodies, import_europarl, seen, write
+from tests.apptest import html_bodies, load, metrics, seen, table
+from tests.apptest import open_page as open_script
+from tests.conftest import import_europarl, write
 from xner.formats.parallel import SideOptions
 from xner.services import review
 from xner.services.aligning import align_corpus
@@ -23,7 +24,7 @@ from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
 from xner.ui.render import html_text
 
-PAGE = str(REPO / "pages" / "3_Agreement.py")
+PAGE = "3_Agreement"
 DEMO = "demo-en-es"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -93,24 +94,7 @@ def record_plan(store: Store, corpus: str = DEMO, names: tuple[str, str] = ("ana
 
 
 def open_page(adjudicator: str = "carol") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    if adjudicator:
-        at.sidebar.text_input(key="xner_reviewer").input(adjudicator).run()
-        assert not at.exception
-    return at
-
-
-def table(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def html(at: AppTest) -> list[str]:
-    return html_bodies(at)
+    return open_script(PAGE, reviewer=adjudicator)
 
 
 def last_event(store: Store, sentence_id: int) -> review.EventView:
@@ -149,7 +133,7 @@ def test_adjudicate_with_a_reviewers_version(app_store: Store) -> None:
     bob = next(v for v in dispute.votes if v.reviewer == "bob")
     at = open_page()
     assert at.selectbox(key="agree_item").value == dispute.sentence_id
-    votes = "\n".join(seen(h) for h in html(at) if "<div><b>ana:" in seen(h) or "<div><b>bob:" in seen(h))
+    votes = "\n".join(seen(h) for h in html_bodies(at) if "<div><b>ana:" in seen(h) or "<div><b>bob:" in seen(h))
     assert f"<b>bob: {bob.status_after.value}" in votes  # both decisions side by side
     at.radio(key="agree_choice").set_value("bob")
     at.text_input(key=f"agree_note_{dispute.sentence_id}").input("bob is right")
@@ -220,7 +204,7 @@ def test_a_conflict_shows_the_other_decision_and_saves_nothing(app_store: Store)
     assert "was changed by 'bob'" in error and f"now version {changed.version}" in error
     vote = last_event(app_store, dispute.sentence_id)  # bob's new vote, beside the state (never over it)
     assert (vote.reviewer, vote.applied) == ("bob", False)
-    assert any(f"<div><b>Saved first by bob: {vote.status_after.value}" in seen(h) for h in html(at))
+    assert any(f"<div><b>Saved first by bob: {vote.status_after.value}" in seen(h) for h in html_bodies(at))
 
     at.button(key="agree_submit").click().run()  # the adjudicator saw the new state: the second click saves
     event = last_event(app_store, dispute.sentence_id)
@@ -280,7 +264,7 @@ def test_three_reviewers_get_a_kappa_heatmap_and_guards(app_store: Store) -> Non
 
 def test_oidc_login_replaces_the_typed_name(app_store: Store) -> None:
     record_plan(app_store)
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = load(PAGE)
     at.secrets["auth"] = AUTH
     at.user = {}
     at.run()
@@ -317,7 +301,7 @@ def test_escaping_of_tokens_labels_and_names(tmp_path: Path, monkeypatch: pytest
         decide(store, sentence_id, names[2], "reject")
 
     at = open_page(adjudicator=SCRIPT)
-    rendered = "\n".join(html(at))
+    rendered = "\n".join(html_bodies(at))
     for payload in (SCRIPT, IMG, img_label, *(t for t in img_tokens if "<" in t or ">" in t)):
         assert payload not in rendered
     assert f"{html_text(SCRIPT)}<sub>{html_text(SCRIPT)}</sub>" in rendered

@@ -3,9 +3,7 @@ to ``xner export`` byte for byte, the reviewer filter, and escaping; plus the do
 
 from __future__ import annotations
 
-import html
 import io
-import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.apptest import open_page, seen
 from xner.cli import app as cli
 from xner.services import review
 from xner.services.demo import DEMO_CORPUS, load_demo
@@ -25,9 +23,8 @@ from xner.services.importing import import_corpus
 from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
 from xner.ui.downloads import download_name, export_file
-from xner.ui.render import WORD_JOINER
 
-PAGE = str(REPO / "pages" / "4_Export.py")
+PAGE = "4_Export"
 XSS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
 
@@ -89,12 +86,7 @@ def cli_export(db: str, out: Path, *args: str) -> bytes:
 
 
 def page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
-
-
-def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it (``xner.ui.render.literal``'s word joiners dropped)."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
+    return open_page(PAGE)
 
 
 def test_defaults_preview_the_curated_sentences(demo: Store) -> None:
@@ -238,7 +230,7 @@ def test_an_export_error_is_shown_escaped_and_offers_no_file(db: str, media, tmp
     at = at.button(key="export_prepare").click().run()
 
     [error] = at.error
-    assert plain(error.value).startswith("split '<b>dev</b>' cannot name a Hugging Face dataset split")
+    assert seen(error.value).startswith("split '<b>dev</b>' cannot name a Hugging Face dataset split")
     assert "<b>" not in error.value
     assert len(at.download_button) == 0
 

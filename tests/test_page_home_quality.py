@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, import_europarl, write
+from tests.apptest import open_page
+from tests.conftest import import_europarl, write
 from tests.test_exporting_runs import FAST_EFLOMAL
 from xner.cli import app as cli
 from xner.formats.parallel import SideOptions
@@ -46,7 +47,7 @@ def app_db(europarl: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def home() -> AppTest:
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    return open_page("app")
 
 
 def cli_scores(db: str, run_id: int, labels: str | None) -> dict:

@@ -18,13 +18,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, seen, write
+from tests.apptest import click, seen, sign_in
+from tests.apptest import open_page as open_script
+from tests.conftest import write
+from xner.figures import plotly_text
 from xner.formats.parallel import SideOptions
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
 from xner.store.db import Store, open_store
-from xner.ui.render import html_text, literal, plotly_text
+from xner.ui.render import html_text, literal
 
 HOST = "xner-payload.invalid"  # never resolves: the .invalid top-level domain is reserved
 
@@ -167,16 +170,10 @@ def assert_only_escaped(at: AppTest) -> list[str]:
 
 
 def open_page(name: str, reviewer: str = TYPED) -> AppTest:
-    at = AppTest.from_file(str(REPO / "pages" / name), default_timeout=60).run()
-    assert not at.exception, at.exception
+    """Page ``name`` (``1_Review.py``) signed in as ``reviewer`` when it asks for a name."""
+    at = open_script(name.removesuffix(".py"))
     if reviewer and at.sidebar.text_input:
-        at.text_input(key="xner_reviewer").input(reviewer).run()
-    return at
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception, at.exception
+        sign_in(at, reviewer)
     return at
 
 

@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, html_bodies, import_europarl, seen, snapshot
+from tests.apptest import click, html_bodies, seen, table
+from tests.apptest import open_page as open_script
+from tests.conftest import DEMO, import_europarl, snapshot
 from xner.formats.parallel import SideOptions
 from xner.services import review
 from xner.services.aligning import align_corpus
@@ -31,7 +33,7 @@ from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 from xner.ui.render import html_text
 
-PAGE = str(REPO / "pages" / "1_Review.py")
+PAGE = "1_Review"
 CORPUS = "demo-en-es"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -93,12 +95,7 @@ def demo(
 
 
 def open_page(reviewer: str = "ana") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception, at.exception
-    if reviewer:
-        at.text_input(key="xner_reviewer").input(reviewer).run()
-        assert not at.exception, at.exception
-    return at
+    return open_script(PAGE, reviewer=reviewer)
 
 
 def open_alignment_fix(at: AppTest) -> None:
@@ -112,12 +109,6 @@ def shown(at: AppTest) -> review.ReviewItem:
     item = at.session_state["review_item"]
     assert item is not None
     return item
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def state_of(store: Store, sentence_id: int) -> ReviewState:
@@ -155,11 +146,6 @@ def rendered(at: AppTest) -> list[str]:
 
 
 reader = seen
-
-
-def table(at: AppTest, column: str):
-    """The first dataframe shown with ``column``."""
-    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
 
 def matrix_spec(at: AppTest, key: str = "review_matrix") -> dict:
@@ -760,6 +746,7 @@ def queue_left(at: AppTest) -> int:
     return int(re.sub(r"\D", "", progress.split("this queue:")[1]))
 
 
+@pytest.mark.slow  # two reviewers through many decisions (~10 s)
 def test_reviewers_of_one_queue_get_different_items_and_counts_follow_each_decision(demo) -> None:
     store, _ = demo
     pages = {name: open_page(name) for name in ("ana", "bob", "cyd")}

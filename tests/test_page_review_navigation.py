@@ -12,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import tests.test_page_review as review_page
-from tests.conftest import DEMO, REPO, html_bodies, seen
-from tests.test_page_review import CORPUS, bodies, click, open_page, queue_left, rendered, shown, table
+from tests.apptest import click, html_bodies, load, seen, table
+from tests.conftest import DEMO
+from tests.test_page_review import CORPUS, bodies, open_page, queue_left, rendered, shown
 from xner.formats.parallel import SideOptions
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
@@ -218,7 +219,7 @@ def test_the_agreement_page_shows_a_reject_without_entities(demo) -> None:
     review.record_decision(
         store, item.sentence_id, reviewer="bob", action="reject", expected_version=later.state.version
     )
-    at = AppTest.from_file(str(REPO / "pages" / "3_Agreement.py"), default_timeout=60).run()
+    at = load("3_Agreement").run()
     assert not at.exception
     assert at.selectbox(key="agree_item").value == item.sentence_id
     votes = {name: next(seen(h) for h in html_bodies(at) if f"<div><b>{name}:" in seen(h)) for name in ("ana", "bob")}
@@ -228,7 +229,7 @@ def test_the_agreement_page_shows_a_reject_without_entities(demo) -> None:
 
 def test_the_spot_check_page_counts_judgments_everywhere_it_shows_them(demo) -> None:
     store, runs = demo
-    at = AppTest.from_file(str(REPO / "pages" / "2_Spot_check.py"), default_timeout=60).run()
+    at = load("2_Spot_check").run()
     at.sidebar.text_input(key="xner_reviewer").input("ana").run()
     at.selectbox(key="spot_run").set_value(runs["heuristic"]).run()
     at.number_input(key="spot_n").set_value(20)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO
-from tests.test_app import home, messages
+from tests.apptest import load, messages
+from tests.conftest import DEMO
+from tests.test_app import home
 from tests.test_sources import import_mafand
 from xner.services.aligning import align_corpus
 from xner.services.importing import import_corpus
@@ -124,7 +125,7 @@ def test_the_review_page_queues_an_empty_run_only_when_confirmed(app_store: Stor
 
     open_mafand(app_store, tmp_path, aligned=True)
     run = project_corpus(app_store, "mafand").run_id
-    at = AppTest.from_file(str(REPO / "pages" / "1_Review.py"), default_timeout=60).run()
+    at = load("1_Review").run()
     at.text_input(key="xner_reviewer").input("ana").run()
     at.selectbox(key="review_corpus").set_value("mafand").run()
 

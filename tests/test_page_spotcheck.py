@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, html_bodies, import_europarl, seen, write
+from tests.apptest import html_bodies, load, seen
+from tests.apptest import open_page as open_script
+from tests.conftest import import_europarl, write
 from xner.formats.parallel import SideOptions
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
@@ -25,7 +27,7 @@ from xner.store.db import Store, open_store
 from xner.store.models import SentencePair
 from xner.ui.render import html_text
 
-PAGE = str(REPO / "pages" / "2_Spot_check.py")
+PAGE = "2_Spot_check"
 DEMO = "demo-en-es"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -43,11 +45,7 @@ def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 
 
 def open_page(reviewer: str = "ana") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    if reviewer:
-        at.sidebar.text_input(key="xner_reviewer").input(reviewer).run()
-    return at
+    return open_script(PAGE, reviewer=reviewer)
 
 
 def draw(at: AppTest, n: int, *, seed: int = 0, strata: list[str] | None = None) -> AppTest:
@@ -58,11 +56,6 @@ def draw(at: AppTest, n: int, *, seed: int = 0, strata: list[str] | None = None)
     at.button(key="spot_draw").click().run()
     assert not at.exception
     return at
-
-
-def html(at: AppTest) -> list[str]:
-    """The HTML the page rendered (``xner.ui.render.show_html``)."""
-    return html_bodies(at)
 
 
 def estimate_table(at: AppTest) -> pd.DataFrame:
@@ -92,7 +85,7 @@ def test_draw_judge_and_estimate_on_the_demo(app_store: Store) -> None:
     judged: dict[str, list[bool]] = {}
     for verdict in verdicts:
         item = shown_item(app_store, check.id)
-        target = next(seen(h) for h in html(at) if "<div><b>Target (es)</b>" in seen(h))
+        target = next(seen(h) for h in html_bodies(at) if "<div><b>Target (es)</b>" in seen(h))
         assert f"<sub>{item.span.label}</sub>" in target and " ".join(item.tgt_tokens[: item.span.start]) in target
         at.button(key="spot_correct" if verdict else "spot_wrong").click().run()
         assert not at.exception
@@ -163,7 +156,7 @@ def test_all_skipped_items_come_back_and_a_finished_check_says_so(app_store: Sto
 
 def test_a_second_sample_needs_no_name_but_judging_does(app_store: Store) -> None:
     run = project_corpus(app_store, DEMO, method="ngram").run_id
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = load(PAGE).run()
     at.selectbox(key="spot_run").select(run).run()
     draw(at, 5)
     assert at.button(key="spot_correct").disabled and at.button(key="spot_wrong").disabled
@@ -184,7 +177,7 @@ def test_page_guards_without_runs_and_reports_draw_errors(tmp_path: Path, monkey
     src = write(tmp_path / "en.conll", "Ada B-PER\nsings O\n\n")
     tgt = write(tmp_path / "yo.conll", "Ada B-PER\nkọrin O\n\n")
     import_parallel(store, src, tgt, corpus="tiny", src=SideOptions("en"), tgt=SideOptions("yo"), split="train")
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = load(PAGE).run()
     assert not at.exception
     assert "has no projection run yet" in at.info[0].value
 
@@ -220,7 +213,7 @@ def test_escaping_of_tokens_labels_and_corpus_names(tmp_path: Path, monkeypatch:
 
     at = draw(open_page(reviewer=SCRIPT), 2)
     for _ in range(2):
-        rendered = "\n".join(html(at))
+        rendered = "\n".join(html_bodies(at))
         for payload in (SCRIPT, IMG, img_label, *img_tokens):
             if "<" in payload or ">" in payload or '"' in payload:
                 assert payload not in rendered

@@ -5,7 +5,6 @@ the learning curves of a small sweep, empty states and errors; plus the services
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -16,7 +15,9 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO
+from tests.apptest import load, open_page, seen
+from tests.conftest import DEMO
+from xner.figures.training import curve_rows, curves_html, curves_png, f1_bars
 from xner.learning import read_manifest
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.experiments import ExperimentConfig, learning_curves, run_experiment
@@ -35,10 +36,8 @@ from xner.services.training_view import (
 )
 from xner.store.db import Store, open_store
 from xner.store.models import RunMetric, TrainingRun
-from xner.ui.render import WORD_JOINER
-from xner.ui.training import curve_rows, curves_html, curves_png, f1_bars
 
-PAGE = str(REPO / "pages" / "5_Training.py")
+PAGE = "5_Training"
 CORPUS = "es-ner"  # the Spanish side of the demo as a monolingual corpus: splits train (70) and test (30)
 
 
@@ -81,13 +80,7 @@ def sweep(store: Store) -> ExperimentConfig:
 
 
 def page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
-
-
-def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.ui.render.literal`` dropped."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
+    return open_page(PAGE)
 
 
 TABLES = {  # a table of the page by a column only it has (AppTest does not report st.dataframe keys)
@@ -127,7 +120,7 @@ def test_an_empty_database_explains_what_to_do(db: str, monkeypatch: pytest.Monk
     at = page()
 
     assert not at.exception
-    infos = [plain(info.value) for info in at.info]
+    infos = [seen(info.value) for info in at.info]
     assert len(infos) == 3
     assert "No corpora yet" in infos[0]
     assert "No training runs here yet" in infos[1]
@@ -147,8 +140,8 @@ def test_defaults_on_the_demo(db: str) -> None:
     assert at.number_input(key="training_crf_c1").value == 0.1
     name = at.text_input(key=f"training_name_{DEMO_CORPUS}_crf").value  # a name in the managed folder, not a path
     assert re.fullmatch(r"crf-demo-en-es-all-\d{8}-\d{4}", name), name
-    assert "No training runs here yet" in plain(at.info[0].value)
-    assert "No experiments yet" in plain(at.info[1].value)
+    assert "No training runs here yet" in seen(at.info[0].value)
+    assert "No experiments yet" in seen(at.info[1].value)
 
 
 def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, xner_home: Path) -> None:
@@ -170,7 +163,7 @@ def test_training_a_crf_from_the_page_records_a_scored_run(project: Store, xner_
     assert run.model_path == str(out) and read_manifest(out)["info"]["created_by"] == "amina"
     assert 0.3 < metrics[("", "f1")] <= 1.0  # a CRF on 70 news sentences finds many of the 30 held-out ones' names
 
-    assert f"run {run.id}" in plain(at.success[0].value)
+    assert f"run {run.id}" in seen(at.success[0].value)
     sizes = [f"{run.data_sizes['tokens']:,}", str(sum(run.data_sizes["entities"].values()))]
     assert [m.value for m in at.metric][:3] == ["70", *sizes]
     entities = frame(at, "entities")
@@ -210,8 +203,8 @@ def test_a_training_error_names_the_reason(project: Store) -> None:
     at.radio(key="training_statuses").set_value("reviewed only (accepted and corrected)").run()
     at = train(at)
 
-    assert "Training failed: nothing to train on" in plain(at.error[0].value)
-    assert "accepted, corrected" in plain(at.error[0].value)
+    assert "Training failed: nothing to train on" in seen(at.error[0].value)
+    assert "accepted, corrected" in seen(at.error[0].value)
     assert not at.success
     with project.session() as session:
         assert session.scalars(select(TrainingRun)).all() == []
@@ -247,7 +240,7 @@ def test_the_learning_curves_of_an_experiment(project: Store) -> None:
     at.selectbox(key="training_runs_filter").set_value(("experiment", "mini")).run()
     assert len(frame(at, "runs")) == 4  # 2 gold + 2 projected (one run per seed for both ks)
     at.selectbox(key="training_runs_filter").set_value((TRAINED_RUNS, "")).run()
-    assert "No training runs here yet" in plain(at.info[0].value)
+    assert "No training runs here yet" in seen(at.info[0].value)
 
 
 def tree(folder: Path) -> set[Path]:
@@ -264,7 +257,7 @@ def test_a_model_name_that_is_not_safe_is_refused_and_nothing_is_written(
     at = at.button(key="training_train").click().run()
 
     assert not at.exception
-    [error] = [plain(e.value) for e in at.error]
+    [error] = [seen(e.value) for e in at.error]
     assert error.startswith(f"Training failed: model name {name!r} is not allowed: use one name of letters")
     assert "\n" not in error and str(tmp_path) not in error  # one line, no server path
     assert tree(tmp_path.parent) == before  # nothing written anywhere (the managed folder not even created)
@@ -279,12 +272,12 @@ def test_a_trained_model_is_listed_and_downloadable(project: Store, xner_home: P
     at.text_input(key=f"training_name_{CORPUS}_crf").set_value("crf-es").run()
     at = train(at)
 
-    assert "model saved as models/crf-es (see Files)" in plain(at.success[0].value)
+    assert "model saved as models/crf-es (see Files)" in seen(at.success[0].value)
     assert (xner_home / "models" / "crf-es" / "xner-tagger.json").is_file()
     files = next(f.value for f in at.dataframe if "modified" in f.value.columns)
     assert list(files["name"]) == ["crf-es"] and list(files["kind"]) == ["folder"]
     assert at.selectbox(key="training_files_models_pick").value == "crf-es"
-    assert "Download crf-es.zip" in [plain(b.proto.label) for b in at.get("download_button")]
+    assert "Download crf-es.zip" in [seen(b.proto.label) for b in at.get("download_button")]
     (xner_home / "exports").mkdir()
     (xner_home / "exports" / "es.conll").write_text("Ada B-PER\n")
     at.run()
@@ -293,7 +286,7 @@ def test_a_trained_model_is_listed_and_downloadable(project: Store, xner_home: P
 
 
 def test_the_app_navigates_to_the_training_page(db: str) -> None:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at = load("app").run()
     at.switch_page("pages/5_Training.py").run()
 
     assert not at.exception
@@ -316,7 +309,7 @@ def test_names_from_the_data_show_as_text(project: Store, tmp_path: Path) -> Non
     bodies = [str(element.value) for kind in kinds for element in getattr(at, kind)]
     assert any("alert" in body for body in bodies)  # the name is shown...
     assert not any("<script" in body or "<img" in body for body in bodies)  # ...never as markup
-    assert plain(at.error[0].value).startswith(f"Training failed: nothing to train on: the sentences of corpus '{xss}'")
+    assert seen(at.error[0].value).startswith(f"Training failed: nothing to train on: the sentences of corpus '{xss}'")
     assert frame(at, "runs")["trained on"][0] == f"{xss}: train"
 
 

@@ -6,8 +6,6 @@ of an English CRF on the Spanish; plus the upload helpers behind the page (xner.
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO, REPO, snapshot
+from tests.apptest import click, load, messages, open_page
+from tests.conftest import DEMO, snapshot
 from tests.tiny_models import build_tiny_nllb, one_torch_thread
 from xner.errors import InputError
 from xner.formats.conll import read_conll
@@ -26,10 +25,9 @@ from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.services.training import train_tagger
 from xner.store.db import Store, open_store
 from xner.text import detokenize
-from xner.ui.render import WORD_JOINER
 from xner.ui.uploads import Upload, upload_translations
 
-PAGE = str(REPO / "pages" / "6_Translate.py")
+PAGE = "6_Translate"
 EN_CONLL = (DEMO / "en.conll").read_bytes()
 ES_CONLL = (DEMO / "es.conll").read_bytes()
 
@@ -73,17 +71,7 @@ def marked_spanish() -> bytes:
 
 
 def page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
-
-
-def plain(markdown: str) -> str:
-    """A Markdown body as the reader sees it: backslash escapes and HTML entities resolved, the invisible word
-    joiners of ``xner.ui.render.literal`` dropped."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace(WORD_JOINER, "")
-
-
-def messages(at: AppTest, kind: str) -> list[str]:
-    return [plain(element.value) for element in getattr(at, kind)]
+    return open_page(PAGE)
 
 
 def note(at: AppTest) -> str:
@@ -101,12 +89,6 @@ def scores(at: AppTest, key: str):
 def translate_from(at: AppTest, corpus: str, to_lang: str) -> AppTest:
     at.selectbox(key="translate_corpus").set_value(corpus).run()
     at.text_input(key=f"translate_to_train_{corpus}").input(to_lang).run()
-    return at
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at = at.button(key=key).click().run()
-    assert not at.exception, at.exception
     return at
 
 
@@ -182,6 +164,7 @@ def test_translate_train_with_markers_from_a_file(project: Store) -> None:
     assert f"Entities read from the markers: projection run {run.id} (entities: " in " ".join(messages(at, "markdown"))
 
 
+@pytest.mark.slow  # builds a tiny NLLB model (~17 s)
 def test_translate_train_with_a_tiny_nllb_model(project: Store, tiny_nllb: str, xner_home: Path) -> None:
     shutil.copytree(tiny_nllb, xner_home / "models" / "tiny-nllb")  # a model the app offers: a saved one
     at = translate_from(page(), "en", "es")
@@ -305,7 +288,7 @@ def test_model_transfer_of_an_english_crf_on_the_spanish(project: Store, english
 
 
 def test_the_app_navigates_to_the_translate_page(db: str) -> None:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at = load("app").run()
     at.switch_page("pages/6_Translate.py").run()
 
     assert not at.exception

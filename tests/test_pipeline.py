@@ -121,6 +121,7 @@ def europarl_de(tmp_path_factory):
     store.dispose()
 
 
+@pytest.mark.slow  # Europarl aligned twice by eflomal (the module's fixture, ~80 s on 2 loaded cores)
 def test_europarl_ngram_beats_the_reference_heuristic_on_the_same_alignment(europarl_de):
     store, runs = europarl_de
     for run in runs.values():
@@ -134,6 +135,7 @@ def test_europarl_ngram_beats_the_reference_heuristic_on_the_same_alignment(euro
         assert heuristic.scores["overall"]["support"] == 693
 
 
+@pytest.mark.slow  # the Europarl fixture above
 def test_span_scores_equal_seqeval_on_real_projections(europarl_de):
     store, runs = europarl_de
     run_id = project_corpus(store, "ep", alignment_run=runs["grow-diag-final-and"]).run_id
@@ -151,6 +153,7 @@ def test_span_scores_equal_seqeval_on_real_projections(europarl_de):
     assert ours == pytest.approx(f1_score(gold_tags, predicted_tags), abs=1e-4)
 
 
+@pytest.mark.slow  # eflomal on a real gold set (~25 s)
 def test_eflomal_alignment_error_rate_on_gold_en_fr(store):
     pairs = shared("alignment_gold_awesome", "enfr.src-tgt")
     gold = shared("alignment_gold_awesome", "enfr.gold")
@@ -181,6 +184,7 @@ def _held_out_f1(store, run_id: int, first: int) -> float:
     return score_spans([predicted.get(p.pair_id, []) for p in pairs], [p.tgt_spans for p in pairs]).f1()
 
 
+@pytest.mark.slow  # the Europarl fixture and a CRF (~17 s)
 def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de, tmp_path):
     """A German CRF trained on the first 400 gold sentences (standing in for reviewed ones) proposes candidates
     for the other 399; matched through the alignment, its spans do at least as well as the n-grams alone there."""
@@ -213,6 +217,7 @@ def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de
     assert all((k, s.start, s.end) in allowed for k, pair in enumerate(pairs) for s in projected.get(pair.pair_id, []))
 
 
+@pytest.mark.slow  # the Europarl fixture and a CRF (~19 s)
 def test_europarl_source_entities_from_an_english_tagger(europarl_de, tmp_path):
     """Without English gold, a CRF trained on CoNLL-2003 news finds the source entities and projection carries
     them over: the projected German is about as good as the tagger's English (parliament text is off its domain)."""

@@ -350,6 +350,7 @@ def europarl(tmp_path_factory):
     store.dispose()
 
 
+@pytest.mark.slow  # Europarl aligned three ways (~70 s)
 def test_europarl_refined_via_spanish(europarl):
     store, direct = europarl
     composition = compose_via(store, "en-de", via="en-es", options=FAST)
@@ -383,6 +384,7 @@ def test_europarl_refined_via_spanish(europarl):
     assert f1.scores["overall"]["f1"] > 0.7
 
 
+@pytest.mark.slow  # the Europarl fixture above
 def test_europarl_pivot_with_another_source_language_is_refused(europarl):
     store, _ = europarl
     with pytest.raises(XnerError, match=r"'es-de' cannot serve as pivot of 'en-de'.*pair 1 \(split 'test', position 0"):

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
+from xner.figures import plotly_text
 from xner.types import Span
 from xner.ui.render import (
     STYLE,
@@ -27,7 +28,6 @@ from xner.ui.render import (
     line,
     literal,
     muted,
-    plotly_text,
     show_html,
     tokens_html,
 )
@@ -257,11 +257,11 @@ def test_plotly_text_escapes_tags_entities_latex_and_templates(text: str, shown:
 
 def test_charts_escape_names_for_plotly() -> None:
     """Language, strategy, label and reviewer names in the app's figures: no tag, no LaTeX, no template."""
+    from xner.figures.curves import curves_figure
+    from xner.figures.training import f1_bars
     from xner.services.experiments import CurvePoint
     from xner.services.training_view import Comparison
-    from xner.ui.curves import curves_figure
     from xner.ui.matrix import alignment_matrix, matrix_figure
-    from xner.ui.training import f1_bars
 
     name = "<b>x</b>$y$%{z}"
     escaped = "&lt;b&gt;x&lt;/b&gt;&#36;y&#36;&#37;{z}"

@@ -203,6 +203,7 @@ def test_queue_order_by_disagreement_most_disputed_first(queued) -> None:
         review.next_item(store, DEMO, order="random")
 
 
+@pytest.mark.slow  # many queue reads over every filter (~20 s)
 def test_queue_filters_labels_confidence_and_statuses(queued) -> None:
     store, _ = queued
     per = walk(store, labels=["PER"])
@@ -729,6 +730,7 @@ def test_europarl_disagreement_and_confidence_point_at_projection_errors(tmp_pat
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # a PostgreSQL server round (~13 s)
 def test_conflict_path_on_postgresql(pg_url: str) -> None:
     store = open_store(pg_url)
     try:

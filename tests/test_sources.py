@@ -198,6 +198,7 @@ def test_a_tagger_that_finds_nothing_is_named_as_the_reason(
     )
 
 
+@pytest.mark.slow  # eflomal with extra text (~20 s)
 def test_extra_text_from_an_imported_corpus_is_passed_to_eflomal_and_recorded(store: Store, tmp_path: Path) -> None:
     pairs = import_mafand(store, tmp_path, "dev", "mafand", limit=300)
     extra = import_mafand(store, tmp_path, "train", "mafand-train", limit=2000)

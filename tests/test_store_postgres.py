@@ -19,10 +19,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.engine import make_url
-from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, seen, shared, snapshot, write
+from tests.apptest import load, seen
+from tests.conftest import REPO, shared, snapshot, write
 from xner.cli import app
 from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions
@@ -277,7 +277,7 @@ def password_of(url: str) -> str:
 
 def test_the_home_page_shows_the_database_without_its_password(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XNER_DB", pg_url)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at = load("app", timeout=120).run()
 
     assert not at.exception and not at.error
     kinds = ("markdown", "caption", "title", "error", "warning", "info", "success", "text", "exception")

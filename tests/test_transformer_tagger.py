@@ -361,6 +361,7 @@ def test_labels_new_to_a_continued_fit_extend_the_head(tiny_model: str, yoruba: 
     assert {span.label for row in tagger.predict([s.tokens for s in yoruba[:30]]) for span in row} <= set(tagger.labels)
 
 
+@pytest.mark.slow  # trains a transformer (~20 s)
 def test_long_sentences_are_tagged_in_windows(tiny_model: str, yoruba: list[Sentence]) -> None:
     tagger = _tagger(tiny_model, **{**MEMORISE, "max_length": 24})
     tagger.fit(yoruba[:40])
@@ -372,6 +373,7 @@ def test_long_sentences_are_tagged_in_windows(tiny_model: str, yoruba: list[Sent
     assert f1 >= 0.8  # 1.0 in every trial: short windows are easy to memorise
 
 
+@pytest.mark.slow  # trains a transformer (~13 s)
 def test_all_sub_tokens_labelling_trains_and_predicts(tiny_model: str, yoruba: list[Sentence]) -> None:
     tagger = _tagger(tiny_model, **MEMORISE, first_subtoken_only=False)
     tagger.fit(yoruba[:40])

@@ -114,6 +114,7 @@ def test_a_missing_model_folder_is_a_clear_error(tmp_path):
         nllb(str(tmp_path / "nope" / "model")).translate(["Hello ."], src_lang="en", tgt_lang="yor")
 
 
+@pytest.mark.slow  # converts a model for CTranslate2 (~11 s)
 def test_ctranslate2_gives_the_transformers_translation(tiny_nllb, tmp_path):
     pytest.importorskip("ctranslate2")
     converted = convert_model(tiny_nllb, tmp_path / "ct2", quantization="none")
@@ -223,6 +224,7 @@ def test_pivot_corpus_feeds_the_back_translation_refinement(store, tiny_nllb):
     assert projected.refined_from is not None and projected.pairs == 100
 
 
+@pytest.mark.slow  # Europarl aligned and a CRF trained (~50 s)
 def test_translate_test_on_europarl_with_the_human_english(store, tmp_path):
     """The paper's "compare to original" protocol with the human English of Europarl as the translation: tag the
     English with an English CRF, align, project back onto the German tokens, score against the German gold; and
@@ -292,6 +294,7 @@ def _demo_es_two_splits(store: Store) -> None:
         import_corpus(store, DEMO / "es.conll", corpus="es", lang="es", split=split)
 
 
+@pytest.mark.slow  # several translate-test runs (~10 s)
 def test_translate_test_reuses_only_translations_and_alignments_made_the_same_way(store, tmp_path):
     from xner.services.workflows import run_translate_test
 
@@ -358,6 +361,7 @@ def test_translate_test_compares_translator_options_but_not_runtime_ones(store, 
         run_translate_test(store, "es", tagger=crf, translator_options={"num_beams": 2})
 
 
+@pytest.mark.slow  # translate, align, project (~15 s)
 def test_translate_train_into_an_existing_corpus_aligns_projects_and_queues_only_the_new_split(store, tmp_path):
     from xner.services.workflows import run_translate_train
 

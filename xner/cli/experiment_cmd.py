@@ -41,8 +41,8 @@ def experiment(
 
 
 def write_curves(store: Store, name: str, out: Path) -> None:
+    from xner.figures.training import write_curve_files
     from xner.services.training_view import experiment_curves
-    from xner.ui.training import write_curve_files
 
     write_curve_files(experiment_curves(store, name), out)
 

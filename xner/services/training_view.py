@@ -1,6 +1,6 @@
 """The Training page's use cases, as plain data: the choices of a training form, the recorded training runs (trained
 with ``xner train`` / the app, or as points of ``xner experiment`` sweeps) with their scores, side-by-side
-comparisons of runs, and the learning curves of an experiment (their figures and files: :mod:`xner.ui.training`).
+comparisons of runs, and the learning curves of an experiment (their figures and files: :mod:`xner.figures.training`).
 
 Runs are :class:`~xner.store.models.TrainingRun` rows with :class:`~xner.store.models.RunMetric` scores (label
 ``""`` for overall). A run's ``config`` is what decided its result: ``train_tagger`` stores corpus, side, splits,

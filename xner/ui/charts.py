@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from xner.figures import plotly_text
 from xner.services.review import AgreementReport
 from xner.services.spotcheck import PrecisionEstimate
-from xner.ui.render import plotly_text
 
 
 def precision_chart(result: PrecisionEstimate) -> go.Figure:

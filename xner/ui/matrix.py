@@ -12,10 +12,11 @@ from typing import Any
 import plotly.graph_objects as go
 
 from xner.errors import XnerError
+from xner.figures import plotly_text
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.services.review import ReviewItem
 from xner.types import Alignment, Link, Span
-from xner.ui.render import Html, colour_key, html_text, plotly_text
+from xner.ui.render import Html, colour_key, html_text
 
 # --- the alignment matrix ------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ method comparison, conflicts and the keyboard shortcuts (the alignment matrix: :
 
 The page (``pages/1_Review.py``) only renders these and collects input; everything here is plain data in, plain
 data out, so it is unit-tested without a browser. User strings reach HTML and Plotly only through
-``xner.ui.render`` (:func:`~xner.ui.render.html`, :func:`~xner.ui.render.plotly_text`): Plotly reads a few HTML
+``xner.ui.render`` (:func:`~xner.ui.render.html`, :func:`~xner.figures.plotly_text`): Plotly reads a few HTML
 tags in tick labels and hover text, so the figure's tokens are escaped for it.
 
 >>> selection_to_span(2, 3, "LOC")

@@ -13,9 +13,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from xner.figures import plotly_text
+from xner.figures.curves import curve_table, curves_figure, write_png
 from xner.services.training_view import Comparison, Curves
-from xner.ui.curves import curve_table, curves_figure, write_png
-from xner.ui.render import plotly_text
 
 
 def f1_bars(comparison: Comparison) -> go.Figure:
@@ -36,14 +36,14 @@ def f1_bars(comparison: Comparison) -> go.Figure:
 
 
 def curves_plot(curves: Curves) -> go.Figure:
-    """The Plotly figure of :func:`xner.ui.curves.curves_figure`, its y axis naming the metric and label."""
+    """The Plotly figure of :func:`xner.figures.curves.curves_figure`, its y axis naming the metric and label."""
     figure = curves_figure(curves.points, all_at=curves.all_at)
     figure.update_yaxes(title_text=plotly_text(curves.y_title), row=1, col=1)
     return figure
 
 
 def curve_rows(curves: Curves) -> list[dict[str, Any]]:
-    """:func:`xner.ui.curves.curve_table` rows flattened for a table: the mean named after the metric, the interval
+    """:func:`xner.figures.curves.curve_table` rows flattened for a table: the mean named after the metric, the interval
     as two columns and the per-seed values as text."""
     rows = []
     for row in curve_table(curves.points):
@@ -57,7 +57,7 @@ def curve_rows(curves: Curves) -> list[dict[str, Any]]:
 
 
 def curves_png(curves: Curves) -> bytes:
-    """The curves as PNG bytes (:func:`xner.ui.curves.write_png`, through a temporary file)."""
+    """The curves as PNG bytes (:func:`xner.figures.curves.write_png`, through a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="xner-curves-") as folder:
         return write_png(
             curves.points, Path(folder) / "curves.png", all_at=curves.all_at, ylabel=curves.y_title
