@@ -313,7 +313,7 @@ def test_queue_filters_become_next_item_arguments(filters: view.QueueFilters, ex
 
 
 def test_queue_filters_refuse_unknown_status_and_anonymous_second_review() -> None:
-    with pytest.raises(XnerError, match="unknown queue status 'done'; known: unreviewed"):
+    with pytest.raises(XnerError, match="unknown queue status 'done'; known: accepted, corrected, rejected"):
         view.QueueFilters("done").next_item_args()
     with pytest.raises(XnerError, match="the second review needs your name"):
         view.QueueFilters(view.SECOND_REVIEW).next_item_args()

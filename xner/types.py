@@ -18,6 +18,14 @@ Link = tuple[int, int]
 ProgressFn = Callable[[int, int], None]
 """Called with ``(done, total)`` as work advances; what is counted (pairs, sentences, bytes) is the caller's unit."""
 
+StageProgress = Callable[[str, int, int], None]
+"""Called with ``(stage, done, total)`` by a use case of several stages (e.g. "train", "project")."""
+
+
+def stage_progress(on_progress: StageProgress | None, stage: str) -> ProgressFn | None:
+    """The :data:`ProgressFn` of one ``stage`` of a :data:`StageProgress` (None when there is none)."""
+    return (lambda done, total: on_progress(stage, done, total)) if on_progress else None
+
 
 @dataclass(frozen=True, order=True, slots=True)
 class Span:

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 
 HOME_ENV = "XNER_HOME"
 DEFAULT_HOME = "xner-home"
@@ -203,7 +203,7 @@ class ManagedFolder:
     def subfolder(self, kind: str) -> Path:
         """``models``, ``exports`` or ``work`` inside the root (not created)."""
         if kind not in KINDS:
-            raise XnerError(f"unknown managed folder {kind!r}; known: {', '.join(KINDS)}")
+            raise UnknownNameError("managed folder", kind, KINDS)
         return self.root / kind
 
     def path(self, kind: str, name: str) -> Path:

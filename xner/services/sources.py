@@ -14,7 +14,7 @@ offline.md). So titled CRFs come first, and English taggers trained here get tit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,12 +31,11 @@ from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence
-from xner.types import CorpusKind, ProgressFn, Side
+from xner.types import CorpusKind, ProgressFn, Side, StageProgress, stage_progress
 
 GOLD, SAVED, TRAIN = "gold", "saved tagger", "train now"
 SOURCES = (GOLD, SAVED, TRAIN)
 TAGGER_RANK = ("crf", "transformer")  # measured order on Europarl English (see the module docstring)
-StageProgress = Callable[[str, int, int], None]  # (stage, done, total): stages "train" and "project"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +258,7 @@ def project_with_source(
             options=source.options,
             titled=source.titled,
             created_by=created_by,
-            on_progress=_stage(on_progress, "train"),
+            on_progress=stage_progress(on_progress, "train"),
         )
         tagger = training.model_path
     else:
@@ -272,10 +271,6 @@ def project_with_source(
         alignment_run=alignment_run,
         source_tagger=tagger,
         created_by=created_by,
-        on_progress=_stage(on_progress, "project"),
+        on_progress=stage_progress(on_progress, "project"),
     )
     return SourcedProjection(projection, training)
-
-
-def _stage(on_progress: StageProgress | None, stage: str) -> ProgressFn | None:
-    return (lambda done, total: on_progress(stage, done, total)) if on_progress else None

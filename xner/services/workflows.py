@@ -22,7 +22,7 @@ silent reuse.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,7 @@ from xner.services.translating import (
 )
 from xner.store.db import Store
 from xner.store.models import Entity, Sentence
-from xner.types import CorpusKind, ProgressFn, Side
-
-StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
+from xner.types import CorpusKind, Side, StageProgress, stage_progress
 
 
 @dataclass
@@ -146,7 +144,7 @@ def run_translate_test(
             splits=splits,
             require_entities=untagged,
             created_by=created_by,
-            on_progress=_stage(on_progress, "translate"),
+            on_progress=stage_progress(on_progress, "translate"),
         )
     elif untagged and not _has_source_entities(store, name):
         raise XnerError(
@@ -311,7 +309,7 @@ def align_and_project(
                 extra=extra,
                 splits=None if reuse_alignment else splits,
                 created_by=created_by,
-                on_progress=_stage(on_progress, "align"),
+                on_progress=stage_progress(on_progress, "align"),
             ).run_id
             aligned = True
     projected = project_corpus(
@@ -323,7 +321,7 @@ def align_and_project(
         splits=splits,
         source_tagger=source_tagger,
         created_by=created_by,
-        on_progress=_stage(on_progress, "project"),
+        on_progress=stage_progress(on_progress, "project"),
     )
     return alignment_run, aligned, projected
 
@@ -384,7 +382,7 @@ def run_translate_train(
         markers=markers,
         splits=splits,
         created_by=created_by,
-        on_progress=_stage(on_progress, "translate"),
+        on_progress=stage_progress(on_progress, "translate"),
     )
     if translation.projection_run is not None:
         alignment_run, run, entities = None, translation.projection_run, translation.entities
@@ -407,10 +405,6 @@ def run_translate_train(
     queued = queue_projection(store, new_corpus, run, created_by=created_by).queued
     seconds = round(time.perf_counter() - started, 3)
     return TranslateTrainReport(translation, alignment_run, run, entities, queued, seconds)
-
-
-def _stage(on_progress: StageProgress | None, stage: str) -> ProgressFn | None:
-    return (lambda done, total: on_progress(stage, done, total)) if on_progress else None
 
 
 def _has_source_entities(store: Store, corpus: str) -> bool:

@@ -256,9 +256,3 @@ STYLE = Html(
     " .xner-ent sub { font-size: 0.65em; font-weight: 600; margin-left: 3px; opacity: 0.8; }"
     "</style>"
 )
-
-
-# --- old names -------------------------------------------------------------------------------------------------
-
-markdown_text = literal
-escape = html_text

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 from xner.services.review import QueuePreferences, ReviewItem, SearchHit, Suggestion
 from xner.services.runs import run_label as run_label  # one label for a run on every page
 from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
@@ -107,7 +107,7 @@ class QueueFilters:
         {'order': 'confidence', 'statuses': ('unreviewed',)}
         """
         if self.status not in STATUS_CHOICES:
-            raise XnerError(f"unknown queue status {self.status!r}; known: {', '.join(STATUS_CHOICES)}")
+            raise UnknownNameError("queue status", self.status, STATUS_CHOICES)
         if self.is_second_review and not self.me:
             raise XnerError("the second review needs your name: enter it in the sidebar")
         args: dict[str, Any] = {"order": self.order, "statuses": self._statuses()}
@@ -360,7 +360,7 @@ def editor_to_change(value: object, *, n_tokens: int, labels: Collection[str]) -
         if not 0 <= start < end <= n_tokens:
             raise XnerError(f"the span [{start}, {end}) is outside the sentence's {n_tokens} tokens")
         if label not in labels:
-            raise XnerError(f"unknown label {label!r}; known: {', '.join(sorted(labels))}")
+            raise UnknownNameError("label", label, labels)
         spans = add_span(spans, Span(start, end, label))
     return EditorChange(spans, base)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xner.errors import InputError, XnerError
+from xner.errors import InputError, UnknownNameError
 from xner.formats.conll import ConllOptions, looks_like_conll
 from xner.formats.parallel import SideOptions
 from xner.formats.pharaoh import LinkError, parse_pharaoh_line
@@ -87,7 +87,7 @@ def check_upload(upload: Upload, *, kind: str) -> None:
         InputError: naming the upload (and the line, where there is one) and the reason.
     """
     if kind not in _WHAT:
-        raise XnerError(f"unknown upload kind {kind!r}; use one of {', '.join(UPLOAD_KINDS)}")
+        raise UnknownNameError("upload kind", kind, UPLOAD_KINDS)
     if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
         raise InputError(
             upload.name,
