@@ -9,6 +9,7 @@ Taggers share one interface (:class:`~xner.learning.taggers.Tagger`) and are cho
 """
 
 from xner.learning import crf as _crf  # noqa: F401 - registers "crf"
+from xner.learning import melm as _melm  # noqa: F401 - registers the "melm" augmenter
 from xner.learning import transformer as _transformer  # noqa: F401 - registers "transformer"
 from xner.learning.augment import AUGMENTERS, Augmenter, Gazetteer, Synthetic, SyntheticOrigin
 from xner.learning.taggers import TAGGERS, ScoredSpan, Tagger, load_tagger, read_manifest
