@@ -39,6 +39,7 @@ from xner.services.training_view import (
     tagger_names,
     tagger_options,
 )
+from xner.ui.downloads import download_bytes
 from xner.ui.forms import corpus_select, models_ready, option_inputs, side_select
 from xner.ui.render import literal
 from xner.ui.support import Store, app_folder, count_progress, error_text, get_store, page_guard, reviewer_sidebar
@@ -317,7 +318,7 @@ def download_form(folder: ManagedFolder, kind: str, names: list[str]) -> None:
         return
     right.download_button(
         literal(f"Download {ready.file_name}"),
-        data=ready.read,
+        data=lambda: download_bytes(ready),
         file_name=ready.file_name,
         mime=ready.mime,
         key=f"training_files_{kind}_download",

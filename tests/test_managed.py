@@ -27,6 +27,7 @@ from xner.services.managed import (
     home_folder,
 )
 from xner.store.db import open_store
+from xner.ui.downloads import download_bytes
 
 REFUSED = ["../../x", "/tmp/x", "..", ".", "a/b", "~x", ".hidden", "", "a\\b", "C:x", "-rf", "a b", "x" * 101, "é"]
 
@@ -139,11 +140,11 @@ def test_listing_and_downloads(xner_home: Path, monkeypatch: pytest.MonkeyPatch)
 
     download = folder.download(MODELS, "crf-yor")
     assert (download.file_name, download.mime) == ("crf-yor.zip", "application/zip")
-    archive = zipfile.ZipFile(io.BytesIO(download.read()))
+    archive = zipfile.ZipFile(io.BytesIO(download_bytes(download)))
     assert archive.namelist() == ["crf-yor/model.crfsuite", "crf-yor/sub/vocab.txt"]
-    assert download.read() == download.read()  # same files, same bytes
+    assert download_bytes(download) == download_bytes(download)  # same files, same bytes
     exported = folder.download(EXPORTS, "yor.conll")
-    assert (exported.file_name, exported.read()) == ("yor.conll", b"Ada B-PER\n")
+    assert (exported.file_name, download_bytes(exported)) == ("yor.conll", b"Ada B-PER\n")
 
     with pytest.raises(NotFoundError, match="no model named 'nope'; there are: crf-yor"):
         folder.download(MODELS, "nope")

@@ -27,11 +27,9 @@ xner.services.managed.UnsafeNameError: model name '../../etc' is not allowed: us
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,7 +51,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HUB_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _HUB_NAME = re.compile(rf"{_HUB_PART}(/{_HUB_PART})?")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _WHAT = {MODELS: "model", EXPORTS: "export", WORK: "working file"}
 
 
@@ -163,30 +160,13 @@ class ManagedFile:
 
 @dataclass(frozen=True, slots=True)
 class Download:
-    """An entry of the managed folder ready to download: its file name, MIME type and size on disk."""
+    """An entry of the managed folder ready to download: its file name, MIME type and size on disk (the app makes
+    its bytes: :func:`xner.ui.downloads.download_bytes`)."""
 
     path: Path
     file_name: str
     mime: str
     size: int
-
-    def read(self) -> bytes:
-        """The file's bytes, or a folder as a ZIP archive of its files (fixed member times: same files, same bytes).
-
-        >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp()) / "crf"; folder.mkdir(); _ = (folder / "model.bin").write_bytes(b"w")
-        >>> zipfile.ZipFile(io.BytesIO(Download(folder, "crf.zip", "application/zip", 1).read())).namelist()
-        ['crf/model.bin']
-        """
-        if not self.path.is_dir():
-            return self.path.read_bytes()
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for file in sorted(_files(self.path)):
-                member = zipfile.ZipInfo(f"{self.path.name}/{file.relative_to(self.path).as_posix()}", _ZIP_TIME)
-                member.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(member, file.read_bytes())
-        return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -249,7 +229,7 @@ class ManagedFolder:
             if not _NAME.fullmatch(entry.name) or entry.is_symlink():
                 continue
             stat = entry.stat()
-            size = sum(f.stat().st_size for f in _files(entry)) if entry.is_dir() else stat.st_size
+            size = sum(f.stat().st_size for f in folder_files(entry)) if entry.is_dir() else stat.st_size
             found.append(ManagedFile(kind, entry.name, size, datetime.fromtimestamp(stat.st_mtime), entry.is_dir()))
         return found
 
@@ -259,7 +239,7 @@ class ManagedFolder:
 
     def download(self, kind: str, name: str) -> Download:
         """What to send for an entry: a file as it is, a folder (a saved model) as a ZIP archive of its files under
-        ``name/`` (links inside it left out). The bytes are made by :meth:`Download.read`, when asked for.
+        ``name/`` (links inside it left out). The bytes are made by :func:`xner.ui.downloads.download_bytes`.
 
         Raises:
             UnsafeNameError, NotFoundError: see :meth:`existing`.
@@ -298,7 +278,7 @@ class ManagedFolder:
         return value
 
 
-def _files(folder: Path) -> Iterator[Path]:
+def folder_files(folder: Path) -> Iterator[Path]:
     """The regular files under ``folder``, links (to files or folders) left out."""
     for parent, dirs, files in os.walk(folder):
         base = Path(parent)

@@ -6,6 +6,7 @@ download equals the CLI's file byte for byte. What an export would hold (its cho
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import zipfile
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xner.services.exporting import FOLDER_FORMATS, ExportReport, export_corpus
+from xner.services.managed import Download, folder_files
 from xner.store.db import Store
 from xner.types import ReviewStatus
 
@@ -94,3 +96,27 @@ def zip_folder(folder: Path) -> bytes:
                 archive.writestr(member, path.read_bytes())
         buffer.seek(0)
         return buffer.read()
+
+
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # every member's time: the same files give the same bytes
+
+
+def download_bytes(download: Download) -> bytes:
+    """A managed-folder entry's bytes: a file's as they are, a folder (a saved model) as a ZIP archive of its files
+    under its name (fixed member times: same files, same bytes).
+
+    >>> import io, tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "crf"; folder.mkdir(); _ = (folder / "model.bin").write_bytes(b"w")
+    >>> zipfile.ZipFile(io.BytesIO(download_bytes(Download(folder, "crf.zip", "application/zip", 1)))).namelist()
+    ['crf/model.bin']
+    """
+    path = download.path
+    if not path.is_dir():
+        return path.read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder_files(path)):
+            member = zipfile.ZipInfo(f"{path.name}/{file.relative_to(path).as_posix()}", _ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(member, file.read_bytes())
+    return buffer.getvalue()
