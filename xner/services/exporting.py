@@ -30,9 +30,10 @@ from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import entity_spans, get_corpus
 from xner.services.projecting import get_projection_run, projected_spans
+from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sentence, SentencePair
-from xner.types import ReviewStatus, Span
+from xner.types import ReviewStatus
 from xner.types import Sentence as SentenceData
 
 EXPORT_FORMATS = ("conll", "jsonl", "spacy", "hf")
@@ -232,7 +233,7 @@ def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -
             spans = projected.get(row.pair_id, [])
             meta["projection_run"] = source.run_id
         elif source.uses_curated(row.status):  # the curated spans replace the gold ones (queued suggestions do not)
-            spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
+            spans = list(row.spans)
         else:
             spans = gold.get(row.id, [])
         yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
@@ -329,12 +330,13 @@ def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -
     The whole corpus's set, whatever the filters, so that every export of a corpus numbers its tags alike.
     """
     labels = set(corpus.labels)
-    used = [select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)]
+    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
+    for spans in session.scalars(curated.execution_options(yield_per=PAGE)):
+        labels.update(span.label for span in spans or ())
     if run_id is not None:
-        used.append(select(Projection.spans).where(Projection.run_id == run_id))
-    for query in used:
-        for spans in session.scalars(query.execution_options(yield_per=PAGE)):
-            labels.update(span["label"] for span in spans or ())
+        projected = select(Projection.spans).where(Projection.run_id == run_id)
+        for records in session.scalars(projected.execution_options(yield_per=PAGE)):
+            labels.update(record_to_span(record).label for record in records or ())
     return sorted(labels)
 
 

@@ -28,6 +28,7 @@ from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
+from xner.store.columns import projected_to_record, record_to_span
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
@@ -48,20 +49,6 @@ class ProjectReport:
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
     refined_from: int | None = None  # the direct alignment run, when the projection used a refined one
-
-
-def span_record(projected: ProjectedSpan) -> dict[str, Any]:
-    """A projected span as stored in ``projection.spans``."""
-    record: dict[str, Any] = {
-        "start": projected.span.start,
-        "end": projected.span.end,
-        "label": projected.span.label,
-        "confidence": round(projected.confidence, 4),
-        "links": [list(link) for link in projected.links],
-    }
-    if projected.src_span is not None:
-        record.update(src_start=projected.src_span.start, src_end=projected.src_span.end)
-    return record
 
 
 def project_corpus(
@@ -184,7 +171,7 @@ def _project_pairs(
         rows = []
         for pair, projected in zip(batch, _project_batch(projector, sources, batch), strict=True):
             entities.update(p.span.label for p in projected)
-            records = [span_record(p) for p in projected]
+            records = [projected_to_record(p) for p in projected]
             confidence = min((record["confidence"] for record in records), default=1.0)
             rows.append({"run_id": report.run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
         for start in range(0, len(rows), WRITE_BATCH):
@@ -225,4 +212,4 @@ def projected_spans(session: Session, run_id: int, pair_ids: list[int]) -> dict[
             Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
         )
     )
-    return {pair_id: [Span(s["start"], s["end"], s["label"]) for s in spans] for pair_id, spans in rows}
+    return {pair_id: [record_to_span(record) for record in spans] for pair_id, spans in rows}

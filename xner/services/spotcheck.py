@@ -29,6 +29,7 @@ from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
+from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.db import Store
 from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
 from xner.types import Link, Span
@@ -247,9 +248,9 @@ def _spans_by_stratum(
             return population
         for pair_id, spans in rows:
             for index, record in enumerate(spans):
-                confidence = float(record.get("confidence", 1.0))
-                key = stratum_of(record["label"], confidence, strata, buckets)
-                item = (pair_id, index, record["start"], record["end"], record["label"], confidence)
+                span, confidence = record_to_span(record), record_confidence(record)
+                key = stratum_of(span.label, confidence, strata, buckets)
+                item = (pair_id, index, span.start, span.end, span.label, confidence)
                 population.setdefault(key, []).append(item)
         last = rows[-1].pair_id
 
@@ -453,11 +454,10 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
     for item in items:
         src_tokens, tgt_tokens = tokens.get(item.pair_id, ((), ()))
         spans = records.get(item.pair_id) or []
-        record = spans[item.span_index] if item.span_index < len(spans) else {}
-        src_span = None
-        if record.get("src_start") is not None:
-            src_span = Span(record["src_start"], record["src_end"], record["label"])
-        links = tuple((int(i), int(j)) for i, j in record.get("links", ()))
+        src_span, links = None, ()
+        if item.span_index < len(spans):
+            projected = record_to_projected(spans[item.span_index], "")
+            src_span, links = projected.src_span, projected.links
         extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}
         result.append(_item_view(item, extra))
     return result

@@ -44,7 +44,7 @@ from xner.services.corpora import ensure_corpus, find_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
-from xner.services.projecting import span_record
+from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.models import Sentence as SentenceRow
@@ -375,7 +375,7 @@ def _store_projection(
     for split, items in by_split.items():
         pairs = iter_pairs(session, corpus, splits=[split], with_spans=False)
         for pair, (_, spans) in zip(pairs, items, strict=True):
-            records = [span_record(span) for span in spans]
+            records = [projected_to_record(span) for span in spans]
             counts.update(span.span.label for span in spans)
             confidence = min((record["confidence"] for record in records), default=1.0)
             rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})

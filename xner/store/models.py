@@ -20,7 +20,8 @@ Layout:
 - ``deletion_log``: the append-only record of every corpus or run deleted (who, what, when, counts removed).
 
 Tokens and span lists are stored as JSON text: they are read and written whole; only the Review page's token search
-reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`).
+reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`). Span lists of review
+states and events read and write :class:`~xner.types.Span` tuples (:class:`xner.store.columns.SpanList`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from xner.store.columns import SpanList
+from xner.types import Span
 
 
 def utcnow() -> datetime:
@@ -197,7 +201,7 @@ class ReviewState(Base):
     sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
     corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # xner.types.ReviewStatus values
-    spans: Mapped[list[dict]] = mapped_column(JSON)  # [{"start", "end", "label"}]
+    spans: Mapped[tuple[Span, ...]] = mapped_column(SpanList)  # stored [{"start", "end", "label"}], sorted
     confidence: Mapped[float | None] = mapped_column(Float)
     # The projection run whose spans were queued as the suggestion (None: never queued, or the run was deleted).
     run_id: Mapped[int | None] = mapped_column(ForeignKey("projection_run.id", ondelete="SET NULL"))
@@ -228,8 +232,8 @@ class ReviewEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     status_before: Mapped[str] = mapped_column(String(16))
     status_after: Mapped[str] = mapped_column(String(16))
-    spans_before: Mapped[list[dict]] = mapped_column(JSON)
-    spans_after: Mapped[list[dict]] = mapped_column(JSON)
+    spans_before: Mapped[tuple[Span, ...]] = mapped_column(SpanList)
+    spans_after: Mapped[tuple[Span, ...]] = mapped_column(SpanList)
     version: Mapped[int] = mapped_column(Integer)  # the state's version this decision produced
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -88,8 +88,6 @@ from xner.services.review.records import (
     StateView,
     as_utc,
     labels_text,
-    records_to_spans,
-    spans_to_records,
 )
 
 __all__ = [
@@ -138,13 +136,11 @@ __all__ = [
     "queue_projection",
     "queue_settings",
     "record_decision",
-    "records_to_spans",
     "release_lease",
     "renew_lease",
     "reviewer_history",
     "save_queue_preferences",
     "search_tokens",
     "set_queue_settings",
-    "spans_to_records",
     "undo",
 ]

@@ -38,7 +38,6 @@ from xner.services.review.records import (
     insert_missing_states,
     labels_text,
     load_events,
-    spans_to_records,
     standing_events,
     state_row,
     state_table,
@@ -389,7 +388,7 @@ def _write(
     if current.version == 0 and current.updated_at is None:  # never written: create the default row first
         default = {
             "b_id": sentence_id,
-            "b_spans": spans_to_records(current.spans),
+            "b_spans": current.spans,
             "b_labels": labels_text(current.spans),
             "b_confidence": current.confidence,
             "b_disagreement": 0.0,
@@ -404,7 +403,7 @@ def _write(
     if applied:
         values |= {
             "status": status.value,
-            "spans": spans_to_records(spans),
+            "spans": spans,
             "labels": labels_text(spans),
             "updated_by": reviewer,
             "updated_at": now,
@@ -426,8 +425,8 @@ def _write(
             action=action,
             status_before=current.status.value,
             status_after=status.value,
-            spans_before=spans_to_records(current.spans),
-            spans_after=spans_to_records(spans),
+            spans_before=current.spans,
+            spans_after=spans,
             version=version,
             created_at=now,
             note=note,

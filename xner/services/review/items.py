@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     select,
@@ -17,6 +16,7 @@ from xner.formats.pharaoh import parse_pharaoh_line
 from xner.services.corpora import entity_spans, review_state_counts
 from xner.services.review.alignment import manual_links
 from xner.services.review.records import REVIEWED, StateView, current_state, target_sentence
+from xner.store.columns import record_to_projected
 from xner.store.db import Store
 from xner.store.models import (
     Alignment,
@@ -153,20 +153,11 @@ def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int
             row.method,
             row.alignment_run_id,
             row.confidence,
-            tuple(_projected(record, row.method) for record in row.spans),
+            tuple(record_to_projected(record, row.method) for record in row.spans),
             queued=row.run_id == queued_run,
         )
         for row in rows
     ]
-
-
-def _projected(record: Mapping[str, Any], method: str) -> ProjectedSpan:
-    span = Span(record["start"], record["end"], record["label"])
-    source = None
-    if record.get("src_start") is not None:
-        source = Span(record["src_start"], record["src_end"], record["label"])
-    links = tuple((int(i), int(j)) for i, j in record.get("links", ()))
-    return ProjectedSpan(span, method, float(record.get("confidence", 1.0)), source, links)
 
 
 def _queued_alignment(session: Session, pair_id: int, suggestions: Sequence[Suggestion]) -> Links:

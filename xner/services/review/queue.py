@@ -38,11 +38,11 @@ from xner.services.review.records import (
     event_table,
     insert_missing_states,
     labels_text,
-    spans_to_records,
     state_row,
     state_table,
 )
 from xner.stats import span_disagreement
+from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import (
     Corpus,
@@ -52,7 +52,7 @@ from xner.store.models import (
     utcnow,
 )
 from xner.store.models import SentencePair as PairRow
-from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+from xner.types import REVIEWED_STATUSES, ReviewStatus
 
 CLAIM_TRIES = 20  # items passed over when others claimed them between the read and the claim
 REMAINING_CAP = 1000  # queues with row-checked filters count their items up to this
@@ -209,11 +209,11 @@ def _queue_page(
     now = utcnow()
     new, changed = [], []
     for row in rows:
-        spans = sorted(Span(s["start"], s["end"], s["label"]) for s in row.spans)
+        spans = sorted(record_to_span(record) for record in row.spans)
         versions = [spans, *(found[row.pair_id] for found in others.values() if row.pair_id in found)]
         values = {
             "b_id": row.tgt_sentence_id,
-            "b_spans": spans_to_records(spans),
+            "b_spans": spans,
             "b_labels": labels_text(spans),
             "b_confidence": row.confidence,
             "b_disagreement": round(span_disagreement(versions), 4),

@@ -1,4 +1,4 @@
-"""Review records shared by the review modules: the state and event views, span (de)serialisation, the
+"""Review records shared by the review modules: the state and event views, the
 reviewable target sentence and its current state, the event history, and the status groups.
 """
 
@@ -88,15 +88,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def spans_to_records(spans: Iterable[Span]) -> list[dict[str, Any]]:
-    """Spans as stored in ``review_state.spans`` / ``review_event``: sorted ``{"start", "end", "label"}``."""
-    return [{"start": s.start, "end": s.end, "label": s.label} for s in sorted(spans)]
-
-
-def records_to_spans(records: Iterable[Mapping[str, Any]] | None) -> tuple[Span, ...]:
-    return tuple(sorted(Span(int(r["start"]), int(r["end"]), str(r["label"])) for r in records or ()))
-
-
 def labels_text(spans: Iterable[Span]) -> str:
     """The ``review_state.labels`` value: sorted distinct labels between spaces (``" LOC PER "``), or ``""``."""
     labels = sorted({span.label for span in spans})
@@ -164,7 +155,7 @@ def load_state(session: Session, sentence_id: int) -> StateView | None:
     return StateView(
         row.sentence_id,
         ReviewStatus(row.status),
-        records_to_spans(row.spans),
+        tuple(row.spans),
         row.confidence,
         row.version,
         row.updated_by,
@@ -203,8 +194,8 @@ def event_view(row: ReviewEvent) -> EventView:
         row.action,
         ReviewStatus(row.status_before),
         ReviewStatus(row.status_after),
-        records_to_spans(row.spans_before),
-        records_to_spans(row.spans_after),
+        tuple(row.spans_before),
+        tuple(row.spans_after),
         row.version,
         as_utc(row.created_at),
         row.note,
