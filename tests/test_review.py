@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from tests.conftest import import_europarl, snapshot
 from xner.errors import ConflictError, UnknownNameError, XnerError
 from xner.services import review
 from xner.services.aligning import align_corpus
+from xner.services.corpora import corpus_stats
 from xner.services.demo import load_demo
 from xner.services.exporting import export_corpus
 from xner.services.projecting import project_corpus
-from xner.services.review import REVIEWED, ReviewItem
+from xner.services.review import ReviewItem
 from xner.stats import span_f1
 from xner.store.db import Store, alembic_config, open_store
 from xner.store.models import (
@@ -32,7 +33,8 @@ from xner.store.models import (
     SentencePair,
     utcnow,
 )
-from xner.types import ReviewStatus, Span
+from xner.store.queries.review import curated_count, reviewed_count
+from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 pytest_plugins = ["tests.pg"]
 
@@ -249,10 +251,10 @@ def test_reviewer_filters_and_the_second_review_queue(queued) -> None:
     review.record_decision(store, second.sentence_id, reviewer="bob", action="reject", expected_version=0)
     review.record_decision(store, third.sentence_id, reviewer="ana", action="correct", spans=[], expected_version=0)
 
-    mine = walk(store, statuses=REVIEWED, reviewer="ana")
+    mine = walk(store, statuses=REVIEWED_STATUSES, reviewer="ana")
     assert [item.sentence_id for item in mine] == [first.sentence_id, third.sentence_id]
     # bob's second review: items somebody reviewed that bob has not decided
-    to_check = walk(store, statuses=REVIEWED, not_decided_by="bob")
+    to_check = walk(store, statuses=REVIEWED_STATUSES, not_decided_by="bob")
     assert [item.sentence_id for item in to_check] == [first.sentence_id, third.sentence_id]
     # the page shows bob the queued suggestion, not ana's correction
     assert to_check[1].state.spans == () and to_check[1].suggestion.spans
@@ -769,3 +771,37 @@ def test_conflict_path_on_postgresql(pg_url: str) -> None:
         assert review.agreement(store, DEMO).items == 1  # ana's accept and bob's reject vote, above
     finally:
         store.dispose()
+
+
+def test_home_review_and_export_count_unreviewed_reviewed_and_curated_alike(
+    queued: tuple[Store, dict[str, int]], tmp_path: Path
+) -> None:
+    """One definition each (xner.store.queries.review): reviewed = accepted, corrected or rejected; curated =
+    accepted or corrected; unreviewed = every other reviewable sentence, queued or never queued. The Home page's
+    numbers (corpus_stats), the Review page's (queue_overview, the item) and a curated export agree."""
+    store, _ = queued
+    items = walk(store)[:8]
+    for item, action in zip(items, ("accept", "correct", "correct", "reject"), strict=False):
+        spans = list(item.state.spans)[:-1] if action == "correct" else None
+        review.record_decision(
+            store, item.sentence_id, reviewer="ana", action=action, spans=spans, expected_version=item.state.version
+        )
+    never_queued = [item.sentence_id for item in items[4:]]  # as if no run covered them: no review state
+    with store.transaction() as session:
+        session.execute(delete(ReviewState).where(ReviewState.sentence_id.in_(never_queued)))
+
+    home = corpus_stats(store, DEMO).review
+    overview = review.queue_overview(store, DEMO)
+    expected = {"unreviewed": 96, "accepted": 1, "corrected": 2, "rejected": 1}
+    assert home == overview.progress == expected
+    assert overview.total == sum(expected.values()) == 100
+    assert overview.reviewed == reviewed_count(home) == 4
+    assert overview.queued == 100 - 4 - len(never_queued)  # the queue's own count: queued, not every unreviewed
+    first = review.next_item(store, DEMO)
+    assert first is not None and (first.reviewed, first.remaining) == (overview.reviewed, overview.queued)
+    report = export_corpus(store, DEMO, tmp_path / "curated.conll", statuses=CURATED_STATUSES)
+    assert report.sentences == curated_count(home) == 3
+    reviewed = export_corpus(store, DEMO, tmp_path / "reviewed.conll", statuses=REVIEWED_STATUSES)
+    assert reviewed.sentences == reviewed_count(home)
+    unreviewed = export_corpus(store, DEMO, tmp_path / "unreviewed.conll", statuses=[ReviewStatus.UNREVIEWED])
+    assert unreviewed.sentences == home["unreviewed"]

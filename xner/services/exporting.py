@@ -29,17 +29,18 @@ from xner.formats.hf_datasets import check_split_names, write_dataset_dict
 from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import entity_spans, get_corpus
-from xner.services.projecting import get_projection_run, projected_spans
-from xner.store.columns import record_to_span
+from xner.services.projecting import get_projection_run
 from xner.store.db import Store
-from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sentence, SentencePair
+from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence, SentencePair
+from xner.store.paging import PAGE_SIZE, keyset_pages
+from xner.store.queries.projections import projected_spans, run_labels
+from xner.store.queries.review import status_is_reviewed
 from xner.types import ReviewStatus
 from xner.types import Sentence as SentenceData
 
 EXPORT_FORMATS = ("conll", "jsonl", "spacy", "hf")
 SPAN_SOURCES = ("reviewed", "gold", "run")  # where an export's entities come from (see SpanSource)
 FOLDER_FORMATS = frozenset({"hf"})  # these write a folder, the others one file
-PAGE = 2000
 
 
 @dataclass
@@ -69,11 +70,11 @@ class SpanSource:
         """Whether a sentence in review ``status`` carries the run's spans."""
         if self.run_id is None:
             return False
-        return self.kind == "run" or not _is_reviewed(status)
+        return self.kind == "run" or not status_is_reviewed(status)
 
     def uses_curated(self, status: str | None) -> bool:
         """Whether a sentence in review ``status`` carries its curated spans."""
-        return self.kind == "reviewed" and _is_reviewed(status)
+        return self.kind == "reviewed" and status_is_reviewed(status)
 
 
 CURATED_OR_GOLD = SpanSource()
@@ -167,17 +168,8 @@ def iter_export_sentences(
     for split in splits_in_import_order(session, corpus, side):
         if splits and split not in splits:
             continue
-        last_position = -1
-        while True:
-            page = session.execute(
-                query.where(Sentence.split == split, Sentence.position > last_position)
-                .order_by(Sentence.position)
-                .limit(PAGE)
-            ).all()
-            if not page:
-                break
+        for page in keyset_pages(session, query.where(Sentence.split == split), Sentence.position):
             yield from _page_sentences(session, page, source)
-            last_position = page[-1].position
 
 
 def decided_last_by(corpus: Corpus, reviewer: str) -> Select:
@@ -216,10 +208,6 @@ def require_splits(session: Session, corpus: Corpus, side: str, wanted: Collecti
             f"corpus {corpus.name!r} has no {side_name(side)}sentences in split {names}; "
             f"its splits: {', '.join(have) or 'none'}"
         )
-
-
-def _is_reviewed(status: str | None) -> bool:
-    return status is not None and status != ReviewStatus.UNREVIEWED.value
 
 
 def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
@@ -331,12 +319,10 @@ def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -
     """
     labels = set(corpus.labels)
     curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
-    for spans in session.scalars(curated.execution_options(yield_per=PAGE)):
+    for spans in session.scalars(curated.execution_options(yield_per=PAGE_SIZE)):
         labels.update(span.label for span in spans or ())
     if run_id is not None:
-        projected = select(Projection.spans).where(Projection.run_id == run_id)
-        for records in session.scalars(projected.execution_options(yield_per=PAGE)):
-            labels.update(record_to_span(record).label for record in records or ())
+        labels |= run_labels(session, run_id)
     return sorted(labels)
 
 

@@ -28,11 +28,11 @@ from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
-from xner.store.columns import projected_to_record, record_to_span
+from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import ProjectedSpan, Sentence, Span
+from xner.types import ProjectedSpan, Sentence
 
 BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
 WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
@@ -203,13 +203,3 @@ def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> 
         wanted = f"projection run {run_id}" if run_id is not None else "projection runs"
         raise XnerError(f"corpus {corpus.name!r} has no {wanted}: run `xner project` first")
     return run
-
-
-def projected_spans(session: Session, run_id: int, pair_ids: list[int]) -> dict[int, list[Span]]:
-    """The projected target spans of ``pair_ids`` in run ``run_id``."""
-    rows = session.execute(
-        select(Projection.pair_id, Projection.spans).where(
-            Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
-        )
-    )
-    return {pair_id: [record_to_span(record) for record in spans] for pair_id, spans in rows}

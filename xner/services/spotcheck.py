@@ -32,11 +32,11 @@ from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_
 from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.db import Store
 from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
+from xner.store.paging import keyset_pages
 from xner.types import Link, Span
 
 STRATA = ("label", "confidence_bucket")
 BUCKETS = (0.0, 0.5, 0.8, 1.0)
-PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,23 +236,15 @@ def _spans_by_stratum(
 ) -> dict[str, list[tuple[int, int, int, int, str, float]]]:
     """Every span of run ``run_id`` as ``(pair, index, start, end, label, confidence)``, by stratum."""
     population: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
-    last = 0
-    while True:
-        rows = session.execute(
-            select(Projection.pair_id, Projection.spans)
-            .where(Projection.run_id == run_id, Projection.pair_id > last)
-            .order_by(Projection.pair_id)
-            .limit(PAGE)
-        ).all()
-        if not rows:
-            return population
+    query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == run_id)
+    for rows in keyset_pages(session, query, Projection.pair_id):
         for pair_id, spans in rows:
             for index, record in enumerate(spans):
                 span, confidence = record_to_span(record), record_confidence(record)
                 key = stratum_of(span.label, confidence, strata, buckets)
                 item = (pair_id, index, span.start, span.end, span.label, confidence)
                 population.setdefault(key, []).append(item)
-        last = rows[-1].pair_id
+    return population
 
 
 def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: str) -> CheckItem:

@@ -13,9 +13,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans, review_state_counts
+from xner.services.corpora import entity_spans
 from xner.services.review.alignment import manual_links
-from xner.services.review.records import REVIEWED, StateView, current_state, target_sentence
+from xner.services.review.records import StateView, current_state, target_sentence
 from xner.store.columns import record_to_projected
 from xner.store.db import Store
 from xner.store.models import (
@@ -26,6 +26,7 @@ from xner.store.models import (
     Sentence,
 )
 from xner.store.models import SentencePair as PairRow
+from xner.store.queries.review import reviewed_count, status_counts
 from xner.types import Alignment as Links
 from xner.types import Link, ProjectedSpan, ReviewStatus, Span
 
@@ -80,8 +81,8 @@ def get_item(store: Store, sentence_id: int) -> ReviewItem:
     """The review item of target sentence ``sentence_id`` (``remaining``: the unreviewed items of its corpus)."""
     with store.session() as session:
         corpus = target_sentence(session, sentence_id)[1]
-        progress = review_state_counts(session, corpus)
-        remaining = progress.get(ReviewStatus.UNREVIEWED.value, 0)
+        progress = status_counts(session, corpus.id)
+        remaining = progress[ReviewStatus.UNREVIEWED.value]  # the queued items
         return load_item(session, corpus, sentence_id, progress=progress, remaining=remaining, exact=True)
 
 
@@ -126,7 +127,7 @@ def load_item(
         labels=tuple(sorted(labels)),
         remaining=remaining,
         remaining_exact=exact,
-        reviewed=sum(progress.get(status.value, 0) for status in REVIEWED),
+        reviewed=reviewed_count(progress),
         manual_links=manual,
         possible_links=possible,
     )

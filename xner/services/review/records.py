@@ -26,14 +26,12 @@ from xner.store.models import (
     Sentence,
 )
 from xner.store.staging import DISCARDING
-from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+from xner.types import ReviewStatus, Span
 
 ORDERS = ("confidence", "disagreement")
 ACTIONS = ("accept", "reject", "correct", "adjudicate", "skip")
 VOTES = ("accept", "reject", "correct")  # a reviewer's own judgment: what agreement compares
 DECISIONS = (*VOTES, "adjudicate", "undo")  # every action that writes an event
-REVIEWED = REVIEWED_STATUSES  # kept for callers of xner.services.review.REVIEWED
-PAGE = 2000
 
 state_table = ReviewState.__table__
 event_table = ReviewEvent.__table__

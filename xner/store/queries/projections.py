@@ -1,0 +1,43 @@
+"""Projection rows: the spans a projection run proposed, read as core types (records through
+:mod:`xner.store.columns`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xner.store.columns import record_to_span
+from xner.store.models import Projection
+from xner.store.paging import PAGE_SIZE
+from xner.types import Span
+
+
+def projected_spans(session: Session, run_id: int, pair_ids: Collection[int]) -> dict[int, list[Span]]:
+    """The projected target spans of ``pair_ids`` in run ``run_id``, by pair id (pairs the run has no row for are
+    left out)."""
+    rows = session.execute(
+        select(Projection.pair_id, Projection.spans).where(
+            Projection.run_id == run_id, Projection.pair_id.in_(list(pair_ids))
+        )
+    )
+    return {pair_id: [record_to_span(record) for record in records] for pair_id, records in rows}
+
+
+def run_has_spans(session: Session, run_id: int) -> bool:
+    """Whether some pair of projection run ``run_id`` has a span: reads until the first one (cheap for the usual
+    run, one pass for an empty one)."""
+    rows = session.execute(
+        select(Projection.spans).where(Projection.run_id == run_id).execution_options(yield_per=PAGE_SIZE)
+    )
+    return any(records for (records,) in rows)
+
+
+def run_labels(session: Session, run_id: int) -> set[str]:
+    """Every label the spans of projection run ``run_id`` use (one streamed pass over the run)."""
+    labels: set[str] = set()
+    query = select(Projection.spans).where(Projection.run_id == run_id)
+    for records in session.scalars(query.execution_options(yield_per=PAGE_SIZE)):
+        labels.update(record_to_span(record).label for record in records or ())
+    return labels
