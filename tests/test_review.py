@@ -790,12 +790,15 @@ def test_home_review_and_export_count_unreviewed_reviewed_and_curated_alike(
     with store.transaction() as session:
         session.execute(delete(ReviewState).where(ReviewState.sentence_id.in_(never_queued)))
 
-    home = corpus_stats(store, DEMO).review
+    stats = corpus_stats(store, DEMO)
+    home = stats.review
     overview = review.queue_overview(store, DEMO)
     expected = {"unreviewed": 96, "accepted": 1, "corrected": 2, "rejected": 1}
     assert home == overview.progress == expected
     assert overview.total == sum(expected.values()) == 100
-    assert overview.reviewed == reviewed_count(home) == 4
+    assert overview.reviewed == stats.reviewed == reviewed_count(home) == 4
+    assert overview.curated == stats.curated == curated_count(home) == 3
+    assert stats.reviewable == overview.total
     assert overview.queued == 100 - 4 - len(never_queued)  # the queue's own count: queued, not every unreviewed
     first = review.next_item(store, DEMO)
     assert first is not None and (first.reviewed, first.remaining) == (overview.reviewed, overview.queued)

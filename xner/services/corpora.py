@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from xner.errors import CorpusImportingError, UnknownNameError, XnerError
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence, SentencePair
-from xner.store.queries.review import review_progress
+from xner.store.queries.review import curated_count, review_progress, reviewed_count
 from xner.store.staging import DISCARDING
 from xner.types import Span
 
@@ -127,11 +127,26 @@ class CorpusStats:
     pairs: int = 0
     tokens: int = 0
     entities: dict[str, int] = field(default_factory=dict)  # by label
-    review: dict[str, int] = field(default_factory=dict)  # by status
+    review: dict[str, int] = field(default_factory=dict)  # reviewable sentences by status (review_progress)
 
     @property
     def total_sentences(self) -> int:
         return sum(self.sentences.values())
+
+    @property
+    def reviewable(self) -> int:
+        """The sentences review works on (targets of pairs, or the sentences of a monolingual corpus)."""
+        return sum(self.review.values())
+
+    @property
+    def reviewed(self) -> int:
+        """The reviewable sentences a reviewer decided (:mod:`xner.store.queries.review`)."""
+        return reviewed_count(self.review)
+
+    @property
+    def curated(self) -> int:
+        """The reviewable sentences accepted or corrected (:mod:`xner.store.queries.review`)."""
+        return curated_count(self.review)
 
 
 def corpus_stats(store: Store, name: str) -> CorpusStats:

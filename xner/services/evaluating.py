@@ -110,7 +110,7 @@ def target_gold_entities(store: Store, corpus: str) -> int:
         query = (
             select(func.count())
             .select_from(Entity)
-            .join(Sentence, Sentence.id == Entity.sentence_id)
+            .join(Entity.sentence)
             .where(Sentence.corpus_id == found.id, Sentence.side == "tgt")
         )
         return int(session.scalar(query) or 0)

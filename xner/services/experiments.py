@@ -255,11 +255,9 @@ def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
         status, curated = states.get(pair.tgt_id, (ReviewStatus.UNREVIEWED.value, None))
         if status == ReviewStatus.REJECTED.value:
             continue
-        if status != ReviewStatus.UNREVIEWED.value and curated is not None:
-            chosen = tuple(curated)
-        else:
-            chosen = tuple(sorted(record_to_span(record) for record in spans))
-        sentence = Sentence(pair.tgt_tokens, chosen)
+        reviewed = status != ReviewStatus.UNREVIEWED.value and curated is not None
+        chosen = curated if reviewed else sorted(record_to_span(record) for record in spans)
+        sentence = Sentence(pair.tgt_tokens, tuple(chosen))
         examples.append(Example(sentence, "projected", confidence=float(confidence), status=status))
     return examples, run.id
 

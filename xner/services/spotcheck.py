@@ -328,7 +328,7 @@ def list_checks(store: Store, corpus: str, *, run_id: int | None = None) -> list
                 func.count(SpotCheckItem.correct),
                 func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
             )
-            .outerjoin(SpotCheckItem, SpotCheckItem.check_id == SpotCheck.id)
+            .outerjoin(SpotCheck.items)
             .where(SpotCheck.corpus_id == found.id)
             .group_by(SpotCheck.id)
             .order_by(SpotCheck.id)

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import (
     Row,
     insert,
-    select,
     update,
 )
 from sqlalchemy.orm import Session
@@ -47,11 +46,10 @@ from xner.services.review.records import (
 from xner.store.db import Store, retry_busy
 from xner.store.models import (
     Corpus,
-    Projection,
     ReviewEvent,
     utcnow,
 )
-from xner.store.models import SentencePair as PairRow
+from xner.store.queries.projections import suggested_labels
 from xner.types import ReviewStatus, Span
 
 RACE_RETRIES = 3  # a decision read again when a concurrent write lands between its read and its update
@@ -305,15 +303,7 @@ def _decide(
 
 def _known_labels(session: Session, corpus: Corpus, sentence_id: int) -> frozenset[str]:
     """The corpus's labels and those the projections of this sentence's pair use."""
-    labels = set(corpus.labels)
-    rows = session.scalars(
-        select(Projection.spans)
-        .join(PairRow, PairRow.id == Projection.pair_id)
-        .where(PairRow.tgt_sentence_id == sentence_id)
-    )
-    for records in rows:
-        labels.update(record["label"] for record in records)
-    return frozenset(labels)
+    return frozenset(set(corpus.labels) | suggested_labels(session, sentence_id))
 
 
 def check_spans(

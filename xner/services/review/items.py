@@ -144,7 +144,7 @@ def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int
             ProjectionRun.method,
             ProjectionRun.alignment_run_id,
         )
-        .join(ProjectionRun, ProjectionRun.id == Projection.run_id)
+        .join(Projection.run)
         .where(Projection.pair_id == pair_id, ProjectionRun.corpus_id == corpus.id)
         .order_by(Projection.run_id)
     ).all()

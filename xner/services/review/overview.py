@@ -15,7 +15,7 @@ from xner.store.db import Store
 from xner.store.models import (
     ProjectionRun,
 )
-from xner.store.queries.review import queued_count, review_progress, reviewed_count
+from xner.store.queries.review import curated_count, queued_count, review_progress, reviewed_count
 from xner.types import ReviewStatus
 
 
@@ -44,7 +44,13 @@ class QueueOverview:
 
     @property
     def reviewed(self) -> int:
+        """The reviewable sentences a reviewer decided (:mod:`xner.store.queries.review`)."""
         return reviewed_count(self.progress)
+
+    @property
+    def curated(self) -> int:
+        """The reviewable sentences accepted or corrected (:mod:`xner.store.queries.review`)."""
+        return curated_count(self.progress)
 
 
 def queue_overview(store: Store, corpus: str) -> QueueOverview:

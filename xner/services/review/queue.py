@@ -151,7 +151,7 @@ def queue_projection(
             page.queued = page.updated = page.kept = 0
             query = (
                 select(Projection.pair_id, Projection.spans, Projection.confidence, PairRow.tgt_sentence_id)
-                .join(PairRow, PairRow.id == Projection.pair_id)
+                .join(Projection.pair)
                 .where(Projection.run_id == run.id)
             )
             rows = keyset_page(session, query, Projection.pair_id, after=after)

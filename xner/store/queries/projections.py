@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xner.store.columns import record_to_span
-from xner.store.models import Projection
+from xner.store.models import Projection, SentencePair
 from xner.store.paging import PAGE_SIZE
 from xner.types import Span
 
@@ -32,6 +32,12 @@ def run_has_spans(session: Session, run_id: int) -> bool:
         select(Projection.spans).where(Projection.run_id == run_id).execution_options(yield_per=PAGE_SIZE)
     )
     return any(records for (records,) in rows)
+
+
+def suggested_labels(session: Session, tgt_sentence_id: int) -> set[str]:
+    """Every label the projections of every run suggest for target sentence ``tgt_sentence_id``."""
+    query = select(Projection.spans).join(Projection.pair).where(SentencePair.tgt_sentence_id == tgt_sentence_id)
+    return {record_to_span(record).label for records in session.scalars(query) for record in records}
 
 
 def run_labels(session: Session, run_id: int) -> set[str]:
