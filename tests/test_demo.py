@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from xner.services import review
-from xner.services.corpora import entity_spans
 from xner.services.demo import DEMO_CORPUS, NOISE, load_demo, simulate_aligner_errors
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.store.db import Store, open_store
 from xner.store.models import ReviewState
+from xner.store.queries.sentences import entity_spans
 from xner.types import Span
 
 

@@ -20,7 +20,6 @@ from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence, SentencePair
 from xner.store.queries.review import curated_count, review_progress, reviewed_count
 from xner.store.staging import DISCARDING
-from xner.types import Span
 
 VISIBLE = Corpus.import_state.is_(None)
 """The condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
@@ -97,21 +96,6 @@ def allowed_labels(corpus: Corpus | None, declared: Collection[str] | None) -> f
     if declared:
         return frozenset(declared)
     return frozenset(corpus.labels) if corpus is not None and corpus.labels else None
-
-
-def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, list[Span]]:
-    """The gold entity spans of each of ``sentence_ids`` (sentences without entities are absent)."""
-    spans: dict[int, list[Span]] = {}
-    if not sentence_ids:
-        return spans
-    rows = session.execute(
-        select(Entity.sentence_id, Entity.start, Entity.end, Entity.label).where(
-            Entity.sentence_id.in_(list(sentence_ids))
-        )
-    )
-    for sentence_id, start, end, label in rows:
-        spans.setdefault(sentence_id, []).append(Span(start, end, label))
-    return spans
 
 
 @dataclass

@@ -28,13 +28,14 @@ from xner.formats.docbin import write_docbin
 from xner.formats.hf_datasets import check_split_names, write_dataset_dict
 from xner.formats.jsonl import sentence_to_json_line
 from xner.formats.text import PathLike, replace_dir
-from xner.services.corpora import entity_spans, get_corpus
+from xner.services.corpora import get_corpus
 from xner.services.projecting import get_projection_run
 from xner.store.db import Store
 from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence, SentencePair
 from xner.store.paging import PAGE_SIZE, keyset_pages
 from xner.store.queries.projections import projected_spans, run_labels
 from xner.store.queries.review import status_is_reviewed
+from xner.store.queries.sentences import entity_spans
 from xner.types import ReviewStatus
 from xner.types import Sentence as SentenceData
 

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
-from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
@@ -33,6 +32,7 @@ from xner.store.columns import record_confidence, record_to_projected, record_to
 from xner.store.db import Store
 from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
 from xner.store.paging import keyset_pages
+from xner.store.queries.pairs import require_parallel
 from xner.types import Link, Span
 
 STRATA = ("label", "confidence_bucket")

@@ -13,7 +13,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans
 from xner.services.review.alignment import manual_links
 from xner.services.review.records import StateView, current_state, target_sentence
 from xner.store.columns import record_to_projected
@@ -27,6 +26,7 @@ from xner.store.models import (
 )
 from xner.store.models import SentencePair as PairRow
 from xner.store.queries.review import reviewed_count, status_counts
+from xner.store.queries.sentences import entity_spans
 from xner.types import Alignment as Links
 from xner.types import Link, ProjectedSpan, ReviewStatus, Span
 

@@ -18,13 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xner.errors import CorpusImportingError, XnerError
-from xner.services.corpora import entity_spans
 from xner.store.models import (
     Corpus,
     ReviewEvent,
     ReviewState,
     Sentence,
 )
+from xner.store.queries.sentences import entity_spans
 from xner.store.staging import DISCARDING
 from xner.types import ReviewStatus, Span
 

@@ -1,7 +1,8 @@
 """Reading the sentence pairs of a parallel corpus as core types, a page at a time.
 
-Used by the align, project and evaluate use cases. Pairs come in (split, position) order through keyset paging on
-the pair id, so memory stays flat and each page is one indexed query however large the corpus.
+Used by the align, refine, project, evaluate and translate use cases. Pairs come in (split, position) order
+through keyset paging on the pair id, so memory stays flat and each page is one indexed query however large the
+corpus.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus, Sentence, SentencePair
 from xner.store.paging import PAGE_SIZE, keyset_pages
+from xner.store.queries.sentences import entity_spans
 from xner.types import Alignment, Span
 
 
