@@ -30,7 +30,7 @@ from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
 from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.db import Store
-from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
+from xner.store.models import Projection, ProjectionRun, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
 from xner.store.paging import keyset_pages
 from xner.store.queries.pairs import require_parallel
 from xner.types import Link, Span
@@ -425,6 +425,7 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
     pair_ids = sorted({item.pair_id for item in items})
     if not pair_ids:
         return []
+    method = session.scalar(select(ProjectionRun.method).where(ProjectionRun.id == run_id)) or ""
     src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
     tokens = {
         pair_id: (tuple(src_tokens), tuple(tgt_tokens))
@@ -448,7 +449,7 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
         spans = records.get(item.pair_id) or []
         src_span, links = None, ()
         if item.span_index < len(spans):
-            projected = record_to_projected(spans[item.span_index], "")
+            projected = record_to_projected(spans[item.span_index], method)
             src_span, links = projected.src_span, projected.links
         extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}
         result.append(_item_view(item, extra))
