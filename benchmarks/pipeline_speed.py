@@ -118,8 +118,8 @@ def engine_only(db: str, method: str) -> None:
     """(Child process) project every pair of corpus ``bench`` already in memory; print pairs/s as JSON."""
     from xner.engine.project import PROJECTORS
     from xner.services.corpora import get_corpus
+    from xner.services.pairs import get_alignment_run, iter_pairs
     from xner.store.db import open_store
-    from xner.store.queries.pairs import get_alignment_run, iter_pairs
     from xner.types import Sentence
 
     store = open_store(db)

@@ -59,10 +59,10 @@ from xner.services.aligning import align_corpus, read_extra_text
 from xner.services.corpora import get_corpus
 from xner.services.evaluating import evaluate_projection
 from xner.services.importing import import_parallel
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
 from xner.services.refining import compose_via, store_refinement
 from xner.store.db import Store, open_store
-from xner.store.queries.pairs import iter_pairs
 
 DEFAULT_OUT = RESULTS / "refinement_quality.json"
 LANGS = ("de", "es", "it")

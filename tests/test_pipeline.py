@@ -20,9 +20,9 @@ from xner.services.aligning import align_corpus, read_extra_text
 from xner.services.demo import load_demo
 from xner.services.evaluating import evaluate_alignment, evaluate_projection
 from xner.services.importing import import_alignments, import_parallel
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
 from xner.store.models import Alignment, Projection, ProjectionRun
-from xner.store.queries.pairs import iter_pairs
 
 DEMO = "demo-en-es"
 

@@ -21,6 +21,7 @@ from xner.services.aligning import align_corpus
 from xner.services.corpora import get_corpus
 from xner.services.evaluating import evaluate_projection
 from xner.services.importing import import_alignments, import_parallel
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
 from xner.services.refining import (
     REFINED_ALIGNER,
@@ -32,7 +33,6 @@ from xner.services.refining import (
     store_refinement,
 )
 from xner.store.models import AlignmentRun
-from xner.store.queries.pairs import iter_pairs
 from xner.types import Alignment
 
 runner = CliRunner()

@@ -19,13 +19,13 @@ from xner.services.aligning import align_corpus
 from xner.services.corpora import corpus_stats, get_corpus, list_corpora
 from xner.services.evaluating import evaluate_projection
 from xner.services.importing import import_corpus, import_parallel
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
 from xner.services.refining import Refinement
 from xner.services.training import train_tagger
 from xner.services.translating import translate_corpus
 from xner.store.db import Store
 from xner.store.models import Projection
-from xner.store.queries.pairs import iter_pairs
 from xner.text import detokenize, tokenize
 
 EN = [detokenize(s.tokens) for s in read_conll(DEMO / "en.conll")]

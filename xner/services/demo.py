@@ -22,10 +22,10 @@ from pathlib import Path
 from xner.formats.parallel import SideOptions
 from xner.services.corpora import corpus_names, get_corpus
 from xner.services.importing import import_alignments, import_parallel
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
 from xner.services.review import queue_projection
 from xner.store.db import Store
-from xner.store.queries.pairs import iter_pairs
 from xner.types import Alignment, Link
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"

@@ -14,12 +14,12 @@ from xner.evaluation import AlignmentScores, SpanScores
 from xner.learning import load_tagger
 from xner.services.corpora import get_corpus
 from xner.services.exporting import require_splits, side_for
+from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.training import evaluate_tagger, read_sentences
 from xner.store.db import Store
 from xner.store.models import Entity, Sentence
 from xner.store.paging import PAGE_SIZE
-from xner.store.queries.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.store.queries.projections import projected_spans
 
 

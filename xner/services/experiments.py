@@ -31,12 +31,12 @@ from xner.learning.strategies import Augment, Example, Strategy, fit_plan
 from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.exporting import side_for
+from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
 from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
-from xner.store.queries.pairs import iter_pairs
 from xner.types import ReviewStatus, Sentence
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,11 @@ from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
 from xner.options import describe
 from xner.services.corpora import get_corpus
+from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
-from xner.store.queries.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import ProjectedSpan, Sentence
 

@@ -28,8 +28,8 @@ from xner.errors import UnknownNameError, XnerError
 from xner.options import describe
 from xner.services.aligning import AlignReport, write_alignment_run
 from xner.services.corpora import get_corpus
+from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.store.db import Store
-from xner.store.queries.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
 from xner.types import Alignment, Link
 
 REFINED_ALIGNER = "backtranslation"

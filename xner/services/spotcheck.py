@@ -25,14 +25,16 @@ from sqlalchemy.orm import Session
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
+from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
-from xner.store.columns import record_confidence, record_to_projected, record_to_span
+from xner.store.columns import record_confidence, record_to_span
 from xner.store.db import Store
-from xner.store.models import Projection, ProjectionRun, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
+from xner.store.models import Projection, SpotCheck, SpotCheckItem, utcnow
 from xner.store.paging import keyset_pages
-from xner.store.queries.pairs import require_parallel
+from xner.store.queries.projections import projected_details
+from xner.store.queries.sentences import pair_tokens
 from xner.types import Link, Span
 
 STRATA = ("label", "confidence_bucket")
@@ -425,32 +427,15 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
     pair_ids = sorted({item.pair_id for item in items})
     if not pair_ids:
         return []
-    method = session.scalar(select(ProjectionRun.method).where(ProjectionRun.id == run_id)) or ""
-    src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
-    tokens = {
-        pair_id: (tuple(src_tokens), tuple(tgt_tokens))
-        for pair_id, src_tokens, tgt_tokens in session.execute(
-            select(SentencePair.id, src.c.tokens, tgt.c.tokens)
-            .join(src, src.c.id == SentencePair.src_sentence_id)
-            .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
-            .where(SentencePair.id.in_(pair_ids))
-        )
-    }
-    records = dict(
-        session.execute(
-            select(Projection.pair_id, Projection.spans).where(
-                Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
-            )
-        ).all()
-    )
+    tokens = pair_tokens(session, pair_ids)
+    details = projected_details(session, run_id, pair_ids)
     result = []
     for item in items:
         src_tokens, tgt_tokens = tokens.get(item.pair_id, ((), ()))
-        spans = records.get(item.pair_id) or []
+        spans = details.get(item.pair_id) or []
         src_span, links = None, ()
         if item.span_index < len(spans):
-            projected = record_to_projected(spans[item.span_index], method)
-            src_span, links = projected.src_span, projected.links
+            src_span, links = spans[item.span_index].src_span, spans[item.span_index].links
         extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}
         result.append(_item_view(item, extra))
     return result

@@ -43,11 +43,11 @@ from xner.options import describe
 from xner.services.corpora import CorpusInfo, corpus_info, ensure_corpus, find_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
+from xner.services.pairs import iter_pairs
 from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.models import Sentence as SentenceRow
-from xner.store.queries.pairs import iter_pairs
 from xner.text import detokenize, normalize, tokenize
 from xner.types import ProjectedSpan, Sentence
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
+from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review.items import ReviewItem, load_item
 from xner.services.review.leases import claim, claim_in, load_settings, room_condition
@@ -51,7 +52,6 @@ from xner.store.models import (
 )
 from xner.store.models import SentencePair as PairRow
 from xner.store.paging import keyset_page
-from xner.store.queries.pairs import require_parallel
 from xner.store.queries.projections import projected_spans, run_has_spans
 from xner.store.queries.review import status_counts
 from xner.types import REVIEWED_STATUSES, ReviewStatus

@@ -8,10 +8,10 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xner.store.columns import record_to_span
-from xner.store.models import Projection, SentencePair
+from xner.store.columns import record_to_projected, record_to_span
+from xner.store.models import Projection, ProjectionRun, SentencePair
 from xner.store.paging import PAGE_SIZE
-from xner.types import Span
+from xner.types import ProjectedSpan, Span
 
 
 def projected_spans(session: Session, run_id: int, pair_ids: Collection[int]) -> dict[int, list[Span]]:
@@ -23,6 +23,18 @@ def projected_spans(session: Session, run_id: int, pair_ids: Collection[int]) ->
         )
     )
     return {pair_id: [record_to_span(record) for record in records] for pair_id, records in rows}
+
+
+def projected_details(session: Session, run_id: int, pair_ids: Collection[int]) -> dict[int, list[ProjectedSpan]]:
+    """The projected spans of ``pair_ids`` in run ``run_id`` with their confidence, source span and links, in stored
+    order (a spot-check item points at its span by index), by pair id."""
+    method = session.scalar(select(ProjectionRun.method).where(ProjectionRun.id == run_id)) or ""
+    rows = session.execute(
+        select(Projection.pair_id, Projection.spans).where(
+            Projection.run_id == run_id, Projection.pair_id.in_(list(pair_ids))
+        )
+    )
+    return {pair_id: [record_to_projected(record, method) for record in records] for pair_id, records in rows}
 
 
 def run_has_spans(session: Session, run_id: int) -> bool:

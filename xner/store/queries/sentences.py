@@ -1,4 +1,4 @@
-"""Sentences and their gold entities, read as core types."""
+"""Sentences, their gold entities and the tokens of sentence pairs, read as core types."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xner.store.models import Entity
+from xner.store.models import Entity, Sentence, SentencePair
 from xner.types import Span
 
 
@@ -24,3 +24,15 @@ def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, l
     for sentence_id, start, end, label in rows:
         spans.setdefault(sentence_id, []).append(Span(start, end, label))
     return spans
+
+
+def pair_tokens(session: Session, pair_ids: Collection[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The (source, target) tokens of each of ``pair_ids``, by pair id."""
+    src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
+    rows = session.execute(
+        select(SentencePair.id, src.c.tokens, tgt.c.tokens)
+        .join(src, src.c.id == SentencePair.src_sentence_id)
+        .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
+        .where(SentencePair.id.in_(list(pair_ids)))
+    )
+    return {pair_id: (tuple(src_tokens), tuple(tgt_tokens)) for pair_id, src_tokens, tgt_tokens in rows}
