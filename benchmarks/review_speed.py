@@ -65,6 +65,7 @@ from xner.store.models import (
     Sentence,
     SentencePair,
 )
+from xner.types import REVIEWED_STATUSES
 
 LABELS = ("PER", "ORG", "LOC", "DATE")
 WORDS = "the of and to in a is that for it as was with be by on not this are or from at ya da na ta ce ba su".split()
@@ -270,7 +271,7 @@ def measure(store: Store, samples: int, seed: int) -> dict[str, dict[str, float]
         decided.append((item.sentence_id, item.state.version + 1))
     results["record_decision"] = percentiles(writes)
     results["next_item second review (reviewed, not by bob)"] = timed(
-        lambda: review.next_item(store, CORPUS, statuses=review.REVIEWED, not_decided_by="bob"), samples
+        lambda: review.next_item(store, CORPUS, statuses=REVIEWED_STATUSES, not_decided_by="bob"), samples
     )
     undos = []
     for sentence_id, version in decided:

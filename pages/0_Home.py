@@ -106,7 +106,7 @@ def corpora_section(corpora: list[CorpusStats]) -> None:
                 "pairs": c.pairs,
                 "tokens": c.tokens,
                 "entities": sum(c.entities.values()),
-                "reviewed": sum(v for k, v in c.review.items() if k != "unreviewed"),
+                "reviewed": c.reviewed,
                 **{status: c.review.get(status, 0) for status in STATUS_COLOURS},
             }
             for c in corpora

@@ -29,7 +29,14 @@ from xner.services.runs import (
     translator_options,
 )
 from xner.services.training_view import score_rows
-from xner.services.translating import MODES, TranslateReport, translate_corpus
+from xner.services.translating import (
+    MODES,
+    TranslateReport,
+    default_target_language,
+    translate_corpus,
+    translated_from,
+    translated_side,
+)
 from xner.services.workflows import (
     TranslateTestReport,
     TranslateTrainReport,
@@ -109,17 +116,6 @@ def scores_table(scores: dict[str, dict[str, float]], key: str) -> None:
     )
 
 
-def side_of(corpus: CorpusInfo, mode: str) -> str:
-    """The side of ``corpus`` that ``mode`` translates."""
-    if corpus.kind == "mono":
-        return "mono"
-    return "src" if mode == "train" else "tgt"
-
-
-def language_of(corpus: CorpusInfo, side: str) -> str:
-    return corpus.src_lang if side in ("mono", "src") else corpus.tgt_lang or ""
-
-
 def label_choices(store: Store, corpus: str) -> tuple[list[str], list[str]]:
     """The labels of ``corpus`` and those scored by default (PER, ORG, LOC when present, else all)."""
     stats = corpus_stats(store, corpus)
@@ -163,10 +159,6 @@ def translations_file(key: str, count: int, *, markers: bool = False) -> Upload 
 # --- translate a corpus -------------------------------------------------------------------------------------------
 
 
-def default_target(corpus: CorpusInfo, mode: str) -> str:
-    return {"train": "", "test": "en", "pivot": corpus.src_lang}[mode]
-
-
 def default_name(corpus: str, mode: str, to_lang: str) -> str:
     if mode == "test":
         return default_parallel_name(corpus, to_lang or "en")
@@ -188,12 +180,12 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
             format_func=MODE_NAMES.get,
             key=f"translate_mode_{chosen.kind}",
         )
-        side = side_of(chosen, mode)
+        side = translated_side(chosen.kind, mode)
         splits = export_choices(store, corpus).splits[side]
         chosen_splits = st.multiselect("Splits", splits, default=splits, key=f"translate_splits_{corpus}_{side}")
         to_lang = st.text_input(
             "Translate into (language code)",
-            value=default_target(chosen, mode),
+            value=default_target_language(chosen, mode),
             key=f"translate_to_{mode}_{corpus}",
             max_chars=32,
             placeholder="e.g. yor",
@@ -220,7 +212,9 @@ def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) ->
             help="Translate-train in one go: eflomal aligns the new corpus, the ngram method projects the source "
             "entities (with markers: the entities read from them) and the projection is queued on the Review page.",
         )
-        languages_ok = language_feedback(language_of(chosen, side), to_lang, model=source == MODEL, file_choice=FILE)
+        languages_ok = language_feedback(
+            translated_from(chosen, mode), to_lang, model=source == MODEL, file_choice=FILE
+        )
         upload, translator, options, ready = None, "nllb", {}, True
         if source == MODEL:
             translator, options, ready = translator_inputs("translate", markers=markers)
@@ -362,7 +356,7 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
     )
     chosen = corpus_select(corpora, "translate_test_corpus")
     corpus = chosen.name
-    side = "mono" if chosen.kind == "mono" else "tgt"
+    side = translated_side(chosen.kind, "test")
     names = {c.name for c in corpora}
     left, right = st.columns(2)
     with left:
@@ -386,7 +380,7 @@ def translate_test_section(store: Store, corpora: list[CorpusInfo], reviewer: st
                 "Translations from", [MODEL, FILE], default=MODEL, required=True, key="translate_test_source"
             )
             model = source == MODEL
-            ready = language_feedback(language_of(chosen, side), to_lang, model=model, file_choice=FILE)
+            ready = language_feedback(translated_from(chosen, "test"), to_lang, model=model, file_choice=FILE)
             if model:
                 translator, options, found = translator_inputs("translate_test", markers=False)
                 ready = ready and found

@@ -8,11 +8,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from xner.services import review
-from xner.services.corpora import entity_spans
 from xner.services.demo import DEMO_CORPUS, NOISE, load_demo, simulate_aligner_errors
 from xner.services.runs import list_alignment_runs, list_projection_runs
 from xner.store.db import Store, open_store
 from xner.store.models import ReviewState
+from xner.store.queries.sentences import entity_spans
+from xner.types import Span
 
 
 def states(store: Store) -> dict[int, tuple[tuple, float | None, float]]:
@@ -22,8 +23,8 @@ def states(store: Store) -> dict[int, tuple[tuple, float | None, float]]:
         return {row.sentence_id: (spans_of(row.spans), row.confidence, row.disagreement) for row in rows}
 
 
-def spans_of(records: list[dict]) -> tuple:
-    return tuple(sorted((s["start"], s["end"], s["label"]) for s in records))
+def spans_of(spans: tuple[Span, ...]) -> tuple:
+    return tuple(sorted((s.start, s.end, s.label) for s in spans))
 
 
 def test_the_demo_is_ready_to_review(store: Store) -> None:

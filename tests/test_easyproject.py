@@ -26,8 +26,9 @@ from xner.services.corpora import get_corpus
 from xner.services.evaluating import evaluate_projection
 from xner.services.importing import import_corpus, import_parallel
 from xner.services.pairs import iter_pairs
-from xner.services.projecting import project_corpus, projected_spans
+from xner.services.projecting import project_corpus
 from xner.services.translating import translate_corpus
+from xner.store.queries.projections import projected_spans
 from xner.text import detokenize
 from xner.types import Sentence, Span
 

@@ -27,7 +27,7 @@ from xner.services.exporting import export_corpus
 from xner.services.importing import import_corpus
 from xner.store.db import Store
 from xner.store.models import ReviewState, Sentence
-from xner.types import ReviewStatus
+from xner.types import ReviewStatus, Span
 
 Rows = list[tuple[list[str], list[tuple[int, int, str]]]]
 DEMO_NAMES = ["O", "B-DATE", "I-DATE", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
@@ -93,7 +93,7 @@ def review(store: Store, position: int, status: ReviewStatus, spans: list[tuple[
                 sentence_id=sentence.id,
                 corpus_id=sentence.corpus_id,
                 status=status.value,
-                spans=[{"start": s, "end": e, "label": label} for s, e, label in spans],
+                spans=[Span(s, e, label) for s, e, label in spans],
             )
         )
 

@@ -141,7 +141,7 @@ def test_span_scores_equal_seqeval_on_real_projections(europarl_de):
     run_id = project_corpus(store, "ep", alignment_run=runs["grow-diag-final-and"]).run_id
     ours = evaluate_projection(store, "ep", run_id=run_id).scores["overall"]["f1"]
     from xner.services.corpora import get_corpus
-    from xner.services.projecting import projected_spans
+    from xner.store.queries.projections import projected_spans
 
     gold_tags, predicted_tags = [], []
     with store.session() as session:
@@ -176,7 +176,7 @@ def test_eflomal_alignment_error_rate_on_gold_en_fr(store):
 def _held_out_f1(store, run_id: int, first: int) -> float:
     """Span F1 of projection run ``run_id`` on the pairs from position ``first`` on."""
     from xner.services.corpora import get_corpus
-    from xner.services.projecting import projected_spans
+    from xner.store.queries.projections import projected_spans
 
     with store.session() as session:
         pairs = [p for p in iter_pairs(session, get_corpus(session, "ep")) if p.position >= first]
@@ -205,7 +205,7 @@ def test_europarl_model_method_with_a_crf_trained_on_reviewed_german(europarl_de
         store, "ep", method="model", options={"model": str(folder), "candidates": "model"}, alignment_run=run
     )
     from xner.services.corpora import get_corpus
-    from xner.services.projecting import projected_spans
+    from xner.store.queries.projections import projected_spans
 
     with store.session() as session:
         pairs = list(iter_pairs(session, get_corpus(session, "ep")))

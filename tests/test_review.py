@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from tests.conftest import import_europarl, snapshot
 from xner.errors import ConflictError, UnknownNameError, XnerError
 from xner.services import review
 from xner.services.aligning import align_corpus
+from xner.services.corpora import corpus_stats
 from xner.services.demo import load_demo
 from xner.services.exporting import export_corpus
 from xner.services.projecting import project_corpus
-from xner.services.review import REVIEWED, ReviewItem
+from xner.services.review import ReviewItem
 from xner.stats import span_f1
 from xner.store.db import Store, alembic_config, open_store
 from xner.store.models import (
@@ -32,7 +33,8 @@ from xner.store.models import (
     SentencePair,
     utcnow,
 )
-from xner.types import ReviewStatus, Span
+from xner.store.queries.review import curated_count, reviewed_count
+from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 pytest_plugins = ["tests.pg"]
 
@@ -123,7 +125,7 @@ def test_queue_takes_the_newest_run_and_scores_disagreement_between_methods(demo
     for sid, state in states.items():
         spans, confidence = heuristic[sid]
         assert (state.status, state.version, state.run_id, state.updated_by) == ("unreviewed", 0, report.run_id, "lead")
-        assert state.spans == [{"start": s.start, "end": s.end, "label": s.label} for s in spans]
+        assert state.spans == tuple(sorted(spans))
         assert state.confidence == confidence
         assert state.disagreement == pytest.approx(1 - span_f1(spans, ngram[sid][0]), abs=1e-4)
     assert any(state.disagreement > 0 for state in states.values())  # eflomal links: the methods do differ
@@ -160,7 +162,7 @@ def test_requeue_never_touches_reviewed_items_and_versions_unseen_suggestions(qu
     with store.session() as session:
         states = {s.sentence_id: s for s in session.scalars(select(ReviewState))}
     kept = states[first.sentence_id]
-    assert (kept.status, kept.spans, kept.version, kept.run_id) == ("corrected", [], decided.version, runs["heuristic"])
+    assert (kept.status, kept.spans, kept.version, kept.run_id) == ("corrected", (), decided.version, runs["heuristic"])
     for sid, state in states.items():
         if sid != first.sentence_id:  # a new suggesting run: a new version, so a stale page cannot accept it
             assert (state.run_id, state.version, state.confidence) == (runs["gold"], 1, gold[sid][1])
@@ -209,7 +211,7 @@ def test_queue_filters_labels_confidence_and_statuses(queued) -> None:
     per = walk(store, labels=["PER"])
     assert per and all("PER" in {s.label for s in item.state.spans} for item in per)
     with store.session() as session:
-        expected = sum("PER" in {s["label"] for s in spans} for spans in session.scalars(select(ReviewState.spans)))
+        expected = sum("PER" in {s.label for s in spans} for spans in session.scalars(select(ReviewState.spans)))
     assert len(per) == expected == per[0].remaining
     both = walk(store, labels=["PER", "DATE"])
     assert len(both) > len(per)
@@ -250,10 +252,10 @@ def test_reviewer_filters_and_the_second_review_queue(queued) -> None:
     review.record_decision(store, second.sentence_id, reviewer="bob", action="reject", expected_version=0)
     review.record_decision(store, third.sentence_id, reviewer="ana", action="correct", spans=[], expected_version=0)
 
-    mine = walk(store, statuses=REVIEWED, reviewer="ana")
+    mine = walk(store, statuses=REVIEWED_STATUSES, reviewer="ana")
     assert [item.sentence_id for item in mine] == [first.sentence_id, third.sentence_id]
     # bob's second review: items somebody reviewed that bob has not decided
-    to_check = walk(store, statuses=REVIEWED, not_decided_by="bob")
+    to_check = walk(store, statuses=REVIEWED_STATUSES, not_decided_by="bob")
     assert [item.sentence_id for item in to_check] == [first.sentence_id, third.sentence_id]
     # the page shows bob the queued suggestion, not ana's correction
     assert to_check[1].state.spans == () and to_check[1].suggestion.spans
@@ -325,8 +327,8 @@ def test_every_action_writes_state_and_one_event(queued) -> None:
         (b.sentence_id, "correct", "unreviewed", "corrected", 1, "ana"),
         (c.sentence_id, "reject", "unreviewed", "rejected", 1, "ana"),
     ]
-    assert log[1].spans_before == review.spans_to_records(b.state.spans)
-    assert log[1].spans_after == review.spans_to_records(added)
+    assert log[1].spans_before == tuple(sorted(b.state.spans))
+    assert log[1].spans_after == tuple(sorted(added))
     assert all(e.created_at is not None for e in log)
     progress = review.next_item(store, DEMO)
     assert progress is not None and progress.reviewed == 3 and progress.remaining == 97
@@ -771,3 +773,40 @@ def test_conflict_path_on_postgresql(pg_url: str) -> None:
         assert review.agreement(store, DEMO).items == 1  # ana's accept and bob's reject vote, above
     finally:
         store.dispose()
+
+
+def test_home_review_and_export_count_unreviewed_reviewed_and_curated_alike(
+    queued: tuple[Store, dict[str, int]], tmp_path: Path
+) -> None:
+    """One definition each (xner.store.queries.review): reviewed = accepted, corrected or rejected; curated =
+    accepted or corrected; unreviewed = every other reviewable sentence, queued or never queued. The Home page's
+    numbers (corpus_stats), the Review page's (queue_overview, the item) and a curated export agree."""
+    store, _ = queued
+    items = walk(store)[:8]
+    for item, action in zip(items, ("accept", "correct", "correct", "reject"), strict=False):
+        spans = list(item.state.spans)[:-1] if action == "correct" else None
+        review.record_decision(
+            store, item.sentence_id, reviewer="ana", action=action, spans=spans, expected_version=item.state.version
+        )
+    never_queued = [item.sentence_id for item in items[4:]]  # as if no run covered them: no review state
+    with store.transaction() as session:
+        session.execute(delete(ReviewState).where(ReviewState.sentence_id.in_(never_queued)))
+
+    stats = corpus_stats(store, DEMO)
+    home = stats.review
+    overview = review.queue_overview(store, DEMO)
+    expected = {"unreviewed": 96, "accepted": 1, "corrected": 2, "rejected": 1}
+    assert home == overview.progress == expected
+    assert overview.total == sum(expected.values()) == 100
+    assert overview.reviewed == stats.reviewed == reviewed_count(home) == 4
+    assert overview.curated == stats.curated == curated_count(home) == 3
+    assert stats.reviewable == overview.total
+    assert overview.queued == 100 - 4 - len(never_queued)  # the queue's own count: queued, not every unreviewed
+    first = review.next_item(store, DEMO)
+    assert first is not None and (first.reviewed, first.remaining) == (overview.reviewed, overview.queued)
+    report = export_corpus(store, DEMO, tmp_path / "curated.conll", statuses=CURATED_STATUSES)
+    assert report.sentences == curated_count(home) == 3
+    reviewed = export_corpus(store, DEMO, tmp_path / "reviewed.conll", statuses=REVIEWED_STATUSES)
+    assert reviewed.sentences == reviewed_count(home)
+    unreviewed = export_corpus(store, DEMO, tmp_path / "unreviewed.conll", statuses=[ReviewStatus.UNREVIEWED])
+    assert unreviewed.sentences == home["unreviewed"]

@@ -15,7 +15,6 @@ from xner.errors import UnknownNameError, XnerError
 from xner.formats.parallel import SideOptions
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
-from xner.services.corpora import entity_spans
 from xner.services.demo import load_demo
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
@@ -29,6 +28,7 @@ from xner.stats import (
 )
 from xner.store.db import Store
 from xner.store.models import Projection, SentencePair, SpotCheckItem
+from xner.store.queries.sentences import entity_spans
 from xner.types import Span
 
 pytest_plugins = ["tests.pg"]

@@ -20,10 +20,8 @@ def stats_text(stats: CorpusStats) -> str:
     lines.append(f"  tokens{'':<20} {stats.tokens:>10,}")
     for label, count in stats.entities.items():
         lines.append(f"  entities {label:<17} {count:>10,}")
-    reviewed = sum(v for k, v in stats.review.items() if k != "unreviewed")
-    total = reviewed + stats.review.get("unreviewed", 0)
     lines.append(
-        f"  review: {reviewed:,} of {total:,} reviewed ("
+        f"  review: {stats.reviewed:,} of {stats.reviewable:,} reviewed ("
         + ", ".join(f"{k} {v:,}" for k, v in stats.review.items())
         + ")"
     )

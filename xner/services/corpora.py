@@ -9,7 +9,7 @@ the id of a corpus found here, so nothing of an unfinished write can be read.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from xner.errors import CorpusImportingError, UnknownNameError, XnerError
 from xner.store.db import Store
-from xner.store.models import Corpus, Entity, ReviewState, Sentence, SentencePair
+from xner.store.models import Corpus, Entity, Sentence, SentencePair
+from xner.store.queries.review import curated_count, review_progress, reviewed_count
 from xner.store.staging import DISCARDING
-from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
 
 VISIBLE = Corpus.import_state.is_(None)
 """The condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
@@ -98,21 +98,6 @@ def allowed_labels(corpus: Corpus | None, declared: Collection[str] | None) -> f
     return frozenset(corpus.labels) if corpus is not None and corpus.labels else None
 
 
-def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, list[Span]]:
-    """The gold entity spans of each of ``sentence_ids`` (sentences without entities are absent)."""
-    spans: dict[int, list[Span]] = {}
-    if not sentence_ids:
-        return spans
-    rows = session.execute(
-        select(Entity.sentence_id, Entity.start, Entity.end, Entity.label).where(
-            Entity.sentence_id.in_(list(sentence_ids))
-        )
-    )
-    for sentence_id, start, end, label in rows:
-        spans.setdefault(sentence_id, []).append(Span(start, end, label))
-    return spans
-
-
 @dataclass
 class CorpusStats:
     """Sizes and review progress of one corpus."""
@@ -126,11 +111,26 @@ class CorpusStats:
     pairs: int = 0
     tokens: int = 0
     entities: dict[str, int] = field(default_factory=dict)  # by label
-    review: dict[str, int] = field(default_factory=dict)  # by status
+    review: dict[str, int] = field(default_factory=dict)  # reviewable sentences by status (review_progress)
 
     @property
     def total_sentences(self) -> int:
         return sum(self.sentences.values())
+
+    @property
+    def reviewable(self) -> int:
+        """The sentences review works on (targets of pairs, or the sentences of a monolingual corpus)."""
+        return sum(self.review.values())
+
+    @property
+    def reviewed(self) -> int:
+        """The reviewable sentences a reviewer decided (:mod:`xner.store.queries.review`)."""
+        return reviewed_count(self.review)
+
+    @property
+    def curated(self) -> int:
+        """The reviewable sentences accepted or corrected (:mod:`xner.store.queries.review`)."""
+        return curated_count(self.review)
 
 
 def corpus_stats(store: Store, name: str) -> CorpusStats:
@@ -156,37 +156,8 @@ def corpus_stats(store: Store, name: str) -> CorpusStats:
                 .order_by(Entity.label)
             ).all()
         )
-        stats.review = review_progress(session, corpus)
+        stats.review = review_progress(session, corpus.id, parallel=corpus.kind == "parallel")
     return stats
-
-
-def review_state_counts(
-    session: Session, corpus: Corpus, statuses: Iterable[ReviewStatus] = ReviewStatus
-) -> dict[str, int]:
-    """The corpus's review states (queued or decided items) in each of ``statuses``: one count per status, each
-    along the review-state index (cheaper than a GROUP BY pass over the corpus's states)."""
-    counts = {}
-    for status in statuses:
-        query = select(func.count()).where(ReviewState.corpus_id == corpus.id, ReviewState.status == status.value)
-        counts[status.value] = session.scalar(query) or 0
-    return counts
-
-
-def review_progress(session: Session, corpus: Corpus) -> dict[str, int]:
-    """Count of reviewable sentences (targets of pairs, or all of a mono corpus) in each review status.
-
-    The one definition every page and command shows: *reviewed* is a status of :data:`REVIEWED_STATUSES`,
-    *unreviewed* is every other reviewable sentence, queued for review or not (the review queue's own count of
-    queued items is :attr:`xner.services.review.QueueOverview.queued`).
-    """
-    progress = review_state_counts(session, corpus, REVIEWED_STATUSES)
-    if corpus.kind == "parallel":
-        reviewable = session.scalar(select(func.count()).where(SentencePair.corpus_id == corpus.id)) or 0
-    else:
-        reviewable = session.scalar(
-            select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.side == "mono")
-        )
-    return {ReviewStatus.UNREVIEWED.value: (reviewable or 0) - sum(progress.values()), **progress}
 
 
 def list_corpora(store: Store) -> list[CorpusStats]:
@@ -209,6 +180,11 @@ class CorpusInfo:
     def languages(self) -> str:
         """``"en → es"`` for a parallel corpus, the language code of a monolingual one."""
         return self.src_lang + (f" → {self.tgt_lang}" if self.tgt_lang else "")
+
+
+def corpus_info(corpus: Corpus) -> CorpusInfo:
+    """The name, kind and languages of a corpus row, as the plain data services hand out."""
+    return CorpusInfo(corpus.name, corpus.kind, corpus.src_lang, corpus.tgt_lang)
 
 
 def list_corpus_info(store: Store, *, kind: str | None = None) -> list[CorpusInfo]:

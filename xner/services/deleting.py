@@ -53,6 +53,7 @@ from xner.store.models import (
     SpotCheck,
     utcnow,
 )
+from xner.store.queries.review import is_reviewed
 from xner.store.staging import DISCARDING, STAGING_PREFIX, discard_corpus, process_owner
 from xner.types import ReviewStatus
 
@@ -189,7 +190,7 @@ def _corpus_plan(session: Session, corpus: Corpus) -> DeletePlan:
 
 
 def _decided_on(session: Session, states: ColumnElement[bool]) -> int:
-    return _count(session, ReviewState, states, ReviewState.status != UNREVIEWED)
+    return _count(session, ReviewState, states, is_reviewed())
 
 
 def _run_plan(session: Session, run: AlignmentRun | ProjectionRun, corpus: Corpus) -> DeletePlan:

@@ -15,12 +15,12 @@ from xner.learning import load_tagger
 from xner.services.corpora import get_corpus
 from xner.services.exporting import require_splits, side_for
 from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, require_parallel
-from xner.services.projecting import get_projection_run, projected_spans
+from xner.services.projecting import get_projection_run
 from xner.services.training import evaluate_tagger, read_sentences
 from xner.store.db import Store
 from xner.store.models import Entity, Sentence
-
-PAGE = 2000
+from xner.store.paging import PAGE_SIZE
+from xner.store.queries.projections import projected_spans
 
 
 @dataclass
@@ -43,7 +43,7 @@ class AlignmentEvaluation:
 
 
 def _pages(pairs: Iterator[PairRecord]) -> Iterator[list[PairRecord]]:
-    while page := list(islice(pairs, PAGE)):
+    while page := list(islice(pairs, PAGE_SIZE)):
         yield page
 
 
@@ -110,7 +110,7 @@ def target_gold_entities(store: Store, corpus: str) -> int:
         query = (
             select(func.count())
             .select_from(Entity)
-            .join(Sentence, Sentence.id == Entity.sentence_id)
+            .join(Entity.sentence)
             .where(Sentence.corpus_id == found.id, Sentence.side == "tgt")
         )
         return int(session.scalar(query) or 0)

@@ -34,9 +34,10 @@ from xner.services.exporting import side_for
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
+from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
-from xner.types import CorpusKind, ProgressFn, ReviewStatus, Sentence, Side, Span
+from xner.types import CorpusKind, ProgressFn, ReviewStatus, Sentence, Side
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +255,9 @@ def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
         status, curated = states.get(pair.tgt_id, (ReviewStatus.UNREVIEWED.value, None))
         if status == ReviewStatus.REJECTED.value:
             continue
-        chosen = curated if status != ReviewStatus.UNREVIEWED.value and curated is not None else spans
-        sentence = Sentence(pair.tgt_tokens, tuple(sorted(Span(s["start"], s["end"], s["label"]) for s in chosen)))
+        reviewed = status != ReviewStatus.UNREVIEWED.value and curated is not None
+        chosen = curated if reviewed else sorted(record_to_span(record) for record in spans)
+        sentence = Sentence(pair.tgt_tokens, tuple(chosen))
         examples.append(Example(sentence, "projected", confidence=float(confidence), status=status))
     return examples, run.id
 

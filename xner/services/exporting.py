@@ -26,17 +26,20 @@ from sqlalchemy.orm import Session
 from xner.errors import XnerError
 from xner.formats import WRITERS
 from xner.formats.text import PathLike, replace_dir
-from xner.services.corpora import entity_spans, get_corpus
-from xner.services.projecting import get_projection_run, projected_spans
+from xner.services.corpora import get_corpus
+from xner.services.projecting import get_projection_run
 from xner.store.db import Store
-from xner.store.models import Corpus, Projection, ReviewEvent, ReviewState, Sentence, SentencePair
-from xner.types import CURATED_STATUSES, ReviewStatus, Span
+from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence, SentencePair
+from xner.store.paging import PAGE_SIZE, keyset_pages
+from xner.store.queries.projections import projected_spans, run_labels
+from xner.store.queries.review import status_is_reviewed
+from xner.store.queries.sentences import entity_spans
+from xner.types import CURATED_STATUSES, ReviewStatus
 from xner.types import Sentence as SentenceData
 
 EXPORT_FORMATS = tuple(WRITERS)  # conll, jsonl, spacy, hf
 SPAN_SOURCES = ("reviewed", "gold", "run")  # where an export's entities come from (see SpanSource)
 FOLDER_FORMATS = frozenset(name for name, writer in WRITERS.items() if writer.folder)  # the others write a file
-PAGE = 2000
 
 
 @dataclass
@@ -66,11 +69,11 @@ class SpanSource:
         """Whether a sentence in review ``status`` carries the run's spans."""
         if self.run_id is None:
             return False
-        return self.kind == "run" or not _is_reviewed(status)
+        return self.kind == "run" or not status_is_reviewed(status)
 
     def uses_curated(self, status: str | None) -> bool:
         """Whether a sentence in review ``status`` carries its curated spans."""
-        return self.kind == "reviewed" and _is_reviewed(status)
+        return self.kind == "reviewed" and status_is_reviewed(status)
 
 
 CURATED_OR_GOLD = SpanSource()
@@ -164,17 +167,8 @@ def iter_export_sentences(
     for split in splits_in_import_order(session, corpus, side):
         if splits and split not in splits:
             continue
-        last_position = -1
-        while True:
-            page = session.execute(
-                query.where(Sentence.split == split, Sentence.position > last_position)
-                .order_by(Sentence.position)
-                .limit(PAGE)
-            ).all()
-            if not page:
-                break
+        for page in keyset_pages(session, query.where(Sentence.split == split), Sentence.position):
             yield from _page_sentences(session, page, source)
-            last_position = page[-1].position
 
 
 def decided_last_by(corpus: Corpus, reviewer: str) -> Select:
@@ -215,10 +209,6 @@ def require_splits(session: Session, corpus: Corpus, side: str, wanted: Collecti
         )
 
 
-def _is_reviewed(status: str | None) -> bool:
-    return status is not None and status != ReviewStatus.UNREVIEWED.value
-
-
 def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
     from_run = [row.pair_id for row in page if source.uses_run(row.status)]
     projected = projected_spans(session, source.run_id, from_run) if source.run_id is not None and from_run else {}
@@ -230,7 +220,7 @@ def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -
             spans = projected.get(row.pair_id, [])
             meta["projection_run"] = source.run_id
         elif source.uses_curated(row.status):  # the curated spans replace the gold ones (queued suggestions do not)
-            spans = [Span(s["start"], s["end"], s["label"]) for s in row.spans]
+            spans = list(row.spans)
         else:
             spans = gold.get(row.id, [])
         yield SentenceData(tuple(row.tokens), tuple(sorted(spans)), row.text, row.lang), meta
@@ -399,12 +389,11 @@ def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -
     The whole corpus's set, whatever the filters, so that every export of a corpus numbers its tags alike.
     """
     labels = set(corpus.labels)
-    used = [select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)]
+    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
+    for spans in session.scalars(curated.execution_options(yield_per=PAGE_SIZE)):
+        labels.update(span.label for span in spans or ())
     if run_id is not None:
-        used.append(select(Projection.spans).where(Projection.run_id == run_id))
-    for query in used:
-        for spans in session.scalars(query.execution_options(yield_per=PAGE)):
-            labels.update(span["label"] for span in spans or ())
+        labels |= run_labels(session, run_id)
     return sorted(labels)
 
 

@@ -47,6 +47,7 @@ from xner.formats.text import PathLike
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
+from xner.store.paging import keyset_pages
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
 from xner.types import CorpusKind, ProgressFn, Side
 from xner.types import Sentence as SentenceData
@@ -428,24 +429,18 @@ def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch
     )
 
 
-def _pair_pages(session: Session, corpus: Corpus, split: str, page: int = 5000) -> Iterator[tuple[int, int, int]]:
+def _pair_pages(session: Session, corpus: Corpus, split: str) -> Iterator[tuple[int, int, int]]:
     """``(pair_id, src_tokens, tgt_tokens)`` in position order, a page at a time (keyset paging)."""
     src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
-    last = -1
-    while True:
-        rows = session.execute(
-            select(SentencePair.id, src.c.n_tokens, tgt.c.n_tokens, SentencePair.position)
-            .join(src, src.c.id == SentencePair.src_sentence_id)
-            .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
-            .where(SentencePair.corpus_id == corpus.id, SentencePair.split == split, SentencePair.position > last)
-            .order_by(SentencePair.position)
-            .limit(page)
-        ).all()
-        if not rows:
-            return
+    query = (
+        select(SentencePair.id, src.c.n_tokens, tgt.c.n_tokens, SentencePair.position)
+        .join(src, src.c.id == SentencePair.src_sentence_id)
+        .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
+        .where(SentencePair.corpus_id == corpus.id, SentencePair.split == split)
+    )
+    for rows in keyset_pages(session, query, SentencePair.position):
         for pair_id, src_len, tgt_len, _ in rows:
             yield pair_id, src_len, tgt_len
-        last = rows[-1][3]
 
 
 def resolve_pair_split(session: Session, corpus: Corpus, split: str | None, *, hint: str | None = None) -> str:

@@ -1,7 +1,8 @@
 """Reading the sentence pairs of a parallel corpus as core types, a page at a time.
 
-Used by the align, project and evaluate use cases. Pairs come in (split, position) order through keyset paging on
-the pair id, so memory stays flat and each page is one indexed query however large the corpus.
+Used by the align, refine, project, evaluate and translate use cases. Pairs come in (split, position) order
+through keyset paging on the pair id, so memory stays flat and each page is one indexed query however large the
+corpus.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus, Sentence, SentencePair
+from xner.store.paging import PAGE_SIZE, keyset_pages
+from xner.store.queries.sentences import entity_spans
 from xner.types import Alignment, Span
-
-PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def iter_pairs(
     splits: Collection[str] | None = None,
     alignment_run: int | None = None,
     with_spans: bool = True,
-    page: int = PAGE,
+    page: int = PAGE_SIZE,
 ) -> Iterator[PairRecord]:
     """The pairs of ``corpus`` in id order (= import order), with gold spans and the links of ``alignment_run``."""
     src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
@@ -77,11 +77,7 @@ def iter_pairs(
     )
     if splits:
         query = query.where(SentencePair.split.in_(list(splits)))
-    last = 0
-    while True:
-        rows = session.execute(query.where(SentencePair.id > last).order_by(SentencePair.id).limit(page)).all()
-        if not rows:
-            return
+    for rows in keyset_pages(session, query, SentencePair.id, size=page):
         spans = entity_spans(session, [r[3] for r in rows] + [r[4] for r in rows]) if with_spans else {}
         links = _links(session, alignment_run, [r[0] for r in rows]) if alignment_run is not None else {}
         for pair_id, split, position, src_id, tgt_id, src_tokens, tgt_tokens in rows:
@@ -97,7 +93,6 @@ def iter_pairs(
                 tuple(sorted(spans.get(tgt_id, ()))),
                 links.get(pair_id, Alignment()) if alignment_run is not None else None,
             )
-        last = rows[-1][0]
 
 
 def _links(session: Session, run_id: int, pair_ids: list[int]) -> dict[int, Alignment]:

@@ -28,10 +28,11 @@ from xner.options import describe
 from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
+from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import ProgressFn, ProjectedSpan, Sentence, Span
+from xner.types import ProgressFn, ProjectedSpan, Sentence
 
 BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
 WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
@@ -48,20 +49,6 @@ class ProjectReport:
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
     refined_from: int | None = None  # the direct alignment run, when the projection used a refined one
-
-
-def span_record(projected: ProjectedSpan) -> dict[str, Any]:
-    """A projected span as stored in ``projection.spans``."""
-    record: dict[str, Any] = {
-        "start": projected.span.start,
-        "end": projected.span.end,
-        "label": projected.span.label,
-        "confidence": round(projected.confidence, 4),
-        "links": [list(link) for link in projected.links],
-    }
-    if projected.src_span is not None:
-        record.update(src_start=projected.src_span.start, src_end=projected.src_span.end)
-    return record
 
 
 def project_corpus(
@@ -169,7 +156,7 @@ def _project_pairs(
         rows = []
         for pair, projected in zip(batch, _project_batch(projector, sources, batch), strict=True):
             entities.update(p.span.label for p in projected)
-            records = [span_record(p) for p in projected]
+            records = [projected_to_record(p) for p in projected]
             confidence = min((record["confidence"] for record in records), default=1.0)
             rows.append({"run_id": report.run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
         for start in range(0, len(rows), WRITE_BATCH):
@@ -198,13 +185,3 @@ def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> 
         wanted = f"projection run {run_id}" if run_id is not None else "projection runs"
         raise XnerError(f"corpus {corpus.name!r} has no {wanted}: run `xner project` first")
     return run
-
-
-def projected_spans(session: Session, run_id: int, pair_ids: list[int]) -> dict[int, list[Span]]:
-    """The projected target spans of ``pair_ids`` in run ``run_id``."""
-    rows = session.execute(
-        select(Projection.pair_id, Projection.spans).where(
-            Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
-        )
-    )
-    return {pair_id: [Span(s["start"], s["end"], s["label"]) for s in spans] for pair_id, spans in rows}

@@ -29,13 +29,16 @@ from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
+from xner.store.columns import record_confidence, record_to_span
 from xner.store.db import Store
-from xner.store.models import Projection, Sentence, SentencePair, SpotCheck, SpotCheckItem, utcnow
+from xner.store.models import Projection, SpotCheck, SpotCheckItem, utcnow
+from xner.store.paging import keyset_pages
+from xner.store.queries.projections import projected_details
+from xner.store.queries.sentences import pair_tokens
 from xner.types import Link, Span
 
 STRATA = ("label", "confidence_bucket")
 BUCKETS = (0.0, 0.5, 0.8, 1.0)
-PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,23 +238,15 @@ def _spans_by_stratum(
 ) -> dict[str, list[tuple[int, int, int, int, str, float]]]:
     """Every span of run ``run_id`` as ``(pair, index, start, end, label, confidence)``, by stratum."""
     population: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
-    last = 0
-    while True:
-        rows = session.execute(
-            select(Projection.pair_id, Projection.spans)
-            .where(Projection.run_id == run_id, Projection.pair_id > last)
-            .order_by(Projection.pair_id)
-            .limit(PAGE)
-        ).all()
-        if not rows:
-            return population
+    query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == run_id)
+    for rows in keyset_pages(session, query, Projection.pair_id):
         for pair_id, spans in rows:
             for index, record in enumerate(spans):
-                confidence = float(record.get("confidence", 1.0))
-                key = stratum_of(record["label"], confidence, strata, buckets)
-                item = (pair_id, index, record["start"], record["end"], record["label"], confidence)
+                span, confidence = record_to_span(record), record_confidence(record)
+                key = stratum_of(span.label, confidence, strata, buckets)
+                item = (pair_id, index, span.start, span.end, span.label, confidence)
                 population.setdefault(key, []).append(item)
-        last = rows[-1].pair_id
+    return population
 
 
 def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: str) -> CheckItem:
@@ -335,7 +330,7 @@ def list_checks(store: Store, corpus: str, *, run_id: int | None = None) -> list
                 func.count(SpotCheckItem.correct),
                 func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
             )
-            .outerjoin(SpotCheckItem, SpotCheckItem.check_id == SpotCheck.id)
+            .outerjoin(SpotCheck.items)
             .where(SpotCheck.corpus_id == found.id)
             .group_by(SpotCheck.id)
             .order_by(SpotCheck.id)
@@ -432,32 +427,15 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
     pair_ids = sorted({item.pair_id for item in items})
     if not pair_ids:
         return []
-    src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
-    tokens = {
-        pair_id: (tuple(src_tokens), tuple(tgt_tokens))
-        for pair_id, src_tokens, tgt_tokens in session.execute(
-            select(SentencePair.id, src.c.tokens, tgt.c.tokens)
-            .join(src, src.c.id == SentencePair.src_sentence_id)
-            .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
-            .where(SentencePair.id.in_(pair_ids))
-        )
-    }
-    records = dict(
-        session.execute(
-            select(Projection.pair_id, Projection.spans).where(
-                Projection.run_id == run_id, Projection.pair_id.in_(pair_ids)
-            )
-        ).all()
-    )
+    tokens = pair_tokens(session, pair_ids)
+    details = projected_details(session, run_id, pair_ids)
     result = []
     for item in items:
         src_tokens, tgt_tokens = tokens.get(item.pair_id, ((), ()))
-        spans = records.get(item.pair_id) or []
-        record = spans[item.span_index] if item.span_index < len(spans) else {}
-        src_span = None
-        if record.get("src_start") is not None:
-            src_span = Span(record["src_start"], record["src_end"], record["label"])
-        links = tuple((int(i), int(j)) for i, j in record.get("links", ()))
+        spans = details.get(item.pair_id) or []
+        src_span, links = None, ()
+        if item.span_index < len(spans):
+            src_span, links = spans[item.span_index].src_span, spans[item.span_index].links
         extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}
         result.append(_item_view(item, extra))
     return result

@@ -40,11 +40,11 @@ from xner.errors import InputError, UnknownNameError, XnerError
 from xner.formats.parallel import ParallelItem, SideOptions, iter_side
 from xner.formats.text import iter_lines
 from xner.options import describe
-from xner.services.corpora import ensure_corpus, find_corpus, get_corpus
+from xner.services.corpora import CorpusInfo, corpus_info, ensure_corpus, find_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
-from xner.services.projecting import span_record
+from xner.store.columns import projected_to_record
 from xner.store.db import Store
 from xner.store.models import Corpus, Projection, ProjectionRun
 from xner.store.models import Sentence as SentenceRow
@@ -131,9 +131,9 @@ def translate_corpus(
     started = time.perf_counter()
     with store.session() as session:
         found = get_corpus(session, corpus)
-        from_lang, to_lang = _languages(found, mode, to_lang)
+        from_lang, to_lang = translation_languages(corpus_info(found), mode, to_lang)
         if splits:
-            require_splits(session, found, translated_side(found, mode), splits)
+            require_splits(session, found, translated_side(found.kind, mode), splits)
         originals = list(_originals(session, found, mode, splits))
         if not originals:
             raise XnerError(f"corpus {corpus!r} has no sentences to translate")
@@ -261,29 +261,47 @@ def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str,
         )
 
 
-def translated_side(corpus: Corpus, mode: str) -> Side:
-    """The side of ``corpus`` that ``mode`` translates."""
-    return (
-        Side.MONO if corpus.kind == CorpusKind.MONO else {"train": Side.SRC, "test": Side.TGT, "pivot": Side.TGT}[mode]
-    )
+def translated_side(kind: str, mode: str) -> Side:
+    """The side that ``mode`` translates of a corpus of ``kind`` (``mono`` or ``parallel``).
+
+    >>> cases = [("parallel", "train"), ("parallel", "test"), ("mono", "test")]
+    >>> [translated_side(kind, mode).value for kind, mode in cases]
+    ['src', 'tgt', 'mono']
+    """
+    return Side.MONO if kind == CorpusKind.MONO else {"train": Side.SRC, "test": Side.TGT, "pivot": Side.TGT}[mode]
 
 
-def _languages(corpus: Corpus, mode: str, to_lang: str | None) -> tuple[str, str]:
-    """(language translated from, language translated into) for ``mode`` on ``corpus``."""
-    if mode == "pivot":
-        if corpus.kind != CorpusKind.PARALLEL:
-            raise XnerError(f"corpus {corpus.name!r} is monolingual: pivot mode translates a parallel corpus's target")
-        return corpus.tgt_lang or "", to_lang or corpus.src_lang
-    if mode == "test":
-        return corpus.src_lang if corpus.kind == CorpusKind.MONO else corpus.tgt_lang or "", to_lang or "en"
-    if not to_lang:
+def translated_from(corpus: CorpusInfo, mode: str) -> str:
+    """The language of the sentences that ``mode`` translates in ``corpus``.
+
+    >>> translated_from(CorpusInfo("wiki", "parallel", "en", "yor"), "test")
+    'yor'
+    """
+    return corpus.src_lang if translated_side(corpus.kind, mode) in (Side.MONO, Side.SRC) else corpus.tgt_lang or ""
+
+
+def default_target_language(corpus: CorpusInfo, mode: str) -> str:
+    """The language ``mode`` translates into when none is given: English for translate-test, the source language
+    for pivot (back-translation), none for translate-train (it must be given)."""
+    return {"train": "", "test": "en", "pivot": corpus.src_lang}[mode]
+
+
+def translation_languages(corpus: CorpusInfo, mode: str, to_lang: str | None) -> tuple[str, str]:
+    """(language translated from, language translated into) for ``mode`` on ``corpus``.
+
+    Raises:
+        XnerError: pivot mode on a monolingual corpus; translate-train without ``to_lang``.
+    """
+    if mode == "pivot" and corpus.kind != CorpusKind.PARALLEL:
+        raise XnerError(f"corpus {corpus.name!r} is monolingual: pivot mode translates a parallel corpus's target")
+    if mode == "train" and not to_lang:
         raise XnerError("translate-train needs the language to translate into (--to, e.g. --to yor)")
-    return corpus.src_lang, to_lang
+    return translated_from(corpus, mode), to_lang or default_target_language(corpus, mode)
 
 
 def _originals(session: Session, corpus: Corpus, mode: str, splits: Collection[str] | None) -> Iterator[_Original]:
     """The sentences to translate, in corpus order, with the sentence each is paired with in the new corpus."""
-    rows = iter_export_sentences(session, corpus, side=translated_side(corpus, mode), splits=splits)
+    rows = iter_export_sentences(session, corpus, side=translated_side(corpus.kind, mode), splits=splits)
     if mode != "pivot":
         for sentence, meta in rows:
             yield _Original(meta["split"], sentence, sentence)
@@ -380,7 +398,7 @@ def _store_projection(
     for split, items in by_split.items():
         pairs = iter_pairs(session, corpus, splits=[split], with_spans=False)
         for pair, (_, spans) in zip(pairs, items, strict=True):
-            records = [span_record(span) for span in spans]
+            records = [projected_to_record(span) for span in spans]
             counts.update(span.span.label for span in spans)
             confidence = min((record["confidence"] for record in records), default=1.0)
             rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})

@@ -215,7 +215,9 @@ def _reusable(
             return False
         made = translation_provenance(found)
         source = get_corpus(session, corpus)
-        wanted = list(splits) if splits else splits_in_import_order(session, source, translated_side(source, "test"))
+        wanted = (
+            list(splits) if splits else splits_in_import_order(session, source, translated_side(source.kind, "test"))
+        )
         if found.kind != CorpusKind.PARALLEL or found.src_lang != to_lang:
             raise XnerError(f"corpus {name!r} exists and is not a translation into {to_lang!r}: {other_name}")
     for split in wanted:

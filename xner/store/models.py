@@ -20,7 +20,11 @@ Layout:
 - ``deletion_log``: the append-only record of every corpus or run deleted (who, what, when, counts removed).
 
 Tokens and span lists are stored as JSON text: they are read and written whole; only the Review page's token search
-reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`).
+reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`). Span lists of review
+states and events read and write :class:`~xner.types.Span` tuples (:class:`xner.store.columns.SpanList`).
+
+Relationships are declared for the joins queries make (``select(...).join(Projection.run)``) and for navigation;
+each parent side cascades with ``passive_deletes``: the database's ``ON DELETE CASCADE`` removes the children.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from xner.store.columns import SpanList
+from xner.types import Span
 
 
 def utcnow() -> datetime:
@@ -106,6 +113,9 @@ class Sentence(Base):
     source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file, for messages
 
     corpus: Mapped[Corpus] = relationship(back_populates="sentences")
+    entities: Mapped[list[Entity]] = relationship(
+        back_populates="sentence", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Entity(Base):
@@ -118,6 +128,8 @@ class Entity(Base):
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(64))
+
+    sentence: Mapped[Sentence] = relationship(back_populates="entities")
 
 
 class SentencePair(Base):
@@ -143,6 +155,10 @@ class AlignmentRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
 
+    alignments: Mapped[list[Alignment]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
 
 class Alignment(Base):
     __tablename__ = "alignment"
@@ -152,6 +168,8 @@ class Alignment(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("alignment_run.id", ondelete="CASCADE"))
     pair_id: Mapped[int] = mapped_column(ForeignKey("sentence_pair.id", ondelete="CASCADE"), index=True)
     links: Mapped[str] = mapped_column(Text)  # Pharaoh, 0-based, "ipj" for possible links
+
+    run: Mapped[AlignmentRun] = relationship(back_populates="alignments")
 
 
 class ProjectionRun(Base):
@@ -164,6 +182,10 @@ class ProjectionRun(Base):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
+
+    projections: Mapped[list[Projection]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Projection(Base):
@@ -179,6 +201,9 @@ class Projection(Base):
     # [{"start", "end", "label", "confidence", "src_start", "src_end", "links": [[i, j], ...]}, ...]
     spans: Mapped[list[dict]] = mapped_column(JSON)
     confidence: Mapped[float] = mapped_column(Float)  # the lowest span confidence (1.0 when no span)
+
+    run: Mapped[ProjectionRun] = relationship(back_populates="projections")
+    pair: Mapped[SentencePair] = relationship()  # many-to-one only: a pair does not list its projections
 
 
 class ReviewState(Base):
@@ -197,7 +222,7 @@ class ReviewState(Base):
     sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"), primary_key=True)
     corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))  # xner.types.ReviewStatus values
-    spans: Mapped[list[dict]] = mapped_column(JSON)  # [{"start", "end", "label"}]
+    spans: Mapped[tuple[Span, ...]] = mapped_column(SpanList)  # stored [{"start", "end", "label"}], sorted
     confidence: Mapped[float | None] = mapped_column(Float)
     # The projection run whose spans were queued as the suggestion (None: never queued, or the run was deleted).
     run_id: Mapped[int | None] = mapped_column(ForeignKey("projection_run.id", ondelete="SET NULL"))
@@ -228,8 +253,8 @@ class ReviewEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     status_before: Mapped[str] = mapped_column(String(16))
     status_after: Mapped[str] = mapped_column(String(16))
-    spans_before: Mapped[list[dict]] = mapped_column(JSON)
-    spans_after: Mapped[list[dict]] = mapped_column(JSON)
+    spans_before: Mapped[tuple[Span, ...]] = mapped_column(SpanList)
+    spans_after: Mapped[tuple[Span, ...]] = mapped_column(SpanList)
     version: Mapped[int] = mapped_column(Integer)  # the state's version this decision produced
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -293,6 +318,10 @@ class SpotCheck(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    items: Mapped[list[SpotCheckItem]] = relationship(
+        back_populates="check", cascade="all, delete-orphan", passive_deletes=True
+    )
+
 
 class SpotCheckItem(Base):
     """One sampled projected span; ``correct`` stays None until somebody judges it."""
@@ -316,6 +345,8 @@ class SpotCheckItem(Base):
     judged_by: Mapped[str] = mapped_column(String(200), default="")
     judged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    check: Mapped[SpotCheck] = relationship(back_populates="items")
+
 
 class TrainingRun(Base):
     __tablename__ = "training_run"
@@ -329,6 +360,13 @@ class TrainingRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    metrics: Mapped[list[RunMetric]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+    experiment_runs: Mapped[list[ExperimentRun]] = relationship(
+        back_populates="training_run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
 
 class RunMetric(Base):
     __tablename__ = "run_metric"
@@ -339,6 +377,8 @@ class RunMetric(Base):
     name: Mapped[str] = mapped_column(String(64))  # precision | recall | f1 | support ...
     label: Mapped[str] = mapped_column(String(64), default="")  # "" for overall
     value: Mapped[float] = mapped_column(Float)
+
+    run: Mapped[TrainingRun] = relationship(back_populates="metrics")
 
 
 class Experiment(Base):
@@ -351,6 +391,10 @@ class Experiment(Base):
     config: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    runs: Mapped[list[ExperimentRun]] = relationship(
+        back_populates="experiment", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class ExperimentRun(Base):
@@ -367,6 +411,9 @@ class ExperimentRun(Base):
     strategy: Mapped[str] = mapped_column(String(200))
     k: Mapped[int] = mapped_column(Integer)  # gold sentences; -1 for all of them
     seed: Mapped[int] = mapped_column(Integer)
+
+    experiment: Mapped[Experiment] = relationship(back_populates="runs")
+    training_run: Mapped[TrainingRun] = relationship(back_populates="experiment_runs")
 
 
 class DeletionLog(Base):

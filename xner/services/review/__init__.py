@@ -35,7 +35,7 @@ The queue is read one status at a time along an index, ``(corpus, status, confid
 ``(corpus, status, disagreement, sentence)``, taking the first row after the filters: never a full-table read.
 Least confident first; most disagreed-on first (ties: newest sentence id first). Skipping writes nothing: the
 page keeps the sentences skipped in its session and passes them as ``skip``. A second, independent review of an
-item is ``next_item(statuses=REVIEWED, not_decided_by=me)``; its page should show the projection suggestion
+item is ``next_item(statuses=REVIEWED_STATUSES, not_decided_by=me)``; its page should show the projection suggestion
 (``item.suggestion``) rather than the first reviewer's spans (``item.state``), and send the spans it shows with
 the decision, to keep the reviews independent.
 
@@ -82,14 +82,11 @@ from xner.services.review.records import (
     ACTIONS,
     DECISIONS,
     ORDERS,
-    REVIEWED,
     VOTES,
     EventView,
     StateView,
     as_utc,
     labels_text,
-    records_to_spans,
-    spans_to_records,
 )
 
 __all__ = [
@@ -99,7 +96,6 @@ __all__ = [
     "MAX_QUERY",
     "ORDERS",
     "REMAINING_CAP",
-    "REVIEWED",
     "SEARCH_LIMIT",
     "SIDES",
     "VOTES",
@@ -138,13 +134,11 @@ __all__ = [
     "queue_projection",
     "queue_settings",
     "record_decision",
-    "records_to_spans",
     "release_lease",
     "renew_lease",
     "reviewer_history",
     "save_queue_preferences",
     "search_tokens",
     "set_queue_settings",
-    "spans_to_records",
     "undo",
 ]

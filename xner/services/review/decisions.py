@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import (
     Row,
     insert,
-    select,
     update,
 )
 from sqlalchemy.orm import Session
@@ -38,7 +37,6 @@ from xner.services.review.records import (
     insert_missing_states,
     labels_text,
     load_events,
-    spans_to_records,
     standing_events,
     state_row,
     state_table,
@@ -48,11 +46,10 @@ from xner.services.review.records import (
 from xner.store.db import Store, retry_busy
 from xner.store.models import (
     Corpus,
-    Projection,
     ReviewEvent,
     utcnow,
 )
-from xner.store.models import SentencePair as PairRow
+from xner.store.queries.projections import suggested_labels
 from xner.types import ReviewStatus, Span
 
 RACE_RETRIES = 3  # a decision read again when a concurrent write lands between its read and its update
@@ -306,15 +303,7 @@ def _decide(
 
 def _known_labels(session: Session, corpus: Corpus, sentence_id: int) -> frozenset[str]:
     """The corpus's labels and those the projections of this sentence's pair use."""
-    labels = set(corpus.labels)
-    rows = session.scalars(
-        select(Projection.spans)
-        .join(PairRow, PairRow.id == Projection.pair_id)
-        .where(PairRow.tgt_sentence_id == sentence_id)
-    )
-    for records in rows:
-        labels.update(record["label"] for record in records)
-    return frozenset(labels)
+    return frozenset(set(corpus.labels) | suggested_labels(session, sentence_id))
 
 
 def check_spans(
@@ -389,7 +378,7 @@ def _write(
     if current.version == 0 and current.updated_at is None:  # never written: create the default row first
         default = {
             "b_id": sentence_id,
-            "b_spans": spans_to_records(current.spans),
+            "b_spans": current.spans,
             "b_labels": labels_text(current.spans),
             "b_confidence": current.confidence,
             "b_disagreement": 0.0,
@@ -404,7 +393,7 @@ def _write(
     if applied:
         values |= {
             "status": status.value,
-            "spans": spans_to_records(spans),
+            "spans": spans,
             "labels": labels_text(spans),
             "updated_by": reviewer,
             "updated_at": now,
@@ -426,8 +415,8 @@ def _write(
             action=action,
             status_before=current.status.value,
             status_after=status.value,
-            spans_before=spans_to_records(current.spans),
-            spans_after=spans_to_records(spans),
+            spans_before=current.spans,
+            spans_after=spans,
             version=version,
             created_at=now,
             note=note,

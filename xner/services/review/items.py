@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     select,
@@ -14,9 +13,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.formats.pharaoh import parse_pharaoh_line
-from xner.services.corpora import entity_spans, review_state_counts
 from xner.services.review.alignment import manual_links
-from xner.services.review.records import REVIEWED, StateView, current_state, target_sentence
+from xner.services.review.records import StateView, current_state, target_sentence
+from xner.store.columns import record_to_projected
 from xner.store.db import Store
 from xner.store.models import (
     Alignment,
@@ -26,6 +25,8 @@ from xner.store.models import (
     Sentence,
 )
 from xner.store.models import SentencePair as PairRow
+from xner.store.queries.review import reviewed_count, status_counts
+from xner.store.queries.sentences import entity_spans
 from xner.types import Alignment as Links
 from xner.types import Link, ProjectedSpan, ReviewStatus, Span
 
@@ -80,8 +81,8 @@ def get_item(store: Store, sentence_id: int) -> ReviewItem:
     """The review item of target sentence ``sentence_id`` (``remaining``: the unreviewed items of its corpus)."""
     with store.session() as session:
         corpus = target_sentence(session, sentence_id)[1]
-        progress = review_state_counts(session, corpus)
-        remaining = progress.get(ReviewStatus.UNREVIEWED.value, 0)
+        progress = status_counts(session, corpus.id)
+        remaining = progress[ReviewStatus.UNREVIEWED.value]  # the queued items
         return load_item(session, corpus, sentence_id, progress=progress, remaining=remaining, exact=True)
 
 
@@ -126,7 +127,7 @@ def load_item(
         labels=tuple(sorted(labels)),
         remaining=remaining,
         remaining_exact=exact,
-        reviewed=sum(progress.get(status.value, 0) for status in REVIEWED),
+        reviewed=reviewed_count(progress),
         manual_links=manual,
         possible_links=possible,
     )
@@ -143,7 +144,7 @@ def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int
             ProjectionRun.method,
             ProjectionRun.alignment_run_id,
         )
-        .join(ProjectionRun, ProjectionRun.id == Projection.run_id)
+        .join(Projection.run)
         .where(Projection.pair_id == pair_id, ProjectionRun.corpus_id == corpus.id)
         .order_by(Projection.run_id)
     ).all()
@@ -153,20 +154,11 @@ def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int
             row.method,
             row.alignment_run_id,
             row.confidence,
-            tuple(_projected(record, row.method) for record in row.spans),
+            tuple(record_to_projected(record, row.method) for record in row.spans),
             queued=row.run_id == queued_run,
         )
         for row in rows
     ]
-
-
-def _projected(record: Mapping[str, Any], method: str) -> ProjectedSpan:
-    span = Span(record["start"], record["end"], record["label"])
-    source = None
-    if record.get("src_start") is not None:
-        source = Span(record["src_start"], record["src_end"], record["label"])
-    links = tuple((int(i), int(j)) for i, j in record.get("links", ()))
-    return ProjectedSpan(span, method, float(record.get("confidence", 1.0)), source, links)
 
 
 def _queued_alignment(session: Session, pair_id: int, suggestions: Sequence[Suggestion]) -> Links:

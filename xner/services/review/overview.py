@@ -9,12 +9,13 @@ from sqlalchemy import (
     select,
 )
 
-from xner.services.corpora import get_corpus, review_progress, review_state_counts
-from xner.services.review.records import REVIEWED, as_utc, state_table
+from xner.services.corpora import get_corpus
+from xner.services.review.records import as_utc, state_table
 from xner.store.db import Store
 from xner.store.models import (
     ProjectionRun,
 )
+from xner.store.queries.review import curated_count, queued_count, review_progress, reviewed_count
 from xner.types import ReviewStatus
 
 
@@ -37,13 +38,19 @@ class QueueOverview:
     labels: tuple[str, ...]
     runs: tuple[QueuedRunInfo, ...]  # oldest first
     queued_run: int | None  # the run suggesting the first unreviewed item (None: nothing queued yet)
-    progress: dict[str, int]  # reviewable sentences per status (xner.services.corpora.review_progress)
+    progress: dict[str, int]  # reviewable sentences per status (xner.store.queries.review.review_progress)
     total: int  # reviewable (target) sentences
     queued: int = 0  # unreviewed items in the review queue (sentences with a queued suggestion)
 
     @property
     def reviewed(self) -> int:
-        return sum(self.progress.get(status.value, 0) for status in REVIEWED)
+        """The reviewable sentences a reviewer decided (:mod:`xner.store.queries.review`)."""
+        return reviewed_count(self.progress)
+
+    @property
+    def curated(self) -> int:
+        """The reviewable sentences accepted or corrected (:mod:`xner.store.queries.review`)."""
+        return curated_count(self.progress)
 
 
 def queue_overview(store: Store, corpus: str) -> QueueOverview:
@@ -72,7 +79,7 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
         queued = session.scalar(unreviewed.order_by(state_table.c.confidence).limit(1))
         if queued is None:  # every queued item is reviewed
             queued = session.scalar(suggested.limit(1))
-        progress = review_progress(session, found)
+        progress = review_progress(session, found.id, parallel=found.kind == "parallel")
         return QueueOverview(
             found.name,
             tuple(sorted(found.labels)),
@@ -80,5 +87,5 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
             queued,
             progress,
             sum(progress.values()),
-            review_state_counts(session, found, [ReviewStatus.UNREVIEWED])[ReviewStatus.UNREVIEWED.value],
+            queued_count(session, found.id),
         )

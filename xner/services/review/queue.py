@@ -25,24 +25,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from xner.errors import UnknownNameError, XnerError
-from xner.services.corpora import get_corpus, review_state_counts
+from xner.services.corpora import get_corpus
 from xner.services.pairs import require_parallel
-from xner.services.projecting import get_projection_run, projected_spans
+from xner.services.projecting import get_projection_run
 from xner.services.review.items import ReviewItem, load_item
 from xner.services.review.leases import claim, claim_in, load_settings, room_condition
 from xner.services.review.records import (
     DECISIONS,
     ORDERS,
-    PAGE,
     check_reviewer,
     event_table,
     insert_missing_states,
     labels_text,
-    spans_to_records,
     state_row,
     state_table,
 )
 from xner.stats import span_disagreement
+from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import (
     Corpus,
@@ -52,7 +51,10 @@ from xner.store.models import (
     utcnow,
 )
 from xner.store.models import SentencePair as PairRow
-from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+from xner.store.paging import keyset_page
+from xner.store.queries.projections import projected_spans, run_has_spans
+from xner.store.queries.review import status_counts
+from xner.types import REVIEWED_STATUSES, ReviewStatus
 
 CLAIM_TRIES = 20  # items passed over when others claimed them between the read and the claim
 REMAINING_CAP = 1000  # queues with row-checked filters count their items up to this
@@ -93,10 +95,7 @@ def empty_run_reason(store: Store, corpus: str, run_id: int | None = None) -> st
     with store.session() as session:
         found = get_corpus(session, corpus)
         run = get_projection_run(session, found, run_id)
-        rows = session.execute(
-            select(Projection.spans).where(Projection.run_id == run.id).execution_options(yield_per=PAGE)
-        )
-        if any(spans for (spans,) in rows):
+        if run_has_spans(session, run.id):
             return None
         source = str((run.params or {}).get("source", "gold"))
     if source == "gold":
@@ -122,9 +121,9 @@ def queue_projection(
     sentences keep their state. A state whose suggesting run changes gets a new version, so a page still showing
     the old suggestion cannot accept it unseen.
 
-    Each page of :data:`PAGE` pairs is its own short write (retried while the database is busy), so reviewers are
-    never blocked for long: the items of a page are queued together, and a queue cut short is completed by
-    queueing again (already queued items are updated, reviewed ones kept).
+    Each page of :data:`~xner.store.paging.PAGE_SIZE` pairs is its own short write (retried while the database is
+    busy), so reviewers are never blocked for long: the items of a page are queued together, and a queue cut short
+    is completed by queueing again (already queued items are updated, reviewed ones kept).
 
     A run without a single entity (plain source text projected with no source entities) is refused unless
     ``allow_empty`` confirms it: see :func:`empty_run_reason`.
@@ -150,13 +149,12 @@ def queue_projection(
 
         def queue_page(session: Session, after: int = last, page: QueueReport = page) -> int | None:
             page.queued = page.updated = page.kept = 0
-            rows = session.execute(
+            query = (
                 select(Projection.pair_id, Projection.spans, Projection.confidence, PairRow.tgt_sentence_id)
-                .join(PairRow, PairRow.id == Projection.pair_id)
-                .where(Projection.run_id == run.id, Projection.pair_id > after)
-                .order_by(Projection.pair_id)
-                .limit(PAGE)
-            ).all()
+                .join(Projection.pair)
+                .where(Projection.run_id == run.id)
+            )
+            rows = keyset_page(session, query, Projection.pair_id, after=after)
             if rows:
                 _queue_page(session, found, run, compared, rows, page, created_by)
             return rows[-1].pair_id if rows else None
@@ -209,11 +207,11 @@ def _queue_page(
     now = utcnow()
     new, changed = [], []
     for row in rows:
-        spans = sorted(Span(s["start"], s["end"], s["label"]) for s in row.spans)
+        spans = sorted(record_to_span(record) for record in row.spans)
         versions = [spans, *(found[row.pair_id] for found in others.values() if row.pair_id in found)]
         values = {
             "b_id": row.tgt_sentence_id,
-            "b_spans": spans_to_records(spans),
+            "b_spans": spans,
             "b_labels": labels_text(spans),
             "b_confidence": row.confidence,
             "b_disagreement": round(span_disagreement(versions), 4),
@@ -274,7 +272,8 @@ def next_item(
 
     Args:
         order: ``confidence`` (least confident first) or ``disagreement`` (most disagreed-on first).
-        statuses: only items in these statuses (default: unreviewed; :data:`REVIEWED` for a second review).
+        statuses: only items in these statuses (default: unreviewed; :data:`~xner.types.REVIEWED_STATUSES` for a
+            second review).
         labels: only items whose current spans have one of these labels.
         min_confidence, max_confidence: only items whose suggestion confidence is in this closed range.
         reviewer: only items this reviewer decided (any event of theirs, undo included: their own work).
@@ -335,7 +334,7 @@ def next_item(
             break
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
-        progress = review_state_counts(session, found)
+        progress = status_counts(session, found.id)
         remaining, exact = queue.remaining(session, progress)
         item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
     independent = extended and item.state.status != ReviewStatus.UNREVIEWED

@@ -1,4 +1,4 @@
-"""Review records shared by the review modules: the state and event views, span (de)serialisation, the
+"""Review records shared by the review modules: the state and event views, the
 reviewable target sentence and its current state, the event history, and the status groups.
 """
 
@@ -18,22 +18,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xner.errors import CorpusImportingError, XnerError
-from xner.services.corpora import entity_spans
 from xner.store.models import (
     Corpus,
     ReviewEvent,
     ReviewState,
     Sentence,
 )
+from xner.store.queries.sentences import entity_spans
 from xner.store.staging import DISCARDING
-from xner.types import REVIEWED_STATUSES, ReviewStatus, Span
+from xner.types import ReviewStatus, Span
 
 ORDERS = ("confidence", "disagreement")
 ACTIONS = ("accept", "reject", "correct", "adjudicate", "skip")
 VOTES = ("accept", "reject", "correct")  # a reviewer's own judgment: what agreement compares
 DECISIONS = (*VOTES, "adjudicate", "undo")  # every action that writes an event
-REVIEWED = REVIEWED_STATUSES  # kept for callers of xner.services.review.REVIEWED
-PAGE = 2000
 
 state_table = ReviewState.__table__
 event_table = ReviewEvent.__table__
@@ -86,15 +84,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
-
-
-def spans_to_records(spans: Iterable[Span]) -> list[dict[str, Any]]:
-    """Spans as stored in ``review_state.spans`` / ``review_event``: sorted ``{"start", "end", "label"}``."""
-    return [{"start": s.start, "end": s.end, "label": s.label} for s in sorted(spans)]
-
-
-def records_to_spans(records: Iterable[Mapping[str, Any]] | None) -> tuple[Span, ...]:
-    return tuple(sorted(Span(int(r["start"]), int(r["end"]), str(r["label"])) for r in records or ()))
 
 
 def labels_text(spans: Iterable[Span]) -> str:
@@ -164,7 +153,7 @@ def load_state(session: Session, sentence_id: int) -> StateView | None:
     return StateView(
         row.sentence_id,
         ReviewStatus(row.status),
-        records_to_spans(row.spans),
+        tuple(row.spans),
         row.confidence,
         row.version,
         row.updated_by,
@@ -203,8 +192,8 @@ def event_view(row: ReviewEvent) -> EventView:
         row.action,
         ReviewStatus(row.status_before),
         ReviewStatus(row.status_after),
-        records_to_spans(row.spans_before),
-        records_to_spans(row.spans_after),
+        tuple(row.spans_before),
+        tuple(row.spans_after),
         row.version,
         as_utc(row.created_at),
         row.note,

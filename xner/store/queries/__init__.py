@@ -1,0 +1,15 @@
+"""The store's queries, one module per concern; services build their use cases on them.
+
+Shape: each module holds the SQL of one concern:
+
+- :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
+- :mod:`.projections`: the spans projection runs proposed;
+- :mod:`.review`: review states, and the one definition of each group of review statuses.
+
+A query function takes the session first, then ids and plain values, and returns plain values, core types
+(:mod:`xner.types`) or rows of plain columns. Conditions shared by several queries are functions returning SQL
+expressions. The store imports only the core (types, errors): a reader that parses a file format (the sentence
+pairs with their Pharaoh links, :mod:`xner.services.pairs`) stays with the services. Paging lives in
+:mod:`xner.store.paging`, span JSON in :mod:`xner.store.columns`; corpora are found by name in
+:mod:`xner.services.corpora`, with the rule that hides unfinished imports (:mod:`xner.store.staging`).
+"""
