@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Row, Select, func, null, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
@@ -158,7 +158,7 @@ def iter_export_sentences(
         query = query.outerjoin(SentencePair, SentencePair.tgt_sentence_id == Sentence.id)
     if statuses:
         wanted = [status.value for status in statuses]
-        condition = ReviewState.status.in_(wanted)
+        condition: ColumnElement[bool] = ReviewState.status.in_(wanted)
         if ReviewStatus.UNREVIEWED in statuses:
             condition = or_(condition, ReviewState.status.is_(None))
         query = query.where(condition)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -380,7 +381,7 @@ def import_parallel(
     report = ImportReport(corpus=corpus, split=split, split_from=split_from)
     src_stats, tgt_stats = ReadStats(), ReadStats()
     swept = sweep_leftovers(store)
-    kind = {"kind": CorpusKind.PARALLEL, "src_lang": src.lang, "tgt_lang": tgt.lang}
+    kind: dict[str, Any] = {"kind": CorpusKind.PARALLEL, "src_lang": src.lang, "tgt_lang": tgt.lang}
     existing = _existing_corpus(store, corpus, **kind, split=split, side=Side.SRC, append=append)
     allowed = allowed_labels(existing, labels)
     src, tgt = (_with_labels(side, allowed) for side in (src, tgt))

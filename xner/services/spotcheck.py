@@ -433,7 +433,8 @@ def _with_sentences(session: Session, run_id: int, items: Sequence[SpotCheckItem
     for item in items:
         src_tokens, tgt_tokens = tokens.get(item.pair_id, ((), ()))
         spans = details.get(item.pair_id) or []
-        src_span, links = None, ()
+        src_span: Span | None = None
+        links: tuple[tuple[int, int], ...] = ()
         if item.span_index < len(spans):
             src_span, links = spans[item.span_index].src_span, spans[item.span_index].links
         extra = {"tgt_tokens": tgt_tokens, "src_tokens": src_tokens, "src_span": src_span, "links": links}

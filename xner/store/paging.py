@@ -7,18 +7,22 @@ table it is, where ``OFFSET`` would rescan all the rows before the page; memory 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, Select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]  # a select of any columns
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+Key: TypeAlias = ColumnElement[Any] | QueryableAttribute[Any]  # a column, or a mapped attribute
 
 PAGE_SIZE = 2000
 """Rows per page for every paged read and batched write of the services (keyset pages, ``yield_per``, batches)."""
 
 
 def keyset_page(
-    session: Session, query: Select[Any], key: ColumnElement[Any], *, after: Any = None, size: int = PAGE_SIZE
-) -> Sequence[Row[Any]]:
+    session: Session, query: AnySelect, key: Key, *, after: Any = None, size: int = PAGE_SIZE
+) -> Sequence[AnyRow]:
     """One page of the rows of ``query``: the first ``size`` in ascending ``key`` order after key value ``after``
     (from the start when None). For paging across transactions (one short write per page); within one session,
     :func:`keyset_pages` pages on by itself. ``query`` and ``key`` as there.
@@ -28,9 +32,7 @@ def keyset_page(
     return session.execute(query.order_by(key).limit(size)).all()
 
 
-def keyset_pages(
-    session: Session, query: Select[Any], key: ColumnElement[Any], *, size: int = PAGE_SIZE
-) -> Iterator[Sequence[Row[Any]]]:
+def keyset_pages(session: Session, query: AnySelect, key: Key, *, size: int = PAGE_SIZE) -> Iterator[Sequence[AnyRow]]:
     """The rows of ``query`` in ascending ``key`` order, ``size`` at a time, each page one ``key > last`` range read.
 
     Args:

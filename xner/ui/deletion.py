@@ -62,7 +62,7 @@ def delete_target(store: Store, corpora: list[str]) -> tuple[str, str, int | Non
     if not runs:
         right.caption("This corpus has no such runs.")
         return None
-    run = right.selectbox("Run", list(runs)[::-1], format_func=runs.get, key="home_delete_run")
+    run = right.selectbox("Run", list(runs)[::-1], format_func=lambda run: runs[run], key="home_delete_run")
     return what, corpus, run
 
 

@@ -26,7 +26,7 @@ def queue_filters(corpus: str, overview: QueueOverview, reviewer: str) -> view.Q
     confidence = bar.slider("Confidence", 0.0, 1.0, (0.0, 1.0), step=0.05, key="review_confidence")
     decided_by = bar.text_input("Decided by (a reviewer's items)", key="review_decided_by", max_chars=200)
     filters = view.QueueFilters(
-        status, view.ORDER_CHOICES[order], tuple(labels), tuple(confidence), decided_by.strip(), reviewer
+        status, view.ORDER_CHOICES[order], tuple(labels), (confidence[0], confidence[1]), decided_by.strip(), reviewer
     )
     review_state.remember_preferences(corpus, reviewer, filters)
     return filters
@@ -52,7 +52,7 @@ def projection_runs(store: Store, corpus: str, overview: QueueOverview, reviewer
             "Queue another run",
             list(names),
             index=len(overview.runs) - 1,
-            format_func=names.get,
+            format_func=lambda run: names[run],
             key="review_requeue_run",
         )
         empty, confirmed = empty_run_confirmation(store, corpus, run_id, "review_requeue_empty")

@@ -11,6 +11,8 @@ first.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -32,7 +34,7 @@ def _store() -> Store:
 
 def init_session() -> None:
     """The page's session keys, set once per browser session (each with what it holds)."""
-    for name, default in {
+    defaults: dict[str, Any] = {
         "review_item": None,  # the shown ReviewItem
         "review_key": None,  # the queue (corpus + filters) it came from
         "review_history": [],  # its decisions
@@ -52,7 +54,8 @@ def init_session() -> None:
         "review_pinned": None,  # the sentence opened out of queue order (by number or search), while it is shown
         "review_prefs_for": None,  # (reviewer, corpus) whose saved queue choices the sidebar was given
         "review_prefs_saved": None,  # the QueuePreferences last saved (or loaded) for them
-    }.items():
+    }
+    for name, default in defaults.items():
         ss.setdefault(name, default)
 
 
@@ -312,7 +315,7 @@ def save_links(pair_id: int, sentence_id: int, reviewer: str) -> None:
     show(review.get_item(_store(), sentence_id), keep_draft=True)
 
 
-def restore_preferences(corpus: str, reviewer: str, labels: list[str]) -> None:
+def restore_preferences(corpus: str, reviewer: str, labels: Sequence[str]) -> None:
     """Before the queue widgets are drawn: the reviewer's saved queue choices for the corpus, once per reviewer and
     corpus in a session (the widgets keep them afterwards)."""
     if not reviewer or ss.review_prefs_for == (reviewer, corpus):

@@ -12,22 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from xner.store.models import ReviewState, Sentence, SentencePair
 from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus
 
 
-def is_reviewed(status: ColumnElement[Any] = ReviewState.status) -> ColumnElement[bool]:
+def is_reviewed(status: ColumnElement[Any] | QueryableAttribute[Any] = ReviewState.status) -> ColumnElement[bool]:
     """The SQL condition "``status`` is a reviewed status" (accepted, corrected or rejected)."""
     return status.in_([s.value for s in REVIEWED_STATUSES])
 
 
-def is_curated(status: ColumnElement[Any] = ReviewState.status) -> ColumnElement[bool]:
+def is_curated(status: ColumnElement[Any] | QueryableAttribute[Any] = ReviewState.status) -> ColumnElement[bool]:
     """The SQL condition "``status`` is a curated status" (accepted or corrected)."""
     return status.in_([s.value for s in CURATED_STATUSES])
 
@@ -74,7 +74,7 @@ def review_progress(session: Session, corpus_id: int, *, parallel: bool) -> dict
     return {ReviewStatus.UNREVIEWED.value: reviewable - sum(progress.values()), **progress}
 
 
-def reviewed_count(progress: dict[str, int]) -> int:
+def reviewed_count(progress: Mapping[str, int]) -> int:
     """The reviewed sentences of a :func:`review_progress` (or :func:`status_counts`) result.
 
     >>> reviewed_count({"unreviewed": 5, "accepted": 2, "corrected": 1, "rejected": 1})
@@ -83,7 +83,7 @@ def reviewed_count(progress: dict[str, int]) -> int:
     return sum(progress.get(status.value, 0) for status in REVIEWED_STATUSES)
 
 
-def curated_count(progress: dict[str, int]) -> int:
+def curated_count(progress: Mapping[str, int]) -> int:
     """The curated sentences of a :func:`review_progress` (or :func:`status_counts`) result.
 
     >>> curated_count({"unreviewed": 5, "accepted": 2, "corrected": 1, "rejected": 1})
