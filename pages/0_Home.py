@@ -49,6 +49,7 @@ from xner.services.sources import (
     uses_source_entities,
 )
 from xner.services.training_view import tagger_names, tagger_options
+from xner.types import CorpusKind
 from xner.ui.deletion import delete_section
 from xner.ui.forms import models_ready, option_inputs
 from xner.ui.home import label_shares, quality_table, review_shares
@@ -498,7 +499,7 @@ with page_guard():  # the error boundary (also under app.py's)
     with overview:
         corpora_section(corpora)
     with runs:
-        runs_section(store, [c for c in corpora if c.kind == "parallel"], reviewer)
+        runs_section(store, [c for c in corpora if c.kind == CorpusKind.PARALLEL], reviewer)
     with imports:
         import_section(store, corpora, reviewer)
     with deleting:

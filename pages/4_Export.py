@@ -16,7 +16,7 @@ from xner.errors import XnerError
 from xner.services.corpora import list_corpus_info
 from xner.services.exporting import DEFAULT_STATUSES, EXPORT_FORMATS, SPAN_SOURCES, export_choices, export_preview
 from xner.services.runs import list_projection_runs, run_label
-from xner.types import ReviewStatus
+from xner.types import ReviewStatus, Side
 from xner.ui.downloads import ExportFile, export_file
 from xner.ui.forms import corpus_select, side_select
 from xner.ui.render import literal
@@ -36,7 +36,7 @@ GOLD = "their gold entities"
 
 def span_choice(store: Store, corpus: str, side: str) -> tuple[str, int | None]:
     """Where the entities come from (``xner export --spans``) and the projection run, if any (``--run``)."""
-    runs = list_projection_runs(store, corpus) if side == "tgt" else []
+    runs = list_projection_runs(store, corpus) if side == Side.TGT else []
     names = {run.id: run_label(run) for run in reversed(runs)}  # newest first
     sources = [source for source in SPAN_SOURCES if names or source != "run"]
     spans = st.segmented_control(

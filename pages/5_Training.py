@@ -39,6 +39,7 @@ from xner.services.training_view import (
     tagger_names,
     tagger_options,
 )
+from xner.types import Side
 from xner.ui.downloads import download_bytes
 from xner.ui.forms import corpus_select, models_ready, option_inputs, side_select
 from xner.ui.render import literal
@@ -145,7 +146,7 @@ def run_training(store: Store, corpus: str, *, name: str, **settings: Any) -> No
 
 
 def show_report(report: TrainReport) -> None:
-    where = f"{report.corpus}/{report.side}" if report.side != "mono" else report.corpus
+    where = f"{report.corpus}/{report.side}" if report.side != Side.MONO else report.corpus
     st.success(
         literal(
             f"Trained {report.tagger} on {where} ({', '.join(report.splits)}): run {report.run_id}, "

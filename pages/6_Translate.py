@@ -45,6 +45,7 @@ from xner.services.workflows import (
     run_translate_train,
     translations_made,
 )
+from xner.types import CorpusKind, Side
 from xner.ui.forms import corpus_select, language_feedback, model_input, models_ready, option_inputs, side_select
 from xner.ui.render import literal
 from xner.ui.support import (
@@ -170,7 +171,7 @@ def default_name(corpus: str, mode: str, to_lang: str) -> str:
 def translate_section(store: Store, corpora: list[CorpusInfo], reviewer: str) -> None:
     chosen = corpus_select(corpora, "translate_corpus")
     corpus = chosen.name
-    modes = list(MODES) if chosen.kind == "parallel" else [m for m in MODES if m != "pivot"]
+    modes = list(MODES) if chosen.kind == CorpusKind.PARALLEL else [m for m in MODES if m != "pivot"]
     left, right = st.columns(2)
     with left:
         mode = st.radio(
@@ -513,7 +514,7 @@ def transfer_section(store: Store, corpora: list[CorpusInfo]) -> None:
 
 def show_transfer(result: TaggerEvaluation) -> None:
     overall = result.scores.get("overall", {})
-    where = result.corpus if result.side == "mono" else f"{result.corpus}/{result.side}"
+    where = result.corpus if result.side == Side.MONO else f"{result.corpus}/{result.side}"
     st.success(
         literal(
             f"Model transfer: {app_folder().shorten(result.tagger)} on {where} "

@@ -16,6 +16,7 @@ from xner.errors import XnerError
 from xner.services.corpora import CorpusInfo
 from xner.services.managed import MODELS, check_hub_name
 from xner.services.runs import OptionSpec
+from xner.types import Side
 from xner.ui.render import literal
 from xner.ui.support import app_folder
 
@@ -32,9 +33,9 @@ def corpus_select(corpora: Sequence[CorpusInfo], key: str) -> CorpusInfo:
 def side_select(corpus: CorpusInfo, sides: Sequence[str], key: str) -> str:
     """A segmented control of a corpus's sides (target and source with their languages, or the text)."""
     names = {
-        "tgt": f"target ({literal(corpus.tgt_lang)})",
-        "src": f"source ({literal(corpus.src_lang)})",
-        "mono": "text",
+        Side.TGT: f"target ({literal(corpus.tgt_lang)})",
+        Side.SRC: f"source ({literal(corpus.src_lang)})",
+        Side.MONO: "text",
     }
     return st.segmented_control("Side", sides, default=sides[0], format_func=names.get, required=True, key=key)
 

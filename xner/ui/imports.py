@@ -14,7 +14,7 @@ import streamlit as st
 from xner.errors import XnerError
 from xner.services.corpora import CorpusStats
 from xner.services.importing import DEFAULT_SPLIT, SPLIT_NAMES, ImportReport, split_from_name
-from xner.types import ProgressFn
+from xner.types import CorpusKind, ProgressFn
 from xner.ui.messages import flash, show_error, show_flashes
 from xner.ui.support import Store, count_progress
 from xner.ui.uploads import MAX_UPLOAD_MB, as_upload, upload_alignments, upload_corpus, upload_parallel
@@ -71,7 +71,7 @@ def import_section(store: Store, corpora: list[CorpusStats], reviewer: str) -> N
     if kind == "Parallel text":
         parallel_import(store)
     elif kind == "Alignments":
-        alignment_import(store, [c.name for c in corpora if c.kind == "parallel"], reviewer)
+        alignment_import(store, [c.name for c in corpora if c.kind == CorpusKind.PARALLEL], reviewer)
     else:
         conll_import(store)
     show_flashes("import")
