@@ -77,6 +77,7 @@ class BaseProjector:
     needs_source_entities: ClassVar[bool] = True
     needs_tagger: ClassVar[bool] = False
     needs_languages: ClassVar[bool] = False
+    _tagger: SpanTagger | None = None  # set by bind() on methods that need a tagger
 
     def bind(
         self,
@@ -86,7 +87,10 @@ class BaseProjector:
         tagger: SpanTagger | None = None,
         translator: Translator | None = None,
     ) -> Self:
-        """Give the projector what its options do not hold; what it does not need is ignored. Returns itself."""
+        """Give the projector what its options do not hold; what it does not need is ignored. Returns itself.
+        Here: the tagger, kept when the method needs one (``needs_tagger``); methods that need more extend this."""
+        if tagger is not None and self.needs_tagger:
+            self._tagger = tagger
         return self
 
     def tagger_folder(self) -> str:

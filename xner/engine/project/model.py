@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from xner.engine.project.base import PROJECTORS, SpanTagger
+from xner.engine.project.base import PROJECTORS
 from xner.engine.project.ngram import NgramProjector, Scored, _targets
 from xner.errors import XnerError
 from xner.types import Link, Span
 
 if TYPE_CHECKING:
-    from xner.engine.translate.base import Translator
+    pass
 
 
 @PROJECTORS.register("model")
@@ -46,20 +46,7 @@ class ModelProjector(NgramProjector):
     def __post_init__(self) -> None:
         if not 0.0 <= self.model_weight <= 1.0:
             raise XnerError(f"option model_weight must be in [0, 1], got {self.model_weight}")
-        self._tagger: SpanTagger | None = None
-
-    def bind(
-        self,
-        *,
-        src_lang: str = "",
-        tgt_lang: str = "",
-        tagger: SpanTagger | None = None,
-        translator: Translator | None = None,
-    ) -> Self:
-        """Set the tagger whose spans are the candidates (languages and translator are not used); returns itself."""
-        if tagger is not None:
-            self._tagger = tagger
-        return self
+        self._tagger = None
 
     def tagger_folder(self) -> str:
         if not self.model:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar
 
 from xner.engine.project.base import PROJECTORS, BatchProjector, SpanTagger
 from xner.errors import XnerError
 from xner.types import Link, ProjectedSpan, Sentence
 
 if TYPE_CHECKING:
-    from xner.engine.translate.base import Translator
+    pass
 
 
 @PROJECTORS.register("model-transfer")
@@ -35,19 +35,6 @@ class ModelTransfer(BatchProjector):
     needs_tagger: ClassVar[bool] = True
     model: str = ""
     _tagger: SpanTagger | None = field(default=None, init=False, repr=False, compare=False)
-
-    def bind(
-        self,
-        *,
-        src_lang: str = "",
-        tgt_lang: str = "",
-        tagger: SpanTagger | None = None,
-        translator: Translator | None = None,
-    ) -> Self:
-        """Set the tagger that tags the target sentences (languages and translator are not used); returns itself."""
-        if tagger is not None:
-            self._tagger = tagger
-        return self
 
     def tagger_folder(self) -> str:
         if not self.model:
