@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.services.corpora import get_corpus
 from xner.services.review.records import VOTES, EventView, load_events, standing_events
 from xner.stats import cohen_kappa
 from xner.store.db import Store
-from xner.store.models import (
-    Corpus,
-    ReviewEvent,
-)
 from xner.types import ReviewStatus
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ def disagreements(store: Store, corpus: str, *, include_adjudicated: bool = Fals
 
 def _votes(session: Session, corpus: Corpus) -> tuple[dict[int, dict[str, EventView]], dict[int, EventView]]:
     """Each reviewer's standing vote per sentence, and each sentence's latest standing adjudication."""
-    events = load_events(session, ReviewEvent.corpus_id == corpus.id)
+    events = load_events(session, corpus_id=corpus.id)
     votes: dict[int, dict[str, EventView]] = {}
     adjudications: dict[int, EventView] = {}
     for event in standing_events(events):

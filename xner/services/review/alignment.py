@@ -5,29 +5,30 @@ links.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from sqlalchemy import (
-    insert,
-    literal,
-    select,
-)
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.errors import XnerError
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.services.review.records import check_reviewer
 from xner.store.db import Store
-from xner.store.models import (
-    Alignment,
-    AlignmentRun,
-    Corpus,
-    ProjectionRun,
-    ReviewState,
-    Sentence,
+from xner.store.queries.review_items import (
+    aligner_run,
+    alignment_runs,
+    alignment_text,
+    new_alignment_run,
+    pair_row,
+    queued_alignment_run,
+    save_alignment,
+    token_counts,
 )
-from xner.store.models import SentencePair as PairRow
+from xner.store.queries.review_states import corpus_by_id
 from xner.types import Alignment as Links
 from xner.types import Link
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
+    from xner.store.models import SentencePair as PairRow
 
 MANUAL_ALIGNER = "manual"  # the alignment run that holds reviewer-corrected links
 
@@ -36,17 +37,12 @@ def manual_links(session: Session, corpus: Corpus, pair_id: int) -> tuple[Link, 
     run_id = manual_run(session, corpus)
     if run_id is None:
         return None
-    text = session.scalar(select(Alignment.links).where(Alignment.run_id == run_id, Alignment.pair_id == pair_id))
+    text = alignment_text(session, run_id, pair_id)
     return tuple(sorted(parse_pharaoh_line(text).links)) if text is not None else ()
 
 
 def manual_run(session: Session, corpus: Corpus) -> int | None:
-    return session.scalar(
-        select(AlignmentRun.id)
-        .where(AlignmentRun.corpus_id == corpus.id, AlignmentRun.aligner == MANUAL_ALIGNER)
-        .order_by(AlignmentRun.id)
-        .limit(1)
-    )
+    return aligner_run(session, corpus.id, MANUAL_ALIGNER)
 
 
 def fix_alignment(
@@ -66,30 +62,18 @@ def fix_alignment(
     links = list(links)  # a retry must see them again
 
     def save(session: Session) -> int:
-        pair = session.get(PairRow, pair_id)
+        pair = pair_row(session, pair_id)
         if pair is None:
             raise XnerError(f"no sentence pair {pair_id} in the store")
-        corpus = session.get(Corpus, pair.corpus_id)
+        corpus = corpus_by_id(session, pair.corpus_id)
         assert corpus is not None
-        sizes = dict(
-            session.execute(
-                select(Sentence.id, Sentence.n_tokens).where(
-                    Sentence.id.in_([pair.src_sentence_id, pair.tgt_sentence_id])
-                )
-            ).all()
-        )
+        sizes = token_counts(session, [pair.src_sentence_id, pair.tgt_sentence_id])
         checked = _check_links(links, sizes[pair.src_sentence_id], sizes[pair.tgt_sentence_id], pair_id)
         run_id = manual_run(session, corpus)
         if run_id is None:
             run_id = _new_manual_run(session, corpus, pair, base_run, reviewer)
         text = Links(sure=frozenset(checked)).to_pharaoh()
-        row = session.scalars(
-            select(Alignment).where(Alignment.run_id == run_id, Alignment.pair_id == pair_id)
-        ).one_or_none()
-        if row is None:
-            session.add(Alignment(run_id=run_id, pair_id=pair_id, links=text))
-        else:
-            row.links = text
+        save_alignment(session, run_id, pair_id, text)
         return run_id
 
     return store.write(save, what=f"saving the alignment of pair {pair_id}")
@@ -111,22 +95,13 @@ def _check_links(links: Iterable[Link], n_src: int, n_tgt: int, pair_id: int) ->
 
 
 def _new_manual_run(session: Session, corpus: Corpus, pair: PairRow, base_run: int | None, reviewer: str) -> int:
-    runs = set(session.scalars(select(AlignmentRun.id).where(AlignmentRun.corpus_id == corpus.id)))
+    runs = alignment_runs(session, corpus.id)
     if base_run is not None and base_run not in runs:
         known = ", ".join(map(str, sorted(runs))) or "none"
         raise XnerError(f"corpus {corpus.name!r} has no alignment run {base_run}; its runs: {known}")
     if base_run is None:
-        base_run = session.scalar(
-            select(ProjectionRun.alignment_run_id)
-            .join(ReviewState, ReviewState.run_id == ProjectionRun.id)
-            .where(ReviewState.sentence_id == pair.tgt_sentence_id)
-        )
+        base_run = queued_alignment_run(session, pair.tgt_sentence_id)
     if base_run is None and runs:
         base_run = max(runs)
-    run = AlignmentRun(corpus_id=corpus.id, aligner=MANUAL_ALIGNER, params={"base_run": base_run}, created_by=reviewer)
-    session.add(run)
-    session.flush()
-    if base_run is not None:
-        copied = select(literal(run.id), Alignment.pair_id, Alignment.links).where(Alignment.run_id == base_run)
-        session.execute(insert(Alignment).from_select(["run_id", "pair_id", "links"], copied))
-    return run.id
+    params = {"base_run": base_run}
+    return new_alignment_run(session, corpus.id, MANUAL_ALIGNER, params, reviewer, copy_of=base_run)

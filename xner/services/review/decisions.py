@@ -15,14 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
-from typing import Any
-
-from sqlalchemy import (
-    Row,
-    insert,
-    update,
-)
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import ConflictError, UnknownNameError, XnerError
 from xner.services.review.leases import release_in
@@ -33,24 +26,23 @@ from xner.services.review.records import (
     StateView,
     check_reviewer,
     current_state,
-    event_table,
-    insert_missing_states,
     labels_text,
     load_events,
+    new_state_values,
     standing_events,
-    state_row,
-    state_table,
     target_sentence,
     voters,
 )
 from xner.store.db import Store, retry_busy
-from xner.store.models import (
-    Corpus,
-    ReviewEvent,
-    utcnow,
-)
+from xner.store.models import utcnow
 from xner.store.queries.projections import suggested_labels
+from xner.store.queries.review_states import insert_event, insert_missing_states, update_state
 from xner.types import ReviewStatus, Span
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
+    from xner.store.queries.review_states import SentenceRow
 
 RACE_RETRIES = 3  # a decision read again when a concurrent write lands between its read and its update
 
@@ -122,7 +114,7 @@ def _record(
             release_in(session, sentence_id, reviewer)
             return current
         new_status, new_spans = _decide(session, target, corpus, current, action, spans, status)
-        events = load_events(session, ReviewEvent.sentence_id == sentence_id)
+        events = load_events(session, sentence_id=sentence_id)
         if current.version != expected_version and not _may_stand_beside(
             events, current, expected_version, reviewer, action, spans
         ):
@@ -218,7 +210,7 @@ def _undo(session: Session, sentence_id: int, reviewer: str, expected_version: i
     """One attempt of :func:`undo`, in the caller's transaction."""
     _, corpus = target_sentence(session, sentence_id)
     current = current_state(session, sentence_id)
-    events = load_events(session, ReviewEvent.sentence_id == sentence_id)
+    events = load_events(session, sentence_id=sentence_id)
     effective = standing_events(events)
     mine = [event for event in effective if event.reviewer == reviewer]
     if not mine:
@@ -269,7 +261,7 @@ def _check_action(action: str) -> str:
 
 def _decide(
     session: Session,
-    target: Row,
+    target: SentenceRow,
     corpus: Corpus,
     current: StateView,
     action: str,
@@ -386,7 +378,7 @@ def _write(
             "b_by": "",
             "b_at": utcnow(),
         }
-        insert_missing_states(session, [state_row(corpus.id, default)])
+        insert_missing_states(session, [new_state_values(corpus.id, default)])
     now = utcnow()
     version = expected_version + 1
     values: dict[str, Any] = {"version": version, "votes": votes, "final": final}
@@ -398,31 +390,27 @@ def _write(
             "updated_by": reviewer,
             "updated_at": now,
         }
-    result = session.execute(
-        update(state_table)
-        .where(state_table.c.sentence_id == sentence_id, state_table.c.version == expected_version)
-        .values(values)
-    )
-    if result.rowcount != 1:
+    if not update_state(session, sentence_id, expected_version, values):
         if not race_is_conflict:
             raise _RaceLostError
         raise _conflict(session, sentence_id, expected_version)
-    session.execute(
-        insert(event_table).values(
-            sentence_id=sentence_id,
-            corpus_id=corpus.id,
-            reviewer=reviewer,
-            action=action,
-            status_before=current.status.value,
-            status_after=status.value,
-            spans_before=current.spans,
-            spans_after=spans,
-            version=version,
-            created_at=now,
-            note=note,
-            undoes=undoes,
-            applied=applied,
-        )
+    insert_event(
+        session,
+        {
+            "sentence_id": sentence_id,
+            "corpus_id": corpus.id,
+            "reviewer": reviewer,
+            "action": action,
+            "status_before": current.status.value,
+            "status_after": status.value,
+            "spans_before": current.spans,
+            "spans_after": spans,
+            "version": version,
+            "created_at": now,
+            "note": note,
+            "undoes": undoes,
+            "applied": applied,
+        },
     )
     if not applied:
         return replace(current, version=version, votes=votes, final=final)
@@ -440,7 +428,7 @@ def _write(
 
 def _conflict(session: Session, sentence_id: int, expected_version: int) -> ConflictError:
     current = current_state(session, sentence_id)
-    events = load_events(session, ReviewEvent.sentence_id == sentence_id, newest_first=True, limit=1)
+    events = load_events(session, sentence_id=sentence_id, newest_first=True, limit=1)
     decision = events[0] if events and events[0].version == current.version else None
     if decision is not None:
         by = f"{decision.reviewer!r} ({decision.action}: {decision.status_after}, {len(decision.spans_after)} spans)"

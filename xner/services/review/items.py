@@ -6,29 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import (
-    select,
-)
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.services.review.alignment import manual_links
 from xner.services.review.records import StateView, current_state, target_sentence
 from xner.store.columns import record_to_projected
 from xner.store.db import Store
-from xner.store.models import (
-    Alignment,
-    Corpus,
-    Projection,
-    ProjectionRun,
-    Sentence,
-)
-from xner.store.models import SentencePair as PairRow
 from xner.store.queries.review import reviewed_count, status_counts
+from xner.store.queries.review_items import alignment_text, pair_of_target, pair_suggestions, sentence_tokens
 from xner.store.queries.sentences import entity_spans
 from xner.types import Alignment as Links
 from xner.types import Link, ProjectedSpan, ReviewStatus, Span
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +84,7 @@ def load_item(
 ) -> ReviewItem:
     target, _ = target_sentence(session, sentence_id)
     state = current_state(session, sentence_id)
-    pair = session.execute(
-        select(PairRow.id, PairRow.src_sentence_id).where(PairRow.tgt_sentence_id == sentence_id)
-    ).one_or_none()
+    pair = pair_of_target(session, sentence_id)
     src_tokens: tuple[str, ...] = ()
     suggestions: list[Suggestion] = []
     links: tuple[Link, ...] = ()
@@ -101,7 +92,7 @@ def load_item(
     manual: tuple[Link, ...] | None = None
     gold = entity_spans(session, [sentence_id] + ([pair.src_sentence_id] if pair else []))
     if pair is not None:
-        src_tokens = tuple(session.scalar(select(Sentence.tokens).where(Sentence.id == pair.src_sentence_id)) or ())
+        src_tokens = sentence_tokens(session, pair.src_sentence_id)
         suggestions = _suggestions(session, corpus, pair.id, state.run_id)
         queued_alignment = _queued_alignment(session, pair.id, suggestions)
         links = tuple(sorted(queued_alignment.links))
@@ -136,18 +127,7 @@ def load_item(
 def _suggestions(session: Session, corpus: Corpus, pair_id: int, queued_run: int | None) -> list[Suggestion]:
     """The projections of the pair by every run of the corpus (a run still being written belongs to a hidden
     staging corpus until it is complete, so it is left out)."""
-    rows = session.execute(
-        select(
-            Projection.run_id,
-            Projection.spans,
-            Projection.confidence,
-            ProjectionRun.method,
-            ProjectionRun.alignment_run_id,
-        )
-        .join(Projection.run)
-        .where(Projection.pair_id == pair_id, ProjectionRun.corpus_id == corpus.id)
-        .order_by(Projection.run_id)
-    ).all()
+    rows = pair_suggestions(session, corpus.id, pair_id)
     return [
         Suggestion(
             row.run_id,
@@ -166,7 +146,5 @@ def _queued_alignment(session: Session, pair_id: int, suggestions: Sequence[Sugg
     queued = next((s for s in suggestions if s.queued), None)
     if queued is None or queued.alignment_run_id is None:
         return Links()
-    text = session.scalar(
-        select(Alignment.links).where(Alignment.run_id == queued.alignment_run_id, Alignment.pair_id == pair_id)
-    )
+    text = alignment_text(session, queued.alignment_run_id, pair_id)
     return parse_pharaoh_line(text) if text is not None else Links()

@@ -20,24 +20,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.errors import XnerError
 from xner.services.corpora import get_corpus
-from xner.services.review.records import as_utc, check_reviewer, conflict_insert, state_table
+from xner.services.review.records import as_utc, check_reviewer
 from xner.store.db import Store
-from xner.store.models import ReviewLease, ReviewQueue, utcnow
+from xner.store.models import utcnow
+from xner.store.queries.leases import (
+    delete_expired_leases,
+    delete_lease,
+    live_leases,
+    lock_state,
+    other_leases,
+    save_lease,
+    save_settings,
+    settings_row,
+    state_votes,
+)
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
 
 DEFAULT_OVERLAP = 1
 DEFAULT_LEASE_SECONDS = 300
 MAX_OVERLAP = 20
 MIN_LEASE_SECONDS = 30
-
-lease_table = ReviewLease.__table__
-_settings_table = ReviewQueue.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ class QueueSettings:
 
 def load_settings(session: Session, corpus_id: int, name: str = "") -> QueueSettings:
     """The queue settings of corpus ``corpus_id`` (the defaults when none were set)."""
-    row = session.execute(select(_settings_table).where(_settings_table.c.corpus_id == corpus_id)).one_or_none()
+    row = settings_row(session, corpus_id)
     if row is None:
         return QueueSettings(name)
     return QueueSettings(name, row.overlap, row.lease_seconds, row.updated_by, as_utc(row.updated_at))
@@ -96,7 +104,7 @@ def set_queue_settings(
             "updated_by": by,
             "updated_at": utcnow(),
         }
-        _upsert(session, _settings_table, {"corpus_id": found.id, **values}, ["corpus_id"], values)
+        save_settings(session, found.id, values)
         return load_settings(session, found.id, found.name)
 
     return store.write(save, what="saving the queue settings")
@@ -114,26 +122,16 @@ def claim(store: Store, sentence_id: int, reviewer: str) -> bool:
 
 def claim_in(session: Session, sentence_id: int, reviewer: str) -> bool:
     """:func:`claim` inside the caller's transaction (which must not have read anything before)."""
-    state = state_table.c
-    locked = session.execute(
-        update(state_table).where(state.sentence_id == sentence_id).values(votes=state.votes)
-    ).rowcount
-    if not locked:
+    if not lock_state(session, sentence_id):
         return False
-    row = session.execute(
-        select(state.corpus_id, state.votes, state.final).where(state.sentence_id == sentence_id)
-    ).one()
+    row = state_votes(session, sentence_id)
     settings = load_settings(session, row.corpus_id)
     now = utcnow()
-    lease = lease_table.c
-    session.execute(delete(lease_table).where(lease.sentence_id == sentence_id, lease.expires_at <= now))
-    others = session.scalar(select(func.count()).where(lease.sentence_id == sentence_id, lease.reviewer != reviewer))
-    if row.final or row.votes + (others or 0) >= settings.overlap:
+    delete_expired_leases(session, sentence_id, now)
+    others = other_leases(session, sentence_id, reviewer)
+    if row.final or row.votes + others >= settings.overlap:
         return False
-    expires = now + timedelta(seconds=settings.lease_seconds)
-    values = {"expires_at": expires}
-    key = {"sentence_id": sentence_id, "reviewer": reviewer, "corpus_id": row.corpus_id}
-    _upsert(session, lease_table, {**key, **values}, ["sentence_id", "reviewer"], values)
+    save_lease(session, sentence_id, reviewer, row.corpus_id, now + timedelta(seconds=settings.lease_seconds))
     return True
 
 
@@ -151,20 +149,7 @@ def release(store: Store, sentence_id: int, reviewer: str) -> None:
 
 def release_in(session: Session, sentence_id: int, reviewer: str) -> None:
     """:func:`release` inside the caller's transaction (a decision releases the lease with its write)."""
-    lease = lease_table.c
-    session.execute(delete(lease_table).where(lease.sentence_id == sentence_id, lease.reviewer == reviewer))
-
-
-def room_condition(reviewer: str, overlap: int, now: datetime) -> Any:
-    """A queue condition on review states: the item's votes and the other reviewers' live leases leave room for
-    one more reviewer (a correlated count over the lease primary key: cheap per row)."""
-    lease = lease_table.c
-    others = (
-        select(func.count())
-        .where(lease.sentence_id == state_table.c.sentence_id, lease.reviewer != reviewer, lease.expires_at > now)
-        .scalar_subquery()
-    )
-    return state_table.c.votes + others < overlap
+    delete_lease(session, sentence_id, reviewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,21 +163,5 @@ def active_leases(store: Store, corpus: str) -> list[LeaseView]:
     """The live leases of ``corpus``'s items (who has which item open), by sentence."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        lease = lease_table.c
-        rows = session.execute(
-            select(lease.sentence_id, lease.reviewer, lease.expires_at)
-            .where(lease.corpus_id == found.id, lease.expires_at > utcnow())
-            .order_by(lease.sentence_id, lease.reviewer)
-        )
-        return [LeaseView(row.sentence_id, row.reviewer, as_utc(row.expires_at)) for row in rows]
-
-
-def _upsert(session: Session, table: Any, row: dict[str, Any], key: list[str], values: dict[str, Any]) -> None:
-    """Insert ``row``, or update ``values`` of the row with the same ``key`` columns (one statement)."""
-    statement = conflict_insert(session, table)
-    if statement is not None:
-        session.execute(statement.values(row).on_conflict_do_update(index_elements=key, set_=values))
-        return
-    where = [table.c[name] == row[name] for name in key]
-    if not session.execute(update(table).where(*where).values(values)).rowcount:
-        session.execute(insert(table).values(row))
+        rows = live_leases(session, found.id, utcnow())
+    return [LeaseView(sentence_id, reviewer, as_utc(expires) or expires) for sentence_id, reviewer, expires in rows]

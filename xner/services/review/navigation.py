@@ -11,23 +11,24 @@ tokens, so the result is exact (case-insensitive substring of one token) whateve
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any
-
-from sqlalchemy import String, cast, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.errors import XnerError
 from xner.services.corpora import get_corpus
 from xner.services.review.items import ReviewItem, get_item
-from xner.services.review.leases import claim, lease_table
+from xner.services.review.leases import claim
 from xner.services.review.records import check_reviewer
 from xner.store.db import Store
-from xner.store.models import Corpus, Sentence, utcnow
-from xner.store.models import SentencePair as PairRow
+from xner.store.models import utcnow
+from xner.store.queries.leases import holders
+from xner.store.queries.review_items import pair_splits, split_size, target_at, target_pair, token_search_page
 from xner.types import ReviewStatus
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
 
 SIDES = ("target", "source")
 SEARCH_LIMIT = 20  # hits shown for a search
@@ -73,28 +74,20 @@ def find_sentence(store: Store, corpus: str, reference: str) -> int:
 
 
 def _by_id(session: Session, corpus: Corpus, sentence_id: int) -> int:
-    pair = session.scalar(
-        select(PairRow.id).where(PairRow.corpus_id == corpus.id, PairRow.tgt_sentence_id == sentence_id)
-    )
+    pair = target_pair(session, corpus.id, sentence_id)
     if pair is None:
         raise XnerError(f"corpus {corpus.name!r} has no target sentence {sentence_id}")
     return sentence_id
 
 
 def _by_position(session: Session, corpus: Corpus, split: str, position: int) -> int:
-    sentence_id = session.scalar(
-        select(PairRow.tgt_sentence_id).where(
-            PairRow.corpus_id == corpus.id, PairRow.split == split, PairRow.position == position
-        )
-    )
+    sentence_id = target_at(session, corpus.id, split, position)
     if sentence_id is not None:
         return sentence_id
-    splits = sorted(session.scalars(select(PairRow.split).where(PairRow.corpus_id == corpus.id).distinct()))
+    splits = pair_splits(session, corpus.id)
     if split not in splits:
         raise XnerError(f"corpus {corpus.name!r} has no split {split!r}; its splits: {', '.join(splits) or 'none'}")
-    size = session.scalar(
-        select(func.count()).select_from(PairRow).where(PairRow.corpus_id == corpus.id, PairRow.split == split)
-    )
+    size = split_size(session, corpus.id, split)
     raise XnerError(f"split {split!r} of corpus {corpus.name!r} has positions 0 to {(size or 1) - 1}; got {position}")
 
 
@@ -126,20 +119,12 @@ def search_tokens(
 
 
 def _search_side(session: Session, corpus: Corpus, side: str, needle: str, limit: int) -> list[SearchHit]:
-    column = PairRow.tgt_sentence_id if side == "target" else PairRow.src_sentence_id
-    text = cast(Sentence.tokens, String)
-    matches = _like_condition(text, needle)
-    after: list[Any] = []
+    after: tuple[str, int] | None = None
     hits: list[SearchHit] = []
     while len(hits) < limit:
-        # in the order of the pairs' (corpus, split, position) index, so that the first matches end the read
-        rows = session.execute(
-            select(PairRow.id, PairRow.tgt_sentence_id, PairRow.split, PairRow.position, Sentence.tokens)
-            .join(Sentence, Sentence.id == column)
-            .where(PairRow.corpus_id == corpus.id, *after, matches)
-            .order_by(PairRow.split, PairRow.position)
-            .limit(limit * _SCAN_FACTOR)
-        ).all()
+        rows = token_search_page(
+            session, corpus.id, source=side == "source", needle=needle, after=after, limit=limit * _SCAN_FACTOR
+        )
         for row in rows:
             index = _matching_token(row.tokens, needle)
             if index is not None:
@@ -148,23 +133,8 @@ def _search_side(session: Session, corpus: Corpus, side: str, needle: str, limit
                 )
         if len(rows) < limit * _SCAN_FACTOR:
             break
-        after = [tuple_(PairRow.split, PairRow.position) > tuple_(rows[-1].split, rows[-1].position)]
+        after = (rows[-1].split, rows[-1].position)
     return hits[:limit]
-
-
-def _like_condition(text: Any, needle: str) -> Any:
-    """A ``LIKE`` condition that every matching sentence's JSON text satisfies: the query's runs of plain ASCII in
-    their order (JSON keeps them as they are; ``ilike`` folds their case), or for a query without any, the query
-    as typed and as JSON escapes it, in lower and upper case (a mixed-case non-ASCII spelling is then missed)."""
-    runs = re.findall(r"[ -!#-\[\]-~]+", needle)  # printable ASCII but the quote and backslash that JSON escapes
-    if runs:  # in their order, anything (such as escaped letters) between them
-        return text.ilike(f"%{'%'.join(_like_escape(run) for run in runs)}%", escape="\\")
-    forms = {form for case in (needle, needle.upper()) for form in (case, json.dumps(case)[1:-1])}
-    return or_(*(text.like(f"%{_like_escape(form)}%", escape="\\") for form in sorted(forms)))
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _matching_token(tokens: list[str], needle: str) -> int | None:
@@ -191,12 +161,5 @@ def open_item(store: Store, sentence_id: int, *, reviewer: str = "") -> ReviewIt
 
 
 def _holders(store: Store, sentence_id: int, reviewer: str) -> list[str]:
-    lease = lease_table.c
     with store.session() as session:
-        return list(
-            session.scalars(
-                select(lease.reviewer)
-                .where(lease.sentence_id == sentence_id, lease.reviewer != reviewer, lease.expires_at > utcnow())
-                .order_by(lease.reviewer)
-            )
-        )
+        return holders(session, sentence_id, reviewer, utcnow())

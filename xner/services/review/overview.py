@@ -5,18 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    select,
-)
-
 from xner.services.corpora import get_corpus
-from xner.services.review.records import as_utc, state_table
+from xner.services.review.records import as_utc
 from xner.store.db import Store
-from xner.store.models import (
-    ProjectionRun,
-)
 from xner.store.queries.review import curated_count, queued_count, review_progress, reviewed_count
-from xner.types import ReviewStatus
+from xner.store.queries.review_queue import projection_runs
+from xner.store.queries.review_states import queued_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +55,8 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
     """
     with store.session() as session:
         found = get_corpus(session, corpus)
-        runs = session.execute(
-            select(
-                ProjectionRun.id,
-                ProjectionRun.method,
-                ProjectionRun.alignment_run_id,
-                ProjectionRun.created_at,
-                ProjectionRun.created_by,
-            )
-            .where(ProjectionRun.corpus_id == found.id)
-            .order_by(ProjectionRun.id)
-        ).all()
-        suggested = select(state_table.c.run_id).where(
-            state_table.c.corpus_id == found.id, state_table.c.run_id.is_not(None)
-        )
-        unreviewed = suggested.where(state_table.c.status == ReviewStatus.UNREVIEWED.value)
-        queued = session.scalar(unreviewed.order_by(state_table.c.confidence).limit(1))
-        if queued is None:  # every queued item is reviewed
-            queued = session.scalar(suggested.limit(1))
+        runs = projection_runs(session, found.id)
+        queued = queued_run(session, found.id)
         progress = review_progress(session, found.id, parallel=found.kind == "parallel")
         return QueueOverview(
             found.name,

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
-from xner.services.review.leases import _upsert
 from xner.services.review.records import ORDERS, check_reviewer
 from xner.store.db import Store
-from xner.store.models import ReviewPreference, utcnow
+from xner.store.models import utcnow
+from xner.store.queries.leases import preference_row, save_preferences
 
-_table = ReviewPreference.__table__
+if TYPE_CHECKING:
+    from xner.store.db import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +39,7 @@ def queue_preferences(store: Store, corpus: str, reviewer: str) -> QueuePreferen
     reviewer = check_reviewer(reviewer)
     with store.session() as session:
         found = get_corpus(session, corpus)
-        row = session.execute(
-            select(_table).where(_table.c.reviewer == reviewer, _table.c.corpus_id == found.id)
-        ).one_or_none()
+        row = preference_row(session, reviewer, found.id)
     if row is None:
         return None
     return QueuePreferences(
@@ -74,8 +71,6 @@ def save_queue_preferences(store: Store, corpus: str, reviewer: str, preferences
             "max_confidence": float(high),
             "updated_at": utcnow(),
         }
-        _upsert(
-            session, _table, {"reviewer": reviewer, "corpus_id": found.id, **values}, ["reviewer", "corpus_id"], values
-        )
+        save_preferences(session, reviewer, found.id, values)
 
     store.write(save, what="saving your queue choices")

@@ -7,54 +7,36 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import (
-    Row,
-    Select,
-    and_,
-    bindparam,
-    case,
-    exists,
-    func,
-    or_,
-    select,
-    tuple_,
-    update,
-)
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review.items import ReviewItem, load_item
-from xner.services.review.leases import claim, claim_in, load_settings, room_condition
-from xner.services.review.records import (
-    DECISIONS,
-    ORDERS,
-    check_reviewer,
-    event_table,
-    insert_missing_states,
-    labels_text,
-    state_row,
-    state_table,
-)
+from xner.services.review.leases import claim, claim_in, load_settings
+from xner.services.review.records import DECISIONS, ORDERS, check_reviewer, labels_text, new_state_values
 from xner.stats import span_disagreement
 from xner.store.columns import record_to_span
 from xner.store.db import Store
-from xner.store.models import (
-    Corpus,
-    Projection,
-    ProjectionRun,
-    ReviewState,
-    utcnow,
-)
-from xner.store.models import SentencePair as PairRow
-from xner.store.paging import keyset_page
+from xner.store.models import utcnow
 from xner.store.queries.projections import projected_spans, run_has_spans
 from xner.store.queries.review import status_counts
-from xner.types import REVIEWED_STATUSES, ReviewStatus
+from xner.store.queries.review_queue import (
+    QueueFilter,
+    first_in_queue,
+    queue_remaining,
+    run_methods,
+    run_pair_count,
+    run_queue_page,
+)
+from xner.store.queries.review_states import insert_missing_states, requeue_states, state_statuses
+from xner.types import ReviewStatus
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus, ProjectionRun
+    from xner.store.paging import AnyRow
 
 CLAIM_TRIES = 20  # items passed over when others claimed them between the read and the claim
 REMAINING_CAP = 1000  # queues with row-checked filters count their items up to this
@@ -137,7 +119,7 @@ def queue_projection(
         require_parallel(found)
         run = get_projection_run(session, found, run_id)
         compared = _compared_runs(session, found, run, methods_runs)
-        pairs = session.scalar(select(func.count()).where(Projection.run_id == run.id)) or 0
+        pairs = run_pair_count(session, run.id)
     if not allow_empty:
         reason = empty_run_reason(store, corpus, run.id)
         if reason is not None:
@@ -149,12 +131,7 @@ def queue_projection(
 
         def queue_page(session: Session, after: int = last, page: QueueReport = page) -> int | None:
             page.queued = page.updated = page.kept = 0
-            query = (
-                select(Projection.pair_id, Projection.spans, Projection.confidence, PairRow.tgt_sentence_id)
-                .join(Projection.pair)
-                .where(Projection.run_id == run.id)
-            )
-            rows = keyset_page(session, query, Projection.pair_id, after=after)
+            rows = run_queue_page(session, run.id, after=after)
             if rows:
                 _queue_page(session, found, run, compared, rows, page, created_by)
             return rows[-1].pair_id if rows else None
@@ -169,8 +146,7 @@ def queue_projection(
 def _compared_runs(
     session: Session, corpus: Corpus, run: ProjectionRun, wanted: Collection[int] | None
 ) -> dict[int, str]:
-    query = select(ProjectionRun.id, ProjectionRun.method).where(ProjectionRun.corpus_id == corpus.id)
-    runs: dict[int, str] = {run_id: method for run_id, method in session.execute(query)}
+    runs = run_methods(session, corpus.id)
     if wanted is not None:
         unknown = sorted(set(wanted) - set(runs))
         if unknown:
@@ -191,19 +167,13 @@ def _queue_page(
     corpus: Corpus,
     run: ProjectionRun,
     compared: Mapping[int, str],
-    rows: Sequence[Row],
+    rows: Sequence[AnyRow],
     report: QueueReport,
     created_by: str,
 ) -> None:
     pair_ids = [row.pair_id for row in rows]
     others = {other: projected_spans(session, other, pair_ids) for other in compared if other != run.id}
-    existing = dict(
-        session.execute(
-            select(ReviewState.sentence_id, ReviewState.status).where(
-                ReviewState.sentence_id.in_([row.tgt_sentence_id for row in rows])
-            )
-        ).all()
-    )
+    existing = state_statuses(session, [row.tgt_sentence_id for row in rows])
     now = utcnow()
     new, changed = [], []
     for row in rows:
@@ -227,30 +197,11 @@ def _queue_page(
         else:
             report.kept += 1
     if new:
-        insert_missing_states(session, [state_row(corpus.id, values) for values in new])
+        insert_missing_states(session, [new_state_values(corpus.id, values) for values in new])
         report.queued += len(new)
     if changed:
-        session.execute(_requeue, changed)
+        requeue_states(session, changed)
         report.updated += len(changed)
-
-
-_requeue = (
-    update(state_table)
-    .where(state_table.c.sentence_id == bindparam("b_id"), state_table.c.status == ReviewStatus.UNREVIEWED.value)
-    .values(
-        spans=bindparam("b_spans"),
-        labels=bindparam("b_labels"),
-        confidence=bindparam("b_confidence"),
-        disagreement=bindparam("b_disagreement"),
-        version=case(
-            (state_table.c.run_id.is_distinct_from(bindparam("b_run")), state_table.c.version + 1),
-            else_=state_table.c.version,
-        ),
-        run_id=bindparam("b_run"),
-        updated_by=bindparam("b_by"),
-        updated_at=bindparam("b_at"),
-    )
-)
 
 
 def next_item(
@@ -294,12 +245,12 @@ def next_item(
     claim_for = check_reviewer(claim_for) if claim_for is not None else None
     passed = set(skip)
 
-    def pick(session: Session, lock: bool = False) -> tuple[Corpus, _Queue, bool, int | None]:
+    def pick(session: Session, lock: bool = False) -> tuple[Corpus, QueueFilter, bool, int | None]:
         found = get_corpus(session, corpus)
         settings = load_settings(session, found.id, found.name)
         extended = claim_for is not None and wanted == [ReviewStatus.UNREVIEWED.value] and settings.overlap > 1
-        queue = _Queue(
-            found,
+        queue = QueueFilter(
+            found.id,
             wanted,
             labels,
             min_confidence,
@@ -308,13 +259,13 @@ def next_item(
             claim_for if extended else not_decided_by,
             frozenset(passed),
             settings.overlap if extended else 1,
+            decisions=DECISIONS,
         )
-        room = [room_condition(claim_for, settings.overlap, utcnow())] if claim_for else []
-        conditions = [*queue.conditions(), *room]
-        first = _first_in_queue(session, found, order, queue.partitions(), conditions, after, lock)
+        room = (claim_for, settings.overlap, utcnow()) if claim_for else None
+        first = first_in_queue(session, queue, order, corpus_name=found.name, after=after, room_for=room, lock=lock)
         return found, queue, extended, first
 
-    def pick_and_claim(session: Session) -> tuple[tuple[Corpus, _Queue, bool, int | None], bool]:
+    def pick_and_claim(session: Session) -> tuple[tuple[Corpus, QueueFilter, bool, int | None], bool]:
         picked = pick(session, lock=True)
         first = picked[3]
         return picked, first is not None and claim_in(session, first, claim_for)
@@ -335,7 +286,7 @@ def next_item(
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
         progress = status_counts(session, found.id)
-        remaining, exact = queue.remaining(session, progress)
+        remaining, exact = queue_remaining(session, queue, progress, cap=REMAINING_CAP)
         item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
     independent = extended and item.state.status != ReviewStatus.UNREVIEWED
     return replace(item, leased=claim_for is not None, independent=independent)
@@ -346,133 +297,3 @@ def _parse_statuses(statuses: Collection[ReviewStatus | str]) -> list[str]:
     if not wanted:
         raise XnerError("the review queue needs at least one status to show")
     return wanted
-
-
-@dataclass(frozen=True)
-class _Queue:
-    """The filters of a queue, split into those an index range answers (corpus, status, confidence range) and
-    those checked row by row (labels, reviewers), plus the skipped sentences."""
-
-    corpus: Corpus
-    statuses: list[str]
-    labels: Collection[str] | None
-    min_confidence: float | None
-    max_confidence: float | None
-    reviewer: str | None
-    not_decided_by: str | None
-    skip: Collection[int]
-    overlap: int = 1  # > 1: decided items still short of this many reviewers are in the queue too
-
-    def partitions(self) -> list[list[Any]]:
-        """The index ranges the queue reads, one ``LIMIT 1`` each: a status each, and with an overlap of N, each
-        reviewed status with each vote count below N (items not settled by an adjudication)."""
-        state = state_table.c
-        ranges = [[state.status == status] for status in self.statuses]
-        for status in REVIEWED_STATUSES if self.overlap > 1 else ():
-            for votes in range(1, self.overlap):
-                ranges.append([state.status == status.value, state.votes == votes, state.final.is_(False)])
-        return ranges
-
-    def ranged(self) -> list[Any]:
-        conditions: list[Any] = [state_table.c.corpus_id == self.corpus.id]
-        if self.min_confidence is not None:
-            conditions.append(state_table.c.confidence >= self.min_confidence)
-        if self.max_confidence is not None:
-            conditions.append(state_table.c.confidence <= self.max_confidence)
-        return conditions
-
-    def scanned(self) -> list[Any]:
-        conditions: list[Any] = []
-        if self.labels:
-            wanted = (state_table.c.labels.contains(f" {label} ", autoescape=True) for label in self.labels)
-            conditions.append(or_(*wanted))
-        if self.reviewer:
-            conditions.append(_decided_by(self.reviewer))
-        if self.not_decided_by:
-            conditions.append(~_decided_by(self.not_decided_by))
-        return conditions
-
-    def conditions(self) -> list[Any]:
-        skipped = [state_table.c.sentence_id.not_in(list(self.skip))] if self.skip else []
-        return [*self.ranged(), *self.scanned(), *skipped]
-
-    def remaining(self, session: Session, progress: Mapping[str, int]) -> tuple[int, bool]:
-        """How many items match: exact when the index answers it; with row-checked filters, counted up to
-        :data:`REMAINING_CAP` (and then not exact) so that a count never reads a whole corpus row by row."""
-        status = or_(*(and_(*partition) for partition in self.partitions()))
-        if self.scanned():
-            matching = select(state_table.c.sentence_id).where(*self.conditions(), status).limit(REMAINING_CAP + 1)
-            count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-            return min(count, REMAINING_CAP), count <= REMAINING_CAP
-        if self.min_confidence is None and self.max_confidence is None:
-            total = sum(progress.get(name, 0) for name in self.statuses)
-        else:
-            total = session.scalar(select(func.count()).select_from(state_table).where(*self.ranged(), status)) or 0
-        if self.skip:  # fetched by primary key and checked here: a filtered count would scan the corpus
-            rows = session.execute(
-                select(state_table.c.corpus_id, state_table.c.status, state_table.c.confidence).where(
-                    state_table.c.sentence_id.in_(list(self.skip))
-                )
-            )
-            total -= sum(self._matches(*row) for row in rows)
-        return total, True
-
-    def _matches(self, corpus_id: int, status: str, confidence: float | None) -> bool:
-        if corpus_id != self.corpus.id or status not in self.statuses:
-            return False
-        low, high = self.min_confidence, self.max_confidence
-        if low is None and high is None:
-            return True
-        return confidence is not None and (low is None or confidence >= low) and (high is None or confidence <= high)
-
-
-def _decided_by(reviewer: str) -> Any:
-    return exists(
-        select(event_table.c.id).where(
-            event_table.c.sentence_id == state_table.c.sentence_id,
-            event_table.c.reviewer == reviewer,
-            event_table.c.action.in_(DECISIONS),
-        )
-    )
-
-
-def _first_in_queue(
-    session: Session,
-    corpus: Corpus,
-    order: str,
-    partitions: list[list[Any]],
-    conditions: list[Any],
-    after: int | None,
-    lock: bool = False,
-) -> int | None:
-    """The first sentence in queue order: one index-ordered ``LIMIT 1`` read per partition (a status, or a status
-    and vote count), the best of them. ``lock`` (PostgreSQL, in a write): each read locks the row it returns and
-    passes over rows other transactions have locked (``FOR UPDATE SKIP LOCKED``)."""
-    key = state_table.c.confidence if order == "confidence" else state_table.c.disagreement
-    descending = order == "disagreement"
-    keyset: list[Any] = []
-    if after is not None:
-        start = session.execute(
-            select(key, state_table.c.sentence_id).where(
-                state_table.c.sentence_id == after, state_table.c.corpus_id == corpus.id
-            )
-        ).one_or_none()
-        if start is None:
-            raise XnerError(f"sentence {after} is not in the review queue of corpus {corpus.name!r}")
-        position = tuple_(key, state_table.c.sentence_id)
-        keyset.append(position < tuple_(*start) if descending else position > tuple_(*start))
-    ordering = (key.desc(), state_table.c.sentence_id.desc()) if descending else (key, state_table.c.sentence_id)
-    found = []
-    for partition in partitions:
-        query: Select = (
-            select(key, state_table.c.sentence_id).where(*conditions, *keyset, *partition).order_by(*ordering).limit(1)
-        )
-        if lock:
-            query = query.with_for_update(skip_locked=True, of=state_table)
-        row = session.execute(query).one_or_none()
-        if row is not None:
-            found.append(tuple(row))
-    if not found:
-        return None
-    best = max(found) if descending else min(found)
-    return best[1]

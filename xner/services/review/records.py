@@ -7,34 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import (
-    Row,
-    insert,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import CorpusImportingError, XnerError
-from xner.store.models import (
-    Corpus,
-    ReviewEvent,
-    ReviewState,
-    Sentence,
-)
+from xner.store.models import Corpus, ReviewEvent
+from xner.store.queries.review_states import corpus_by_id, event_rows, sentence_row, state_row
 from xner.store.queries.sentences import entity_spans
 from xner.store.staging import DISCARDING
 from xner.types import ReviewStatus, Span
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.queries.review_states import SentenceRow
 
 ORDERS = ("confidence", "disagreement")
 ACTIONS = ("accept", "reject", "correct", "adjudicate", "skip")
 VOTES = ("accept", "reject", "correct")  # a reviewer's own judgment: what agreement compares
 DECISIONS = (*VOTES, "adjudicate", "undo")  # every action that writes an event
-
-state_table = ReviewState.__table__
-event_table = ReviewEvent.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +81,8 @@ def labels_text(spans: Iterable[Span]) -> str:
     return f" {' '.join(labels)} " if labels else ""
 
 
-def state_row(corpus_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+def new_state_values(corpus_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a new (unreviewed, version 0) state row from a suggestion's ``b_*`` values."""
     return {
         "sentence_id": values["b_id"],
         "corpus_id": corpus_id,
@@ -108,32 +98,12 @@ def state_row(corpus_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def conflict_insert(session: Session, table: Any) -> Any:
-    """An INSERT on ``table`` that takes ``ON CONFLICT`` clauses (SQLite's or PostgreSQL's), or None on other
-    databases."""
-    make = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(session.get_bind().dialect.name)
-    return make(table) if make is not None else None
-
-
-def insert_missing_states(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert state rows, leaving alone any that a concurrent writer created first."""
-    statement = conflict_insert(session, state_table)
-    if statement is None:
-        session.execute(insert(state_table), rows)
-    else:
-        session.execute(statement.on_conflict_do_nothing(index_elements=["sentence_id"]), rows)
-
-
-def target_sentence(session: Session, sentence_id: int) -> tuple[Row, Corpus]:
+def target_sentence(session: Session, sentence_id: int) -> tuple[SentenceRow, Corpus]:
     """The reviewable sentence ``sentence_id`` and its corpus; an unknown or source sentence is an error."""
-    row = session.execute(
-        select(
-            Sentence.id, Sentence.corpus_id, Sentence.side, Sentence.split, Sentence.position, Sentence.tokens
-        ).where(Sentence.id == sentence_id)
-    ).one_or_none()
+    row = sentence_row(session, sentence_id)
     if row is None:
         raise XnerError(f"no sentence {sentence_id} in the store")
-    corpus = session.get(Corpus, row.corpus_id)
+    corpus = corpus_by_id(session, row.corpus_id)
     assert corpus is not None
     if corpus.import_state is not None:  # an import still being written (or removed): not reviewable yet
         raise CorpusImportingError(
@@ -147,7 +117,7 @@ def target_sentence(session: Session, sentence_id: int) -> tuple[Row, Corpus]:
 
 
 def load_state(session: Session, sentence_id: int) -> StateView | None:
-    row = session.execute(select(state_table).where(state_table.c.sentence_id == sentence_id)).one_or_none()
+    row = state_row(session, sentence_id)
     if row is None:
         return None
     return StateView(
@@ -175,13 +145,24 @@ def current_state(session: Session, sentence_id: int) -> StateView:
 
 
 def load_events(
-    session: Session, *conditions: Any, newest_first: bool = False, limit: int | None = None
+    session: Session,
+    *,
+    sentence_id: int | None = None,
+    corpus_id: int | None = None,
+    reviewer: str | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
 ) -> list[EventView]:
-    query = select(ReviewEvent).where(*conditions)
-    query = query.order_by(ReviewEvent.id.desc() if newest_first else ReviewEvent.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [event_view(row) for row in session.scalars(query)]
+    """The review events of a sentence, a corpus and/or a reviewer, oldest first (or ``newest_first``)."""
+    rows = event_rows(
+        session,
+        sentence_id=sentence_id,
+        corpus_id=corpus_id,
+        reviewer=reviewer,
+        newest_first=newest_first,
+        limit=limit,
+    )
+    return [event_view(row) for row in rows]
 
 
 def event_view(row: ReviewEvent) -> EventView:

@@ -4,7 +4,13 @@ Shape: each module holds the SQL of one concern:
 
 - :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
 - :mod:`.projections`: the spans projection runs proposed;
-- :mod:`.review`: review states, and the one definition of each group of review statuses.
+- :mod:`.review`: review states, and the one definition of each group of review statuses;
+- :mod:`.review_states`: review state and event rows (an item's state and history, queueing suggestions, a
+  decision's conditional writes);
+- :mod:`.review_queue`: the review queue's filters and reads (the next item, how many remain, a run's rows);
+- :mod:`.review_items`: what a review item is made of (its pair, suggestions, alignment links, the reviewers'
+  manual alignment run) and finding one (by number, split and position, or a word);
+- :mod:`.leases`: who has which review item open, the queues' settings and the reviewers' saved choices.
 
 A query function takes the session first, then ids and plain values, and returns plain values, core types
 (:mod:`xner.types`) or rows of plain columns. Conditions shared by several queries are functions returning SQL
