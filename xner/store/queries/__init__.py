@@ -4,7 +4,9 @@ Shape: each module holds the SQL of one concern:
 
 - :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
 - :mod:`.projections`: the spans projection runs proposed;
-- :mod:`.review`: review states, and the one definition of each group of review statuses.
+- :mod:`.review`: review states, and the one definition of each group of review statuses;
+- :mod:`.training`: training runs (found by the hash of their configuration), their metrics, and experiments with
+  the runs of their points.
 
 A query function takes the session first, then ids and plain values, and returns plain values, core types
 (:mod:`xner.types`) or rows of plain columns. Conditions shared by several queries are functions returning SQL
