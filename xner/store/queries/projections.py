@@ -37,6 +37,17 @@ def projected_details(session: Session, run_id: int, pair_ids: Collection[int]) 
     return {pair_id: [record_to_projected(record, method) for record in records] for pair_id, records in rows}
 
 
+def run_spans_and_confidence(session: Session, run_id: int) -> dict[int, tuple[list[Span], float]]:
+    """Every pair of projection run ``run_id`` with its projected spans (sorted) and the run's confidence."""
+    rows = session.execute(
+        select(Projection.pair_id, Projection.spans, Projection.confidence).where(Projection.run_id == run_id)
+    )
+    return {
+        pair_id: (sorted(record_to_span(record) for record in records), confidence)
+        for pair_id, records, confidence in rows
+    }
+
+
 def run_has_spans(session: Session, run_id: int) -> bool:
     """Whether some pair of projection run ``run_id`` has a span: reads until the first one (cheap for the usual
     run, one pass for an empty one)."""

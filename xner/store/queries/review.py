@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from xner.store.models import ReviewState, Sentence, SentencePair
-from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus
+from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 
 def is_reviewed(status: ColumnElement[Any] | QueryableAttribute[Any] = ReviewState.status) -> ColumnElement[bool]:
@@ -49,6 +49,15 @@ def status_counts(session: Session, corpus_id: int, statuses: Iterable[ReviewSta
         query = select(func.count()).where(ReviewState.corpus_id == corpus_id, ReviewState.status == status.value)
         counts[status.value] = session.scalar(query) or 0
     return counts
+
+
+def corpus_review_states(session: Session, corpus_id: int) -> dict[int, tuple[str, tuple[Span, ...] | None]]:
+    """The review status and curated spans (None where none were saved) of every reviewed sentence of the corpus,
+    by sentence id."""
+    rows = session.execute(
+        select(ReviewState.sentence_id, ReviewState.status, ReviewState.spans).where(ReviewState.corpus_id == corpus_id)
+    )
+    return {sentence_id: (status, spans) for sentence_id, status, spans in rows}
 
 
 def queued_count(session: Session, corpus_id: int) -> int:
