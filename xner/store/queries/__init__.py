@@ -4,6 +4,7 @@ Shape: each module holds the SQL of one concern:
 
 - :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
 - :mod:`.projections`: the spans projection runs proposed;
+- :mod:`.spotchecks`: spot checks, their sampled spans and judgments;
 - :mod:`.review`: review states, and the one definition of each group of review statuses;
 - :mod:`.training`: training runs (found by the hash of their configuration), their metrics, and experiments with
   the runs of their points.
