@@ -2,7 +2,8 @@
 
 Shape: each module holds the SQL of one concern:
 
-- :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
+- :mod:`.sentences`: sentences, their gold entities, their splits in import order and the tokens of pairs;
+- :mod:`.exports`: what an export reads, page by page, and the reviewers it can filter by;
 - :mod:`.projections`: the spans projection runs proposed;
 - :mod:`.spotchecks`: spot checks, their sampled spans and judgments;
 - :mod:`.review`: review states, and the one definition of each group of review statuses;
