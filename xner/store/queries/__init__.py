@@ -6,6 +6,7 @@ Shape: each module holds the SQL of one concern:
 - :mod:`.exports`: what an export reads, page by page, and the reviewers it can filter by;
 - :mod:`.projections`: the spans projection runs proposed;
 - :mod:`.spotchecks`: spot checks, their sampled spans and judgments;
+- :mod:`.deletions`: what deleting a corpus or a run removes, its review use, hiding it, the deletion log;
 - :mod:`.review`: review states, and the one definition of each group of review statuses;
 - :mod:`.training`: training runs (found by the hash of their configuration), their metrics, and experiments with
   the runs of their points.
