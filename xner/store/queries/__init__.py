@@ -3,6 +3,8 @@
 Shape: each module holds the SQL of one concern:
 
 - :mod:`.sentences`: sentences, their gold entities, their splits in import order and the tokens of pairs;
+- :mod:`.imports`: the sentences, entities and pairs an import inserts a batch at a time, the positions and splits
+  taken, the pairs' token counts an alignment file is checked against;
 - :mod:`.exports`: what an export reads, page by page, and the reviewers it can filter by;
 - :mod:`.projections`: the spans projection runs proposed;
 - :mod:`.spotchecks`: spot checks, their sampled spans and judgments;
