@@ -245,7 +245,7 @@ def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
         if status == ReviewStatus.REJECTED.value:
             continue
         reviewed = status != ReviewStatus.UNREVIEWED.value and curated is not None
-        chosen = curated if reviewed else spans
+        chosen = curated if reviewed and curated is not None else spans
         sentence = Sentence(pair.tgt_tokens, tuple(chosen))
         examples.append(Example(sentence, "projected", confidence=float(confidence), status=status))
     return examples, run.id

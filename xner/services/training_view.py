@@ -230,8 +230,8 @@ def list_training_runs(store: Store, *, show: str = ALL_RUNS, experiment: str | 
         ids = [run.id for run in runs]
         metrics = run_queries.run_metrics(session, ids)
         points: dict[int, list[PointLink]] = {}
-        for run_id, *point in run_queries.run_points(session, ids):
-            points.setdefault(run_id, []).append(PointLink(*point))
+        for run_id, name, language, strategy, k, seed in run_queries.run_points(session, ids):
+            points.setdefault(run_id, []).append(PointLink(name, language, strategy, k, seed))
     infos = [
         RunInfo(
             run.id,

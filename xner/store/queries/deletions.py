@@ -5,9 +5,9 @@ corpus, both being removed), and the append-only deletion log. The rows are remo
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from xner.store.models import (
@@ -117,7 +117,7 @@ def visible_run(
     session: Session, model: type[AlignmentRun] | type[ProjectionRun], run_id: int
 ) -> tuple[AlignmentRun | ProjectionRun, Corpus] | None:
     """Run ``run_id`` of ``model`` and its corpus, when both exist and the corpus is visible."""
-    run = session.get(model, run_id)
+    run = cast(AlignmentRun | ProjectionRun | None, session.get(model, run_id))
     corpus = session.get(Corpus, run.corpus_id) if run is not None else None
     if run is not None and corpus is not None and corpus.import_state is None:
         return run, corpus
@@ -127,10 +127,13 @@ def visible_run(
 def hide_corpus(session: Session, corpus_id: int, owner: str) -> bool:
     """Hide the visible corpus as being removed by ``owner``; False when it is gone or hidden already."""
     now = utcnow()
-    hidden = session.execute(
-        update(Corpus)
-        .where(Corpus.id == corpus_id, Corpus.import_state.is_(None))
-        .values(import_state=DISCARDING, import_owner=owner, import_started_at=now, import_heartbeat_at=now)
+    hidden = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Corpus)
+            .where(Corpus.id == corpus_id, Corpus.import_state.is_(None))
+            .values(import_state=DISCARDING, import_owner=owner, import_started_at=now, import_heartbeat_at=now)
+        ),
     )
     return hidden.rowcount == 1
 

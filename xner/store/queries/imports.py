@@ -5,8 +5,9 @@ the pairs an alignment file is checked against."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.store.models import Corpus, Entity, Sentence, SentencePair
@@ -59,7 +60,7 @@ def insert_sentences(
         }
         for offset, (line, sentence) in enumerate(sentences)
     ]
-    session.execute(insert(Sentence.__table__), rows)
+    session.execute(insert(cast(Table, Sentence.__table__)), rows)
     # Read the new ids back by position (unique per corpus, split and side): one indexed range query, much
     # faster than RETURNING with parameter order, and the same on every database.
     by_position = dict(
@@ -79,7 +80,7 @@ def insert_sentences(
         for s in sentence.spans
     ]
     if entities:
-        session.execute(insert(Entity.__table__), entities)
+        session.execute(insert(cast(Table, Entity.__table__)), entities)
     return ids
 
 
