@@ -24,41 +24,23 @@ for long, and a delete whose process dies is finished by the next import, align 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
-
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
-from xner.store.db import Store
-from xner.store.models import (
-    Alignment,
-    AlignmentRun,
-    Corpus,
-    DeletionLog,
-    Entity,
-    Projection,
-    ProjectionRun,
-    ReviewEvent,
-    ReviewLease,
-    ReviewState,
-    Sentence,
-    SentencePair,
-    SpotCheck,
-    utcnow,
-)
-from xner.store.queries.review import is_reviewed
-from xner.store.staging import DISCARDING, STAGING_PREFIX, discard_corpus, process_owner
-from xner.types import ReviewStatus
+from xner.store.db import Session, Store
+from xner.store.models import AlignmentRun, ProjectionRun
+from xner.store.queries import deletions
+from xner.store.staging import discard_corpus, process_owner
+
+if TYPE_CHECKING:
+    from xner.store.models import Corpus
 
 RUN_KINDS = ("alignment", "projection")
-UNREVIEWED = ReviewStatus.UNREVIEWED.value
 
 
 @dataclass(frozen=True)
@@ -127,19 +109,9 @@ class DeletionRecord:
 # --- plans ----------------------------------------------------------------------------------------------------------
 
 
-def _count(session: Session, model: type, *conditions: ColumnElement[bool]) -> int:
-    return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-
-
-def _review_use(session: Session, states: ColumnElement[bool], *, decided: int, decided_what: str) -> list[str]:
-    """The review use of the review states matching ``states``: queued unreviewed items, items open on a
-    reviewer's screen now, and ``decided`` decisions (the caller counts them)."""
-    queued = _count(session, ReviewState, states, ReviewState.status == UNREVIEWED)
-    open_now = session.scalar(
-        select(func.count(func.distinct(ReviewLease.sentence_id)))
-        .join(ReviewState, ReviewState.sentence_id == ReviewLease.sentence_id)
-        .where(states, ReviewLease.expires_at > utcnow())
-    )
+def _blockers(queued: int, open_now: int, decided: int, decided_what: str) -> list[str]:
+    """The review use that refuses a delete: queued unreviewed items, items open on a reviewer's screen now, and
+    ``decided`` decisions."""
     blockers = []
     if queued:
         blockers.append(f"{queued} queued {_plural(queued, 'item')} not yet reviewed")
@@ -166,54 +138,26 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _corpus_plan(session: Session, corpus: Corpus) -> DeletePlan:
-    alignment_runs = select(AlignmentRun.id).where(AlignmentRun.corpus_id == corpus.id)
-    projection_runs = select(ProjectionRun.id).where(ProjectionRun.corpus_id == corpus.id)
-    counts = {
-        "pairs": _count(session, SentencePair, SentencePair.corpus_id == corpus.id),
-        "sentences": _count(session, Sentence, Sentence.corpus_id == corpus.id),
-        "entities": _count(session, Entity, Entity.corpus_id == corpus.id),
-        "alignment runs": _count(session, AlignmentRun, AlignmentRun.corpus_id == corpus.id),
-        "alignments": _count(session, Alignment, Alignment.run_id.in_(alignment_runs)),
-        "projection runs": _count(session, ProjectionRun, ProjectionRun.corpus_id == corpus.id),
-        "projections": _count(session, Projection, Projection.run_id.in_(projection_runs)),
-        "review states": _count(session, ReviewState, ReviewState.corpus_id == corpus.id),
-        "review events": _count(session, ReviewEvent, ReviewEvent.corpus_id == corpus.id),
-        "spot checks": _count(session, SpotCheck, SpotCheck.corpus_id == corpus.id),
-    }
-    blockers = _review_use(
-        session,
-        ReviewState.corpus_id == corpus.id,
-        decided=counts["review events"],
-        decided_what="review decision",
-    )
+    counts = deletions.corpus_counts(session, corpus.id)
+    queued, open_now = deletions.queued_and_open(session, corpus_id=corpus.id)
+    blockers = _blockers(queued, open_now, counts["review events"], "review decision")
     return DeletePlan("corpus", corpus.name, corpus.name, corpus.kind, counts, blockers)
-
-
-def _decided_on(session: Session, states: ColumnElement[bool]) -> int:
-    return _count(session, ReviewState, states, is_reviewed())
 
 
 def _run_plan(session: Session, run: AlignmentRun | ProjectionRun, corpus: Corpus) -> DeletePlan:
     if isinstance(run, AlignmentRun):
-        over = select(ProjectionRun.id).where(ProjectionRun.alignment_run_id == run.id)
-        counts = {
-            "alignments": _count(session, Alignment, Alignment.run_id == run.id),
-            "projection runs unlinked": _count(session, ProjectionRun, ProjectionRun.alignment_run_id == run.id),
-        }
-        states = ReviewState.run_id.in_(over)
+        counts = deletions.alignment_run_counts(session, run.id)
+        of_run = {"alignment_run_id": run.id}
         what, detail = "decision on the suggestions of projection runs over it", run.aligner
     else:
-        states = ReviewState.run_id == run.id
-        counts = {
-            "projections": _count(session, Projection, Projection.run_id == run.id),
-            "spot checks": _count(session, SpotCheck, SpotCheck.run_id == run.id),
-            "review states unlinked": _count(session, ReviewState, states),
-        }
+        counts = deletions.projection_run_counts(session, run.id)
+        of_run = {"projection_run_id": run.id}
         what = "decision on its suggestions"
         detail = run.method + (f" over alignment run {run.alignment_run_id}" if run.alignment_run_id else "")
-    blockers = _review_use(session, states, decided=_decided_on(session, states), decided_what=what)
+    decided = deletions.decided_count(session, **of_run)
+    queued, open_now = deletions.queued_and_open(session, **of_run)
     kind = "alignment run" if isinstance(run, AlignmentRun) else "projection run"
-    return DeletePlan(kind, str(run.id), corpus.name, detail, counts, blockers)
+    return DeletePlan(kind, str(run.id), corpus.name, detail, counts, _blockers(queued, open_now, decided, what))
 
 
 def _find_run(session: Session, run_id: int, kind: str | None) -> tuple[AlignmentRun | ProjectionRun, Corpus]:
@@ -225,10 +169,9 @@ def _find_run(session: Session, run_id: int, kind: str | None) -> tuple[Alignmen
     for name, model in (("alignment", AlignmentRun), ("projection", ProjectionRun)):
         if kind not in (None, name):
             continue
-        run = session.get(model, run_id)
-        corpus = session.get(Corpus, run.corpus_id) if run is not None else None
-        if run is not None and corpus is not None and corpus.import_state is None:
-            found.append((run, corpus))
+        visible = deletions.visible_run(session, model, run_id)
+        if visible is not None:
+            found.append(visible)
     if not found:
         what = f"{kind} run" if kind else "alignment or projection run"
         raise XnerError(f"there is no {what} {run_id}")
@@ -288,7 +231,8 @@ def delete_corpus(store: Store, name: str, *, deleted_by: str, force: bool = Fal
     def hide(session: Session, me: str) -> tuple[DeletePlan, int, int]:
         corpus = get_corpus(session, name)
         plan = _checked(_corpus_plan(session, corpus), force)
-        _hide_corpus(session, corpus.id, me)
+        if not deletions.hide_corpus(session, corpus.id, me):
+            raise XnerError("the corpus was deleted or hidden by another process a moment ago: nothing was deleted")
         return plan, corpus.id, _log(session, plan, deleted_by, force)
 
     return _delete(store, hide, deleted_by)
@@ -308,16 +252,11 @@ def delete_run(
     def hide(session: Session, me: str) -> tuple[DeletePlan, int, int]:
         run, corpus = _find_run(session, run_id, kind)
         plan = _checked(_run_plan(session, run, corpus), force)
-        staging = _staging_corpus(session, corpus, me, plan)
+        staging = deletions.add_staging_corpus(session, corpus, me, f"deletion of {plan.target}")
         if isinstance(run, AlignmentRun):
-            session.execute(
-                update(ProjectionRun).where(ProjectionRun.alignment_run_id == run.id).values(alignment_run_id=None)
-            )
-            session.execute(update(AlignmentRun).where(AlignmentRun.id == run.id).values(corpus_id=staging))
+            deletions.hide_alignment_run(session, run.id, staging)
         else:
-            session.execute(update(ReviewState).where(ReviewState.run_id == run.id).values(run_id=None))
-            session.execute(update(SpotCheck).where(SpotCheck.run_id == run.id).values(corpus_id=staging))
-            session.execute(update(ProjectionRun).where(ProjectionRun.id == run.id).values(corpus_id=staging))
+            deletions.hide_projection_run(session, run.id, staging)
         return plan, staging, _log(session, plan, deleted_by, force)
 
     return _delete(store, hide, deleted_by)
@@ -340,40 +279,9 @@ def _checked(plan: DeletePlan, force: bool) -> DeletePlan:
     return plan
 
 
-def _hide_corpus(session: Session, corpus_id: int, me: str) -> None:
-    now = utcnow()
-    hidden = session.execute(
-        update(Corpus)
-        .where(Corpus.id == corpus_id, Corpus.import_state.is_(None))
-        .values(import_state=DISCARDING, import_owner=me, import_started_at=now, import_heartbeat_at=now)
-    )
-    if hidden.rowcount != 1:
-        raise XnerError("the corpus was deleted or hidden by another process a moment ago: nothing was deleted")
-
-
-def _staging_corpus(session: Session, corpus: Corpus, me: str, plan: DeletePlan) -> int:
-    """A hidden staging corpus (being removed) that takes the run to delete out of sight."""
-    now = utcnow()
-    staging = Corpus(
-        name=f"{STAGING_PREFIX}{uuid.uuid4().hex}",
-        kind=corpus.kind,
-        src_lang=corpus.src_lang,
-        tgt_lang=corpus.tgt_lang,
-        labels=[],
-        description=f"deletion of {plan.target}",
-        import_state=DISCARDING,
-        import_owner=me,
-        import_started_at=now,
-        import_heartbeat_at=now,
-    )
-    session.add(staging)
-    session.flush()
-    return staging.id
-
-
 def _log(session: Session, plan: DeletePlan, deleted_by: str, force: bool) -> int:
-    row = DeletionLog(
-        deleted_at=utcnow(),
+    return deletions.log_deletion(
+        session,
         deleted_by=deleted_by.strip(),
         kind=plan.kind,
         name=plan.name,
@@ -383,9 +291,6 @@ def _log(session: Session, plan: DeletePlan, deleted_by: str, force: bool) -> in
         forced=force and bool(plan.blockers),
         reasons=list(plan.blockers),
     )
-    session.add(row)
-    session.flush()
-    return row.id
 
 
 # --- the log --------------------------------------------------------------------------------------------------------
@@ -394,7 +299,7 @@ def _log(session: Session, plan: DeletePlan, deleted_by: str, force: bool) -> in
 def deletion_log(store: Store, *, limit: int = 200) -> list[DeletionRecord]:
     """The newest ``limit`` deletions, newest first."""
     with store.session() as session:
-        rows = session.scalars(select(DeletionLog).order_by(DeletionLog.id.desc()).limit(limit))
+        rows = deletions.deletion_log(session, limit)
         return [
             DeletionRecord(
                 r.id,

@@ -23,8 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-
 from xner.errors import XnerError
 from xner.learning import TAGGERS
 from xner.learning.strategies import Augment, Example, Strategy, fit_plan
@@ -34,9 +32,10 @@ from xner.services.exporting import side_for
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
-from xner.store.columns import record_to_span
 from xner.store.db import Store
-from xner.store.models import Experiment, ExperimentRun, Projection, ReviewState, RunMetric, TrainingRun, utcnow
+from xner.store.queries import training as run_queries
+from xner.store.queries.projections import run_spans_and_confidence
+from xner.store.queries.review import corpus_review_states
 from xner.types import CorpusKind, ProgressFn, ReviewStatus, Sentence, Side
 
 log = logging.getLogger(__name__)
@@ -235,18 +234,8 @@ def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
     of reviewed ones (rejected sentences are left out)."""
     corpus = get_corpus(session, ref.corpus)
     run = get_projection_run(session, corpus, ref.run)
-    rows = session.execute(
-        select(Projection.pair_id, Projection.spans, Projection.confidence).where(Projection.run_id == run.id)
-    )
-    projections = {pair_id: (spans, confidence) for pair_id, spans, confidence in rows}
-    states = {
-        sentence_id: (status, spans)
-        for sentence_id, status, spans in session.execute(
-            select(ReviewState.sentence_id, ReviewState.status, ReviewState.spans).where(
-                ReviewState.corpus_id == corpus.id
-            )
-        )
-    }
+    projections = run_spans_and_confidence(session, run.id)
+    states = corpus_review_states(session, corpus.id)
     examples = []
     for pair in iter_pairs(session, corpus, splits=[ref.split], with_spans=False):
         if pair.pair_id not in projections:
@@ -256,7 +245,7 @@ def _projected(session: Any, ref: DataRef) -> tuple[list[Example], int]:
         if status == ReviewStatus.REJECTED.value:
             continue
         reviewed = status != ReviewStatus.UNREVIEWED.value and curated is not None
-        chosen = curated if reviewed else sorted(record_to_span(record) for record in spans)
+        chosen = curated if reviewed and curated is not None else spans
         sentence = Sentence(pair.tgt_tokens, tuple(chosen))
         examples.append(Example(sentence, "projected", confidence=float(confidence), status=status))
     return examples, run.id
@@ -453,68 +442,34 @@ def make_augment(name: str, options: Mapping[str, Any]) -> Augment:
 
 def _upsert_experiment(store: Store, config: ExperimentConfig) -> int:
     with store.transaction() as session:
-        found = session.scalars(select(Experiment).where(Experiment.name == config.name)).one_or_none()
-        if found is None:
-            found = Experiment(name=config.name, config=config.as_dict())
-            session.add(found)
-        else:
-            found.config, found.updated_at = config.as_dict(), utcnow()
-        session.flush()
-        return found.id
+        return run_queries.upsert_experiment(session, config.name, config.as_dict())
 
 
 def _cached_run(store: Store, key: str, *, done_only: bool = True) -> int | None:
     """The run of configuration hash ``key`` when it is done (or, ``done_only=False``, in any state)."""
     with store.session() as session:
-        row = session.execute(
-            select(TrainingRun.id, TrainingRun.status).where(TrainingRun.config_hash == key)
-        ).one_or_none()
-    return row.id if row is not None and (row.status == "done" or not done_only) else None
+        found = run_queries.training_run_status(session, key)
+    return found[0] if found is not None and (found[1] == "done" or not done_only) else None
 
 
 def _record(store: Store, run_cfg: dict[str, Any], outcome: dict[str, Any]) -> int:
     """Store one trained point as a done (or failed) training run with its metrics; returns the run id."""
-    key = config_hash(run_cfg)
     with store.transaction() as session:
-        run = session.scalars(select(TrainingRun).where(TrainingRun.config_hash == key)).one_or_none()
-        if run is None:
-            run = TrainingRun(config_hash=key)
-            session.add(run)
-        run.config, run.data_sizes = run_cfg, outcome.get("sizes") or {}
-        run.status = "failed" if outcome.get("error") else "done"
-        run.created_at = run.finished_at = utcnow()
-        session.flush()
-        session.execute(delete(RunMetric).where(RunMetric.run_id == run.id))
-        rows = [{"run_id": run.id, "name": "train_seconds", "label": "", "value": outcome.get("train_seconds", 0.0)}]
-        for label, row in (outcome.get("scores") or {}).items():
-            rows += [
-                {"run_id": run.id, "name": name, "label": "" if label == "overall" else label, "value": value}
-                for name, value in row.items()
-            ]
-        session.execute(insert(RunMetric), rows)
-        return run.id
+        return run_queries.record_training_run(
+            session,
+            config_hash(run_cfg),
+            run_cfg,
+            outcome.get("sizes") or {},
+            failed=bool(outcome.get("error")),
+            train_seconds=outcome.get("train_seconds", 0.0),
+            scores=outcome.get("scores"),
+        )
 
 
 def _link(store: Store, experiment_id: int, point: Point, run_id: int) -> None:
     with store.transaction() as session:
-        session.execute(
-            delete(ExperimentRun).where(
-                ExperimentRun.experiment_id == experiment_id,
-                ExperimentRun.language == point.language,
-                ExperimentRun.strategy == point.strategy,
-                ExperimentRun.k == point.k,
-                ExperimentRun.seed == point.seed,
-            )
-        )
-        session.execute(
-            insert(ExperimentRun).values(
-                experiment_id=experiment_id,
-                run_id=run_id,
-                language=point.language,
-                strategy=point.strategy,
-                k=point.k,
-                seed=point.seed,
-            )
+        run_queries.link_experiment_run(
+            session, experiment_id, point.language, point.strategy, point.k, point.seed, run_id
         )
 
 
@@ -561,29 +516,20 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
 
 def point_values(
     store: Store, experiment: str, *, metric: str = "f1", label: str = ""
-) -> tuple[Experiment, dict[tuple[str, str, int, int], float]]:
-    """The experiment and ``metric`` of each of its done points, by (language, strategy, k, seed)."""
+) -> tuple[dict[str, Any], dict[tuple[str, str, int, int], float]]:
+    """The experiment's configuration and ``metric`` of each of its done points, by (language, strategy, k, seed)."""
     with store.session() as session:
-        found = session.scalars(select(Experiment).where(Experiment.name == experiment)).one_or_none()
+        found = run_queries.find_experiment(session, experiment)
         if found is None:
             raise XnerError(f"no experiment named {experiment!r}; run `xner experiment CONFIG` first")
-        rows = session.execute(
-            select(ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k, ExperimentRun.seed, RunMetric.value)
-            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
-            .join(RunMetric, RunMetric.run_id == TrainingRun.id)
-            .where(
-                ExperimentRun.experiment_id == found.id,
-                TrainingRun.status == "done",
-                RunMetric.name == metric,
-                RunMetric.label == label,
-            )
-        ).all()
-    return found, {(language, strategy, k, seed): value for language, strategy, k, seed, value in rows}
+        experiment_id, config = found
+        rows = run_queries.experiment_point_values(session, experiment_id, metric, label)
+    return config, {(language, strategy, k, seed): value for language, strategy, k, seed, value in rows}
 
 
-def _curve_points(found: Experiment, groups: Mapping[tuple[str, str, int], list[float]]) -> list[CurvePoint]:
+def _curve_points(config: Mapping[str, Any], groups: Mapping[tuple[str, str, int], list[float]]) -> list[CurvePoint]:
     """Mean and interval per (language, strategy, k), ordered by language, the config's strategy order and k."""
-    order = {name: i for i, name in enumerate(found.config.get("strategies", {}))}
+    order = {name: i for i, name in enumerate(config.get("strategies", {}))}
     points = []
     for (language, strategy, k), values in groups.items():
         mean, low, high = mean_interval(values)
@@ -594,11 +540,11 @@ def _curve_points(found: Experiment, groups: Mapping[tuple[str, str, int], list[
 
 def learning_curves(store: Store, experiment: str, *, metric: str = "f1", label: str = "") -> list[CurvePoint]:
     """The experiment's done points, grouped by (language, strategy, k), ordered by language, strategy and k."""
-    found, values = point_values(store, experiment, metric=metric, label=label)
+    config, values = point_values(store, experiment, metric=metric, label=label)
     groups: dict[tuple[str, str, int], list[float]] = {}
     for (language, strategy, k, _), value in values.items():
         groups.setdefault((language, strategy, k), []).append(value)
-    return _curve_points(found, groups)
+    return _curve_points(config, groups)
 
 
 def paired_differences(
@@ -607,7 +553,7 @@ def paired_differences(
     """``strategy`` minus ``baseline`` seed by seed (the same seed draws the same gold sentences, so the pair
     differs only in the strategy), with the mean difference and its 95% t interval per (language, k); the points'
     strategy is ``"<strategy> − <baseline>"``. A baseline without gold (projected-only) pairs at every k."""
-    found, values = point_values(store, experiment, metric=metric, label=label)
+    config, values = point_values(store, experiment, metric=metric, label=label)
     groups: dict[tuple[str, str, int], list[float]] = {}
     name = f"{strategy} − {baseline}"
     for (language, which, k, seed), value in values.items():
@@ -616,4 +562,4 @@ def paired_differences(
         other = values.get((language, baseline, k, seed))
         if other is not None:
             groups.setdefault((language, name, k), []).append(value - other)
-    return _curve_points(found, groups)
+    return _curve_points(config, groups)

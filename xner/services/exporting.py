@@ -19,23 +19,24 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import ColumnElement, Row, Select, func, null, or_, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import XnerError
 from xner.formats import WRITERS
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import get_corpus
 from xner.services.projecting import get_projection_run
-from xner.store.db import Store
-from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence, SentencePair
-from xner.store.paging import PAGE_SIZE, keyset_pages
+from xner.store.db import Session, Store
+from xner.store.queries import sentences as sentence_queries
+from xner.store.queries.exports import corpus_reviewers, export_row_pages
 from xner.store.queries.projections import projected_spans, run_labels
-from xner.store.queries.review import status_is_reviewed
+from xner.store.queries.review import curated_labels, status_is_reviewed
 from xner.store.queries.sentences import entity_spans
 from xner.types import CURATED_STATUSES, ReviewStatus
 from xner.types import Sentence as SentenceData
+
+if TYPE_CHECKING:
+    from xner.store.models import Corpus
 
 EXPORT_FORMATS = tuple(WRITERS)  # conll, jsonl, spacy, hf
 SPAN_SOURCES = ("reviewed", "gold", "run")  # where an export's entities come from (see SpanSource)
@@ -136,60 +137,24 @@ def iter_export_sentences(
     says which entities each sentence carries (a sentence with a run's spans has ``projection_run`` in its meta).
 
     Keyset paging on (corpus, split, side, position) follows the unique index, so each page is one index range
-    read however large the corpus. Plain columns, not ORM objects: an export reads every row once, and the
-    identity map would only slow it down.
+    read however large the corpus (:func:`xner.store.queries.exports.export_row_pages`).
     """
-    query = (
-        select(
-            Sentence.id,
-            Sentence.split,
-            Sentence.position,
-            Sentence.tokens,
-            Sentence.text,
-            Sentence.lang,
-            ReviewState.status,
-            ReviewState.spans,
-            (SentencePair.id if source.run_id is not None else null()).label("pair_id"),
-        )
-        .outerjoin(ReviewState, ReviewState.sentence_id == Sentence.id)
-        .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
+    pages = export_row_pages(
+        session,
+        corpus.id,
+        side,
+        splits=splits,
+        statuses=statuses,
+        reviewer=reviewer,
+        with_pairs=source.run_id is not None,
     )
-    if source.run_id is not None:
-        query = query.outerjoin(SentencePair, SentencePair.tgt_sentence_id == Sentence.id)
-    if statuses:
-        wanted = [status.value for status in statuses]
-        condition: ColumnElement[bool] = ReviewState.status.in_(wanted)
-        if ReviewStatus.UNREVIEWED in statuses:
-            condition = or_(condition, ReviewState.status.is_(None))
-        query = query.where(condition)
-    if reviewer is not None:
-        query = query.where(Sentence.id.in_(decided_last_by(corpus, reviewer)))
-    for split in splits_in_import_order(session, corpus, side):
-        if splits and split not in splits:
-            continue
-        for page in keyset_pages(session, query.where(Sentence.split == split), Sentence.position):
-            yield from _page_sentences(session, page, source)
-
-
-def decided_last_by(corpus: Corpus, reviewer: str) -> Select:
-    """The ids of the sentences of ``corpus`` whose latest applied review event (the decision that made the state,
-    not a vote beside it) is ``reviewer``'s (a subquery)."""
-    latest = (
-        select(func.max(ReviewEvent.id))
-        .where(ReviewEvent.corpus_id == corpus.id, ReviewEvent.applied.is_(True))  # votes beside it do not count
-        .group_by(ReviewEvent.sentence_id)
-    )
-    return select(ReviewEvent.sentence_id).where(ReviewEvent.id.in_(latest), ReviewEvent.reviewer == reviewer)
+    for page in pages:
+        yield from _page_sentences(session, page, source)
 
 
 def splits_in_import_order(session: Session, corpus: Corpus, side: str) -> list[str]:
     """The splits of ``corpus`` that have sentences on ``side``, in the order they were first imported."""
-    rows = session.execute(
-        select(Sentence.split, func.min(Sentence.id))
-        .where(Sentence.corpus_id == corpus.id, Sentence.side == side)
-        .group_by(Sentence.split)
-    ).all()
-    return [split for split, _ in sorted(rows, key=lambda row: row[1])]
+    return sentence_queries.splits_in_import_order(session, corpus.id, side)
 
 
 def side_name(side: str) -> str:
@@ -209,7 +174,7 @@ def require_splits(session: Session, corpus: Corpus, side: str, wanted: Collecti
         )
 
 
-def _page_sentences(session: Session, page: Sequence[Row], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
+def _page_sentences(session: Session, page: Sequence[Any], source: SpanSource) -> Iterator[tuple[SentenceData, dict]]:
     from_run = [row.pair_id for row in page if source.uses_run(row.status)]
     projected = projected_spans(session, source.run_id, from_run) if source.run_id is not None and from_run else {}
     gold_ids = [row.id for row in page if not source.uses_run(row.status) and not source.uses_curated(row.status)]
@@ -308,11 +273,7 @@ def export_choices(store: Store, corpus: str) -> ExportChoices:
         found = get_corpus(session, corpus)
         sides = ("mono",) if found.kind == "mono" else ("tgt", "src")
         splits = {side: splits_in_import_order(session, found, side) for side in sides}
-        reviewers = list(
-            session.scalars(
-                select(ReviewEvent.reviewer).where(ReviewEvent.corpus_id == found.id).distinct().order_by("reviewer")
-            )
-        )
+        reviewers = corpus_reviewers(session, found.id)
         return ExportChoices(found.name, found.kind, sides, splits, reviewers)
 
 
@@ -389,9 +350,7 @@ def export_labels(session: Session, corpus: Corpus, run_id: int | None = None) -
     The whole corpus's set, whatever the filters, so that every export of a corpus numbers its tags alike.
     """
     labels = set(corpus.labels)
-    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus.id)
-    for spans in session.scalars(curated.execution_options(yield_per=PAGE_SIZE)):
-        labels.update(span.label for span in spans or ())
+    labels |= curated_labels(session, corpus.id)
     if run_id is not None:
         labels |= run_labels(session, run_id)
     return sorted(labels)

@@ -34,10 +34,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import InputError, XnerError
 from xner.formats import READERS
@@ -46,12 +43,15 @@ from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
 from xner.formats.text import PathLike
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
-from xner.store.db import Store
-from xner.store.models import Alignment, AlignmentRun, Corpus, Entity, Sentence, SentencePair
-from xner.store.paging import keyset_pages
+from xner.store.db import Session, Store
+from xner.store.models import Alignment, AlignmentRun
+from xner.store.queries import imports
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
 from xner.types import CorpusKind, ProgressFn, Side
 from xner.types import Sentence as SentenceData
+
+if TYPE_CHECKING:
+    from xner.store.models import Corpus
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
 SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
@@ -142,9 +142,7 @@ def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 def next_position(session: Session, corpus: Corpus, split: str, side: str, *, append: bool) -> int:
-    count = session.scalar(
-        select(func.count()).where(Sentence.corpus_id == corpus.id, Sentence.split == split, Sentence.side == side)
-    )
+    count = imports.split_size(session, corpus.id, split, side)
     if count and not append:
         raise XnerError(
             f"corpus {corpus.name!r} already has {count} sentences in split {split!r}: "
@@ -152,14 +150,9 @@ def next_position(session: Session, corpus: Corpus, split: str, side: str, *, ap
         )
     if not count:
         return 0
-    return (
-        session.scalar(
-            select(func.max(Sentence.position)).where(
-                Sentence.corpus_id == corpus.id, Sentence.split == split, Sentence.side == side
-            )
-        )
-        + 1
-    )
+    last = imports.last_position(session, corpus.id, split, side)
+    assert last is not None
+    return last + 1
 
 
 def _insert_sentences(
@@ -171,42 +164,7 @@ def _insert_sentences(
     sentences: list[tuple[int | None, SentenceData]],
 ) -> list[int]:
     """Insert sentences (with their file lines) and their entities; returns the new ids in order."""
-    rows = [
-        {
-            "corpus_id": corpus.id,
-            "split": split,
-            "side": side,
-            "position": start + offset,
-            "lang": sentence.lang or corpus.src_lang,
-            "tokens": list(sentence.tokens),
-            "text": sentence.text,
-            "n_tokens": len(sentence.tokens),
-            "source_line": line,
-        }
-        for offset, (line, sentence) in enumerate(sentences)
-    ]
-    session.execute(insert(Sentence.__table__), rows)
-    # Read the new ids back by position (unique per corpus, split and side): one indexed range query, much
-    # faster than RETURNING with parameter order, and the same on every database.
-    by_position = dict(
-        session.execute(
-            select(Sentence.position, Sentence.id).where(
-                Sentence.corpus_id == corpus.id,
-                Sentence.split == split,
-                Sentence.side == side,
-                Sentence.position.between(start, start + len(rows) - 1),
-            )
-        ).all()
-    )
-    ids = [by_position[start + offset] for offset in range(len(rows))]
-    entities = [
-        {"sentence_id": sid, "corpus_id": corpus.id, "start": s.start, "end": s.end, "label": s.label}
-        for sid, (_, sentence) in zip(ids, sentences, strict=False)
-        for s in sentence.spans
-    ]
-    if entities:
-        session.execute(insert(Entity.__table__), entities)
-    return ids
+    return imports.insert_sentences(session, corpus.id, split, side, start, sentences, default_lang=corpus.src_lang)
 
 
 def _count_labels(report: ImportReport, sentences: Iterable[SentenceData]) -> None:
@@ -339,15 +297,15 @@ def _publish_rows(
     """The final transaction of an import: the labels seen, and for an existing corpus the move of the staged rows
     after the split's last position (checked again: another import may have filled the split meanwhile)."""
     if existing is None:
-        target = session.get(Corpus, stage.id)
+        target_id = stage.id
     else:
-        target = session.get(Corpus, existing.id)
+        target = imports.corpus_row(session, existing.id)
         if target is None or target.import_state is not None:  # gone, or being deleted (hidden)
             raise XnerError(f"corpus {existing.name!r} was deleted while the import ran: nothing was imported")
         offset = next_position(session, target, split, side, append=append)
         move_corpus_rows(session, stage.id, target.id, position_offset=offset)
-    assert target is not None
-    target.labels = sorted(set(target.labels) | labels)
+        target_id = target.id
+    imports.add_labels(session, target_id, labels)
 
 
 def import_parallel(
@@ -415,39 +373,13 @@ def _with_labels(side: SideOptions, allowed: frozenset[str] | None) -> SideOptio
 def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[ParallelItem]) -> None:
     src_ids = _insert_sentences(session, corpus, split, Side.SRC, start, [(i.src_line, i.src) for i in batch])
     tgt_ids = _insert_sentences(session, corpus, split, Side.TGT, start, [(i.tgt_line, i.tgt) for i in batch])
-    session.execute(
-        insert(SentencePair),
-        [
-            {
-                "corpus_id": corpus.id,
-                "split": split,
-                "position": start + offset,
-                "src_sentence_id": s,
-                "tgt_sentence_id": t,
-            }
-            for offset, (s, t) in enumerate(zip(src_ids, tgt_ids, strict=False))
-        ],
-    )
-
-
-def _pair_pages(session: Session, corpus: Corpus, split: str) -> Iterator[tuple[int, int, int]]:
-    """``(pair_id, src_tokens, tgt_tokens)`` in position order, a page at a time (keyset paging)."""
-    src, tgt = Sentence.__table__.alias("src"), Sentence.__table__.alias("tgt")
-    query = (
-        select(SentencePair.id, src.c.n_tokens, tgt.c.n_tokens, SentencePair.position)
-        .join(src, src.c.id == SentencePair.src_sentence_id)
-        .join(tgt, tgt.c.id == SentencePair.tgt_sentence_id)
-        .where(SentencePair.corpus_id == corpus.id, SentencePair.split == split)
-    )
-    for rows in keyset_pages(session, query, SentencePair.position):
-        for pair_id, src_len, tgt_len, _ in rows:
-            yield pair_id, src_len, tgt_len
+    imports.insert_pairs(session, corpus.id, split, start, src_ids, tgt_ids)
 
 
 def resolve_pair_split(session: Session, corpus: Corpus, split: str | None, *, hint: str | None = None) -> str:
     """The split to use for a per-pair file: the given one, or the corpus's only split, or, of several, the one
     ``hint`` names (the file name's, :func:`split_from_name`)."""
-    splits = list(session.scalars(select(SentencePair.split).where(SentencePair.corpus_id == corpus.id).distinct()))
+    splits = imports.pair_splits(session, corpus.id)
     if not splits:
         raise XnerError(f"corpus {corpus.name!r} has no sentence pairs: import parallel text first")
     if split is None and len(splits) > 1 and hint in splits:
@@ -497,7 +429,7 @@ def import_alignments(
     what = f"import of alignments {name} into {corpus!r}"
     with staged(store, what=what, **languages) as stage, store.session() as reading:
         run_id = stage.write(partial(add_row, AlignmentRun, {"corpus_id": stage.id, **run}))
-        pairs = _pair_pages(reading, target, split)
+        pairs = imports.pair_lengths(reading, target.id, split)
         rows = _alignment_rows(
             read_pharaoh(path, index_base=index_base, on_progress=on_progress, display_name=name),
             pairs,

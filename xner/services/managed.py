@@ -36,10 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from xner.errors import UnknownNameError, XnerError
+from xner.store.db import sqlite_file
 
 HOME_ENV = "XNER_HOME"
 DEFAULT_HOME = "xner-home"
@@ -76,22 +74,10 @@ def home_folder(url: str | None = None, *, configured: str | None = None) -> Pat
     configured = (os.environ.get(HOME_ENV, "") if configured is None else configured).strip()
     if configured:
         return Path(configured).expanduser().absolute()
-    database = _sqlite_file(url)
+    database = sqlite_file(url)
     if database is not None:
         return database.parent / f"{database.stem}-home"
     return Path.cwd() / DEFAULT_HOME
-
-
-def _sqlite_file(url: str | None) -> Path | None:
-    if not url:
-        return None
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database).expanduser().absolute()
 
 
 def check_name(name: str, kind: str = MODELS) -> str:

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import pairwise
-from typing import Any
-
-from sqlalchemy import case, func, insert, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
@@ -29,13 +26,14 @@ from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
-from xner.store.columns import record_confidence, record_to_span
-from xner.store.db import Store
-from xner.store.models import Projection, SpotCheck, SpotCheckItem, utcnow
-from xner.store.paging import keyset_pages
-from xner.store.queries.projections import projected_details
+from xner.store.db import Session, Store
+from xner.store.queries import spotchecks
+from xner.store.queries.projections import iter_run_spans, projected_details
 from xner.store.queries.sentences import pair_tokens
 from xner.types import Link, Span
+
+if TYPE_CHECKING:
+    from xner.store.models import SpotCheck, SpotCheckItem
 
 STRATA = ("label", "confidence_bucket")
 BUCKETS = (0.0, 0.5, 0.8, 1.0)
@@ -183,38 +181,19 @@ def _draw_sample(
     allocation = allocate(sizes, n)
     rng = random.Random(seed)
     chosen = [(key, item) for key, k in allocation.items() for item in sorted(rng.sample(population[key], k))]
-    check = SpotCheck(
+    check_id = spotchecks.add_spot_check(
+        session,
         corpus_id=found.id,
         run_id=run.id,
         requested=n,
-        strata=list(strata),
-        buckets=list(buckets),
+        strata=strata,
+        buckets=buckets,
         populations=sizes,
         seed=seed,
         created_by=reviewer,
+        items=[(key, *item) for key, item in chosen],
     )
-    session.add(check)
-    session.flush()
-    session.execute(
-        insert(SpotCheckItem),
-        [
-            {
-                "check_id": check.id,
-                "pair_id": pair_id,
-                "span_index": index,
-                "start": start,
-                "end": end,
-                "label": label,
-                "confidence": confidence,
-                "stratum": key,
-                "correct": None,
-                "judged_by": "",
-                "judged_at": None,
-            }
-            for key, (pair_id, index, start, end, label, confidence) in chosen
-        ],
-    )
-    return SampleReport(check.id, corpus, run.id, n, len(chosen), sizes, allocation)
+    return SampleReport(check_id, corpus, run.id, n, len(chosen), sizes, allocation)
 
 
 def _check_strata(strata: Sequence[str]) -> tuple[str, ...]:
@@ -238,14 +217,9 @@ def _spans_by_stratum(
 ) -> dict[str, list[tuple[int, int, int, int, str, float]]]:
     """Every span of run ``run_id`` as ``(pair, index, start, end, label, confidence)``, by stratum."""
     population: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
-    query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == run_id)
-    for rows in keyset_pages(session, query, Projection.pair_id):
-        for pair_id, spans in rows:
-            for index, record in enumerate(spans):
-                span, confidence = record_to_span(record), record_confidence(record)
-                key = stratum_of(span.label, confidence, strata, buckets)
-                item = (pair_id, index, span.start, span.end, span.label, confidence)
-                population.setdefault(key, []).append(item)
+    for pair_id, index, span, confidence in iter_run_spans(session, run_id):
+        key = stratum_of(span.label, confidence, strata, buckets)
+        population.setdefault(key, []).append((pair_id, index, span.start, span.end, span.label, confidence))
     return population
 
 
@@ -262,11 +236,9 @@ def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: st
 
 def _judge(check_id: int, item_id: int, correct: bool, reviewer: str, session: Session) -> CheckItem:
     _get_check(session, check_id)
-    item = session.get(SpotCheckItem, item_id)
-    if item is None or item.check_id != check_id:
+    item = spotchecks.set_judgment(session, check_id, item_id, correct, reviewer)
+    if item is None:
         raise XnerError(f"spot check {check_id} has no item {item_id}")
-    item.correct, item.judged_by, item.judged_at = correct, reviewer, utcnow()
-    session.flush()
     return _item_view(item)
 
 
@@ -274,10 +246,7 @@ def check_items(store: Store, check_id: int, *, judged: bool | None = None) -> l
     """The sampled spans of a spot check by id, with their sentences (``judged``: only judged / unjudged ones)."""
     with store.session() as session:
         check = _get_check(session, check_id)
-        query = select(SpotCheckItem).where(SpotCheckItem.check_id == check_id).order_by(SpotCheckItem.id)
-        if judged is not None:
-            query = query.where(SpotCheckItem.correct.is_not(None) if judged else SpotCheckItem.correct.is_(None))
-        items = list(session.scalars(query))
+        items = spotchecks.check_items(session, check_id, judged=judged)
         return _with_sentences(session, check.run_id, items)
 
 
@@ -291,10 +260,7 @@ def next_unjudged_item(store: Store, check_id: int, *, skip: Collection[int] = (
     sentences; None when none is left."""
     with store.session() as session:
         check = _get_check(session, check_id)
-        query = select(SpotCheckItem).where(SpotCheckItem.check_id == check_id, SpotCheckItem.correct.is_(None))
-        if skip:
-            query = query.where(SpotCheckItem.id.not_in(list(skip)))
-        item = session.scalars(query.order_by(SpotCheckItem.id).limit(1)).one_or_none()
+        item = spotchecks.first_unjudged_item(session, check_id, skip)
         return _with_sentences(session, check.run_id, [item])[0] if item is not None else None
 
 
@@ -323,20 +289,6 @@ def list_checks(store: Store, corpus: str, *, run_id: int | None = None) -> list
     """
     with store.session() as session:
         found = get_corpus(session, corpus)
-        query = (
-            select(
-                SpotCheck,
-                func.count(SpotCheckItem.id),
-                func.count(SpotCheckItem.correct),
-                func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
-            )
-            .outerjoin(SpotCheck.items)
-            .where(SpotCheck.corpus_id == found.id)
-            .group_by(SpotCheck.id)
-            .order_by(SpotCheck.id)
-        )
-        if run_id is not None:
-            query = query.where(SpotCheck.run_id == run_id)
         return [
             CheckSummary(
                 check.id,
@@ -344,14 +296,14 @@ def list_checks(store: Store, corpus: str, *, run_id: int | None = None) -> list
                 check.requested,
                 drawn,
                 judged,
-                int(correct),
+                correct,
                 tuple(check.strata),
                 tuple(check.buckets),
                 check.seed,
                 check.created_by,
                 as_utc(check.created_at),
             )
-            for check, drawn, judged, correct in session.execute(query)
+            for check, drawn, judged, correct in spotchecks.spot_checks_with_counts(session, found.id, run_id)
         ]
 
 
@@ -359,17 +311,7 @@ def estimate(store: Store, check_id: int) -> PrecisionEstimate:
     """Projection precision from spot check ``check_id``: per stratum (Wilson 95%) and overall (stratified)."""
     with store.session() as session:
         check = _get_check(session, check_id)
-        rows = session.execute(
-            select(
-                SpotCheckItem.stratum,
-                func.count(),
-                func.count(SpotCheckItem.correct),
-                func.coalesce(func.sum(case((SpotCheckItem.correct.is_(True), 1), else_=0)), 0),
-            )
-            .where(SpotCheckItem.check_id == check_id)
-            .group_by(SpotCheckItem.stratum)
-        ).all()
-    counts = {stratum: (sampled, judged, int(correct)) for stratum, sampled, judged, correct in rows}
+        counts = spotchecks.stratum_counts(session, check_id)
     strata = []
     for stratum, population in sorted(check.populations.items()):
         sampled, judged, correct = counts.get(stratum, (0, 0, 0))
@@ -401,9 +343,9 @@ def estimate(store: Store, check_id: int) -> PrecisionEstimate:
 
 
 def _get_check(session: Session, check_id: int) -> SpotCheck:
-    check = session.get(SpotCheck, check_id)
+    check = spotchecks.get_spot_check(session, check_id)
     if check is None:
-        known = ", ".join(str(i) for i in session.scalars(select(SpotCheck.id).order_by(SpotCheck.id)))
+        known = ", ".join(str(i) for i in spotchecks.spot_check_ids(session))
         raise XnerError(f"no spot check {check_id}; the spot checks: {known or 'none yet'}")
     return check
 

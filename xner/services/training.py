@@ -22,10 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from xner.errors import XnerError
 from xner.evaluation import SpanScores
@@ -38,8 +35,12 @@ from xner.services.corpora import get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits, side_for, side_name
 from xner.services.managed import derive_name
 from xner.store.db import Store
-from xner.store.models import Corpus, RunMetric, TrainingRun, utcnow
+from xner.store.queries import training as run_queries
 from xner.types import ProgressFn, ReviewStatus, Sentence
+
+if TYPE_CHECKING:
+    from xner.store.db import Session
+    from xner.store.models import Corpus
 
 log = logging.getLogger(__name__)
 
@@ -259,19 +260,8 @@ def read_sentences(
 
 def _start_run(store: Store, config: dict[str, Any], sizes: dict[str, Any]) -> tuple[int, bool]:
     """Create the run of ``config`` as running, or reset the existing one (dropping its scores)."""
-    key = config_hash(config)
     with store.transaction() as session:
-        run = session.scalars(select(TrainingRun).where(TrainingRun.config_hash == key)).one_or_none()
-        replaced = run is not None
-        if run is None:
-            run = TrainingRun(config_hash=key)
-            session.add(run)
-        else:
-            session.execute(delete(RunMetric).where(RunMetric.run_id == run.id))
-        run.config, run.status, run.data_sizes = config, "running", sizes
-        run.model_path, run.created_at, run.finished_at = None, utcnow(), None
-        session.flush()
-        return run.id, replaced
+        return run_queries.start_training_run(session, config_hash(config), config, sizes)
 
 
 def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainReport, created_by: str) -> None:
@@ -289,23 +279,7 @@ def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainRep
     try:
         model.save(partial)
         with store.transaction() as session:
-            run = session.get(TrainingRun, report.run_id)
-            assert run is not None
-            run.status, run.model_path, run.finished_at = "done", report.model_path, utcnow()
-            rows = [{"run_id": run.id, "name": "train_seconds", "label": "", "value": report.seconds}]
-            for label, row in (report.scores or {}).items():
-                rows += [
-                    {"run_id": run.id, "name": name, "label": "" if label == "overall" else label, "value": value}
-                    for name, value in row.items()
-                ]
-            session.execute(insert(RunMetric), rows)
-            # another run's model saved at the same place is gone: it keeps its scores but no longer a path
-            session.execute(
-                update(TrainingRun)
-                .where(TrainingRun.model_path == report.model_path, TrainingRun.id != run.id)
-                .values(model_path=None)
-            )
-            session.flush()
+            run_queries.finish_training_run(session, report.run_id, report.model_path, report.seconds, report.scores)
             replace_dir(partial, target)  # last: a failure here rolls the run back to running, then failed
     finally:
         if partial.exists():
@@ -315,8 +289,6 @@ def _save_and_finish(store: Store, model: Tagger, target: Path, report: TrainRep
 def _fail_run(store: Store, run_id: int) -> None:
     try:
         with store.transaction() as session:
-            run = session.get(TrainingRun, run_id)
-            if run is not None:
-                run.status, run.model_path, run.finished_at = "failed", None, utcnow()
+            run_queries.fail_training_run(session, run_id)
     except Exception as error:  # never hide the error that failed the training
         log.warning("could not mark training run %s as failed: %s", run_id, error)

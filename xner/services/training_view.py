@@ -16,16 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from xner.errors import UnknownNameError
 from xner.learning import TAGGERS
 from xner.services.experiments import ALL, CurvePoint, learning_curves
 from xner.services.runs import OptionSpec, option_specs
 from xner.services.training import TRAIN_STATUSES, TrainReport
 from xner.store.db import Store
-from xner.store.models import Experiment, ExperimentRun, RunMetric, TrainingRun
+from xner.store.queries import training as run_queries
 from xner.types import ReviewStatus
 
 DEFAULT_TAGGER = "crf"
@@ -229,18 +226,12 @@ def list_training_runs(store: Store, *, show: str = ALL_RUNS, experiment: str | 
         experiment: only the runs linked to this experiment (by name).
     """
     with store.session() as session:
-        query = select(TrainingRun).order_by(TrainingRun.created_at.desc(), TrainingRun.id.desc())
-        if experiment is not None:
-            linked = (
-                select(ExperimentRun.run_id)
-                .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-                .where(Experiment.name == experiment)
-            )
-            query = query.where(TrainingRun.id.in_(linked))
-        runs = list(session.scalars(query))
+        runs = run_queries.training_runs(session, experiment=experiment)
         ids = [run.id for run in runs]
-        metrics = _metrics(session, ids)
-        points = _points(session, ids)
+        metrics = run_queries.run_metrics(session, ids)
+        points: dict[int, list[PointLink]] = {}
+        for run_id, name, language, strategy, k, seed in run_queries.run_points(session, ids):
+            points.setdefault(run_id, []).append(PointLink(name, language, strategy, k, seed))
     infos = [
         RunInfo(
             run.id,
@@ -258,45 +249,6 @@ def list_training_runs(store: Store, *, show: str = ALL_RUNS, experiment: str | 
     if show == TRAINED_RUNS:
         infos = [info for info in infos if not info.from_experiment]
     return infos
-
-
-def _metrics(session: Session, ids: Sequence[int]) -> dict[int, dict[str, dict[str, float]]]:
-    found: dict[int, dict[str, dict[str, float]]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(RunMetric.run_id, RunMetric.label, RunMetric.name, RunMetric.value).where(
-                RunMetric.run_id.in_(chunk)
-            )
-        )
-        for run_id, label, name, value in rows:
-            found.setdefault(run_id, {}).setdefault(label, {})[name] = value
-    return found
-
-
-def _points(session: Session, ids: Sequence[int]) -> dict[int, list[PointLink]]:
-    found: dict[int, list[PointLink]] = {}
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            select(
-                ExperimentRun.run_id,
-                Experiment.name,
-                ExperimentRun.language,
-                ExperimentRun.strategy,
-                ExperimentRun.k,
-                ExperimentRun.seed,
-            )
-            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-            .where(ExperimentRun.run_id.in_(chunk))
-            .order_by(Experiment.name, ExperimentRun.language, ExperimentRun.strategy, ExperimentRun.k)
-        )
-        for run_id, *point in rows:
-            found.setdefault(run_id, []).append(PointLink(*point))
-    return found
-
-
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for first in range(0, len(ids), size):
-        yield ids[first : first + size]
 
 
 def run_rows(runs: Iterable[RunInfo]) -> list[dict[str, Any]]:
@@ -393,34 +345,22 @@ class ExperimentInfo:
 def list_experiments(store: Store) -> list[ExperimentInfo]:
     """Every experiment, by name, with the count of its linked points."""
     with store.session() as session:
-        counts = dict(
-            session.execute(
-                select(ExperimentRun.experiment_id, func.count()).group_by(ExperimentRun.experiment_id)
-            ).all()
-        )
         return [
             ExperimentInfo(
                 found.name,
                 [str(code) for code in (found.config or {}).get("languages", {})],
                 [str(name) for name in (found.config or {}).get("strategies", {})],
-                counts.get(found.id, 0),
+                count,
                 found.updated_at,
             )
-            for found in session.scalars(select(Experiment).order_by(Experiment.name))
+            for found, count in run_queries.experiments(session)
         ]
 
 
 def experiment_labels(store: Store, experiment: str) -> list[str]:
     """The entity labels the experiment's runs have scores for, sorted (overall is ``""``, not listed)."""
     with store.session() as session:
-        rows = session.scalars(
-            select(RunMetric.label)
-            .join(ExperimentRun, ExperimentRun.run_id == RunMetric.run_id)
-            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-            .where(Experiment.name == experiment, RunMetric.label != "", RunMetric.name == "f1")
-            .distinct()
-        )
-        return sorted(rows)
+        return run_queries.experiment_labels(session, experiment)
 
 
 def gold_pool_sizes(store: Store, experiment: str) -> dict[str, int]:
@@ -447,13 +387,7 @@ def evaluation_splits(store: Store, experiment: str) -> dict[str, str]:
 def _language_configs(store: Store, experiment: str) -> list[tuple[str, dict[str, Any]]]:
     """(language, training-run configuration) of the experiment's k = "all" runs."""
     with store.session() as session:
-        rows = session.execute(
-            select(ExperimentRun.language, TrainingRun.config)
-            .join(TrainingRun, TrainingRun.id == ExperimentRun.run_id)
-            .join(Experiment, Experiment.id == ExperimentRun.experiment_id)
-            .where(Experiment.name == experiment, ExperimentRun.k == ALL)
-        )
-        return [(language, config) for language, config in rows]
+        return run_queries.experiment_run_configs(session, experiment, ALL)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,26 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
+def sqlite_file(url: str | None) -> Path | None:
+    """The absolute path of the SQLite database file at ``url``; None for another database, an in-memory one or a
+    URL that does not parse.
+
+    >>> sqlite_file("sqlite:////srv/xner/projects.db")
+    PosixPath('/srv/xner/projects.db')
+    >>> sqlite_file("postgresql+psycopg://xner@db/xner") is None
+    True
+    """
+    if not url:
+        return None
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
 def safe_url(url: str) -> str:
     """``url`` with its password hidden: the only form of a database URL that xner shows, prints or logs.
 

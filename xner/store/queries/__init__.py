@@ -2,15 +2,22 @@
 
 Shape: each module holds the SQL of one concern:
 
-- :mod:`.sentences`: sentences, their gold entities and the tokens of pairs;
+- :mod:`.sentences`: sentences, their gold entities, their splits in import order and the tokens of pairs;
+- :mod:`.imports`: the sentences, entities and pairs an import inserts a batch at a time, the positions and splits
+  taken, the pairs' token counts an alignment file is checked against;
+- :mod:`.exports`: what an export reads, page by page, and the reviewers it can filter by;
 - :mod:`.projections`: the spans projection runs proposed;
+- :mod:`.spotchecks`: spot checks, their sampled spans and judgments;
+- :mod:`.deletions`: what deleting a corpus or a run removes, its review use, hiding it, the deletion log;
 - :mod:`.review`: review states, and the one definition of each group of review statuses;
 - :mod:`.review_states`: review state and event rows (an item's state and history, queueing suggestions, a
   decision's conditional writes);
 - :mod:`.review_queue`: the review queue's filters and reads (the next item, how many remain, a run's rows);
 - :mod:`.review_items`: what a review item is made of (its pair, suggestions, alignment links, the reviewers'
   manual alignment run) and finding one (by number, split and position, or a word);
-- :mod:`.leases`: who has which review item open, the queues' settings and the reviewers' saved choices.
+- :mod:`.leases`: who has which review item open, the queues' settings and the reviewers' saved choices;
+- :mod:`.training`: training runs (found by the hash of their configuration), their metrics, and experiments with
+  the runs of their points.
 
 A query function takes the session first, then ids and plain values, and returns plain values, core types
 (:mod:`xner.types`) or rows of plain columns. Conditions shared by several queries are functions returning SQL

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xner.store.columns import record_to_projected, record_to_span
+from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.models import Projection, ProjectionRun, SentencePair
-from xner.store.paging import PAGE_SIZE
+from xner.store.paging import PAGE_SIZE, keyset_pages
 from xner.types import ProjectedSpan, Span
 
 
@@ -35,6 +35,27 @@ def projected_details(session: Session, run_id: int, pair_ids: Collection[int]) 
         )
     )
     return {pair_id: [record_to_projected(record, method) for record in records] for pair_id, records in rows}
+
+
+def run_spans_and_confidence(session: Session, run_id: int) -> dict[int, tuple[list[Span], float]]:
+    """Every pair of projection run ``run_id`` with its projected spans (sorted) and the run's confidence."""
+    rows = session.execute(
+        select(Projection.pair_id, Projection.spans, Projection.confidence).where(Projection.run_id == run_id)
+    )
+    return {
+        pair_id: (sorted(record_to_span(record) for record in records), confidence)
+        for pair_id, records, confidence in rows
+    }
+
+
+def iter_run_spans(session: Session, run_id: int) -> Iterator[tuple[int, int, Span, float]]:
+    """Every span of projection run ``run_id`` as (pair id, index in the pair's spans, span, confidence), by pair
+    id, a page of pairs at a time."""
+    query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == run_id)
+    for rows in keyset_pages(session, query, Projection.pair_id):
+        for pair_id, records in rows:
+            for index, record in enumerate(records):
+                yield pair_id, index, record_to_span(record), record_confidence(record)
 
 
 def run_has_spans(session: Session, run_id: int) -> bool:

@@ -19,7 +19,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from xner.store.models import ReviewState, Sentence, SentencePair
-from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus
+from xner.store.paging import PAGE_SIZE
+from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 
 def is_reviewed(status: ColumnElement[Any] | QueryableAttribute[Any] = ReviewState.status) -> ColumnElement[bool]:
@@ -49,6 +50,24 @@ def status_counts(session: Session, corpus_id: int, statuses: Iterable[ReviewSta
         query = select(func.count()).where(ReviewState.corpus_id == corpus_id, ReviewState.status == status.value)
         counts[status.value] = session.scalar(query) or 0
     return counts
+
+
+def corpus_review_states(session: Session, corpus_id: int) -> dict[int, tuple[str, tuple[Span, ...] | None]]:
+    """The review status and curated spans (None where none were saved) of every reviewed sentence of the corpus,
+    by sentence id."""
+    rows = session.execute(
+        select(ReviewState.sentence_id, ReviewState.status, ReviewState.spans).where(ReviewState.corpus_id == corpus_id)
+    )
+    return {sentence_id: (status, spans) for sentence_id, status, spans in rows}
+
+
+def curated_labels(session: Session, corpus_id: int) -> set[str]:
+    """Every label a curator used in the corpus's review states (one streamed pass)."""
+    labels: set[str] = set()
+    curated = select(ReviewState.spans).where(ReviewState.corpus_id == corpus_id)
+    for spans in session.scalars(curated.execution_options(yield_per=PAGE_SIZE)):
+        labels.update(span.label for span in spans or ())
+    return labels
 
 
 def queued_count(session: Session, corpus_id: int) -> int:

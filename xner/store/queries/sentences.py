@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xner.store.models import Entity, Sentence, SentencePair
@@ -24,6 +24,16 @@ def entity_spans(session: Session, sentence_ids: Collection[int]) -> dict[int, l
     for sentence_id, start, end, label in rows:
         spans.setdefault(sentence_id, []).append(Span(start, end, label))
     return spans
+
+
+def splits_in_import_order(session: Session, corpus_id: int, side: str) -> list[str]:
+    """The splits of the corpus that have sentences on ``side``, in the order they were first imported."""
+    rows = session.execute(
+        select(Sentence.split, func.min(Sentence.id))
+        .where(Sentence.corpus_id == corpus_id, Sentence.side == side)
+        .group_by(Sentence.split)
+    ).all()
+    return [split for split, _ in sorted(rows, key=lambda row: row[1])]
 
 
 def pair_tokens(session: Session, pair_ids: Collection[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
