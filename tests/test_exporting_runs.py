@@ -170,7 +170,7 @@ def test_spans_gold_ignores_the_reviews(demo: Store, tmp_path: Path) -> None:
         ({"spans": "gold", "run_id": 1}, "a projection run goes with spans 'run' or 'reviewed', not 'gold'"),
         ({"spans": "run", "side": "src"}, "projection runs label the target side"),
         ({"spans": "run", "run_id": 99}, "has no projection run 99"),
-        ({"spans": "projected"}, "unknown span source 'projected'; use one of reviewed, gold, run"),
+        ({"spans": "projected"}, "unknown span source 'projected'; known: gold, reviewed, run"),
     ],
 )
 def test_wrong_span_choices_are_one_line_errors(demo: Store, tmp_path: Path, kwargs: dict, message: str) -> None:

@@ -94,7 +94,7 @@ def test_search_refuses_an_empty_or_long_query(europarl: Store, query: str) -> N
 
 
 def test_search_refuses_an_unknown_side(europarl: Store) -> None:
-    with pytest.raises(XnerError, match="unknown side middle; the sides: target, source"):
+    with pytest.raises(XnerError, match="unknown side 'middle'; known: source, target"):
         review.search_tokens(europarl, "ep", "a", sides=("middle",))
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 from xner.formats import WRITERS
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import get_corpus
@@ -95,7 +95,7 @@ def span_source(
             side), or a run the corpus does not have.
     """
     if spans not in SPAN_SOURCES:
-        raise XnerError(f"unknown span source {spans!r}; use one of {', '.join(SPAN_SOURCES)}")
+        raise UnknownNameError("span source", spans, SPAN_SOURCES)
     if spans == "gold":
         if run_id is not None:
             raise XnerError("a projection run goes with spans 'run' or 'reviewed', not 'gold'")

@@ -20,7 +20,7 @@ Layout:
 - ``deletion_log``: the append-only record of every corpus or run deleted (who, what, when, counts removed).
 
 Tokens and span lists are stored as JSON text: they are read and written whole; only the Review page's token search
-reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.services.review.navigation`). Span lists of review
+reads the tokens' text with a bounded ``LIKE`` (:mod:`xner.store.queries.review_items`). Span lists of review
 states and events read and write :class:`~xner.types.Span` tuples (:class:`xner.store.columns.SpanList`).
 
 Relationships are declared for the joins queries make (``select(...).join(Projection.run)``) and for navigation;

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from xner.errors import XnerError
+from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
 from xner.services.review.items import ReviewItem, get_item
 from xner.services.review.leases import claim
@@ -105,9 +105,11 @@ def search_tokens(
         raise XnerError("type a word (or part of one) to search for")
     if len(needle) > MAX_QUERY:
         raise XnerError(f"a search is at most {MAX_QUERY} characters; got {len(needle)}")
-    unknown = sorted(set(sides) - set(SIDES))
-    if unknown or not sides:
-        raise XnerError(f"unknown side {', '.join(unknown) or '(none)'}; the sides: {', '.join(SIDES)}")
+    if not sides:
+        raise XnerError(f"search at least one side: {', '.join(SIDES)}")
+    for side in sides:
+        if side not in SIDES:
+            raise UnknownNameError("side", side, SIDES)
     hits: list[SearchHit] = []
     with store.session() as session:
         found = get_corpus(session, corpus)
