@@ -23,11 +23,12 @@ from xner.errors import XnerError
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
-from xner.services.corpora import VISIBLE, get_corpus
+from xner.services.corpora import get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus
+from xner.store.queries.corpora import VISIBLE
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import Alignment, CorpusKind, ProgressFn
 

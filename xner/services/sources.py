@@ -24,13 +24,14 @@ from sqlalchemy import func, select
 from xner.engine.project import PROJECTORS
 from xner.errors import UnknownNameError, XnerError
 from xner.learning.taggers import read_manifest
-from xner.services.corpora import VISIBLE, get_corpus
+from xner.services.corpora import get_corpus
 from xner.services.exporting import splits_in_import_order
 from xner.services.managed import MODELS, ManagedFolder
 from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.store.db import Store
 from xner.store.models import Corpus, Entity, Sentence
+from xner.store.queries.corpora import VISIBLE
 from xner.types import CorpusKind, ProgressFn, Side, StageProgress, stage_progress
 
 GOLD, SAVED, TRAIN = "gold", "saved tagger", "train now"
