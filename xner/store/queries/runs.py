@@ -95,7 +95,7 @@ def suggestion_counts(session: Session, corpus_id: int) -> dict[int, int]:
         .where(ReviewState.corpus_id == corpus_id, ReviewState.run_id.is_not(None))
         .group_by(ReviewState.run_id)
     )
-    return {run_id: count for run_id, count in rows}
+    return {run_id: count for run_id, count in rows if run_id is not None}  # none is: the filter; for the checker
 
 
 def add_projection_run(
