@@ -1,21 +1,23 @@
 """Corpora: rows by name, the condition of a visible corpus, and the sizes of a corpus's contents.
 
 Which corpora a reader may see is decided by :mod:`xner.services.corpora` on top of these queries: a corpus whose
-``import_state`` is set is hidden (:data:`VISIBLE`; see :mod:`xner.store.staging`).
+``import_state`` is set is hidden (:func:`is_visible`; see :mod:`xner.store.staging`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from xner.store.models import Corpus, Entity, Sentence
 from xner.types import CorpusKind
 
-VISIBLE = Corpus.import_state.is_(None)
-"""The condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
+
+def is_visible() -> ColumnElement[bool]:
+    """The SQL condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
+    return Corpus.import_state.is_(None)
 
 
 def corpus_by_name(session: Session, name: str) -> Corpus | None:
@@ -25,12 +27,12 @@ def corpus_by_name(session: Session, name: str) -> Corpus | None:
 
 def visible_names(session: Session) -> list[str]:
     """The names of the visible corpora, sorted."""
-    return list(session.scalars(select(Corpus.name).where(VISIBLE).order_by(Corpus.name)))
+    return list(session.scalars(select(Corpus.name).where(is_visible()).order_by(Corpus.name)))
 
 
 def visible_rows(session: Session, *, kind: str | None = None) -> list[tuple[str, str, str, str | None]]:
     """``(name, kind, src_lang, tgt_lang)`` of every visible corpus (only those of ``kind`` when given), by name."""
-    query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).where(VISIBLE).order_by(Corpus.name)
+    query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).where(is_visible()).order_by(Corpus.name)
     if kind is not None:
         query = query.where(Corpus.kind == kind)
     return [(name, kind_, src, tgt) for name, kind_, src, tgt in session.execute(query)]
@@ -38,7 +40,7 @@ def visible_rows(session: Session, *, kind: str | None = None) -> list[tuple[str
 
 def visible_of_language(session: Session, lang: str) -> list[Corpus]:
     """The visible corpora whose source (or only) language is ``lang``, by name."""
-    query = select(Corpus).where(VISIBLE, Corpus.src_lang == lang).order_by(Corpus.name)
+    query = select(Corpus).where(is_visible(), Corpus.src_lang == lang).order_by(Corpus.name)
     return list(session.scalars(query).all())
 
 
@@ -47,7 +49,7 @@ def other_parallel_names(session: Session, corpus_id: int, src_lang: str, tgt_la
     query = (
         select(Corpus.name)
         .where(
-            VISIBLE,
+            is_visible(),
             Corpus.kind == CorpusKind.PARALLEL,
             Corpus.id != corpus_id,
             Corpus.src_lang == src_lang,
