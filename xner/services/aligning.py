@@ -16,20 +16,20 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.errors import XnerError
 from xner.formats.parallel import iter_bitext
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
-from xner.services.corpora import VISIBLE, get_corpus
+from xner.services.corpora import get_corpus
 from xner.services.pairs import iter_pairs, require_parallel
 from xner.store.db import Store
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus
+from xner.store.queries.corpora import other_parallel_names
+from xner.store.queries.runs import alignment_runs
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import Alignment, CorpusKind, ProgressFn
+from xner.types import Alignment, ProgressFn
 
 BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
 
@@ -89,12 +89,7 @@ def find_alignment_run(
     del wanted["extra_text"]  # the file names: the digest says whether the text is the same
     with store.session() as session:
         found = get_corpus(session, corpus)
-        runs = session.scalars(
-            select(AlignmentRun)
-            .where(AlignmentRun.corpus_id == found.id, AlignmentRun.aligner == aligner)
-            .order_by(AlignmentRun.id.desc())
-        )
-        for run in runs:
+        for run in alignment_runs(session, found.id, aligner=aligner, newest_first=True):
             stored = {key: value for key, value in (run.params or {}).items() if key != "extra_text"}
             if "splits" not in stored and same_output(stored, wanted):
                 return run.id
@@ -130,18 +125,7 @@ def extra_text_corpora(store: Store, corpus: str) -> list[str]:
     """The other parallel corpora of ``corpus``'s language pair, by name: what can serve as its extra text."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        query = (
-            select(Corpus.name)
-            .where(
-                VISIBLE,
-                Corpus.kind == CorpusKind.PARALLEL,
-                Corpus.id != found.id,
-                Corpus.src_lang == found.src_lang,
-                Corpus.tgt_lang == found.tgt_lang,
-            )
-            .order_by(Corpus.name)
-        )
-        return list(session.scalars(query))
+        return other_parallel_names(session, found.id, found.src_lang, found.tgt_lang)
 
 
 def corpus_text(store: Store, corpus: str, *, like: str | None = None) -> list[TokenPair]:

@@ -4,7 +4,8 @@ Visibility lives here: a corpus whose ``import_state`` is set (an import or run 
 of a failed one being removed; see :mod:`xner.store.staging`) is skipped by :func:`list_corpus_info`,
 :func:`list_corpora` and :func:`corpus_names`, and :func:`find_corpus` / :func:`get_corpus` refuse its name with
 :class:`xner.errors.CorpusImportingError`. Every other reader reaches sentences, pairs, entities and runs through
-the id of a corpus found here, so nothing of an unfinished write can be read.
+the id of a corpus found here, so nothing of an unfinished write can be read. The SQL is in
+:mod:`xner.store.queries.corpora`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from xner.errors import CorpusImportingError, UnknownNameError, XnerError
-from xner.store.db import Store
-from xner.store.models import Corpus, Entity, Sentence, SentencePair
+from xner.store.db import Session, Store
+from xner.store.models import Corpus
+from xner.store.queries import corpora as queries
+from xner.store.queries.pairs import pair_count
 from xner.store.queries.review import curated_count, review_progress, reviewed_count
 from xner.store.staging import DISCARDING
-
-VISIBLE = Corpus.import_state.is_(None)
-"""The condition of a visible corpus: complete, not an import, staging corpus or removal still under way."""
 
 
 def find_corpus(session: Session, name: str) -> Corpus | None:
@@ -32,7 +29,7 @@ def find_corpus(session: Session, name: str) -> Corpus | None:
         CorpusImportingError: ``name`` is a corpus still being imported (or a failed import being removed): it
             cannot be read yet, and the name is not free.
     """
-    corpus = session.scalars(select(Corpus).where(Corpus.name == name)).one_or_none()
+    corpus = queries.corpus_by_name(session, name)
     if corpus is not None and corpus.import_state is not None:
         raise CorpusImportingError(name, corpus.import_started_at, removing=corpus.import_state == DISCARDING)
     return corpus
@@ -53,7 +50,7 @@ def get_corpus(session: Session, name: str) -> Corpus:
 
 def corpus_names(session: Session) -> list[str]:
     """The names of the visible corpora, sorted."""
-    return list(session.scalars(select(Corpus.name).where(VISIBLE).order_by(Corpus.name)))
+    return queries.visible_names(session)
 
 
 def ensure_corpus(session: Session, name: str, *, kind: str, src_lang: str, tgt_lang: str | None = None) -> Corpus:
@@ -61,10 +58,7 @@ def ensure_corpus(session: Session, name: str, *, kind: str, src_lang: str, tgt_
     check_corpus_name(name)
     corpus = find_corpus(session, name)
     if corpus is None:
-        corpus = Corpus(name=name, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang, labels=[], description="")
-        session.add(corpus)
-        session.flush()
-        return corpus
+        return queries.add_corpus(session, name=name, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang)
     require_kind(corpus, kind=kind, src_lang=src_lang, tgt_lang=tgt_lang)
     return corpus
 
@@ -138,24 +132,11 @@ def corpus_stats(store: Store, name: str) -> CorpusStats:
     with store.session() as session:
         corpus = get_corpus(session, name)
         stats = CorpusStats(corpus.name, corpus.kind, corpus.src_lang, corpus.tgt_lang, list(corpus.labels))
-        rows = session.execute(
-            select(Sentence.split, Sentence.side, func.count(), func.coalesce(func.sum(Sentence.n_tokens), 0))
-            .where(Sentence.corpus_id == corpus.id)
-            .group_by(Sentence.split, Sentence.side)
-            .order_by(Sentence.split, Sentence.side)
-        )
-        for split, side, count, tokens in rows:
+        for split, side, count, tokens in queries.sentence_counts(session, corpus.id):
             stats.sentences[f"{split}/{side}"] = count
-            stats.tokens += int(tokens)
-        stats.pairs = session.scalar(select(func.count()).where(SentencePair.corpus_id == corpus.id)) or 0
-        stats.entities = dict(
-            session.execute(
-                select(Entity.label, func.count())
-                .where(Entity.corpus_id == corpus.id)
-                .group_by(Entity.label)
-                .order_by(Entity.label)
-            ).all()
-        )
+            stats.tokens += tokens
+        stats.pairs = pair_count(session, corpus.id)
+        stats.entities = queries.label_counts(session, corpus.id)
         stats.review = review_progress(session, corpus.id, parallel=corpus.kind == "parallel")
     return stats
 
@@ -190,7 +171,4 @@ def corpus_info(corpus: Corpus) -> CorpusInfo:
 def list_corpus_info(store: Store, *, kind: str | None = None) -> list[CorpusInfo]:
     """Name, kind and languages of every corpus (only those of ``kind`` when given), by name: one small query."""
     with store.session() as session:
-        query = select(Corpus.name, Corpus.kind, Corpus.src_lang, Corpus.tgt_lang).where(VISIBLE).order_by(Corpus.name)
-        if kind is not None:
-            query = query.where(Corpus.kind == kind)
-        return [CorpusInfo(*row) for row in session.execute(query)]
+        return [CorpusInfo(*row) for row in queries.visible_rows(session, kind=kind)]

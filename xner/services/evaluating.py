@@ -8,8 +8,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from xner.evaluation import AlignmentScores, SpanScores
 from xner.learning import load_tagger
 from xner.services.corpora import get_corpus
@@ -18,9 +16,10 @@ from xner.services.pairs import PairRecord, get_alignment_run, iter_pairs, requi
 from xner.services.projecting import get_projection_run
 from xner.services.training import evaluate_tagger, read_sentences
 from xner.store.db import Store
-from xner.store.models import Entity, Sentence
 from xner.store.paging import PAGE_SIZE
+from xner.store.queries.corpora import side_entity_count
 from xner.store.queries.projections import projected_spans
+from xner.types import Side
 
 
 @dataclass
@@ -107,13 +106,7 @@ def target_gold_entities(store: Store, corpus: str) -> int:
     with store.session() as session:
         found = get_corpus(session, corpus)
         require_parallel(found)
-        query = (
-            select(func.count())
-            .select_from(Entity)
-            .join(Entity.sentence)
-            .where(Sentence.corpus_id == found.id, Sentence.side == "tgt")
-        )
-        return int(session.scalar(query) or 0)
+        return side_entity_count(session, found.id, Side.TGT)
 
 
 @dataclass

@@ -17,9 +17,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from xner.engine.project import PROJECTORS, Projector
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
@@ -29,8 +26,9 @@ from xner.services.corpora import get_corpus
 from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.columns import projected_to_record
-from xner.store.db import Store
+from xner.store.db import Session, Store
 from xner.store.models import Corpus, Projection, ProjectionRun
+from xner.store.queries.runs import projection_run
 from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import ProgressFn, ProjectedSpan, Sentence
 
@@ -177,10 +175,7 @@ def _project_batch(projector: Projector, sources: list[Sentence], pairs: list[Pa
 
 def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> ProjectionRun:
     """Projection run ``run_id`` of ``corpus``, or its newest one when None."""
-    query = select(ProjectionRun).where(ProjectionRun.corpus_id == corpus.id)
-    if run_id is not None:
-        query = query.where(ProjectionRun.id == run_id)
-    run = session.scalars(query.order_by(ProjectionRun.id.desc()).limit(1)).one_or_none()
+    run = projection_run(session, corpus.id, run_id)
     if run is None:
         wanted = f"projection run {run_id}" if run_id is not None else "projection runs"
         raise XnerError(f"corpus {corpus.name!r} has no {wanted}: run `xner project` first")

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args, get_origin
 
-from sqlalchemy import func, select
-
 from xner.engine.align import ALIGNERS
 from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
 from xner.services.corpora import get_corpus
 from xner.store.db import Store
-from xner.store.models import Alignment, AlignmentRun, Projection, ProjectionRun, ReviewState
+from xner.store.queries import runs as queries
 
 OptionKind = Literal["choice", "bool", "int", "float", "text", "optional_int", "optional_float", "optional_text"]
 _DOC_ENTRY = re.compile(r"^(\w+(?: / \w+)*): (.*)$")
@@ -61,15 +59,8 @@ def list_alignment_runs(store: Store, corpus: str) -> list[AlignmentRunInfo]:
     """The alignment runs of ``corpus``, oldest first; an unknown corpus lists the known ones."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        pairs = dict(
-            session.execute(
-                select(Alignment.run_id, func.count())
-                .join(AlignmentRun, AlignmentRun.id == Alignment.run_id)
-                .where(AlignmentRun.corpus_id == found.id)
-                .group_by(Alignment.run_id)
-            ).all()
-        )
-        runs = session.scalars(select(AlignmentRun).where(AlignmentRun.corpus_id == found.id).order_by(AlignmentRun.id))
+        pairs = queries.alignment_pair_counts(session, found.id)
+        runs = queries.alignment_runs(session, found.id)
         return [
             AlignmentRunInfo(
                 run.id, run.aligner, dict(run.params), run.created_at, run.created_by, pairs.get(run.id, 0)
@@ -82,24 +73,9 @@ def list_projection_runs(store: Store, corpus: str) -> list[ProjectionRunInfo]:
     """The projection runs of ``corpus``, oldest first; an unknown corpus lists the known ones."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        pairs = dict(
-            session.execute(
-                select(Projection.run_id, func.count())
-                .join(ProjectionRun, ProjectionRun.id == Projection.run_id)
-                .where(ProjectionRun.corpus_id == found.id)
-                .group_by(Projection.run_id)
-            ).all()
-        )
-        queued = dict(
-            session.execute(
-                select(ReviewState.run_id, func.count())
-                .where(ReviewState.corpus_id == found.id, ReviewState.run_id.is_not(None))
-                .group_by(ReviewState.run_id)
-            ).all()
-        )
-        runs = session.scalars(
-            select(ProjectionRun).where(ProjectionRun.corpus_id == found.id).order_by(ProjectionRun.id)
-        )
+        pairs = queries.projection_pair_counts(session, found.id)
+        queued = queries.suggestion_counts(session, found.id)
+        runs = queries.projection_runs(session, found.id)
         return [
             ProjectionRunInfo(
                 run.id,

@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from xner.engine.project import PROJECTORS
 from xner.errors import UnknownNameError, XnerError
 from xner.learning.taggers import read_manifest
-from xner.services.corpora import VISIBLE, get_corpus
+from xner.services.corpora import get_corpus
 from xner.services.exporting import splits_in_import_order
 from xner.services.managed import MODELS, ManagedFolder
 from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.training import TrainReport, default_model_name, train_tagger
 from xner.store.db import Store
-from xner.store.models import Corpus, Entity, Sentence
+from xner.store.queries.corpora import languages_by_name, side_entity_count, visible_of_language
 from xner.types import CorpusKind, ProgressFn, Side, StageProgress, stage_progress
 
 GOLD, SAVED, TRAIN = "gold", "saved tagger", "train now"
@@ -111,17 +109,7 @@ def gold_source_entities(store: Store, corpus: str) -> int:
     """How many gold entities the source side of ``corpus`` has (0: plain text, a source tagger is needed)."""
     with store.session() as session:
         found = get_corpus(session, corpus)
-        return _side_entities(session, found, Side.SRC)
-
-
-def _side_entities(session: Any, corpus: Corpus, side: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(Entity)
-        .join(Sentence, Sentence.id == Entity.sentence_id)
-        .where(Entity.corpus_id == corpus.id, Sentence.side == side)
-    )
-    return session.scalar(query) or 0
+        return side_entity_count(session, found.id, Side.SRC)
 
 
 def labelled_corpora(store: Store, lang: str) -> list[LabelledCorpus]:
@@ -129,10 +117,9 @@ def labelled_corpora(store: Store, lang: str) -> list[LabelledCorpus]:
     by name: what a source tagger for ``lang`` can be trained on."""
     found = []
     with store.session() as session:
-        query = select(Corpus).where(VISIBLE, Corpus.src_lang == lang).order_by(Corpus.name)
-        for corpus in session.scalars(query).all():
+        for corpus in visible_of_language(session, lang):
             side = Side.MONO if corpus.kind == CorpusKind.MONO else Side.SRC
-            entities = _side_entities(session, corpus, side)
+            entities = side_entity_count(session, corpus.id, side)
             if entities:
                 splits = tuple(splits_in_import_order(session, corpus, side))
                 found.append(LabelledCorpus(corpus.name, side, entities, splits))
@@ -144,8 +131,7 @@ def saved_taggers(store: Store, folder: ManagedFolder) -> list[SavedTagger]:
     each comes from its training corpus in ``store`` when that corpus is still there."""
     taggers = []
     with store.session() as session:
-        rows = session.execute(select(Corpus.name, Corpus.src_lang, Corpus.tgt_lang))
-        languages = {name: (src, tgt) for name, src, tgt in rows}
+        languages = languages_by_name(session)
     for entry in folder.list(MODELS):
         if not entry.is_folder:
             continue

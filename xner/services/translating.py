@@ -30,9 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
-
 from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
 from xner.engine.translate.markers import strip_markers
@@ -45,9 +42,10 @@ from xner.services.exporting import iter_export_sentences, require_splits
 from xner.services.importing import batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
 from xner.store.columns import projected_to_record
-from xner.store.db import Store
-from xner.store.models import Corpus, Projection, ProjectionRun
-from xner.store.models import Sentence as SentenceRow
+from xner.store.db import Session, Store
+from xner.store.models import Corpus
+from xner.store.queries.corpora import held_splits
+from xner.store.queries.runs import add_projection_run, insert_projections
 from xner.text import detokenize, normalize, tokenize
 from xner.types import CorpusKind, ProgressFn, ProjectedSpan, Sentence, Side
 
@@ -248,12 +246,7 @@ def _check_new_corpus(session: Session, name: str, src_lang: str, tgt_lang: str,
             f"corpus {name!r} exists ({have}, not parallel {src_lang}-{tgt_lang}): choose another name for the "
             "translations"
         )
-    taken = session.scalars(
-        select(SentenceRow.split)
-        .where(SentenceRow.corpus_id == found.id, SentenceRow.split.in_(sorted(splits)))
-        .group_by(SentenceRow.split)
-        .having(func.count() > 0)
-    ).all()
+    taken = held_splits(session, found.id, splits)
     if taken:
         raise XnerError(
             f"corpus {name!r} already holds split(s) {', '.join(map(repr, sorted(taken)))}: choose another name for "
@@ -389,10 +382,10 @@ def _store_projection(
     created_by: str,
 ) -> int:
     """The entities read from the markers as a projection run over the new pairs (``by_split``'s splits)."""
-    run = ProjectionRun(corpus_id=corpus.id, method="easyproject", alignment_run_id=None, created_by=created_by)
-    run.params = {**report.params, "source": "gold", "translated": True, "splits": sorted(by_split)}
-    session.add(run)
-    session.flush()
+    params = {**report.params, "source": "gold", "translated": True, "splits": sorted(by_split)}
+    run_id = add_projection_run(
+        session, corpus.id, method="easyproject", alignment_run_id=None, params=params, created_by=created_by
+    )
     counts: Counter[str] = Counter()
     rows = []
     for split, items in by_split.items():
@@ -401,11 +394,11 @@ def _store_projection(
             records = [projected_to_record(span) for span in spans]
             counts.update(span.span.label for span in spans)
             confidence = min((record["confidence"] for record in records), default=1.0)
-            rows.append({"run_id": run.id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
+            rows.append({"run_id": run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
     for batch in batches(rows):
-        session.execute(insert(Projection), batch)
+        insert_projections(session, batch)
     report.entities = dict(sorted(counts.items()))
-    return run.id
+    return run_id
 
 
 def _pair(mode: str, original: _Original, translation: Sentence) -> ParallelItem:

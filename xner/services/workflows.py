@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from xner.engine.align import ALIGNERS, TokenPair
 from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
@@ -50,7 +48,7 @@ from xner.services.translating import (
     translation_provenance,
 )
 from xner.store.db import Store
-from xner.store.models import Entity, Sentence
+from xner.store.queries.corpora import has_side_entities
 from xner.types import CorpusKind, Side, StageProgress, stage_progress
 
 
@@ -412,10 +410,4 @@ def run_translate_train(
 def _has_source_entities(store: Store, corpus: str) -> bool:
     with store.session() as session:
         found = get_corpus(session, corpus)
-        query = (
-            select(Entity.id)
-            .join(Sentence, Sentence.id == Entity.sentence_id)
-            .where(Entity.corpus_id == found.id, Sentence.side == Side.SRC)
-            .limit(1)
-        )
-        return session.scalar(query) is not None
+        return has_side_entities(session, found.id, Side.SRC)
