@@ -4,7 +4,7 @@ by Playwright with Debian's chromium, as a linguist uses it.
 Home: a CoNLL upload through the file widget (a success message), then a broken file (its name, line and reason),
 then a new projection run of the demo corpus. Review: a reviewer name in the sidebar, decisions from the keyboard
 (A accept, X reject, S skip, U undo), a span correction with the menus (delete, add, relabel, Ctrl+Enter; the
-token editor on the sentence has its own test, tests/test_browser_editor.py). Spot check: a sample of
+token editor on the sentence has its own test, tests/browser/test_editor.py). Spot check: a sample of
 the new run drawn and three spans judged from the keyboard (Y, Y, N), checked in the database. Agreement opens
 without an error. Export: the curated set downloaded and read back; then the review history in the database, read
 through ``xner.services``.

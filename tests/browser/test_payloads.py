@@ -1,7 +1,7 @@
 """In a real browser: no user string is markup on any page, and nothing leaves the machine because of one.
 
-The app runs (``streamlit run``, as in ``tests/test_browser.py``) on the payload project of
-``tests/test_page_payloads.py``: tokens, a label, the corpus name, the runs' creator, reviewer names and a note made
+The app runs (``streamlit run``, as in ``tests/browser/test_app.py``) on the payload project of
+``tests/ui/pages/test_payloads.py``: tokens, a label, the corpus name, the runs' creator, reviewer names and a note made
 of Markdown and HTML (images and links to ``http://xner-payload.invalid/...``, emphasis, code, LaTeX, emoji
 shortcodes, ``javascript:`` links). Every request of the page to a host other than the app's own is aborted and
 counted: there must be none. Every page is opened; on the review page the tokens show as typed (``**tok**`` with
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests import test_browser as browser
-from tests.test_browser import CHROMIUM, App, Server, serve_app
-from tests.test_page_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
+from tests.browser import test_app as browser
+from tests.browser.test_app import CHROMIUM, App, Server, serve_app
+from tests.ui.pages.test_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
 from xner.ui.render import WORD_JOINER
 
 app, artifacts = browser.app, browser.artifacts  # the browser tab and the screenshots folder, as fixtures
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
     pytest.mark.slow,  # a Streamlit server and a chromium
 ]
 

@@ -254,7 +254,7 @@ def test_export_spacy_and_hf(tmp_path):
     out = tmp_path / "es.spacy"
     text = ok("export", out, "--corpus", "demo-en-es", "--format", "spacy", "--db", db).stdout
     assert f"wrote 100 sentences (217 entities) to {out}" in text
-    from spacy.tokens import DocBin  # the exports' contents are checked in tests/test_exporting.py
+    from spacy.tokens import DocBin  # the exports' contents are checked in tests/services/test_exporting.py
 
     assert len(DocBin().from_disk(out)) == 100
 

@@ -5,7 +5,7 @@ Each page is opened (and driven where a payload shows only after an action: an u
 file of translations), then every element that Streamlit renders as Markdown -- bodies, labels, ``help``, progress
 text, radio and button-group options, metric values, expander and tab labels -- is read from the element tree: no
 payload is there as typed (it would be markup), and the escaped forms of ``xner.ui.render`` are where the page shows
-the strings. Plotly specs carry no tag of a payload. What the browser makes of it: ``tests/test_browser_payloads.py``.
+the strings. Plotly specs carry no tag of a payload. What the browser makes of it: ``tests/browser/test_payloads.py``.
 """
 
 from __future__ import annotations

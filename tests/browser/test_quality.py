@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, App, Server, app, artifacts, server  # noqa: F401 (fixtures)
+from tests.browser.test_app import CHROMIUM, App, Server, app, artifacts, server  # noqa: F401 (fixtures)
 from xner.services.demo import DEMO_CORPUS
 from xner.services.runs import list_projection_runs, run_label
 from xner.store.db import open_store

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.browser.test_app import CHROMIUM, App, artifacts, browser_tab  # noqa: F401 (artifacts: a fixture)
 from tests.conftest import import_europarl
-from tests.test_browser import CHROMIUM, App, artifacts, browser_tab  # noqa: F401 (artifacts: a fixture)
 from xner.services import review, spotcheck
 from xner.services.aligning import align_corpus
 from xner.services.demo import DEMO_CORPUS, load_demo

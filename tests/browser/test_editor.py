@@ -1,4 +1,4 @@
-"""The review page's token editor in a real browser (chromium through Playwright, see tests/test_browser.py): a
+"""The review page's token editor in a real browser (chromium through Playwright, see tests/browser/test_app.py): a
 reviewer fixes a projection on the sentence itself -- drag over tokens, Esc; click a token, shift-click another,
 press a label's key, click an entity and press Backspace, Ctrl+Enter -- and the correction is in the database. Tokens
 and a label made of Markdown and HTML show as text."""
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, App, editor_token, review_page, select_entity
+from tests.browser.test_app import CHROMIUM, App, editor_token, review_page, select_entity
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/test_browser.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
     pytest.mark.slow,
 ]
 
@@ -92,9 +92,9 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
 
 
 def test_the_editor_shows_payload_tokens_and_labels_as_text(tmp_path: Path) -> None:
-    """Tokens and a label made of Markdown and HTML (tests/test_page_payloads.py) are text in the editor: no element
+    """Tokens and a label made of Markdown and HTML (tests/ui/pages/test_payloads.py) are text in the editor: no element
     is made of them, and a fix with them is saved as it is."""
-    from tests.test_page_payloads import LABEL, TAGS, TOKEN, TYPED, build
+    from tests.ui.pages.test_payloads import LABEL, TAGS, TOKEN, TYPED, build
 
     database, _ = build(tmp_path)
     with review_page(tmp_path, TYPED, database) as (app, store):

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import DEMO
+from tests.conftest import DEMO, REPO
 from xner.errors import XnerError
 from xner.services import review
 from xner.services.demo import load_demo
@@ -323,7 +323,7 @@ def test_shortcuts_are_distinct_and_not_reserved_by_streamlit() -> None:
     keys = [shortcut.key for shortcut in view.SHORTCUTS]
     assert len(set(keys)) == len(keys)
     assert not {"c", "r"} & {key.split("+")[-1].lower() for key in keys}
-    page = (Path(__file__).resolve().parents[1] / "pages" / "1_Review.py").read_text(encoding="utf-8")
+    page = (REPO / "pages" / "1_Review.py").read_text(encoding="utf-8")
     for action in view.KEYS:
         assert f'view.KEYS["{action}"]' in page, action
     assert [row["key"] for row in view.shortcut_rows()] == ["A", "X", "S", "N", "U", "Ctrl+Enter", "L"]

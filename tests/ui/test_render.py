@@ -3,7 +3,7 @@
 The Markdown and HTML outputs are checked as strings and through a CommonMark renderer (markdown-it-py, with
 GitHub's tables and strikethrough): the reader sees the payload as typed, and no element is made of it. Streamlit's
 own renderer (react-markdown with GFM, math, emoji and directives, some of them working on the parsed text) is
-checked in a real browser by ``tests/test_browser_payloads.py``.
+checked in a real browser by ``tests/browser/test_payloads.py``.
 """
 
 from __future__ import annotations

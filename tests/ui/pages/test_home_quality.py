@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.apptest import open_page
 from tests.conftest import import_europarl, write
-from tests.test_exporting_runs import FAST_EFLOMAL
+from tests.services.test_exporting_runs import FAST_EFLOMAL
 from xner.cli import app as cli
 from xner.formats.parallel import SideOptions
 from xner.services.aligning import align_corpus

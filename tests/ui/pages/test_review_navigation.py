@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import tests.test_page_review as review_page
+import tests.ui.pages.test_review as review_page
 from tests.apptest import click, html_bodies, load, seen, table
 from tests.conftest import DEMO
-from tests.test_page_review import CORPUS, bodies, open_page, queue_left, rendered, shown
+from tests.ui.pages.test_review import CORPUS, bodies, open_page, queue_left, rendered, shown
 from xner.formats.parallel import SideOptions
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
@@ -254,7 +254,7 @@ def test_the_spot_check_page_counts_judgments_everywhere_it_shows_them(demo) -> 
 def test_a_long_pair_shows_its_matrix_in_windows(tmp_path, monkeypatch) -> None:
     """The longest pair of the real Europarl EN-DE gold, aligned by eflomal: the page shows a window around an
     entity (at most 20 × 20 cells) and offers the whole matrix to scroll."""
-    from tests.test_browser_issue17 import long_pair_store
+    from tests.browser.test_issue17 import long_pair_store
 
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     monkeypatch.setenv("XNER_DB", str(store.engine.url))

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import load, messages
 from tests.conftest import DEMO
-from tests.test_app import home
-from tests.test_sources import import_mafand
+from tests.services.test_sources import import_mafand
+from tests.ui.pages.test_home import home
 from xner.services.aligning import align_corpus
 from xner.services.importing import import_corpus
 from xner.services.review import queue_overview

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli import ok
 from tests.conftest import DEMO, shared, snapshot
-from tests.test_cli import ok
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services import review

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from tests.test_page_export import cli_export, demo, downloaded, media, page  # noqa: F401 (fixtures)
+from tests.ui.pages.test_export import cli_export, demo, downloaded, media, page  # noqa: F401 (fixtures)
 from xner.services.demo import DEMO_CORPUS
 from xner.services.exporting import export_preview
 from xner.services.runs import list_projection_runs, run_label
