@@ -1,4 +1,4 @@
-"""Issue 17 end to end in one real browser session (chromium through Playwright, see tests/browser/test_app.py): a
+"""Issue 17 end to end in one real browser session (chromium through Playwright, see tests/browser/harness.py): a
 linguist goes from two plain text files to an exported curated set without leaving the browser.
 
 On a fresh SQLite database: Home › Import files takes the first MAFAND-MT en-yor pairs as a parallel corpus, more
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_app import (
+from tests.browser.harness import (
     CHROMIUM,
     TIMEOUT_MS,
     App,
@@ -40,7 +40,7 @@ from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
     pytest.mark.skipif(
         not all((SHARED_DATA / folder).is_dir() for folder in ("mafand_mt/en-yor", "conll2003_en")),
         reason=f"real data not available: {SHARED_DATA} lacks mafand_mt/en-yor or conll2003_en",

@@ -1,4 +1,4 @@
-"""The review page's token editor in a real browser (chromium through Playwright, see tests/browser/test_app.py): a
+"""The review page's token editor in a real browser (chromium through Playwright, see tests/browser/harness.py): a
 reviewer fixes a projection on the sentence itself -- drag over tokens, Esc; click a token, shift-click another,
 press a label's key, click an entity and press Backspace, Ctrl+Enter -- and the correction is in the database. Tokens
 and a label made of Markdown and HTML show as text."""
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_app import CHROMIUM, App, editor_token, review_page, select_entity
+from tests.browser.harness import CHROMIUM, App, editor_token, review_page, select_entity
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
     pytest.mark.slow,
 ]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.test_app import CHROMIUM, App, artifacts, browser_tab  # noqa: F401 (artifacts: a fixture)
+from tests.browser.harness import CHROMIUM, App, browser_tab
 from tests.conftest import import_europarl
 from xner.services import review, spotcheck
 from xner.services.aligning import align_corpus
@@ -57,7 +57,7 @@ def long_pair_store(folder: Path) -> tuple[Store, int, int, int]:
     return store, row.tgt_sentence_id, row.n_tokens, row.n_tgt
 
 
-def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:  # noqa: F811
+def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     assert n_src >= 50 and n_tgt >= 50  # a long pair, as in the issue (60 × 57)
     try:
@@ -108,7 +108,7 @@ def check_whole(app: App, n_src: int, n_tgt: int) -> None:
     assert area["x"] - 1 <= row["x"] <= area["x"] + 5  # stuck to its left
 
 
-def test_the_spot_check_chooser_counts_judgments_as_they_are_made(tmp_path: Path, artifacts: Path) -> None:  # noqa: F811
+def test_the_spot_check_chooser_counts_judgments_as_they_are_made(tmp_path: Path, artifacts: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'spot.db'}")
     load_demo(store)
     report = spotcheck.draw_sample(store, DEMO_CORPUS, None, 12, reviewer="amina")

@@ -1,6 +1,6 @@
 """In a real browser: no user string is markup on any page, and nothing leaves the machine because of one.
 
-The app runs (``streamlit run``, as in ``tests/browser/test_app.py``) on the payload project of
+The app runs (``streamlit run``, as in ``tests/browser/harness.py``) on the payload project of
 ``tests/ui/pages/test_payloads.py``: tokens, a label, the corpus name, the runs' creator, reviewer names and a note made
 of Markdown and HTML (images and links to ``http://xner-payload.invalid/...``, emphasis, code, LaTeX, emoji
 shortcodes, ``javascript:`` links). Every request of the page to a host other than the app's own is aborted and
@@ -16,14 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import test_app as browser
-from tests.browser.test_app import CHROMIUM, App, Server, serve_app
+from tests.browser.harness import CHROMIUM, App, Server, serve_app
 from tests.ui.pages.test_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
 from xner.ui.render import WORD_JOINER
 
-app, artifacts = browser.app, browser.artifacts  # the browser tab and the screenshots folder, as fixtures
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
     pytest.mark.slow,  # a Streamlit server and a chromium
 ]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_app import CHROMIUM, App, Server, app, artifacts, server  # noqa: F401 (fixtures)
+from tests.browser.harness import CHROMIUM, App, Server
 from xner.services.demo import DEMO_CORPUS
 from xner.services.runs import list_projection_runs, run_label
 from xner.store.db import open_store
@@ -25,9 +25,9 @@ def drawn(charts) -> None:
 
 
 def test_home_charts_and_projection_quality_render_in_a_browser(
-    server: Server,  # noqa: F811
-    app: App,  # noqa: F811
-    artifacts: Path,  # noqa: F811
+    server: Server,
+    app: App,
+    artifacts: Path,
 ) -> None:
     page = app.page
     app.act(lambda: page.goto(server.url))

@@ -3,7 +3,7 @@ session of their own), on one queue of one app server, on SQLite and on PostgreS
 moment, round after round: every item shown is reserved for the reviewer it is shown to, so no two of them ever see
 the same item, every press is exactly one decision, and nobody meets a conflict.
 
-The app and the browser tab helpers are those of tests/browser/test_app.py (Debian's chromium; skipped without it).
+The app and the browser tab helpers are those of tests/browser/harness.py (Debian's chromium; skipped without it).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.browser.test_app import CHROMIUM, TIMEOUT_MS, App, serve_app
+from tests.browser.harness import CHROMIUM, TIMEOUT_MS, App, serve_app
 from xner.store.db import open_store
 from xner.store.models import ReviewEvent
 
 pytest_plugins = ["tests.pg"]
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/test_app.py)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
     pytest.mark.slow,
 ]
 
