@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,16 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, func, inspect, select, text, update
+from sqlalchemy import delete, func, inspect, select, text
 
 from tests.conftest import write
+from tests.store.checks import check_span_lists_store_the_json_they_always_stored
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
-from xner.services import review
-from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.services.importing import import_alignments, import_corpus, import_parallel
 from xner.store import db
 from xner.store.db import BUSY_TIMEOUT_MS, Store, alembic_config, hide_passwords, open_store, resolve_url, safe_url
-from xner.store.models import Alignment, AlignmentRun, Base, Corpus, Entity, ReviewState, Sentence, SentencePair
-from xner.types import Span
+from xner.store.models import Alignment, AlignmentRun, Base, Corpus, Entity, Sentence, SentencePair
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
 CONLL = "Ada B-PER\nLovelace I-PER\nvisited O\nLondon B-LOC\n\nIbadan B-LOC\nis O\nbig O\n\n"
@@ -388,47 +385,6 @@ def test_is_busy_error(error: object, busy: bool) -> None:
 
 
 # --- span list columns -------------------------------------------------------------------------------------------
-
-
-def stored_span_json(store: Store, sentence_id: int) -> tuple[str, str, str]:
-    """The JSON text of a review state's spans and of its newest event's spans, as the database holds them."""
-    cast = "::text" if store.engine.dialect.name == "postgresql" else ""
-    with store.session() as session:
-        state = session.execute(
-            text(f"SELECT spans{cast} FROM review_state WHERE sentence_id = :id"), {"id": sentence_id}
-        ).scalar_one()
-        before, after = session.execute(
-            text(
-                f"SELECT spans_before{cast}, spans_after{cast} FROM review_event WHERE sentence_id = :id "
-                "ORDER BY id DESC LIMIT 1"
-            ),
-            {"id": sentence_id},
-        ).one()
-    return state, before, after
-
-
-def check_span_lists_store_the_json_they_always_stored(store: Store) -> None:
-    """A decision writes span lists through :class:`SpanList` as the exact JSON text written before it (sorted
-    ``{"start", "end", "label"}`` objects), and reads them back as sorted spans: no migration needed."""
-    load_demo(store)
-    item = review.next_item(store, DEMO_CORPUS)
-    assert item is not None
-    spans = [Span(1, 2, "PER"), Span(0, 1, "LOC")]  # unsorted on purpose
-    review.record_decision(
-        store, item.sentence_id, reviewer="ana", action="correct", spans=spans, expected_version=item.state.version
-    )
-    old_format = json.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in sorted(spans)])
-    state, before, after = stored_span_json(store, item.sentence_id)
-    assert state == after == old_format
-    assert before == json.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in item.state.spans])
-    with store.session() as session:
-        assert session.get(ReviewState, item.sentence_id).spans == tuple(sorted(spans))
-        with pytest.raises(Exception, match="a span list column takes Span values"):
-            session.execute(
-                update(ReviewState)
-                .where(ReviewState.sentence_id == item.sentence_id)
-                .values(spans=[{"start": 0, "end": 1, "label": "LOC"}])
-            )
 
 
 def test_span_lists_store_the_json_they_always_stored(store: Store) -> None:

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from tests.apptest import load, seen
 from tests.conftest import REPO, shared, snapshot, write
-from tests.store.test_db import check_span_lists_store_the_json_they_always_stored
+from tests.store.checks import check_span_lists_store_the_json_they_always_stored
 from xner.cli import app
 from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions
