@@ -94,7 +94,7 @@ def test_fix_a_projection_on_the_sentence_with_clicks_and_keys(reviewing: tuple[
 def test_the_editor_shows_payload_tokens_and_labels_as_text(tmp_path: Path) -> None:
     """Tokens and a label made of Markdown and HTML (tests/ui/pages/test_payloads.py) are text in the editor: no element
     is made of them, and a fix with them is saved as it is."""
-    from tests.ui.pages.test_payloads import LABEL, TAGS, TOKEN, TYPED, build
+    from tests.ui.pages.payloads import LABEL, TAGS, TOKEN, TYPED, build
 
     database, _ = build(tmp_path)
     with review_page(tmp_path, TYPED, database) as (app, store):

@@ -15,17 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from tests.browser.harness import CHROMIUM, App, browser_tab
-from tests.conftest import import_europarl
-from xner.services import review, spotcheck
-from xner.services.aligning import align_corpus
+from tests.ui.pages.review_harness import long_pair_store
+from xner.services import spotcheck
 from xner.services.demo import DEMO_CORPUS, load_demo
-from xner.services.projecting import project_corpus
-from xner.store.db import Store, open_store
-from xner.store.models import Sentence
-from xner.store.models import SentencePair as PairRow
+from xner.store.db import open_store
 
 pytestmark = [
     pytest.mark.skipif(
@@ -35,26 +30,6 @@ pytestmark = [
     ),
     pytest.mark.slow,  # a Streamlit server and a chromium each
 ]
-
-
-def long_pair_store(folder: Path) -> tuple[Store, int, int, int]:
-    """A store with Europarl EN-DE (corpus ``ep``) aligned, projected and queued, and its longest pair: (store,
-    target sentence id, source tokens, target tokens). Skipped when the data is absent."""
-    store = open_store(f"sqlite:///{folder / 'long.db'}")
-    import_europarl(store)
-    links = align_corpus(store, "ep", options={"symmetrization": "intersection"}).run_id
-    review.queue_projection(store, "ep", project_corpus(store, "ep", method="heuristic", alignment_run=links).run_id)
-    source, target = Sentence.__table__.alias("source"), Sentence.__table__.alias("target")
-    with store.session() as session:
-        row = session.execute(
-            select(PairRow.tgt_sentence_id, source.c.n_tokens, target.c.n_tokens.label("n_tgt"))
-            .join(source, source.c.id == PairRow.src_sentence_id)
-            .join(target, target.c.id == PairRow.tgt_sentence_id)
-            .order_by((source.c.n_tokens + target.c.n_tokens).desc(), PairRow.id)
-            .limit(1)
-        ).one()
-        assert session.scalar(select(func.count()).select_from(PairRow)) == 799
-    return store, row.tgt_sentence_id, row.n_tokens, row.n_tgt
 
 
 def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.harness import CHROMIUM, App, Server, serve_app
-from tests.ui.pages.test_payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
+from tests.ui.pages.payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
 from xner.ui.render import WORD_JOINER
 
 pytestmark = [

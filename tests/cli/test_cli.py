@@ -14,12 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
+from tests.cli.runner import ok, xner
 from tests.conftest import DEMO, REPO, write
-from xner.cli import app
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -30,16 +27,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(cwd)
     monkeypatch.delenv("XNER_DB", raising=False)
     return cwd
-
-
-def xner(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def ok(*args: str | Path) -> Result:
-    result = xner(*args)
-    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return result
 
 
 def conll_counts(path: Path) -> tuple[int, int, Counter[str]]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.conftest import import_europarl
+from tests.conftest import FAST_EFLOMAL, import_europarl
 from xner.cli import app as cli
 from xner.errors import XnerError
 from xner.formats.conll import read_conll
@@ -198,9 +198,6 @@ def test_the_cli_reports_a_wrong_run_on_stderr(demo: Store, tmp_path: Path) -> N
     )
     assert result.exit_code == 1
     assert "has no projection run 42" in result.stderr and "Traceback" not in result.stderr
-
-
-FAST_EFLOMAL = {"symmetrization": "intersection", "n_samplers": 1, "rel_iterations": 0.5}  # any real alignment
 
 
 @pytest.mark.slow

@@ -5,13 +5,12 @@ parallel text from an imported corpus passed to eflomal; a translation model tha
 from __future__ import annotations
 
 import json
-from itertools import islice
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import ok
-from tests.conftest import DEMO, shared, snapshot
+from tests.cli.runner import ok
+from tests.conftest import DEMO, import_mafand, snapshot
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services import review
@@ -36,23 +35,6 @@ from xner.store.db import Store
 
 FAST_CRF = {"max_iterations": "20"}
 FAST_EFLOMAL = {"symmetrization": "intersection", "rel_iterations": "0.3"}
-
-
-def import_mafand(store: Store, work: Path, split: str = "dev", corpus: str = "mafand", limit: int | None = 300) -> int:
-    """The first ``limit`` pairs of MAFAND-MT en-yor ``split`` (plain text, no entities) as ``corpus`` (files cut
-    in ``work``); their count. Skipped when the data is absent."""
-    folder = shared("mafand_mt", "en-yor")
-    paths = []
-    for side in ("en", "yor"):
-        with open(folder / f"{split}.{side}", encoding="utf-8") as handle:
-            text = "".join(islice(handle, limit))
-        path = work / f"{corpus}.{side}"
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    report = import_parallel(
-        store, *paths, corpus=corpus, src=SideOptions("en", "text"), tgt=SideOptions("yor", "text"), split=split
-    )
-    return report.pairs
 
 
 @pytest.fixture

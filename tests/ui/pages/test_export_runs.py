@@ -8,7 +8,8 @@ from pathlib import Path
 
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from tests.ui.pages.test_export import cli_export, demo, downloaded, media, page  # noqa: F401 (fixtures)
+from tests.ui.pages import export_harness
+from tests.ui.pages.export_harness import cli_export, downloaded, page
 from xner.services.demo import DEMO_CORPUS
 from xner.services.exporting import export_preview
 from xner.services.runs import list_projection_runs, run_label
@@ -16,8 +17,10 @@ from xner.store.db import Store
 
 ALL = ["unreviewed", "accepted", "corrected", "rejected"]
 
+demo, media = export_harness.demo, export_harness.media  # the decided demo, the download recorder (fixtures)
 
-def test_the_run_pickers_name_runs_newest_first(demo: Store) -> None:  # noqa: F811
+
+def test_the_run_pickers_name_runs_newest_first(demo: Store) -> None:
     at = page()
     runs = list_projection_runs(demo, DEMO_CORPUS)
     labels = [run_label(run) for run in reversed(runs)]
@@ -33,9 +36,9 @@ def test_the_run_pickers_name_runs_newest_first(demo: Store) -> None:  # noqa: F
 
 
 def test_a_run_exported_whole_downloads_the_cli_file(
-    demo: Store,  # noqa: F811
+    demo: Store,
     db: str,
-    media: list[MediaFileManager],  # noqa: F811
+    media: list[MediaFileManager],
     tmp_path: Path,
 ) -> None:
     at = page()
@@ -57,9 +60,9 @@ def test_a_run_exported_whole_downloads_the_cli_file(
 
 
 def test_curated_sentences_beside_a_runs_spans_download_the_cli_file(
-    demo: Store,  # noqa: F811
+    demo: Store,
     db: str,
-    media: list[MediaFileManager],  # noqa: F811
+    media: list[MediaFileManager],
     tmp_path: Path,
 ) -> None:
     at = page()
@@ -74,7 +77,7 @@ def test_curated_sentences_beside_a_runs_spans_download_the_cli_file(
     assert data == expected and data != gold
 
 
-def test_the_source_side_offers_no_run(demo: Store) -> None:  # noqa: F811
+def test_the_source_side_offers_no_run(demo: Store) -> None:
     at = page()
     at.segmented_control(key="export_side").set_value("src").run()
 

@@ -12,8 +12,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from tests.apptest import open_page
-from tests.conftest import import_europarl, write
-from tests.services.test_exporting_runs import FAST_EFLOMAL
+from tests.conftest import FAST_EFLOMAL, import_europarl, write
 from xner.cli import app as cli
 from xner.formats.parallel import SideOptions
 from xner.services.aligning import align_corpus

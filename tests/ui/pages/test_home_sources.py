@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import load, messages
-from tests.conftest import DEMO
-from tests.services.test_sources import import_mafand
-from tests.ui.pages.test_home import home
+from tests.apptest import load, messages, open_page
+from tests.conftest import DEMO, import_mafand
 from xner.services.aligning import align_corpus
 from xner.services.importing import import_corpus
 from xner.services.review import queue_overview
@@ -33,7 +31,7 @@ def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 def open_mafand(app_store: Store, tmp_path: Path, *, extra: bool = False, aligned: bool = False) -> AppTest:
     """The page (the demo loaded), MAFAND en-yor (300 dev pairs; with ``extra``, 1,000 train pairs as another
     corpus), the demo's English gold as a labelled corpus, and MAFAND chosen under Align & project."""
-    at = home()
+    at = open_page("app")  # the home page
     import_mafand(app_store, tmp_path)
     if extra:
         import_mafand(app_store, tmp_path, "train", "mafand-train", limit=1000)

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import click, html_bodies, seen, table
-from tests.apptest import open_page as open_script
+from tests.apptest import click, table
 from tests.conftest import DEMO, import_europarl, snapshot
+from tests.ui.pages import review_harness
+from tests.ui.pages.review_harness import CORPUS, bodies, open_page, queue_left, reader, rendered, shown
 from xner.formats.parallel import SideOptions
 from xner.services import review
 from xner.services.aligning import align_corpus
@@ -33,69 +32,10 @@ from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 from xner.ui.render import html_text
 
-PAGE = "1_Review"
-CORPUS = "demo-en-es"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 
-
-def noisy_links(text: str) -> str:
-    """The demo's gold links with aligner-like errors at fixed places: some links dropped, some spilling onto the
-    previous target word."""
-    lines = []
-    for k, line in enumerate(text.splitlines()):
-        links = []
-        for m, item in enumerate(line.split()):
-            i, j = map(int, item.split("-"))
-            if (k + m) % 9 == 0:
-                continue
-            links.append(f"{i}-{j}")
-            if (3 * k + m) % 7 == 0 and j > 0:
-                links.append(f"{i}-{j - 1}")
-        lines.append(" ".join(links))
-    return "\n".join(lines) + "\n"
-
-
-def project_demo(store: Store, folder: Path) -> dict[str, int]:
-    """Heuristic and ngram runs over the noisy links; the heuristic one queued, compared with the ngram one."""
-    align = folder / "noisy.align"
-    align.write_text(noisy_links((DEMO / "en-es.align").read_text(encoding="utf-8")), encoding="utf-8")
-    links = import_alignments(store, align, corpus=CORPUS, aligner="noisy", created_by="test").run_id
-    assert links is not None
-    ngram = project_corpus(store, CORPUS, method="ngram", alignment_run=links).run_id
-    heuristic = project_corpus(store, CORPUS, method="heuristic", alignment_run=links).run_id
-    review.queue_projection(store, CORPUS, heuristic, methods_runs=[ngram])
-    return {"links": links, "ngram": ngram, "heuristic": heuristic}
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    folder = tmp_path_factory.mktemp("review_page")
-    store = open_store(str(folder / "demo.db"))
-    load_demo(store)
-    runs = project_demo(store, folder)
-    store.dispose()
-    return folder / "demo.db", runs
-
-
-@pytest.fixture
-def demo(
-    demo_file: tuple[Path, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Store, dict[str, int]]]:
-    """A private copy of the queued demo store, which the page opens through $XNER_DB."""
-    source, runs = demo_file
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copy(f"{source}{suffix}", tmp_path / f"demo.db{suffix}")
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setenv("XNER_DB", url)
-    store = open_store(url)
-    yield store, runs
-    store.dispose()
-
-
-def open_page(reviewer: str = "ana") -> AppTest:
-    return open_script(PAGE, reviewer=reviewer)
+demo_file, demo = review_harness.demo_file, review_harness.demo  # the queued demo project (fixtures)
 
 
 def open_alignment_fix(at: AppTest) -> None:
@@ -103,12 +43,6 @@ def open_alignment_fix(at: AppTest) -> None:
     at.session_state["review_fix_open"] = True
     at.run()
     assert not at.exception, at.exception
-
-
-def shown(at: AppTest) -> review.ReviewItem:
-    item = at.session_state["review_item"]
-    assert item is not None
-    return item
 
 
 def state_of(store: Store, sentence_id: int) -> ReviewState:
@@ -129,23 +63,6 @@ def events_of(store: Store, sentence_id: int) -> list[tuple[str, str, str]]:
 def decisions_snapshot(store: Store) -> dict[str, list[tuple]]:
     """Every table but the leases (who has which item open)."""
     return {name: rows for name, rows in snapshot(store).items() if name != "review_lease"}
-
-
-def bodies(at: AppTest) -> list[str]:
-    """Every markdown/HTML text the page rendered (markdown, captions, alerts, titles), sidebar included, as the
-    browser gets it."""
-    texts = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header"):
-        texts.extend(str(element.value) for element in getattr(at, kind))
-    return texts + html_bodies(at)
-
-
-def rendered(at: AppTest) -> list[str]:
-    """:func:`bodies` as the reader sees their text (the markup around it kept)."""
-    return [reader(text) for text in bodies(at)]
-
-
-reader = seen
 
 
 def matrix_spec(at: AppTest, key: str = "review_matrix") -> dict:
@@ -739,11 +656,6 @@ def test_europarl_review_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 # --- several reviewers at once --------------------------------------------------------------------------------
-
-
-def queue_left(at: AppTest) -> int:
-    progress = at.main.get("progress")[0].proto.text
-    return int(re.sub(r"\D", "", progress.split("this queue:")[1]))
 
 
 @pytest.mark.slow  # two reviewers through many decisions (~10 s)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import tests.ui.pages.test_review as review_page
 from tests.apptest import click, html_bodies, load, seen, table
 from tests.conftest import DEMO
-from tests.ui.pages.test_review import CORPUS, bodies, open_page, queue_left, rendered, shown
+from tests.ui.pages import review_harness
+from tests.ui.pages.review_harness import CORPUS, bodies, long_pair_store, open_page, queue_left, rendered, shown
 from xner.formats.parallel import SideOptions
 from xner.services import review, spotcheck
 from xner.services.importing import import_alignments, import_parallel
@@ -23,8 +23,7 @@ from xner.store.db import Store
 from xner.types import ReviewStatus
 from xner.ui.render import html_text
 
-demo_file = review_page.demo_file  # the queued demo store of the review page's tests (fixtures)
-demo = review_page.demo
+demo_file, demo = review_harness.demo_file, review_harness.demo  # the queued demo project (fixtures)
 
 
 def open_navigation(at: AppTest) -> AppTest:
@@ -254,8 +253,6 @@ def test_the_spot_check_page_counts_judgments_everywhere_it_shows_them(demo) -> 
 def test_a_long_pair_shows_its_matrix_in_windows(tmp_path, monkeypatch) -> None:
     """The longest pair of the real Europarl EN-DE gold, aligned by eflomal: the page shows a window around an
     entity (at most 20 × 20 cells) and offers the whole matrix to scroll."""
-    from tests.browser.test_issue17 import long_pair_store
-
     store, sentence_id, n_src, n_tgt = long_pair_store(tmp_path)
     monkeypatch.setenv("XNER_DB", str(store.engine.url))
     try:
