@@ -22,7 +22,7 @@ PAGES = [
 ]
 
 # The tab's icon before a page sets its own: without it the browser shows the page's Material icon, which it fetches
-# from fonts.gstatic.com on every page load (a request outside the app; tests/test_browser_payloads.py counts them)
+# from fonts.gstatic.com on every page load (a request outside the app; tests/browser/test_payloads.py counts them)
 st.set_page_config(page_icon="🔤")
 with page_guard():
     st.navigation(PAGES).run()

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RESULTS, command_line, machine, write_results
 
-from tests.test_browser import App, review_page
+from tests.browser.harness import App, review_page
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span

@@ -11,7 +11,7 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -
     || echo "PostgreSQL could not be installed; its tests will be skipped" >&2
 fi
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "installing chromium for the browser test (tests/test_browser.py)" >&2
+  echo "installing chromium for the browser tests (tests/browser/)" >&2
   { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }; } \
     || echo "chromium could not be installed; the browser test will be skipped" >&2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from xner.store.db import Store, open_store
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("XNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 DEMO = REPO / "data" / "demo"
+# eflomal options for tests that need a real alignment of Europarl, not a good one: one sampler, a short schedule
+FAST_EFLOMAL = {"symmetrization": "intersection", "n_samplers": 1, "rel_iterations": 0.5}
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # any accidental model-hub call fails at once
 
@@ -34,6 +37,26 @@ def import_europarl(store: Store, lang: str = "de", corpus: str = "ep") -> None:
     en = shared("europarl_ner_ixa", "en-europarl.test.conll02")
     target = shared("europarl_ner_ixa", f"{lang}-europarl.test.conll02")
     import_parallel(store, en, target, corpus=corpus, src=SideOptions("en"), tgt=SideOptions(lang), split="test")
+
+
+def import_mafand(store: Store, work: Path, split: str = "dev", corpus: str = "mafand", limit: int | None = 300) -> int:
+    """The first ``limit`` pairs of MAFAND-MT en-yor ``split`` (plain text, no entities) as ``corpus`` (files cut
+    in ``work``); their count. Skipped when the data is absent."""
+    from xner.formats.parallel import SideOptions
+    from xner.services.importing import import_parallel
+
+    folder = shared("mafand_mt", "en-yor")
+    paths = []
+    for side in ("en", "yor"):
+        with open(folder / f"{split}.{side}", encoding="utf-8") as handle:
+            text = "".join(islice(handle, limit))
+        path = work / f"{corpus}.{side}"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    report = import_parallel(
+        store, *paths, corpus=corpus, src=SideOptions("en", "text"), tgt=SideOptions("yor", "text"), split=split
+    )
+    return report.pairs
 
 
 @pytest.fixture(autouse=True)

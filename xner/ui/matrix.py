@@ -120,7 +120,7 @@ def matrix_figure(
     selected in Plotly) and the page can toggle its link.
 
     The figure is built from plain dicts and not validated again by Plotly: validation took 20-40 ms a figure,
-    most of a review page's rerun. ``tests/test_review_view.py`` checks that the dicts are valid Plotly."""
+    most of a review page's rerun. ``tests/ui/test_review.py`` checks that the dicts are valid Plotly."""
     return go.Figure(matrix_figure_spec(matrix, src_tokens, tgt_tokens, clickable=clickable), _validate=False)
 
 

@@ -22,7 +22,7 @@ These show text as it is and take user strings unchanged (an escape would show):
 ``st.selectbox`` and ``st.multiselect`` and their ``format_func`` results, text input values and placeholders, the
 file names in ``st.file_uploader``, Vega-Lite charts (``st.bar_chart``). Checked in Streamlit's frontend (which
 components render through its Markdown component) and in a real browser, element by element, with the payloads
-of ``tests/test_render.py``; ``tests/test_browser_payloads.py`` keeps checking the app's pages.
+of ``tests/ui/test_render.py``; ``tests/browser/test_payloads.py`` keeps checking the app's pages.
 
 How it holds:
 

@@ -1,0 +1,55 @@
+"""A check of the store that the SQLite and the PostgreSQL tests both run (test_db.py, test_postgres.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text, update
+
+from xner.services import review
+from xner.services.demo import DEMO_CORPUS, load_demo
+from xner.store.db import Store
+from xner.store.models import ReviewState
+from xner.types import Span
+
+
+def stored_span_json(store: Store, sentence_id: int) -> tuple[str, str, str]:
+    """The JSON text of a review state's spans and of its newest event's spans, as the database holds them."""
+    cast = "::text" if store.engine.dialect.name == "postgresql" else ""
+    with store.session() as session:
+        state = session.execute(
+            text(f"SELECT spans{cast} FROM review_state WHERE sentence_id = :id"), {"id": sentence_id}
+        ).scalar_one()
+        before, after = session.execute(
+            text(
+                f"SELECT spans_before{cast}, spans_after{cast} FROM review_event WHERE sentence_id = :id "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"id": sentence_id},
+        ).one()
+    return state, before, after
+
+
+def check_span_lists_store_the_json_they_always_stored(store: Store) -> None:
+    """A decision writes span lists through :class:`SpanList` as the exact JSON text written before it (sorted
+    ``{"start", "end", "label"}`` objects), and reads them back as sorted spans: no migration needed."""
+    load_demo(store)
+    item = review.next_item(store, DEMO_CORPUS)
+    assert item is not None
+    spans = [Span(1, 2, "PER"), Span(0, 1, "LOC")]  # unsorted on purpose
+    review.record_decision(
+        store, item.sentence_id, reviewer="ana", action="correct", spans=spans, expected_version=item.state.version
+    )
+    old_format = json.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in sorted(spans)])
+    state, before, after = stored_span_json(store, item.sentence_id)
+    assert state == after == old_format
+    assert before == json.dumps([{"start": s.start, "end": s.end, "label": s.label} for s in item.state.spans])
+    with store.session() as session:
+        assert session.get(ReviewState, item.sentence_id).spans == tuple(sorted(spans))
+        with pytest.raises(Exception, match="a span list column takes Span values"):
+            session.execute(
+                update(ReviewState)
+                .where(ReviewState.sentence_id == item.sentence_id)
+                .values(spans=[{"start": 0, "end": 1, "label": "LOC"}])
+            )
