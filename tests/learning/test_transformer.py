@@ -27,7 +27,8 @@ from tests.tiny_models import build_tiny_bert, one_torch_thread
 from xner.errors import UnknownNameError, XnerError
 from xner.formats.conll import read_conll
 from xner.learning import TAGGERS, load_tagger, read_manifest
-from xner.learning.transformer import IGNORE, TransformerTagger, sentences_to_windows, window_labels
+from xner.learning.subwords import IGNORE, sentences_to_windows, window_labels
+from xner.learning.transformer import TransformerTagger
 from xner.schemes import spans_to_tags
 from xner.types import Sentence, Span
 
