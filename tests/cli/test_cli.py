@@ -55,6 +55,7 @@ HELP_COMMANDS = [
     ["import", "parallel"],
     ["import", "alignments"],
     ["export"],
+    ["export", "alignments"],
     ["stats"],
     ["corpora"],
     ["demo"],

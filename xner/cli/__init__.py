@@ -27,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(import_cmd.app, name="import")
-app.command("export")(export_cmd.export)
+app.add_typer(export_cmd.app, name="export")
 app.command("stats")(stats_cmd.stats)
 app.command("corpora")(stats_cmd.corpora)
 app.command("demo")(demo_cmd.demo)

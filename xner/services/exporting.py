@@ -7,6 +7,8 @@ curated spans of a reviewed sentence, else its gold entities, or with a projecti
 spot-checked run can be exported whole).
 Output goes to a temporary file (or folder) beside the target that replaces it only when the export is complete,
 so a failed export never leaves a half-written one.
+
+:func:`export_alignments` writes an alignment run's links the same way, as Pharaoh text (one line per pair).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from xner.errors import UnknownNameError, XnerError
 from xner.formats import WRITERS
+from xner.formats.pharaoh import parse_pharaoh_line
 from xner.formats.text import PathLike, replace_dir
 from xner.services.corpora import get_corpus
 from xner.services.projecting import get_projection_run
 from xner.store.db import Session, Store
+from xner.store.queries import imports as import_queries
+from xner.store.queries import runs as run_queries
 from xner.store.queries import sentences as sentence_queries
 from xner.store.queries.exports import corpus_reviewers, export_row_pages
+from xner.store.queries.pairs import alignment_texts, pair_pages
 from xner.store.queries.projections import projected_spans, run_labels
 from xner.store.queries.review import curated_labels, status_is_reviewed
 from xner.store.queries.sentences import entity_spans
@@ -237,6 +243,64 @@ def export_corpus(
         with _atomic_path(target, folder=folder) as partial:
             writer.write(selection, partial)
     return ExportReport(corpus, str(target), fmt, selection.sentences, selection.entities, source.kind, source.run_id)
+
+
+# --- alignment runs as Pharaoh text -------------------------------------------------------------------------
+
+
+@dataclass
+class AlignmentExportReport:
+    corpus: str
+    run_id: int
+    aligner: str
+    path: str
+    pairs: int  # lines written: one per pair, empty for a pair the run has no links for
+    links: int  # sure and possible links written
+    splits: list[str] | None = None  # the splits exported (None: all)
+
+
+def export_alignments(
+    store: Store, run_id: int, out: PathLike, *, splits: Collection[str] | None = None
+) -> AlignmentExportReport:
+    """Write the links of alignment run ``run_id`` to ``out`` (atomically) in Pharaoh format: one line per sentence
+    pair of the run's corpus, in the corpus's pair order (import order), 0-based ``i-j`` sure and ``ipj`` possible
+    links sorted, an empty line for a pair the run has no links for. ``xner import alignments`` reads it back.
+
+    Args:
+        run_id: an alignment run of any corpus (run ids are unique across corpora).
+        splits: only the pairs of these splits (default all); a file for one split imports into that split.
+
+    Raises:
+        XnerError: an unknown run (the message lists the runs), a split the corpus has no pairs in, or ``out`` a
+            folder.
+    """
+    target = Path(out)
+    _check_target(target, folder=False)
+    with store.session() as session:
+        found = run_queries.visible_alignment_run(session, run_id)
+        if found is None:
+            known = [f"{rid} ({aligner}, {name})" for rid, aligner, name in run_queries.visible_alignment_runs(session)]
+            raise XnerError(f"no alignment run {run_id}; the runs: {', '.join(known) or 'none'}")
+        run, corpus = found
+        wanted = sorted(set(splits)) if splits else None
+        if wanted:
+            held = import_queries.pair_splits(session, corpus.id)
+            missing = [s for s in wanted if s not in held]
+            if missing:
+                raise XnerError(
+                    f"corpus {corpus.name!r} has no pairs in split {', '.join(map(repr, missing))}; "
+                    f"it has {', '.join(sorted(held)) or 'none'}"
+                )
+        report = AlignmentExportReport(corpus.name, run.id, run.aligner, str(target), 0, 0, wanted)
+        with _atomic_path(target, folder=False) as partial, partial.open("w", encoding="utf-8") as handle:
+            for rows in pair_pages(session, corpus.id, splits=wanted):
+                texts = alignment_texts(session, run.id, [row[0] for row in rows])
+                for row in rows:
+                    alignment = parse_pharaoh_line(texts.get(row[0], ""))
+                    handle.write(alignment.to_pharaoh() + "\n")
+                    report.links += len(alignment.links)
+                report.pairs += len(rows)
+    return report
 
 
 # --- the app's export form: what a corpus offers, and what an export would hold -----------------------------

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from xner.store.models import Alignment, AlignmentRun, Projection, ProjectionRun, ReviewState
+from xner.store.models import Alignment, AlignmentRun, Corpus, Projection, ProjectionRun, ReviewState
+from xner.store.queries.corpora import is_visible
 
 # --- alignment runs ----------------------------------------------------------------------------------------------
 
@@ -57,6 +58,28 @@ def alignment_pair_counts(session: Session, corpus_id: int) -> dict[int, int]:
         .group_by(Alignment.run_id)
     )
     return {run_id: count for run_id, count in rows}
+
+
+def visible_alignment_run(session: Session, run_id: int) -> tuple[AlignmentRun, Corpus] | None:
+    """Alignment run ``run_id`` with its corpus, whatever the corpus (None when there is no such run, or its corpus
+    is not visible: still being imported or removed)."""
+    row = session.execute(
+        select(AlignmentRun, Corpus)
+        .join(Corpus, Corpus.id == AlignmentRun.corpus_id)
+        .where(AlignmentRun.id == run_id, is_visible())
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def visible_alignment_runs(session: Session) -> list[tuple[int, str, str]]:
+    """Every alignment run of a visible corpus as ``(run id, aligner, corpus name)``, oldest first."""
+    rows = session.execute(
+        select(AlignmentRun.id, AlignmentRun.aligner, Corpus.name)
+        .join(Corpus, Corpus.id == AlignmentRun.corpus_id)
+        .where(is_visible())
+        .order_by(AlignmentRun.id)
+    )
+    return [(run_id, aligner, name) for run_id, aligner, name in rows]
 
 
 # --- projection runs ---------------------------------------------------------------------------------------------
