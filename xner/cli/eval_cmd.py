@@ -21,7 +21,12 @@ from xner.cli._util import (
 )
 from xner.formats.parallel import SideOptions
 from xner.options import parse_assignments
-from xner.services.evaluating import evaluate_alignment, evaluate_projection, evaluate_tagger_on
+from xner.services.evaluating import (
+    ProjectionEvaluation,
+    evaluate_alignment,
+    evaluate_projections,
+    evaluate_tagger_on,
+)
 from xner.services.workflows import run_translate_test
 
 app = typer.Typer(help="Measure projection and alignment quality against gold.", no_args_is_help=True)
@@ -31,7 +36,14 @@ app = typer.Typer(help="Measure projection and alignment quality against gold.",
 @handle_errors
 def projection(
     corpus: CorpusOpt,
-    run: Annotated[int | None, typer.Option(help="Projection run (default: the newest).")] = None,
+    run: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Projection run (default: the newest). Repeatable: several runs are scored in one pass and shown "
+            "side by side.",
+            show_default=False,
+        ),
+    ] = None,
     labels: Annotated[
         str | None, typer.Option(help="Score only these labels, e.g. PER,ORG,LOC (default: all).")
     ] = None,
@@ -39,11 +51,22 @@ def projection(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Span precision, recall and F1 (exact match, overall and per label) of projected against gold target spans."""
-    result = evaluate_projection(store_for(db), corpus, run_id=run, labels=parse_labels(labels), splits=split)
-
-    title = f"projection run {result.run_id} ({result.method}) on {result.pairs} pairs of {corpus!r}"
-    emit(result, as_json, lambda: score_table(title, result.scores))
+    """Span precision, recall and F1 (exact match, overall and per label) of projected against gold target spans;
+    with several --run, one table with the runs side by side (--json: {corpus, pairs, labels, runs: [...]})."""
+    run_ids: list[int | None] = list(dict.fromkeys(run)) if run else [None]
+    results = evaluate_projections(store_for(db), corpus, run_ids, labels=parse_labels(labels), splits=split)
+    if len(results) == 1:
+        result = results[0]
+        title = f"projection run {result.run_id} ({result.method}) on {result.pairs} pairs of {corpus!r}"
+        emit(result, as_json, lambda: score_table(title, result.scores))
+        return
+    first = results[0]
+    data = {"corpus": corpus, "pairs": first.pairs, "labels": first.labels, "runs": results}
+    emit(
+        data,
+        as_json,
+        lambda: runs_table(f"{len(results)} projection runs on {first.pairs} pairs of {corpus!r}", results),
+    )
 
 
 @app.command("tagger")
@@ -154,6 +177,30 @@ def score_table(title: str, scores: dict[str, dict[str, float]]) -> str:
         lines.append(
             f"{label:<10} {row['precision']:>9.4f} {row['recall']:>9.4f} {row['f1']:>9.4f} {row['support']:>8}"
         )
+    return "\n".join(lines)
+
+
+def runs_table(title: str, results: list[ProjectionEvaluation]) -> str:
+    """A title line, a header naming each run, and one line per label (overall first) with each run's precision,
+    recall and F1 side by side, then the gold support; a label a run has no row for shows ``-``."""
+    width = 3 * 7 + 2
+    labels = ["overall", *sorted({label for r in results for label in r.scores} - {"overall"})]
+    heads = [f"run {r.run_id} ({r.method})"[:width] for r in results]
+    lines = [
+        title,
+        (f"{'':<10} " + "  ".join(f"{head:<{width}}" for head in heads)).rstrip(),
+        f"{'label':<10} " + "  ".join(f"{'P':>7}{'R':>8}{'F1':>8}" for _ in results) + f" {'support':>8}",
+    ]
+    for label in labels:
+        cells, support = [], 0.0
+        for result in results:
+            row = result.scores.get(label)
+            if row is None:
+                cells.append(f"{'-':>7}{'-':>8}{'-':>8}")
+                continue
+            cells.append(f"{row['precision']:>7.4f} {row['recall']:>7.4f} {row['f1']:>7.4f}")
+            support = max(support, row["support"])
+        lines.append(f"{label:<10} " + "  ".join(cells) + f" {support:>8.0f}")
     return "\n".join(lines)
 
 
