@@ -24,6 +24,15 @@ from xner.store.db import Store, open_store
 from xner.types import Span
 
 CHROMIUM = shutil.which("chromium")
+# Every browser test module's marks: skipped without chromium, and slow (a Streamlit server and a chromium each).
+BROWSER_MARKS = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed: `apt-get install -y chromium chromium-driver` (scripts/test.sh does it"
+        " as root)",
+    ),
+    pytest.mark.slow,
+]
 TIMEOUT_MS = 20_000  # any single wait: a rerun takes well under a second here
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, App, Server, iob2, read_conll
+from tests.browser.harness import BROWSER_MARKS, App, Server, iob2, read_conll
 from tests.conftest import DEMO
 from xner.services import review, spotcheck
 from xner.services.demo import DEMO_CORPUS
@@ -30,14 +30,7 @@ from xner.store.db import Store, open_store
 from xner.types import ReviewStatus, Span
 from xner.ui.render import WORD_JOINER
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="chromium is not installed: `apt-get install -y chromium chromium-driver`"
-        " (scripts/test.sh does it as root)",
-    ),
-    pytest.mark.slow,  # a Streamlit server and a chromium each
-]
+pytestmark = BROWSER_MARKS
 
 REVIEWER = "amina"
 GOOD_CONLL = (

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.harness import (
+    BROWSER_MARKS,
     CHROMIUM,
     TIMEOUT_MS,
     App,
@@ -40,12 +41,11 @@ from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
+    *BROWSER_MARKS,
     pytest.mark.skipif(
         not all((SHARED_DATA / folder).is_dir() for folder in ("mafand_mt/en-yor", "conll2003_en")),
         reason=f"real data not available: {SHARED_DATA} lacks mafand_mt/en-yor or conll2003_en",
     ),  # checked before the app and the browser start
-    pytest.mark.slow,
 ]
 
 REVIEWER = "amina"

@@ -10,16 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, App, editor_token, review_page, select_entity
+from tests.browser.harness import BROWSER_MARKS, App, editor_token, review_page, select_entity
 from xner.services import review
 from xner.store.db import Store
 from xner.types import ReviewStatus, Span
 from xner.ui import review as view
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
-    pytest.mark.slow,
-]
+pytestmark = BROWSER_MARKS
 
 REVIEWER = "amina"
 

@@ -14,22 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.browser.harness import CHROMIUM, App, browser_tab
+from tests.browser.harness import BROWSER_MARKS, App, browser_tab
 from tests.ui.pages.review_harness import long_pair_store
 from xner.services import spotcheck
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.store.db import open_store
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="chromium is not installed: `apt-get install -y chromium chromium-driver`"
-        " (scripts/test.sh does it as root)",
-    ),
-    pytest.mark.slow,  # a Streamlit server and a chromium each
-]
+pytestmark = BROWSER_MARKS
 
 
 def test_a_long_pair_is_readable_at_1440_px(tmp_path: Path, artifacts: Path) -> None:

@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, App, Server, serve_app
+from tests.browser.harness import BROWSER_MARKS, App, Server, serve_app
 from tests.ui.pages.payloads import CORPUS, FILE, FIRST, HOST, LABEL, RUN, TAGS, TOKEN, TYPED, build
 from xner.ui.render import WORD_JOINER
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
-    pytest.mark.slow,  # a Streamlit server and a chromium
-]
+pytestmark = BROWSER_MARKS
 
 # elements that Markdown (or HTML in a user string) would make: none may carry a payload's text or address
 MARKUP = """() => [...document.querySelectorAll(

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.browser.harness import CHROMIUM, App, Server
+from tests.browser.harness import BROWSER_MARKS, App, Server
 from xner.services.demo import DEMO_CORPUS
 from xner.services.runs import list_projection_runs, run_label
 from xner.store.db import open_store
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `apt-get install -y chromium`"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def drawn(charts) -> None:

@@ -15,15 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.browser.harness import CHROMIUM, TIMEOUT_MS, App, serve_app
+from tests.browser.harness import BROWSER_MARKS, CHROMIUM, TIMEOUT_MS, App, serve_app
 from xner.store.db import open_store
 from xner.store.models import ReviewEvent
 
 pytest_plugins = ["tests.pg"]
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (see tests/browser/harness.py)"),
-    pytest.mark.slow,
-]
+pytestmark = BROWSER_MARKS
 
 REVIEWERS = ("amina", "bayo", "chidi")
 ROUNDS = 4
