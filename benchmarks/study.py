@@ -101,10 +101,14 @@ def masakhaner_files(data: Path, lang: str, evaluation: str | None = None) -> di
 
 
 def missing_files(data: Path, config: ExperimentConfig) -> list[str]:
-    """What the study would miss, checked before any work: per language the MasakhaNER 2.0 gold pool and the
-    evaluation split the config (or ``--eval-split``) scores on, and the MAFAND-MT text; each with the files that
-    are there instead. Empty when everything is in place."""
-    problems = []
+    """What the study would miss, checked before any work: the English CoNLL-2003 files; per language the
+    MasakhaNER 2.0 gold pool and the evaluation split the config (or ``--eval-split``) scores on, with the splits
+    that are there instead, and the MAFAND-MT text. Empty when everything is in place."""
+    problems = [
+        f"English: no CoNLL-2003 file {path} (the English tagger's training and test data)"
+        for path in (data / "conll2003_en" / f"{split}.txt" for split in ("train", "test"))
+        if not path.exists()
+    ]
     for lang, spec in config.languages.items():
         for split, path in masakhaner_files(data, lang, spec.test.split).items():
             if not path.exists():

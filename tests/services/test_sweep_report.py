@@ -109,7 +109,10 @@ def test_a_missing_evaluation_split_stops_the_study_before_any_preparation(
         in error
     )
     config = ExperimentConfig.load(Path(__file__).resolve().parents[2] / "docs" / "study" / "study.yaml")
-    assert missing_files(data, config.override(languages=["yor"], eval_split="dev")) == []
+    assert missing_files(data, config.override(languages=["yor"], eval_split="dev")) == [
+        f"English: no CoNLL-2003 file {data}/conll2003_en/train.txt (the English tagger's training and test data)",
+        f"English: no CoNLL-2003 file {data}/conll2003_en/test.txt (the English tagger's training and test data)",
+    ]
 
 
 def test_the_real_study_checks_the_split_of_every_language_first(tmp_path: Path, capsys) -> None:
