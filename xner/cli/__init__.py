@@ -18,6 +18,7 @@ from xner.cli import (
     train_cmd,
     translate_cmd,
 )
+from xner.cli._util import set_verbose
 
 app = typer.Typer(
     name="xner",
@@ -26,6 +27,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_options(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the libraries' INFO log lines (e.g. migrations); also XNER_LOG=info."
+    ),
+) -> None:
+    set_verbose(verbose)
+
+
 app.add_typer(import_cmd.app, name="import")
 app.add_typer(export_cmd.app, name="export")
 app.command("stats")(stats_cmd.stats)

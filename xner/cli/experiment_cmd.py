@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xner.cli._util import DbOpt, JsonOpt, count_progress, emit, handle_errors, store_for
-from xner.services.experiments import ExperimentConfig, SweepReport, run_experiment
+from xner.services.experiments import ExperimentConfig, SweepReport, parse_ks, parse_seeds, run_experiment
 from xner.store.db import Store
 
 
@@ -22,16 +22,45 @@ def experiment(
     workers: Annotated[
         int | None, typer.Option(help="Training processes (default: the config's workers).", show_default=False)
     ] = None,
+    ks: Annotated[
+        str | None,
+        typer.Option("--ks", help="Gold sentence counts instead of the config's, e.g. 50,100,all.", show_default=False),
+    ] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(help="Seeds instead of the config's, e.g. 0,1,2 or 0-4.", show_default=False),
+    ] = None,
+    langs: Annotated[
+        str | None,
+        typer.Option(
+            "--langs", "--languages", help="Only these of the config's languages, e.g. yor,hau.", show_default=False
+        ),
+    ] = None,
+    eval_split: Annotated[
+        str | None,
+        typer.Option(
+            help="Score every language on this split (e.g. dev) instead of the config's; the results go to the "
+            "experiment NAME-SPLIT.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a tagger for every language × strategy × k gold sentences × seed of CONFIG and record each run.
 
     Runs are cached by their configuration: running again trains only what is missing or failed (resume an
-    interrupted sweep by running it again). With --out, the learning curves (mean F1 with a 95% interval over
-    seeds) are written as JSON, HTML and PNG.
+    interrupted sweep by running it again). --ks, --seeds, --langs and --eval-split override the config. Every
+    corpus and split is checked before any training; points left without a result for every seed are listed.
+    With --out, the learning curves (mean F1 with a 95% interval over the seeds each point has) are written as
+    JSON, HTML and PNG.
     """
-    parsed = ExperimentConfig.load(config)
+    parsed = ExperimentConfig.load(config).override(
+        languages=None if langs is None else [code.strip() for code in langs.split(",") if code.strip()],
+        ks=None if ks is None else parse_ks(ks),
+        seeds=None if seeds is None else parse_seeds(seeds),
+        eval_split=eval_split,
+    )
     store = store_for(db)
     with count_progress(f"experiment {parsed.name}", unit="run") as progress:
         report = run_experiment(store, parsed, workers=workers, on_progress=progress)
@@ -53,6 +82,11 @@ def summary(report: SweepReport, out: Path | None) -> str:
         f"{len(report.skipped)} skipped, in {report.seconds:.1f} s"
     ]
     lines += [f"  skipped: {reason}" for reason in report.skipped[:5]]
+    if report.missing:
+        lines.append(f"  {len(report.missing)} point(s) lack a result for some seeds; their means stand on fewer:")
+        lines += [f"  missing: {gap}" for gap in report.missing[:20]]
+        if len(report.missing) > 20:
+            lines.append(f"  ... and {len(report.missing) - 20} more (--json lists all)")
     if out is not None:
         lines.append(f"learning curves in {out}/curves.{{json,html,png}}")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import statistics
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,14 @@ from xner.errors import XnerError
 from xner.learning import TAGGERS
 from xner.learning.strategies import Augment, Example, Strategy, fit_plan
 from xner.options import describe
-from xner.services.corpora import get_corpus
+from xner.services.corpora import find_corpus, get_corpus
 from xner.services.exporting import side_for
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
 from xner.services.training import config_hash, evaluate_tagger, read_sentences
 from xner.store.db import Store
 from xner.store.queries import training as run_queries
+from xner.store.queries.corpora import held_splits, sentence_counts
 from xner.store.queries.projections import run_spans_and_confidence
 from xner.store.queries.review import corpus_review_states
 from xner.types import CorpusKind, ProgressFn, ReviewStatus, Sentence, Side
@@ -138,6 +139,84 @@ class ExperimentConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def override(
+        self,
+        *,
+        languages: Sequence[str] | None = None,
+        ks: Sequence[int] | None = None,
+        seeds: Sequence[int] | None = None,
+        eval_split: str | None = None,
+        workers: int | None = None,
+    ) -> ExperimentConfig:
+        """This config with the command line's choices in place of the file's: a subset of its ``languages`` (in
+        the order given), other ``ks`` and ``seeds``, and the ``eval_split`` every language is scored on. Another
+        evaluation split makes another experiment (``NAME-SPLIT``), so scores on two splits never share a curve.
+
+        Raises:
+            XnerError: a language the config does not define (the message lists those it does), or an empty list.
+
+        >>> raw = {"name": "s", "languages": {"yor": {"gold": "g", "test": "g"}, "hau": {"gold": "h", "test": "h"}},
+        ...        "strategies": {"gold": {"mix": "gold"}}, "ks": [50, 100]}
+        >>> small = ExperimentConfig.from_mapping(raw).override(languages=["hau"], ks=[10], seeds=[7], eval_split="dev")
+        >>> small.name, list(small.languages), small.ks, small.seeds, small.languages["hau"].test
+        ('s-dev', ['hau'], (10,), (7,), DataRef(corpus='h', split='dev', run=None))
+        """
+        changes: dict[str, Any] = {}
+        chosen = dict(self.languages)
+        if languages is not None:
+            unknown = [code for code in languages if code not in self.languages]
+            if unknown:
+                raise XnerError(
+                    f"experiment {self.name!r} has no language {', '.join(map(repr, unknown))}; "
+                    f"its languages: {', '.join(self.languages)}"
+                )
+            if not languages:
+                raise XnerError("give at least one language")
+            chosen = {code: self.languages[code] for code in dict.fromkeys(languages)}
+        if eval_split is not None:
+            if not eval_split.strip():
+                raise XnerError("the evaluation split is empty; give a split name such as test or dev")
+            if any(data.test.split != eval_split for data in chosen.values()):
+                changes["name"] = f"{self.name}-{eval_split}"
+            chosen = {code: replace(data, test=replace(data.test, split=eval_split)) for code, data in chosen.items()}
+        changes["languages"] = chosen
+        if ks is not None:
+            if not ks:
+                raise XnerError("give at least one k")
+            changes["ks"] = tuple(dict.fromkeys(_k(k, "--ks") for k in ks))
+        if seeds is not None:
+            if not seeds:
+                raise XnerError("give at least one seed")
+            changes["seeds"] = tuple(dict.fromkeys(int(seed) for seed in seeds))
+        if workers is not None:
+            changes["workers"] = max(1, workers)
+        return replace(self, **changes)
+
+
+def parse_ks(text: str) -> list[int]:
+    """``"50,100,all"`` → ``[50, 100, ALL]`` (the ``--ks`` option).
+
+    >>> parse_ks("50, 100,all")
+    [50, 100, -1]
+    """
+    return [_k(part.strip(), "--ks") for part in text.split(",") if part.strip()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` or a range ``"0-4"`` → the seeds (the ``--seeds`` option).
+
+    >>> parse_seeds("0-4"), parse_seeds("3,7")
+    ([0, 1, 2, 3, 4], [3, 7])
+    """
+    seeds: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, dash, last = part.partition("-")
+        try:
+            seeds += list(range(int(first), int(last) + 1)) if dash and first else [int(part)]
+        except ValueError:
+            raise XnerError(f"--seeds: {part!r} is not a seed; give numbers or ranges, e.g. 0,1,2 or 0-4") from None
+    return seeds
 
 
 def _language(code: Any, spec: Any, source: str) -> LanguageData:
@@ -285,6 +364,7 @@ class SweepReport:
     cached: int = 0
     skipped: list[str] = field(default_factory=list)  # points that cannot be trained (e.g. gold-only at k=0)
     seconds: float = 0.0
+    missing: list[str] = field(default_factory=list)  # points without a result for every seed (failed, unfinished)
 
 
 def points_of(config: ExperimentConfig) -> list[Point]:
@@ -327,6 +407,7 @@ def run_experiment(
     goes on; running again retries failed and unfinished points.
     """
     started = time.perf_counter()
+    check_data(store, config)
     points = points_of(config)
     report = SweepReport(config.name, len(points))
     experiment_id = _upsert_experiment(store, config)
@@ -371,8 +452,72 @@ def run_experiment(
         if run_id is not None:
             _link(store, experiment_id, point, run_id)
             report.cached += 1
+    if on_progress and shared:
+        on_progress(total, total)  # the shared points were trained with the point they share a run with
+    report.missing = [gap.describe() for gap in sweep_gaps(store, config)]
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def check_data(store: Store, config: ExperimentConfig) -> None:
+    """Check, before any work, that every corpus and split the sweep reads (gold pool, evaluation split, projected
+    and source sentences) holds sentences; one error names every one that does not, with the splits it has.
+
+    Raises:
+        XnerError: the missing corpora and splits, all of them.
+    """
+    problems: list[str] = []
+    with store.session() as session:
+        for code, data in config.languages.items():
+            refs = (("gold", data.gold), ("evaluation", data.test), ("projected", data.projected))
+            for role, ref in (*refs, ("source", data.source)):
+                if ref is None:
+                    continue
+                corpus = find_corpus(session, ref.corpus)
+                if corpus is None:
+                    problems.append(f"{code}: {role} corpus {ref.corpus!r} does not exist")
+                elif not held_splits(session, corpus.id, [ref.split]):
+                    splits = [split for split, *_ in sentence_counts(session, corpus.id)]
+                    held = ", ".join(dict.fromkeys(splits)) or "none"
+                    problems.append(f"{code}: {role} split {ref.split!r} of {ref.corpus!r} is empty (it has: {held})")
+    if problems:
+        raise XnerError(f"experiment {config.name!r} cannot run: " + "; ".join(dict.fromkeys(problems)))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A (language, strategy, k) of a sweep without a result for every seed it asks for."""
+
+    language: str
+    strategy: str
+    k: int
+    missing_seeds: tuple[int, ...]
+    wanted: int
+
+    def describe(self) -> str:
+        """``"yor hybrid k=500: no result (seeds 0, 1)"`` or ``"yor gold k=250: 1 of 5 seeds (missing 1, 2...)"``."""
+        where = f"{self.language} {self.strategy} k={'all' if self.k == ALL else self.k}"
+        seeds = ", ".join(map(str, self.missing_seeds))
+        if len(self.missing_seeds) == self.wanted:
+            return f"{where}: no result (seeds {seeds})"
+        return f"{where}: {self.wanted - len(self.missing_seeds)} of {self.wanted} seeds (missing {seeds})"
+
+
+def sweep_gaps(store: Store, config: ExperimentConfig) -> list[Gap]:
+    """The points of ``config`` that lack a done run for some of its seeds (failed, not yet trained, interrupted),
+    by (language, strategy, k) in the config's order; points that cannot be trained (k = 0 without gold) are not
+    gaps. An empty list: every mean of the sweep stands on all its seeds."""
+    try:
+        _, values = point_values(store, config.name)
+    except XnerError:
+        values = {}
+    missing: dict[tuple[str, str, int], list[int]] = {}
+    for point in points_of(config):
+        if point.k == 0 and _needs_gold(config, point):
+            continue
+        if (point.language, point.strategy, point.k, point.seed) not in values:
+            missing.setdefault((point.language, point.strategy, point.k), []).append(point.seed)
+    return [Gap(*key, tuple(seeds), len(config.seeds)) for key, seeds in missing.items()]
 
 
 def _needs_gold(config: ExperimentConfig, point: Point) -> bool:
