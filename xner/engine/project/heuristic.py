@@ -72,9 +72,7 @@ class HeuristicProjector(PairProjector):
         n_tokens = len(tgt_tokens)
         entities = sorted(src.spans, key=len) if self.order == "shortest_first" else src.spans
         projected = []
-        for entity in entities:
-            start, end = entity.start, entity.end
-            entity_links = [(i, j) for i, j in links if start <= i < end and j < n_tokens]
+        for entity, entity_links in zip(entities, links_by_entity(entities, links, n_tokens), strict=True):
             run = self._run(entity, entity_links, tgt_tokens)
             if run:
                 projected.append(_Projected(entity.label, run, [entity], entity_links))
@@ -126,6 +124,33 @@ def _runs(ids: list[int]) -> list[list[int]]:
         else:
             groups.append([j])
     return groups
+
+
+def links_by_entity(entities: Sequence[Span], links: Collection[Link], n_tokens: int) -> list[list[Link]]:
+    """For each entity, its links into the ``n_tokens`` target tokens (in the order of ``links``).
+
+    The links are read once for all the entities (through a map of source token → entity), not once per entity;
+    overlapping entities, where a token has several, read them each.
+
+    >>> links_by_entity([Span(0, 1, "PER"), Span(2, 4, "LOC")], [(0, 0), (2, 3), (3, 9), (1, 2), (3, 1)], 5)
+    [[(0, 0)], [(2, 3), (3, 1)]]
+    """
+    if len(entities) == 1:  # one scan is the whole job
+        start, end = entities[0].start, entities[0].end
+        return [[(i, j) for i, j in links if start <= i < end and j < n_tokens]]
+    owner: dict[int, list[Link]] = {}
+    result: list[list[Link]] = []
+    for entity in entities:
+        own: list[Link] = []
+        result.append(own)
+        for i in range(entity.start, entity.end):
+            if i in owner:
+                return [[(i, j) for i, j in links if e.start <= i < e.end and j < n_tokens] for e in entities]
+            owner[i] = own
+    for i, j in [link for link in links if link[0] in owner]:  # the few links of the entities, picked out in C
+        if j < n_tokens:
+            owner[i].append((i, j))
+    return result
 
 
 def _resolve_collisions(items: list[_Projected], *, crossing: bool) -> list[_Projected]:

@@ -46,19 +46,17 @@ def lexical_links(
     wanted = [(i, form) for i in src_ids if _comparable(form := fold(src_tokens[i]), src_tokens[i], min_length)]
     if not wanted:
         return set()
-    exact: dict[str, list[int]] = {}
-    by_prefix: dict[str, list[int]] = {}
+    # the source forms, by what a target form must equal: its first ``prefix`` letters (long forms) or all of it
+    by_key: dict[str, list[int]] = {}
+    for i, form in wanted:
+        by_key.setdefault(form[:prefix] if prefix and len(form) >= prefix else form, []).append(i)
+    links: set[Link] = set()
     for j, token in enumerate(tgt_tokens):
         form = fold(token)
-        if not _comparable(form, token, min_length):
-            continue
-        exact.setdefault(form, []).append(j)
-        if prefix and len(form) >= prefix:
-            by_prefix.setdefault(form[:prefix], []).append(j)
-    links: set[Link] = set()
-    for i, form in wanted:
-        matches = by_prefix.get(form[:prefix], ()) if prefix and len(form) >= prefix else exact.get(form, ())
-        links.update((i, j) for j in matches)
+        # a long target form meets long source forms on its prefix; a short one only equal (short) forms
+        sources = by_key.get(form[:prefix] if prefix and len(form) >= prefix else form)
+        if sources and _comparable(form, token, min_length):
+            links.update((i, j) for i in sources)
     return links
 
 

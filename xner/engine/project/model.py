@@ -53,14 +53,20 @@ class ModelProjector(NgramProjector):
             raise XnerError("the model method needs a trained target-side tagger: -o model=DIR (see `xner train`)")
         return self.model
 
-    def _scored(self, entities: list[Span], tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
+    def _scored(
+        self,
+        entities: list[Span],
+        tgt_tokens: Sequence[str],
+        links: set[Link],
+        by_entity: list[dict[int, set[int]]] | None = None,
+    ) -> list[Scored]:
         if self._tagger is None:
             raise XnerError("the model projection method needs a tagger: give -o model=DIR (see `xner train`)")
         predicted = self._tagger.predict_scored([list(tgt_tokens)])[0]
         tagged = {(span.start, span.end): (span.label, confidence) for span, confidence in predicted}
         scored = []
         for k, entity in enumerate(entities):
-            targets = _targets(entity, links)
+            targets = by_entity[k] if by_entity is not None else _targets(entity, links)
             pool = self._candidates(entity, tgt_tokens, targets) if self.candidates == "model+ngram" else {}
             for start, end in tagged:
                 if (start, end) not in pool and any(start <= j < end for j in targets):

@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from xner.engine.project.base import PROJECTORS, PairProjector, is_punctuation, justifying_links
+from xner.engine.project.base import PROJECTORS, PairProjector, is_punctuation
 from xner.engine.project.lexical import lexical_links
 from xner.types import Link, ProjectedSpan, Sentence, Span
 
@@ -63,54 +63,92 @@ class NgramProjector(PairProjector):
         if not all_links:
             return []
         entities = list(src.spans)
-        scored = self._scored(entities, tgt_tokens, all_links)
+        by_entity = targets_by_entity(entities, all_links)
+        scored = self._scored(entities, tgt_tokens, all_links, by_entity)
         chosen = greedy_match(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
         result = []
         for score, k, start, end in sorted(chosen, key=lambda item: item[2]):
             entity = entities[k]
             target = Span(start, end, entity.label)
-            evidence = justifying_links((entity.start, entity.end), (start, end), all_links)
+            evidence = _evidence(by_entity[k], start, end)
             result.append(ProjectedSpan(target, self.name, score, entity, evidence))
         return result
 
     def _links(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> set[Link]:
         """The aligner's links plus lexical links (see ``lexical``), inside the target sentence."""
-        all_links = set(links)
+        n_tokens = len(tgt_tokens)
+        all_links = {(i, j) for i, j in links if j < n_tokens}
         if self.lexical != "off":
             entity_tokens = {i for span in src.spans for i in range(span.start, span.end)}
             if self.lexical == "unaligned":
-                entity_tokens -= {i for i, _ in all_links}
+                # a link past the target's end still makes its source token aligned (the aligner saw it)
+                entity_tokens -= {i for i, _ in links}
             if entity_tokens:
+                # lexical links point inside the target by construction
                 all_links |= lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
-        n_tokens = len(tgt_tokens)
-        return {(i, j) for i, j in all_links if j < n_tokens}
+        return all_links
 
-    def _scored(self, entities: list[Span], tgt_tokens: Sequence[str], links: set[Link]) -> list[Scored]:
-        """Every (entity, candidate) pair scoring above ``min_score``."""
+    def _scored(
+        self,
+        entities: list[Span],
+        tgt_tokens: Sequence[str],
+        links: set[Link],
+        by_entity: list[dict[int, set[int]]] | None = None,
+    ) -> list[Scored]:
+        """Every (entity, candidate) pair scoring above ``min_score`` (``by_entity``: from
+        :func:`targets_by_entity`, when the caller has it)."""
+        if by_entity is None:
+            by_entity = targets_by_entity(entities, links)
         return [
             (score, k, start, end)
             for k, entity in enumerate(entities)
-            for (start, end), score in self._candidates(entity, tgt_tokens, _targets(entity, links)).items()
+            for (start, end), score in self._candidates(entity, tgt_tokens, by_entity[k]).items()
             if score > self.min_score
         ]
 
     def _candidates(
         self, entity: Span, tgt_tokens: Sequence[str], targets: dict[int, set[int]]
     ) -> dict[tuple[int, int], float]:
-        """Candidate span → score, for the spans starting and ending on tokens linked to ``entity``."""
-        if not self.punctuation_edges:
-            edges = sorted(j for j in targets if not is_punctuation(tgt_tokens[j], "unicode"))
+        """Candidate span → score, for the spans starting and ending on tokens linked to ``entity``.
+
+        For each start, the candidates are scored in one sweep to the right over the linked tokens, adding each
+        one's links to running counts (the score of a span is that of the span before it plus what it adds)."""
+        if not targets:
+            return {}
+        linked = sorted(targets)
+        if self.punctuation_edges:
+            is_edge = [True] * len(linked)
         else:
-            edges = sorted(targets)
+            is_edge = [not is_punctuation(tgt_tokens[j], "unicode") for j in linked]
+        links_score = self.score == "links"
+        max_length = self.max_length
+        length = len(entity)
         scored = {}
-        for a, start in enumerate(edges):
-            for end_token in edges[a:]:
-                if end_token - start + 1 > self.max_length:
+        for a, start in enumerate(linked):
+            if not is_edge[a]:
+                continue
+            covered: set[int] = set()
+            n_links = 0
+            for b in range(a, len(linked)):
+                end_token = linked[b]
+                if end_token - start + 1 > max_length:
                     break
-                scored[(start, end_token + 1)] = self._score(entity, start, end_token + 1, targets)
+                sources = targets[end_token]
+                if links_score:
+                    n_links += len(sources)
+                else:
+                    covered |= sources
+                if not is_edge[b]:
+                    continue
+                total = length + end_token + 1 - start
+                if links_score:
+                    scored[(start, end_token + 1)] = min(1.0, 2 * n_links / total)
+                else:
+                    scored[(start, end_token + 1)] = (len(covered) + b - a + 1) / total
         return scored
 
     def _score(self, entity: Span, start: int, end: int, targets: dict[int, set[int]]) -> float:
+        """The score of one candidate (what :meth:`_candidates` computes for all of them in a sweep)."""
         inside = [targets[j] for j in range(start, end) if j in targets]
         total = len(entity) + end - start
         if self.score == "links":
@@ -119,13 +157,42 @@ class NgramProjector(PairProjector):
         return (len(covered_src) + len(inside)) / total
 
 
-def _targets(entity: Span, links: set[Link]) -> dict[int, set[int]]:
+def targets_by_entity(entities: Sequence[Span], links: Collection[Link]) -> list[dict[int, set[int]]]:
+    """For each entity, target token → the tokens of the entity linked to it; the links are read once.
+
+    >>> targets_by_entity([Span(0, 1, "PER"), Span(2, 4, "LOC")], [(0, 0), (2, 3), (3, 3), (1, 2)])
+    [{0: {0}}, {3: {2, 3}}]
+    """
+    result: list[dict[int, set[int]]] = [{} for _ in entities]
+    if not entities:
+        return result
+    owner: dict[int, int] = {}
+    for k, entity in enumerate(entities):
+        for i in range(entity.start, entity.end):
+            if i in owner:  # overlapping entities: a token belongs to several, each entity reads the links
+                return [_targets(entity, links) for entity in entities]
+            owner[i] = k
+    for i, j in [link for link in links if link[0] in owner]:  # the few links of the entities, picked out in C
+        targets = result[owner[i]]
+        if j in targets:
+            targets[j].add(i)
+        else:
+            targets[j] = {i}
+    return result
+
+
+def _targets(entity: Span, links: Collection[Link]) -> dict[int, set[int]]:
     """Target token → the tokens of ``entity`` linked to it."""
     targets: dict[int, set[int]] = {}
     for i, j in links:
         if entity.start <= i < entity.end:
             targets.setdefault(j, set()).add(i)
     return targets
+
+
+def _evidence(targets: dict[int, set[int]], start: int, end: int) -> tuple[Link, ...]:
+    """The links from the entity (whose ``targets`` these are) into ``[start, end)``, sorted."""
+    return tuple(sorted((i, j) for j, sources in targets.items() if start <= j < end for i in sources))
 
 
 def greedy_match(scored: list[Scored]) -> list[Scored]:
