@@ -126,18 +126,23 @@ def _runs(ids: list[int]) -> list[list[int]]:
     return groups
 
 
+# up to this many entities, a scan of the links per entity costs less than building the map (a scan of the 23
+# links of a Europarl pair takes about 1.4 µs; a pair has 0.9 entities on average, rarely three or more)
+_SCAN_UP_TO = 2
+
+
 def links_by_entity(entities: Sequence[Span], links: Collection[Link], n_tokens: int) -> list[list[Link]]:
     """For each entity, its links into the ``n_tokens`` target tokens (in the order of ``links``).
 
-    The links are read once for all the entities (through a map of source token → entity), not once per entity;
-    overlapping entities, where a token has several, read them each.
+    From three entities on, the links are read once for all of them (through a map of source token → entity's
+    links) instead of once per entity; overlapping entities, where a token has several, read them each.
 
-    >>> links_by_entity([Span(0, 1, "PER"), Span(2, 4, "LOC")], [(0, 0), (2, 3), (3, 9), (1, 2), (3, 1)], 5)
-    [[(0, 0)], [(2, 3), (3, 1)]]
+    >>> entities = [Span(0, 1, "PER"), Span(2, 4, "LOC"), Span(5, 6, "ORG")]
+    >>> links_by_entity(entities, [(0, 0), (2, 3), (3, 9), (1, 2), (5, 5), (3, 1)], 7)
+    [[(0, 0)], [(2, 3), (3, 1)], [(5, 5)]]
     """
-    if len(entities) == 1:  # one scan is the whole job
-        start, end = entities[0].start, entities[0].end
-        return [[(i, j) for i, j in links if start <= i < end and j < n_tokens]]
+    if len(entities) <= _SCAN_UP_TO:  # a scan per entity costs less than building the map
+        return [[(i, j) for i, j in links if e.start <= i < e.end and j < n_tokens] for e in entities]
     owner: dict[int, list[Link]] = {}
     result: list[list[Link]] = []
     for entity in entities:
