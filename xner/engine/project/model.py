@@ -14,7 +14,7 @@ keeps the source entity's label.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -57,7 +57,7 @@ class ModelProjector(NgramProjector):
         self,
         entities: list[Span],
         tgt_tokens: Sequence[str],
-        links: set[Link],
+        links: Collection[Link],
         by_entity: list[dict[int, set[int]]] | None = None,
     ) -> list[Scored]:
         if self._tagger is None:

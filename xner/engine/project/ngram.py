@@ -59,12 +59,9 @@ class NgramProjector(PairProjector):
     def project(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> list[ProjectedSpan]:
         if not src.spans or not tgt_tokens:
             return []
-        all_links = self._links(src, tgt_tokens, links)
-        if not all_links:
-            return []
         entities = list(src.spans)
-        by_entity = targets_by_entity(entities, all_links)
-        scored = self._scored(entities, tgt_tokens, all_links, by_entity)
+        by_entity = self._entity_targets(src, entities, tgt_tokens, links)
+        scored = self._scored(entities, tgt_tokens, links, by_entity)
         chosen = greedy_match(scored) if self.matching == "greedy" else _optimal(scored, len(entities))
         result = []
         for score, k, start, end in sorted(chosen, key=lambda item: item[2]):
@@ -74,31 +71,52 @@ class NgramProjector(PairProjector):
             result.append(ProjectedSpan(target, self.name, score, entity, evidence))
         return result
 
-    def _links(self, src: Sentence, tgt_tokens: Sequence[str], links: Collection[Link]) -> set[Link]:
-        """The aligner's links plus lexical links (see ``lexical``), inside the target sentence."""
+    def _entity_targets(
+        self, src: Sentence, entities: Sequence[Span], tgt_tokens: Sequence[str], links: Collection[Link]
+    ) -> list[dict[int, set[int]]]:
+        """For each entity, target token → the entity's tokens linked to it, through the aligner's links inside the
+        target plus lexical links (see ``lexical``). The links are read once for all the entities.
+
+        >>> src = Sentence(("Mr", "Hicks", "of", "Europe"), (Span(1, 2, "PER"), Span(3, 4, "LOC")))
+        >>> NgramProjector()._entity_targets(src, src.spans, ["Herr", "Hicks", "aus", "Europas"], [(0, 0), (3, 9)])
+        [{1: {1}}, {}]
+        """
         n_tokens = len(tgt_tokens)
-        all_links = {(i, j) for i, j in links if j < n_tokens}
+        by_entity: list[dict[int, set[int]]] = [{} for _ in entities]
+        owners: dict[int, list[dict[int, set[int]]]] = {}  # source token → the maps of the entities it is in
+        for entity, targets in zip(entities, by_entity, strict=True):
+            for i in range(entity.start, entity.end):
+                if i in owners:
+                    owners[i].append(targets)
+                else:
+                    owners[i] = [targets]
+        entity_links = [link for link in links if link[0] in owners]  # the few links of the entities, picked in C
         if self.lexical != "off":
-            entity_tokens = {i for span in src.spans for i in range(span.start, span.end)}
-            if self.lexical == "unaligned":
-                # a link past the target's end still makes its source token aligned (the aligner saw it)
-                entity_tokens -= {i for i, _ in links}
+            entity_tokens = set(owners)
+            if self.lexical == "unaligned":  # a link past the target's end counts: the aligner saw the token
+                entity_tokens -= {i for i, _ in entity_links}
             if entity_tokens:
-                # lexical links point inside the target by construction
-                all_links |= lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
-        return all_links
+                entity_links += lexical_links(src.tokens, entity_tokens, tgt_tokens, prefix=self.lexical_prefix)
+        for i, j in entity_links:
+            if j < n_tokens:
+                for targets in owners[i]:
+                    if j in targets:
+                        targets[j].add(i)
+                    else:
+                        targets[j] = {i}
+        return by_entity
 
     def _scored(
         self,
         entities: list[Span],
         tgt_tokens: Sequence[str],
-        links: set[Link],
+        links: Collection[Link],
         by_entity: list[dict[int, set[int]]] | None = None,
     ) -> list[Scored]:
-        """Every (entity, candidate) pair scoring above ``min_score`` (``by_entity``: from
-        :func:`targets_by_entity`, when the caller has it)."""
+        """Every (entity, candidate) pair scoring above ``min_score``; ``by_entity`` (from :meth:`_entity_targets`)
+        when the caller has it, else the entities' targets are read from ``links`` as they are."""
         if by_entity is None:
-            by_entity = targets_by_entity(entities, links)
+            by_entity = [_targets(entity, links) for entity in entities]
         return [
             (score, k, start, end)
             for k, entity in enumerate(entities)
@@ -155,30 +173,6 @@ class NgramProjector(PairProjector):
             return min(1.0, 2 * sum(len(sources) for sources in inside) / total)
         covered_src = set().union(*inside)
         return (len(covered_src) + len(inside)) / total
-
-
-def targets_by_entity(entities: Sequence[Span], links: Collection[Link]) -> list[dict[int, set[int]]]:
-    """For each entity, target token → the tokens of the entity linked to it; the links are read once.
-
-    >>> targets_by_entity([Span(0, 1, "PER"), Span(2, 4, "LOC")], [(0, 0), (2, 3), (3, 3), (1, 2)])
-    [{0: {0}}, {3: {2, 3}}]
-    """
-    result: list[dict[int, set[int]]] = [{} for _ in entities]
-    if not entities:
-        return result
-    owner: dict[int, int] = {}
-    for k, entity in enumerate(entities):
-        for i in range(entity.start, entity.end):
-            if i in owner:  # overlapping entities: a token belongs to several, each entity reads the links
-                return [_targets(entity, links) for entity in entities]
-            owner[i] = k
-    for i, j in [link for link in links if link[0] in owner]:  # the few links of the entities, picked out in C
-        targets = result[owner[i]]
-        if j in targets:
-            targets[j].add(i)
-        else:
-            targets[j] = {i}
-    return result
 
 
 def _targets(entity: Span, links: Collection[Link]) -> dict[int, set[int]]:
