@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from xner.engine.project import PROJECTORS
+from xner.engine.project.heuristic import links_by_entity
+from xner.engine.project.ngram import NgramProjector, _targets
 from xner.formats.conll import read_conll
-from xner.types import Link, ProjectedSpan, Sentence
+from xner.types import Link, ProjectedSpan, Sentence, Span
 
 DEMO = Path(__file__).resolve().parents[3] / "data" / "demo"
 EXPECTED = Path(__file__).with_name("data") / "same_output.json"
@@ -87,6 +89,19 @@ def test_a_list_of_links_with_repeats_projects_as_its_set(method):
     for src, tgt, links in cases()[:60]:
         repeated = sorted(links) + sorted(links)[::2]
         assert projector.project(src, tgt, repeated) == projector.project(src, tgt, links)
+
+
+def test_links_are_read_once_per_pair_with_the_same_result_as_a_scan_per_entity():
+    # overlapping entities (never from CoNLL, possible from JSONL) take the per-entity path; the rest the map
+    for src, tgt, links in cases():
+        entities = list(src.spans)
+        overlapping = [*entities, *(Span(s.start, min(s.end + 1, len(src.tokens)), "X") for s in entities[:1])]
+        for spans in (entities, overlapping):
+            scans = [[(i, j) for i, j in links if e.start <= i < e.end and j < len(tgt)] for e in spans]
+            assert links_by_entity(spans, links, len(tgt)) == scans
+            projector = NgramProjector(lexical="off")
+            targets = [_targets(e, {(i, j) for i, j in links if j < len(tgt)}) for e in spans]
+            assert projector._entity_targets(Sentence(src.tokens, tuple(spans)), spans, tgt, links) == targets
 
 
 if __name__ == "__main__":
