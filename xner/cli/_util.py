@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from xner.errors import InputError, XnerError
 from xner.formats.text import file_size
 from xner.store.db import PasswordFilter, Store, database_error_message, hide_passwords, open_store
-from xner.types import ProgressFn
+from xner.types import ProgressFn, StageProgress
 
 DbOpt = Annotated[
     str | None,
@@ -286,7 +286,7 @@ def count_progress(desc: str, unit: str = "pair") -> Iterator[ProgressFn]:
 
 
 @contextmanager
-def stage_progress(unit: str = "item") -> Iterator[Callable[[str, int, int], None]]:
+def stage_progress(unit: str = "item") -> Iterator[StageProgress]:
     """Progress per stage of a pipeline, driven by ``(stage, done, total)`` callbacks (a bar on a terminal, else
     plain lines); a new stage closes the previous stage's display."""
     bars: dict[str, _Bar] = {}

@@ -34,6 +34,7 @@ from xner.services.demo import load_demo
 from xner.services.managed import ManagedFolder
 from xner.store.db import PasswordFilter, database_error_message, hide_passwords, open_store, resolve_url, safe_url
 from xner.store.db import Store as Store  # pages annotate with it, and import nothing from xner.store
+from xner.types import ProgressFn, StageProgress
 from xner.ui.render import literal
 
 log = logging.getLogger("xner.app")
@@ -213,7 +214,7 @@ def _keep_name() -> None:
 
 
 @contextmanager
-def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+def count_progress(label: str) -> Iterator[ProgressFn]:
     """A progress bar fed with (done, total) (a service's ``on_progress``), removed when the block ends.
 
     Calls after the block are ignored (a generator may report once more when it is closed, later).
@@ -273,7 +274,7 @@ def phased_progress(label: str) -> Iterator[PhasedBar]:
 
 
 @contextmanager
-def stage_progress(labels: Mapping[str, str]) -> Iterator[Callable[[str, int, int], None]]:
+def stage_progress(labels: Mapping[str, str]) -> Iterator[StageProgress]:
     """Progress bars fed with (stage, done, total) (a staged service's ``on_progress``, e.g. translate-test's
     ``translate``, ``align``, ``project``): one bar per stage, labelled ``labels[stage]`` (else the stage's name),
     added as each stage starts and all removed when the block ends. Calls after the block are ignored."""

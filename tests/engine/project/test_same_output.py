@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from xner.engine.project import PROJECTORS
-from xner.engine.project.heuristic import links_by_entity
 from xner.engine.project.ngram import NgramProjector, _targets
 from xner.formats.conll import read_conll
 from xner.types import Link, ProjectedSpan, Sentence, Span
@@ -91,14 +90,12 @@ def test_a_list_of_links_with_repeats_projects_as_its_set(method):
         assert projector.project(src, tgt, repeated) == projector.project(src, tgt, links)
 
 
-def test_links_are_read_once_per_pair_with_the_same_result_as_a_scan_per_entity():
-    # overlapping entities (never from CoNLL, possible from JSONL) take the per-entity path; the rest the map
+def test_ngram_reads_the_links_once_per_pair_with_the_same_result_as_a_scan_per_entity():
+    # overlapping entities (never from CoNLL, possible from JSONL) included
     for src, tgt, links in cases():
         entities = list(src.spans)
         overlapping = [*entities, *(Span(s.start, min(s.end + 1, len(src.tokens)), "X") for s in entities[:1])]
         for spans in (entities, overlapping):
-            scans = [[(i, j) for i, j in links if e.start <= i < e.end and j < len(tgt)] for e in spans]
-            assert links_by_entity(spans, links, len(tgt)) == scans
             projector = NgramProjector(lexical="off")
             targets = [_targets(e, {(i, j) for i, j in links if j < len(tgt)}) for e in spans]
             assert projector._entity_targets(Sentence(src.tokens, tuple(spans)), spans, tgt, links) == targets

@@ -71,17 +71,10 @@ class HeuristicProjector(PairProjector):
             return []
         n_tokens = len(tgt_tokens)
         entities = sorted(src.spans, key=len) if self.order == "shortest_first" else src.spans
-        if len(entities) == 1:  # the common case: one scan of the links, nothing to collide, no holes
-            entity = entities[0]
+        projected = []
+        for entity in entities:
             start, end = entity.start, entity.end
             entity_links = [(i, j) for i, j in links if start <= i < end and j < n_tokens]
-            run = self._run(entity, entity_links, tgt_tokens)
-            if not run:
-                return []
-            span = Span(run[0], run[-1] + 1, entity.label)
-            return [_with_evidence(span, entity, end - start, entity_links, self.name)]
-        projected = []
-        for entity, entity_links in zip(entities, links_by_entity(entities, links, n_tokens), strict=True):
             run = self._run(entity, entity_links, tgt_tokens)
             if run:
                 projected.append(_Projected(entity.label, run, [entity], entity_links))
@@ -133,47 +126,6 @@ def _runs(ids: list[int]) -> list[list[int]]:
         else:
             groups.append([j])
     return groups
-
-
-# up to this many entities, a scan of the links per entity costs less than building the map (a scan of the 23
-# links of a Europarl pair takes about 1.4 µs; a pair has 0.9 entities on average, rarely three or more)
-_SCAN_UP_TO = 2
-
-
-def links_by_entity(entities: Sequence[Span], links: Collection[Link], n_tokens: int) -> list[list[Link]]:
-    """For each entity, its links into the ``n_tokens`` target tokens (in the order of ``links``).
-
-    From three entities on, the links are read once for all of them (through a map of source token → entity's
-    links) instead of once per entity; overlapping entities, where a token has several, read them each.
-
-    >>> entities = [Span(0, 1, "PER"), Span(2, 4, "LOC"), Span(5, 6, "ORG")]
-    >>> links_by_entity(entities, [(0, 0), (2, 3), (3, 9), (1, 2), (5, 5), (3, 1)], 7)
-    [[(0, 0)], [(2, 3), (3, 1)], [(5, 5)]]
-    """
-    if len(entities) <= _SCAN_UP_TO:  # a scan per entity costs less than building the map
-        return _scans(entities, links, n_tokens)
-    owner: dict[int, list[Link]] = {}
-    result: list[list[Link]] = []
-    for entity in entities:
-        own: list[Link] = []
-        result.append(own)
-        for i in range(entity.start, entity.end):
-            if i in owner:
-                return _scans(entities, links, n_tokens)
-            owner[i] = own
-    for i, j in [link for link in links if link[0] in owner]:  # the few links of the entities, picked out in C
-        if j < n_tokens:
-            owner[i].append((i, j))
-    return result
-
-
-def _scans(entities: Sequence[Span], links: Collection[Link], n_tokens: int) -> list[list[Link]]:
-    """:func:`links_by_entity` by one scan of the links per entity."""
-    result = []
-    for entity in entities:
-        start, end = entity.start, entity.end
-        result.append([(i, j) for i, j in links if start <= i < end and j < n_tokens])
-    return result
 
 
 def _resolve_collisions(items: list[_Projected], *, crossing: bool) -> list[_Projected]:
@@ -252,13 +204,8 @@ def _projected_span(item: _Projected, span: Span, method: str) -> ProjectedSpan:
     src_length = len(sources[0])
     if len(sources) > 1:  # merged entities: the source range from the first to the last
         src_length = max(s.end for s in sources) - min(s.start for s in sources)
-    return _with_evidence(span, sources[0], src_length, item.links, method)
-
-
-def _with_evidence(span: Span, source: Span, src_length: int, links: list[Link], method: str) -> ProjectedSpan:
-    """``span`` with the given links that reach it as evidence, and their coverage of both sides as confidence."""
     start, end = span.start, span.end
-    evidence = sorted({(i, j) for i, j in links if start <= j < end})
+    evidence = sorted({(i, j) for i, j in item.links if start <= j < end})
     # share of the tokens of both sides with a link across: the evidence is all that counts
     covered = len({i for i, _ in evidence}) + len({j for _, j in evidence})
-    return ProjectedSpan(span, method, covered / (src_length + end - start), source, tuple(evidence))
+    return ProjectedSpan(span, method, covered / (src_length + end - start), sources[0], tuple(evidence))
