@@ -45,6 +45,7 @@ from xner.services.importing import import_parallel as _import_parallel
 from xner.services.projecting import ProjectReport, project_corpus
 from xner.services.review import QueueReport
 from xner.store.db import Store, open_store
+from xner.store.queries.review import reviewed_count
 from xner.types import ReviewStatus, Span
 
 DEMO_DIR: Path = _demo.DEMO_DIR
@@ -287,8 +288,8 @@ class ReviewState:
 
     @property
     def reviewed(self) -> int:
-        """Accepted, corrected or rejected."""
-        return self.total - self.unreviewed
+        """Accepted, corrected or rejected (the one definition: :func:`xner.store.queries.review.reviewed_count`)."""
+        return reviewed_count(self.by_status)
 
 
 def review_state(store: Store, corpus: str) -> ReviewState:
