@@ -1,4 +1,5 @@
-"""``xner align``: word-align a parallel corpus with a chosen aligner; the links are stored as a new run."""
+"""``xner align``: word-align a parallel corpus with a chosen aligner; the links are stored as a new run.
+``xner symmetrize``: another symmetrisation of an eflomal run's stored forward and reverse links, as a new run."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from xner.cli._util import (
     read_extra,
     store_for,
 )
+from xner.engine.align import SYMMETRIZATIONS
 from xner.options import parse_assignments
-from xner.services.aligning import align_corpus
+from xner.services.aligning import align_corpus, symmetrize_run
 
 
 @handle_errors
@@ -73,5 +75,31 @@ def align(
         lambda: (
             f"aligned {report.pairs} pairs of {corpus!r} with {aligner} ({report.links} links, "
             f"{report.params['extra_pairs']} extra pairs) in {report.seconds:.1f} s: alignment run {report.run_id}"
+        ),
+    )
+
+
+@handle_errors
+def symmetrize(
+    corpus: Annotated[str, typer.Argument(help="Corpus name.", show_default=False)],
+    run: Annotated[int, typer.Option("--run", help="The alignment run (eflomal) whose links to symmetrise.")],
+    method: Annotated[str, typer.Option(help=f"How to combine them: {', '.join(SYMMETRIZATIONS)}.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Symmetrise an eflomal run's forward and reverse links another way, without aligning again.
+
+    The result is a new alignment run of the corpus (its params record derived_from and the symmetrization); the
+    projection takes it with --run like any other. Imported, neural and manual runs have no directional links.
+    """
+    with count_progress(f"symmetrizing run {run} ({method})") as progress:
+        report = symmetrize_run(store_for(db), corpus, run, method=method, on_progress=progress)
+    emit(
+        report,
+        as_json,
+        lambda: (
+            f"symmetrized {report.pairs} pairs of {corpus!r} ({method}, from the forward and reverse links of run "
+            f"{report.params['derived_from']}): {report.links} links in {report.seconds:.1f} s: alignment run "
+            f"{report.run_id}"
         ),
     )

@@ -168,6 +168,11 @@ class Alignment(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("alignment_run.id", ondelete="CASCADE"))
     pair_id: Mapped[int] = mapped_column(ForeignKey("sentence_pair.id", ondelete="CASCADE"), index=True)
     links: Mapped[str] = mapped_column(Text)  # Pharaoh, 0-based, "ipj" for possible links
+    # the directional links a symmetrised run was made from (Pharaoh, 0-based, source-target; "" for a pair the
+    # aligner left out): eflomal runs store them, so `xner symmetrize` derives any other symmetrisation later.
+    # None for runs without directions (imported, neural, derived, manual fixes)
+    forward: Mapped[str | None] = mapped_column(Text)
+    reverse: Mapped[str | None] = mapped_column(Text)
 
     run: Mapped[AlignmentRun] = relationship(back_populates="alignments")
 

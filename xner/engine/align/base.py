@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import ClassVar, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import ClassVar, Protocol, runtime_checkable
 
 from xner.options import Registry
-from xner.types import Alignment, ProgressFn
+from xner.types import Alignment, Link, ProgressFn
 
 TokenPair = tuple[Sequence[str], Sequence[str]]
 PhaseFn = Callable[[str], None]  # a line saying what the aligner is doing now
+DirectionalLinks = tuple[frozenset[Link], frozenset[Link]]  # (forward, reverse) links of one pair, source-target
 
 ALIGNERS: Registry[type[Aligner]] = Registry("aligner")
 
@@ -36,4 +38,23 @@ class Aligner(Protocol):
             on_progress: called with (pairs done, total) as the work advances.
             on_phase: called with a line as each phase starts (loading a model, a long step without a count).
         """
+        ...
+
+
+@runtime_checkable
+class DirectionalAligner(Protocol):
+    """An aligner with a forward and a reverse alignment (eflomal) that aligns a stream of pairs in bounded memory.
+
+    The align use case stores both directions beside the symmetrised links, so any other symmetrisation can be
+    derived later without aligning again.
+    """
+
+    name: ClassVar[str]
+    symmetrization: str
+
+    def aligned_links(
+        self, pairs: Iterable[TokenPair], *, extra: Iterable[TokenPair] = (), on_phase: PhaseFn | None = None
+    ) -> AbstractContextManager[Iterable[DirectionalLinks]]:
+        """Align ``pairs`` (read once, as they come); the context yields their ``(forward, reverse)`` links, in
+        order, one pair at a time."""
         ...

@@ -6,6 +6,7 @@ Shape: each module holds the SQL of one concern:
 - :mod:`.sentences`: sentences, their gold entities, their splits in import order and the tokens of pairs;
 - :mod:`.pairs`: the sentence pairs of a corpus a page at a time, and the stored links of alignment runs;
 - :mod:`.runs`: alignment and projection runs: found, listed with their sizes, written;
+- :mod:`.alignments`: the rows of one alignment run: whether they carry directional links, and those links;
 - :mod:`.imports`: the sentences, entities and pairs an import inserts a batch at a time, the positions and splits
   taken, the pairs' token counts an alignment file is checked against;
 - :mod:`.exports`: what an export reads, page by page, and the reviewers it can filter by;
