@@ -1,4 +1,4 @@
-"""A check of the store that the SQLite and the PostgreSQL tests both run (test_db.py, test_postgres.py)."""
+"""Checks of the store that the SQLite and the PostgreSQL tests both run (test_db.py, test_postgres.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import text, update
 
+from xner.errors import XnerError
 from xner.services import review
 from xner.services.demo import DEMO_CORPUS, load_demo
 from xner.store.db import Store
@@ -53,3 +54,31 @@ def check_span_lists_store_the_json_they_always_stored(store: Store) -> None:
                 .where(ReviewState.sentence_id == item.sentence_id)
                 .values(spans=[{"start": 0, "end": 1, "label": "LOC"}])
             )
+
+
+def check_directional_links_migration_keeps_the_alignments(store: Store) -> None:
+    """Migration 0009 adds ``alignment.forward``/``reverse`` (None for the rows already there) and its downgrade
+    drops them, keeping every alignment row and its links; after it, eflomal runs fill them again."""
+    from alembic import command
+
+    from xner.services.aligning import align_corpus, symmetrize_run
+    from xner.store.db import alembic_config
+
+    load_demo(store, ready_to_review=False)  # alignment run 1: the demo's gold links
+    query = text("SELECT run_id, pair_id, links FROM alignment ORDER BY run_id, pair_id")
+    with store.session() as session:
+        before = session.execute(query).all()
+    assert len(before) == 100
+    config = alembic_config(store.url)
+    for target in ("0008", "head"):
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if target == "0008" else command.upgrade)(config, target)
+        with store.session() as session:
+            assert session.execute(query).all() == before
+    with store.session() as session:
+        assert session.execute(text("SELECT COUNT(*) FROM alignment WHERE forward IS NULL")).scalar_one() == 100
+    with pytest.raises(XnerError, match="has no forward and reverse links"):
+        symmetrize_run(store, DEMO_CORPUS, 1, method="union")
+    run = align_corpus(store, DEMO_CORPUS, options={"n_samplers": 1, "rel_iterations": 0.3}).run_id
+    assert symmetrize_run(store, DEMO_CORPUS, run, method="union").pairs == 100

@@ -12,7 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, inspect, select, text
 
 from tests.conftest import write
-from tests.store.checks import check_span_lists_store_the_json_they_always_stored
+from tests.store.checks import (
+    check_directional_links_migration_keeps_the_alignments,
+    check_span_lists_store_the_json_they_always_stored,
+)
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services.importing import import_alignments, import_corpus, import_parallel
@@ -163,6 +166,10 @@ def test_open_store_twice_is_a_no_op_the_second_time(tmp_path: Path, monkeypatch
         assert count(second, Entity) == 3
     finally:
         second.dispose()
+
+
+def test_directional_links_migration_keeps_the_alignments(store: Store) -> None:
+    check_directional_links_migration_keeps_the_alignments(store)
 
 
 def test_migrated_schema_matches_the_models(store: Store) -> None:

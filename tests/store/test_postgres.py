@@ -23,7 +23,10 @@ from typer.testing import CliRunner
 
 from tests.apptest import load, seen
 from tests.conftest import REPO, shared, snapshot, write
-from tests.store.checks import check_span_lists_store_the_json_they_always_stored
+from tests.store.checks import (
+    check_directional_links_migration_keeps_the_alignments,
+    check_span_lists_store_the_json_they_always_stored,
+)
 from xner.cli import app
 from xner.errors import InputError, XnerError
 from xner.formats.conll import ConllOptions
@@ -246,6 +249,10 @@ def test_parallel_and_alignment_import(pg_store: Store, tmp_path: Path) -> None:
         import_alignments(pg_store, tmp_path / "bad.gold", corpus="roen", aligner="gold", index_base=1)
     assert error.value.line == len(gold_lines)
     assert snapshot(pg_store) == before
+
+
+def test_directional_links_migration_keeps_the_alignments(pg_store: Store) -> None:
+    check_directional_links_migration_keeps_the_alignments(pg_store)
 
 
 def test_downgrade_to_base_and_upgrade_again(pg_store: Store) -> None:
