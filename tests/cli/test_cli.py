@@ -60,6 +60,7 @@ HELP_COMMANDS = [
     ["corpora"],
     ["demo"],
     ["align"],
+    ["symmetrize"],
     ["project"],
     ["eval"],
     ["eval", "projection"],

@@ -1,0 +1,66 @@
+"""``xner align`` (eflomal: the run keeps both directions) and ``xner symmetrize`` on the demo project: another
+symmetrisation as a new run, without aligning again; runs without directions and unknown methods are clear errors."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from tests.cli.runner import ok, xner
+from xner.engine.align import symmetrize
+from xner.formats.pharaoh import parse_pharaoh_line
+from xner.store.db import open_store
+from xner.store.models import Alignment
+
+
+def rows(db, run: int) -> dict[int, tuple[str, str | None, str | None]]:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with store.session() as session:
+            found = session.scalars(select(Alignment).where(Alignment.run_id == run))
+            return {row.pair_id: (row.links, row.forward, row.reverse) for row in found}
+    finally:
+        store.dispose()
+
+
+def test_align_then_symmetrize_another_way(tmp_path):
+    db = tmp_path / "x.db"
+    ok("demo", "--db", db)  # alignment runs 1 (gold) and 2 (simulated): imported, without directions
+    aligned = json.loads(
+        ok("align", "--corpus", "demo-en-es", "-o", "n_samplers=1", "-o", "rel_iterations=0.3", "--db", db, "--json")
+        .stdout
+    )  # fmt: skip
+    run = aligned["run_id"]
+    assert aligned["params"]["symmetrization"] == "grow-diag-final-and"
+    text = ok("symmetrize", "demo-en-es", "--run", run, "--method", "intersection", "--db", db).stdout
+    derived = run + 1
+    assert text.startswith("symmetrized 100 pairs of 'demo-en-es' (intersection, from the forward and reverse ")
+    assert text.endswith(f"alignment run {derived}\n")
+    original, meet = rows(db, run), rows(db, derived)
+    assert meet.keys() == original.keys() and len(meet) == 100
+    for pair_id, (links, forward, reverse) in original.items():
+        assert forward is not None and reverse is not None
+        fwd, rev = parse_pharaoh_line(forward).sure, parse_pharaoh_line(reverse).sure
+        assert parse_pharaoh_line(links).sure == symmetrize(fwd, rev, "grow-diag-final-and")
+        assert parse_pharaoh_line(meet[pair_id][0]).sure == fwd & rev
+    report = json.loads(
+        ok("symmetrize", "demo-en-es", "--run", derived, "--method", "grow-diag-final-and", "--db", db, "--json")
+        .stdout
+    )  # fmt: skip
+    assert (report["params"]["derived_from"], report["pairs"]) == (run, 100)
+    assert {p: links for p, (links, _, _) in rows(db, report["run_id"]).items()} == {
+        p: links for p, (links, _, _) in original.items()
+    }
+
+
+def test_symmetrize_errors(tmp_path):
+    db = tmp_path / "x.db"
+    ok("demo", "--db", db)
+    result = xner("symmetrize", "demo-en-es", "--run", 1, "--method", "union", "--db", db)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: alignment run 1 (gold) has no forward and reverse links to symmetrise")
+    result = xner("symmetrize", "demo-en-es", "--run", 1, "--method", "gdfa", "--db", db)
+    assert result.exit_code == 1 and "grow-diag-final-and" in result.stderr and "'gdfa'" in result.stderr
+    result = xner("symmetrize", "demo-en-es", "--run", 5, "--method", "union", "--db", db, "--json")
+    assert json.loads(result.stdout)["error"] == "corpus 'demo-en-es' has no alignment run 5 (its alignment runs: 1, 2)"
