@@ -147,3 +147,20 @@ def test_a_run_of_some_splits_and_extra_text_from_a_corpus_are_streamed(store: S
         query = select(SentencePair.id).join(Corpus, Corpus.id == SentencePair.corpus_id)
         test_pairs = set(session.scalars(query.where(SentencePair.split == "test", Corpus.name == "c")))
     assert stored(store, report.run_id).keys() == test_pairs
+
+
+@pytest.mark.slow  # a tiny random BERT over the 100 demo pairs: ~90 s on 2 loaded cores
+def test_a_neural_run_aligns_in_memory_and_stores_no_directions(demo: Store, tmp_path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("simalign")
+    from tests.tiny_models import build_tiny_bert, one_torch_thread
+
+    texts = ["The President of Kenya visited Paris .", "El presidente de Kenia visitó París ."]
+    model = build_tiny_bert(tmp_path / "bert", texts, vocab_size=60, max_positions=160)
+    with one_torch_thread():
+        report = align_corpus(demo, DEMO, aligner="simalign", options={"model": model, "method": "argmax"})
+    rows = stored(demo, report.run_id)
+    assert len(rows) == report.pairs == 100 and report.links == sum(len(links) for links, _, _ in rows.values())
+    assert {(f, r) for _, f, r in rows.values()} == {(None, None)}
+    with pytest.raises(XnerError, match=r"\(simalign\) has no forward and reverse links"):
+        symmetrize_run(demo, DEMO, report.run_id, method="union")

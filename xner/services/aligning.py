@@ -256,18 +256,18 @@ def align_corpus(
     names = [p if p.startswith("corpus:") else Path(p).name for p in sources]
     started = time.perf_counter()
     if isinstance(engine, DirectionalAligner):
-        run_id, links, params = _align_streaming(
+        run_id, pairs, links, params = _align_streaming(
             store, found, engine, extra, names, splits, total, created_by, on_progress, phase
         )
     else:
-        run_id, links, params = _align_in_memory(
-            store, found, engine, extra, names, splits, total, created_by, on_progress, on_phase
+        run_id, pairs, links, params = _align_in_memory(
+            store, found, engine, extra, names, splits, created_by, on_progress, on_phase
         )
     return AlignReport(
         corpus=corpus,
         run_id=run_id,
         aligner=aligner,
-        pairs=total,
+        pairs=pairs,
         links=links,
         seconds=round(time.perf_counter() - started, 3),
         params=params,
@@ -285,9 +285,9 @@ def _align_streaming(
     created_by: str,
     on_progress: ProgressFn | None,
     phase: Callable[[str], None],
-) -> tuple[int, int, dict[str, Any]]:
+) -> tuple[int, int, int, dict[str, Any]]:
     """eflomal's way: pairs streamed into its input, its links streamed back into the run's rows, with both
-    directions kept. Returns the run id, the symmetrised links stored and the run's params."""
+    directions kept. Returns the run id, the pairs and symmetrised links stored, and the run's params."""
     if on_progress:
         on_progress(0, total)
     phase(f"reading the sentence pairs of {corpus.name}")
@@ -313,7 +313,7 @@ def _align_streaming(
         run_id = _write_run(
             store, corpus, aligner=engine.name, params=params, rows=rows(directional), created_by=created_by
         )
-    return run_id, links, params
+    return run_id, len(pair_ids), links, params
 
 
 def _align_in_memory(
@@ -323,12 +323,11 @@ def _align_in_memory(
     extra: Iterable[TokenPair],
     names: list[str],
     splits: Collection[str] | None,
-    total: int,
     created_by: str,
     on_progress: ProgressFn | None,
     on_phase: Callable[[str], None] | None,
-) -> tuple[int, int, dict[str, Any]]:
-    """The neural aligners' way: every pair in memory, aligned as one batch."""
+) -> tuple[int, int, int, dict[str, Any]]:
+    """The neural aligners' way: every pair in memory, aligned as one batch (returns as :func:`_align_streaming`)."""
     phase = on_phase or (lambda text: None)
     phase(f"reading the sentence pairs of {corpus.name}")
     pair_ids = array("q")
@@ -350,7 +349,7 @@ def _align_in_memory(
         alignments=zip(pair_ids, alignments, strict=True),
         created_by=created_by,
     )
-    return run_id, sum(len(a.links) for a in alignments), params
+    return run_id, len(records), sum(len(a.links) for a in alignments), params
 
 
 def _pharaoh(links: Iterable[Link]) -> str:
