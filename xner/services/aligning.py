@@ -212,6 +212,12 @@ def _stream_pairs(
             yield pair.src_tokens, pair.tgt_tokens
 
 
+def _announced(line: str, pairs: Iterable[TokenPair], phase: Callable[[str], None]) -> Iterator[TokenPair]:
+    """``pairs``, with ``line`` said as the first is read."""
+    phase(line)
+    yield from pairs
+
+
 def align_corpus(
     store: Store,
     corpus: str,
@@ -251,7 +257,8 @@ def align_corpus(
         total = count_pairs(session, found, splits)
     sources = [*extra_sources]
     if extra_corpus:
-        extra = chain(extra, _stream_pairs(store, _extra_corpus(store, extra_corpus, like=corpus)))
+        more = _stream_pairs(store, _extra_corpus(store, extra_corpus, like=corpus))
+        extra = chain(extra, _announced(f"reading the extra text of corpus {extra_corpus}", more, phase))
         sources.append(f"corpus:{extra_corpus}")
     names = [p if p.startswith("corpus:") else Path(p).name for p in sources]
     started = time.perf_counter()
