@@ -4,12 +4,16 @@ symmetrisation as a new run, without aligning again; runs without directions and
 from __future__ import annotations
 
 import json
+from itertools import islice
 
 from sqlalchemy import select
 
 from tests.cli.runner import ok, xner
+from tests.conftest import shared, write
 from xner.engine.align import symmetrize
+from xner.formats.parallel import iter_bitext
 from xner.formats.pharaoh import parse_pharaoh_line
+from xner.services.aligning import _digest
 from xner.store.db import open_store
 from xner.store.models import Alignment
 
@@ -64,3 +68,27 @@ def test_symmetrize_errors(tmp_path):
     assert result.exit_code == 1 and "grow-diag-final-and" in result.stderr and "'gdfa'" in result.stderr
     result = xner("symmetrize", "demo-en-es", "--run", 5, "--method", "union", "--db", db, "--json")
     assert json.loads(result.stdout)["error"] == "corpus 'demo-en-es' has no alignment run 5 (its alignment runs: 1, 2)"
+
+
+def test_extra_text_files_are_streamed_into_the_aligner(tmp_path):
+    folder = shared("parallel_europarl", "en-es")
+    db = tmp_path / "x.db"
+    ok("demo", "--db", db)
+    args = ["align", "--corpus", "demo-en-es", "-o", "n_samplers=1", "-o", "rel_iterations=0.3", "--db", db]
+    files = ["--extra-src", folder / "train.en", "--extra-tgt", folder / "train.es", "--extra-limit", 500]
+    report = json.loads(ok(*args, *files, "--json").stdout)
+    assert report["params"]["extra_pairs"] == 500 and report["params"]["extra_text"] == ["train.en", "train.es"]
+    first = list(islice(iter_bitext(folder / "train.en", folder / "train.es"), 500))
+    assert report["params"]["extra_sha256"] == _digest(first)  # exactly the first 500 pairs went to eflomal
+
+    # files of different lengths: the reader's error (file:line) when the reading gets there, and no run stored
+    short = write(tmp_path / "short.es", "uno\ndos\n")
+    three = write(tmp_path / "three.en", "one\ntwo\nthree\n")
+    result = xner(*args, "--extra-src", three, "--extra-tgt", short)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {three}:3: {short} has only 2 lines but {three} has more")
+    result = xner(*args, "--extra-src", three, "--extra-tgt", tmp_path / "missing.es")
+    assert (result.exit_code, result.stderr) == (1, f"error: {tmp_path / 'missing.es'}: file not found\n")
+    result = xner(*args, "--extra-src", three)
+    assert result.exit_code == 1 and "the same number of times" in result.stderr
+    assert len(rows(db, report["run_id"])) == 100 and not rows(db, report["run_id"] + 1)

@@ -16,12 +16,12 @@ from xner.cli._util import (
     count_progress,
     emit,
     handle_errors,
-    read_extra,
     store_for,
 )
 from xner.engine.align import SYMMETRIZATIONS
+from xner.errors import XnerError
 from xner.options import parse_assignments
-from xner.services.aligning import align_corpus, symmetrize_run
+from xner.services.aligning import align_corpus, iter_extra_text, symmetrize_run
 
 
 @handle_errors
@@ -56,7 +56,10 @@ def align(
     layer, device. awesome: model, layer, threshold, batch_size, device.
     """
     sources, targets = extra_src or [], extra_tgt or []
-    extra = read_extra(sources, targets, extra_limit, raw=extra_raw)
+    if len(sources) != len(targets):
+        raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
+    # streamed into the aligner as it reads: a large bitext never sits in memory
+    extra = iter_extra_text(list(zip(sources, targets, strict=True)), pretokenized=not extra_raw, limit=extra_limit)
     with count_progress(f"aligning with {aligner}") as progress:
         report = align_corpus(
             store_for(db),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.engine.align import ALIGNERS, SYMMETRIZATIONS, DirectionalAligner, TokenPair, symmetrize
-from xner.errors import UnknownNameError, XnerError
+from xner.errors import InputError, UnknownNameError, XnerError
 from xner.formats.parallel import iter_bitext
 from xner.formats.pharaoh import parse_pharaoh_line
 from xner.formats.text import PathLike
@@ -62,6 +62,23 @@ def read_extra_text(
     runs (raw text such as MAFAND-MT). Files of different lengths are an error naming the longer one.
     """
     return list(islice(iter_bitext(src_path, tgt_path, pretokenized=pretokenized), limit))
+
+
+def iter_extra_text(
+    files: Sequence[tuple[PathLike, PathLike]], *, pretokenized: bool = True, limit: int | None = None
+) -> Iterator[TokenPair]:
+    """The pairs of several line-aligned file pairs, one after the other, at most ``limit``, read as they are asked
+    for (:func:`read_extra_text` streamed): extra text for :func:`align_corpus`, however large. The files are checked
+    to exist at once; files of different lengths are an error when the reading gets there.
+
+    Raises:
+        InputError: a missing file (at once).
+    """
+    for path in (path for pair in files for path in pair):
+        if not Path(path).is_file():  # as the reader would say, but before any work
+            raise InputError(str(path), None, "file not found" if not Path(path).exists() else "is not a file")
+    pairs = chain.from_iterable(iter_bitext(src, tgt, pretokenized=pretokenized) for src, tgt in files)
+    return islice(pairs, limit)
 
 
 def _run_params(engine: Any, extra: Sequence[TokenPair], extra_sources: Collection[str] = ()) -> dict[str, Any]:
