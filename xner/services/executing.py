@@ -1,0 +1,177 @@
+"""Where independent tasks run: in this process, in a local process pool, or on a Dask distributed cluster.
+
+Long jobs over a large corpus are cut into independent tasks — shards of a corpus (pair-id ranges), the points of
+a sweep — and an :class:`Executor` maps one task function over them, yielding each result as it completes. The
+function takes a shared *context* (the same for every task: a configuration, data pools) and one task, and must be
+a picklable module-level function: it runs in another process, or on another machine.
+
+- :class:`LocalExecutor` (``--executor local``, the default): ``workers`` processes of this machine
+  (``concurrent.futures``); one worker runs the tasks inline, in order.
+- :class:`DaskExecutor` (``--executor dask://HOST:PORT``): the workers of a running Dask distributed scheduler
+  (https://distributed.dask.org). Each worker needs xner installed and must reach the database and any model
+  folder a task names; the context is sent to every worker once. A task whose worker dies is run again on another
+  worker by the scheduler (a task function must therefore be idempotent: a re-run replaces what its first try
+  wrote, see :func:`xner.store.queries.projections.replace_shard`), and a task that raises is retried ``retries``
+  times before the error reaches the caller.
+
+``parse_executor`` turns the CLI's ``--executor`` text into one of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from xner.errors import MissingDependencyError, XnerError
+
+C = TypeVar("C")
+T = TypeVar("T")
+R = TypeVar("R")
+
+TaskFn = Callable[[Any, Any], Any]  # (context, task) -> result
+
+
+class Executor(Protocol):
+    """Runs ``fn(context, task)`` for every task; see the module docstring."""
+
+    name: ClassVar[str]
+
+    @property
+    def workers(self) -> int:
+        """How many tasks run at once (for shard sizes and progress)."""
+        ...
+
+    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
+        """``(index of the task, its result)`` for every task, in the order they complete."""
+        ...
+
+    def describe(self) -> str:
+        """What a report records about where the work ran (never a secret)."""
+        ...
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """``workers`` processes of this machine; with one worker (or one task) the tasks run inline, in order."""
+
+    name: ClassVar[str] = "local"
+    processes: int = 1
+
+    @property
+    def workers(self) -> int:
+        return max(1, self.processes)
+
+    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
+        if self.workers == 1 or len(tasks) <= 1:
+            for index, task in enumerate(tasks):
+                yield index, fn(context, task)
+            return
+        workers = min(self.workers, len(tasks))
+        with ProcessPoolExecutor(max_workers=workers, initializer=_set_context, initargs=(context,)) as pool:
+            futures = {pool.submit(_call_with_context, fn, task): index for index, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def describe(self) -> str:
+        return f"local ({self.workers} process{'es' if self.workers > 1 else ''})"
+
+
+_CONTEXT: list[Any] = []  # a pool worker's context, set once by its initializer
+
+
+def _set_context(context: Any) -> None:
+    _CONTEXT[:] = [context]
+
+
+def _call_with_context(fn: TaskFn, task: Any) -> Any:
+    return fn(_CONTEXT[0], task)
+
+
+class DaskExecutor:
+    """The workers of the Dask distributed scheduler at ``address`` (``tcp://HOST:PORT``)."""
+
+    name: ClassVar[str] = "dask"
+    retries = 2  # a task that raises runs again this many times; a dead worker's task is re-run anyway
+    connect_timeout = "10s"
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._client: Any = None
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client().scheduler_info(n_workers=-1).get("workers", {})))
+
+    def client(self) -> Any:
+        """The connected ``distributed.Client`` (connected on first use)."""
+        if self._client is None:
+            try:
+                from distributed import Client
+            except ImportError as error:  # pragma: no cover - distributed is in requirements.txt
+                raise MissingDependencyError("distributed", "the dask executor") from error
+            try:
+                self._client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as error:
+                raise XnerError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
+        return self._client
+
+    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
+        from distributed import as_completed as completed
+
+        client = self.client()
+        shared = client.scatter(context, broadcast=True, hash=False)
+        futures = {
+            client.submit(fn, shared, task, retries=self.retries, pure=False): index for index, task in enumerate(tasks)
+        }
+        try:
+            for future in completed(list(futures), loop=client.loop):
+                yield futures[future], future.result()
+        finally:
+            client.cancel(list(futures))
+
+    def describe(self) -> str:
+        return f"dask ({self.address})"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+@contextmanager
+def closing_executor(executor: Executor) -> Iterator[Executor]:
+    """``executor``, closed (a Dask client disconnected) when the block ends."""
+    try:
+        yield executor
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
+
+
+DASK_SCHEME = "dask://"
+
+
+def parse_executor(text: str | None, *, workers: int | None = None) -> Executor:
+    """The executor ``--executor`` names: ``local`` (``workers`` processes, default all CPUs) or
+    ``dask://HOST:PORT`` (a running Dask scheduler).
+
+    >>> parse_executor("local", workers=2).describe()
+    'local (2 processes)'
+    >>> parse_executor("dask://scheduler:8786").describe()
+    'dask (tcp://scheduler:8786)'
+    """
+    if text is None or text == "local":
+        return LocalExecutor(workers if workers is not None else default_workers())
+    if text.startswith(DASK_SCHEME) and len(text) > len(DASK_SCHEME):
+        return DaskExecutor("tcp://" + text.removeprefix(DASK_SCHEME))
+    raise XnerError(f"unknown executor {text!r}: use local or dask://HOST:PORT (a running Dask scheduler)")
