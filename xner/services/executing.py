@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from xner.errors import MissingDependencyError, XnerError
+from xner.store.db import Store, open_store
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -145,6 +147,43 @@ class DaskExecutor:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def id_ranges(low: int, high: int, count: int) -> list[tuple[int, int]]:
+    """``[low, high]`` cut into at most ``count`` half-open ranges ``(start, stop)`` of nearly equal width: the
+    shards of a corpus by pair id.
+
+    >>> id_ranges(1, 10, 3)
+    [(1, 4), (4, 7), (7, 11)]
+    >>> id_ranges(7, 7, 4)
+    [(7, 8)]
+    """
+    width = high - low + 1
+    count = max(1, min(count, width))
+    edges = [low + (width * part) // count for part in range(count + 1)]
+    return list(pairwise(edges))
+
+
+def shard_count(executor: Executor, *, per_worker: int = 4) -> int:
+    """How many shards to cut a job into: one when it runs inline, else a few per worker, so that a slow or
+    restarted worker does not hold up the end."""
+    return 1 if executor.workers == 1 else executor.workers * per_worker
+
+
+_STORES: dict[str, Store] = {}  # the stores a worker process has open, by URL
+
+
+def worker_store(url: str) -> Store:
+    """The store at ``url``, opened once per process (a task of a shard runs where its worker is), or the store
+    this process registered with :func:`remember_store`."""
+    if url not in _STORES:
+        _STORES[url] = open_store(url, upgrade=False)
+    return _STORES[url]
+
+
+def remember_store(store: Store) -> None:
+    """Let tasks that run inline in this process use ``store`` itself (an in-memory database has no other way in)."""
+    _STORES[store.url] = store
 
 
 @contextmanager
