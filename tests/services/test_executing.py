@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def refuses(context: None, task: int) -> int:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_local_executor_runs_each_task_once(workers: int) -> None:
-    results = dict(LocalExecutor(workers).map(square_plus, list(range(7)), 10))
+    results = dict(LocalExecutor(workers).map_unordered(partial(square_plus, 10), range(7)))
     assert results == {index: (index, index * index + 10) for index in range(7)}
 
 
@@ -52,21 +53,21 @@ def test_an_unreachable_scheduler_is_a_clear_error() -> None:
     executor = DaskExecutor("tcp://127.0.0.1:9")  # the discard port: nothing listens
     executor.connect_timeout = "1s"
     with pytest.raises(XnerError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
-        list(executor.map(square_plus, [1], 0))
+        list(executor.map_unordered(partial(square_plus, 0), [1]))
 
 
 @pytest.mark.slow
 def test_dask_executor_gives_the_local_results(dask_executor: str) -> None:
     with closing_executor(parse_executor(dask_executor)) as executor:
         assert executor.workers == 2
-        results = dict(executor.map(square_plus, list(range(9)), 5))
-    assert results == dict(LocalExecutor(1).map(square_plus, list(range(9)), 5))
+        results = dict(executor.map_unordered(partial(square_plus, 5), range(9)))
+    assert results == dict(LocalExecutor(1).map_unordered(partial(square_plus, 5), range(9)))
 
 
 @pytest.mark.slow
 def test_a_killed_dask_worker_s_task_runs_again_and_nothing_is_lost(dask_executor: str, tmp_path: Path) -> None:
     with closing_executor(parse_executor(dask_executor)) as executor:
-        results = dict(executor.map(dies_once, list(range(4)), str(tmp_path)))
+        results = dict(executor.map_unordered(partial(dies_once, str(tmp_path)), range(4)))
     assert sorted(task for task, _ in results.values()) == [0, 1, 2, 3]  # each task's result once
     assert (tmp_path / "killed").exists() and (tmp_path / "try-1-1").exists()  # task 1 ran a second time
 
@@ -74,4 +75,4 @@ def test_a_killed_dask_worker_s_task_runs_again_and_nothing_is_lost(dask_executo
 @pytest.mark.slow
 def test_a_task_error_reaches_the_caller(dask_executor: str) -> None:
     with closing_executor(parse_executor(dask_executor)) as executor, pytest.raises(XnerError, match="refused"):
-        list(executor.map(refuses, [3], None))
+        list(executor.map_unordered(partial(refuses, None), [3]))

@@ -20,7 +20,7 @@ a picklable module-level function: it runs in another process, or on another mac
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,11 +30,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from xner.errors import MissingDependencyError, XnerError
 from xner.store.db import Store, open_store
 
-C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
-
-TaskFn = Callable[[Any, Any], Any]  # (context, task) -> result
 
 
 class Executor(Protocol):
@@ -47,8 +44,8 @@ class Executor(Protocol):
         """How many tasks run at once (for shard sizes and progress)."""
         ...
 
-    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
-        """``(index of the task, its result)`` for every task, in the order they complete."""
+    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
+        """``(k, fn(shard_k))`` for every shard, in completion order; ``k`` counts the shards from 0."""
         ...
 
     def describe(self) -> str:
@@ -72,30 +69,19 @@ class LocalExecutor:
     def workers(self) -> int:
         return max(1, self.processes)
 
-    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
+        tasks = list(shards)
         if self.workers == 1 or len(tasks) <= 1:
             for index, task in enumerate(tasks):
-                yield index, fn(context, task)
+                yield index, fn(task)
             return
-        workers = min(self.workers, len(tasks))
-        with ProcessPoolExecutor(max_workers=workers, initializer=_set_context, initargs=(context,)) as pool:
-            futures = {pool.submit(_call_with_context, fn, task): index for index, task in enumerate(tasks)}
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
+            futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
             for future in as_completed(futures):
                 yield futures[future], future.result()
 
     def describe(self) -> str:
         return f"local ({self.workers} process{'es' if self.workers > 1 else ''})"
-
-
-_CONTEXT: list[Any] = []  # a pool worker's context, set once by its initializer
-
-
-def _set_context(context: Any) -> None:
-    _CONTEXT[:] = [context]
-
-
-def _call_with_context(fn: TaskFn, task: Any) -> Any:
-    return fn(_CONTEXT[0], task)
 
 
 class DaskExecutor:
@@ -126,14 +112,11 @@ class DaskExecutor:
                 raise XnerError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
         return self._client
 
-    def map(self, fn: Callable[[C, T], R], tasks: Sequence[T], context: C) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
         from distributed import as_completed as completed
 
         client = self.client()
-        shared = client.scatter(context, broadcast=True, hash=False)
-        futures = {
-            client.submit(fn, shared, task, retries=self.retries, pure=False): index for index, task in enumerate(tasks)
-        }
+        futures = {client.submit(fn, task, retries=self.retries, pure=False): k for k, task in enumerate(shards)}
         try:
             for future in completed(list(futures), loop=client.loop):
                 yield futures[future], future.result()

@@ -19,6 +19,7 @@ import statistics
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -534,8 +535,8 @@ def _train_all(
     executor: Executor,
 ) -> Iterator[tuple[Point, dict[str, Any], dict[str, Any]]]:
     """Train the points of ``todo`` where ``executor`` runs tasks; yields each as it completes."""
-    context = (config, dict(pools))
-    for index, outcome in executor.map(_train_task, [point for point, _ in todo], context):
+    train = partial(_train_task, (config, dict(pools)))
+    for index, outcome in executor.map_unordered(train, [point for point, _ in todo]):
         point, run_cfg = todo[index]
         yield point, run_cfg, outcome
 

@@ -177,9 +177,8 @@ def draw_sample(
     remember_store(store)
     sizes: Counter[str] = Counter()
     candidates: dict[str, list[tuple[int, SampledSpan]]] = {}
-    for _, (shard_sizes, shard_candidates) in executor.map(
-        _scan_shard, id_ranges(*bounds, shard_count(executor)), settings
-    ):
+    shards = id_ranges(*bounds, shard_count(executor))
+    for _, (shard_sizes, shard_candidates) in executor.map_unordered(partial(_scan_shard, settings), shards):
         sizes.update(shard_sizes)
         for key, items in shard_candidates.items():
             candidates.setdefault(key, []).extend(items)
