@@ -105,11 +105,19 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a benchmark's child process: this checkout's ``xner`` first on the path (an editable
+    install made from another checkout, e.g. a shared virtualenv, would otherwise run that one's code), unbuffered
+    output, and no ``XNER_DB`` from the caller's shell."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)}
+    env.pop("XNER_DB", None)
+    return env
+
+
 def run_child(command: list[str], workdir: Path) -> Child:
     """Run ``command`` in a fresh process; its own peak RSS and CPU time come from ``os.wait4`` in a launcher."""
     stdout_path, stderr_path, usage_path = workdir / "child.out", workdir / "child.err", workdir / "child.usage"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("XNER_DB", None)
+    env = child_env()
     launcher = [sys.executable, "-c", _LAUNCHER, str(usage_path), *command]
     usage_path.unlink(missing_ok=True)  # never read a previous child's figures
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:

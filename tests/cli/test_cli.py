@@ -343,3 +343,36 @@ def test_queue_settings_shown_changed_and_checked() -> None:
     assert (changed["overlap"], changed["lease_seconds"], changed["updated_by"]) == (2, 300, "lead")
     refused = xner("queue", "-c", "demo-en-es", "--lease-seconds", "5")
     assert refused.exit_code != 0 and "a lease lasts at least 30 seconds; got 5" in refused.output
+
+
+def test_queue_a_projection_run_from_the_command_line(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    ok("demo", "--db", db)
+    ok("project", "--corpus", "demo-en-es", "--method", "ngram", "--db", db)
+    runs = json.loads(ok("project", "--corpus", "demo-en-es", "--method", "heuristic", "--db", db, "--json").output)
+    queued = json.loads(ok("queue", "-c", "demo-en-es", "--run", str(runs["run_id"]), "--db", db, "--json").output)
+    assert queued["run_id"] == runs["run_id"] and queued["method"] == "heuristic"
+    assert queued["queued"] + queued["updated"] + queued["kept"] == runs["pairs"]
+    assert "ngram" in queued["compared_runs"].values()  # disagreement against the other method's newest run
+    again = " ".join(ok("queue", "-c", "demo-en-es", "--run", str(runs["run_id"]), "--db", db).output.split())
+    assert f"projection run {runs['run_id']} (heuristic) queued for review in demo-en-es: 0 new items" in again
+    unknown = xner("queue", "-c", "demo-en-es", "--run", "999", "--db", db)
+    assert unknown.exit_code == 1 and "has no projection run 999" in unknown.stderr
+    both = xner("queue", "-c", "demo-en-es", "--run", "1", "--overlap", "2", "--db", db)
+    assert both.exit_code == 1 and "in a second command" in both.stderr
+
+
+def test_spot_check_drawn_from_the_command_line(tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    ok("demo", "--db", db)
+    run = json.loads(ok("project", "--corpus", "demo-en-es", "--method", "ngram", "--db", db, "--json").output)
+    args = ["spot-check", "-c", "demo-en-es", "--n", "12", "--seed", "4", "--db", db]
+    one = json.loads(ok(*args, "--json").output)
+    two = json.loads(ok(*args, "--workers", "2", "--json").output)  # the run's pairs scanned in 8 shards
+    assert one["run_id"] == run["run_id"] and one["drawn"] >= 12
+    assert sum(one["populations"].values()) == sum(run["entities"].values())
+    assert (two["populations"], two["allocation"]) == (one["populations"], one["allocation"])
+    text = " ".join(ok(*args, "--strata", "label").output.split())
+    assert f"of projection run {run['run_id']} (demo-en-es): 12 spans drawn for 12 asked" in text
+    bad = xner(*args, "--buckets", "0,half,1")
+    assert bad.exit_code == 1 and "--buckets: 'half' is not a number" in bad.stderr

@@ -62,6 +62,8 @@ def test_a_missing_evaluation_split_is_reported_before_any_training(sweep) -> No
     assert "has no language 'yor'; its languages: en, xx" in unknown.stderr
     bad_seeds = xner("experiment", config, "--db", db, "--seeds", "one")
     assert bad_seeds.exit_code == 1 and "'one' is not a seed" in bad_seeds.stderr
+    elsewhere = xner("experiment", config, "--db", db, "--executor", "ray://head:6379")
+    assert elsewhere.exit_code == 1 and "use local or dask://HOST:PORT" in elsewhere.stderr
 
 
 def test_options_override_ks_seeds_languages_and_split(sweep) -> None:

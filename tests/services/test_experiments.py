@@ -16,13 +16,16 @@ from xner.formats.conll import ConllOptions, read_conll
 from xner.formats.parallel import SideOptions
 from xner.learning.strategies import Example, Strategy, TrainingPlan, fit_plan, repeated
 from xner.services.aligning import align_corpus
+from xner.services.executing import closing_executor, parse_executor
 from xner.services.experiments import (
     ALL,
     ExperimentConfig,
+    Point,
     learning_curves,
     load_pools,
     run_experiment,
     sample_gold,
+    train_point,
 )
 from xner.services.importing import import_corpus, import_parallel
 from xner.services.projecting import project_corpus
@@ -30,6 +33,8 @@ from xner.services.training import train_tagger
 from xner.store.db import Store, open_store
 from xner.store.models import ExperimentRun, RunMetric, TrainingRun
 from xner.types import Sentence, Span
+
+pytest_plugins = ["tests.dask_cluster"]
 
 NO_DATE = ConllOptions(label_map={"DATE": "O"}, normal_form="NFC")
 
@@ -226,6 +231,20 @@ def test_a_sweep_records_every_point_resumes_and_draws_curves(study, tmp_path: P
     assert {row["strategy"] for row in table} == {"gold", "projected", "hybrid"}
     assert (tmp_path / "curves" / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert "plotly" in (tmp_path / "curves" / "curves.html").read_text(encoding="utf-8")[:5000].lower()
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_dask_cluster_scores_as_the_local_one(study, dask_executor: str) -> None:
+    store, _ = study
+    sweep = config(name="on-dask", ks=[20], seeds=[0, 1], tagger_options={"max_iterations": 25})
+    with closing_executor(parse_executor(dask_executor)) as executor:
+        report = run_experiment(store, sweep, executor=executor)
+    assert report.trained == 2 * 3 and not report.missing  # gold, projected, hybrid at k=20, two seeds
+    pools = {"yor": load_pools(store, sweep.languages["yor"])}
+    on_dask = {(p.strategy, p.k): p.mean for p in learning_curves(store, "on-dask")}
+    for (strategy, k), mean in on_dask.items():
+        here = [train_point(sweep, Point("yor", strategy, k, seed), pools["yor"]) for seed in (0, 1)]
+        assert mean == pytest.approx(sum(run["scores"]["overall"]["f1"] for run in here) / 2, abs=1e-9)
 
 
 def test_config_errors_name_the_file_and_key(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from xner.formats.parallel import SideOptions
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
+from xner.services.executing import LocalExecutor, closing_executor, parse_executor
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
 from xner.stats import (
@@ -31,7 +32,7 @@ from xner.store.models import Projection, SentencePair, SpotCheckItem
 from xner.store.queries.sentences import entity_spans
 from xner.types import Span
 
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.pg", "tests.dask_cluster"]
 
 DEMO = "demo-en-es"
 RUN = 1  # the one projection run of the fixture
@@ -208,6 +209,26 @@ def test_sample_is_stratified_by_label_and_confidence_bucket(demo: Store) -> Non
     other = spotcheck.check_items(demo, spotcheck.draw_sample(demo, DEMO, RUN, 40, seed=8).check_id)
     assert [(i.pair_id, i.span) for i in again] == [(i.pair_id, i.span) for i in items]
     assert [(i.pair_id, i.span) for i in other] != [(i.pair_id, i.span) for i in items]
+
+
+def sample_of(store: Store, check_id: int) -> list[tuple[str, int, Span]]:
+    return [(item.stratum, item.pair_id, item.span) for item in spotcheck.check_items(store, check_id)]
+
+
+def test_shards_scanned_in_a_pool_draw_the_same_sample(demo: Store) -> None:
+    whole = spotcheck.draw_sample(demo, DEMO, RUN, 25, seed=3)
+    sharded = spotcheck.draw_sample(demo, DEMO, RUN, 25, seed=3, executor=LocalExecutor(2))  # 8 pair-id ranges
+    assert (sharded.populations, sharded.allocation) == (whole.populations, whole.allocation)
+    assert sample_of(demo, sharded.check_id) == sample_of(demo, whole.check_id)
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_draws_the_same_sample(demo: Store, dask_executor: str) -> None:
+    whole = spotcheck.draw_sample(demo, DEMO, RUN, 30, seed=5)
+    with closing_executor(parse_executor(dask_executor)) as executor:
+        on_dask = spotcheck.draw_sample(demo, DEMO, RUN, 30, seed=5, executor=executor)
+    assert on_dask.populations == whole.populations
+    assert sample_of(demo, on_dask.check_id) == sample_of(demo, whole.check_id)
 
 
 def test_one_stratum_per_label_or_none(demo: Store) -> None:

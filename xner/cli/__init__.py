@@ -14,6 +14,7 @@ from xner.cli import (
     import_cmd,
     project_cmd,
     queue_cmd,
+    spotcheck_cmd,
     stats_cmd,
     train_cmd,
     translate_cmd,
@@ -51,6 +52,7 @@ app.command("translate")(translate_cmd.translate)
 app.command("convert-model")(translate_cmd.convert_model)
 app.command("experiment")(experiment_cmd.experiment)
 app.command("queue")(queue_cmd.queue)
+app.command("spot-check")(spotcheck_cmd.spot_check)
 app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(delete_cmd.app, name="delete")
 

@@ -31,6 +31,14 @@ DbOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
 CorpusOpt = Annotated[str, typer.Option("--corpus", "-c", help="Corpus name.")]
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where the tasks run: local (this machine's processes) or dask://HOST:PORT (a running Dask "
+        "scheduler whose workers have xner and reach the database).",
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

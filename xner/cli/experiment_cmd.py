@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from xner.cli._util import DbOpt, JsonOpt, count_progress, emit, handle_errors, store_for
+from xner.cli._util import DbOpt, ExecutorOpt, JsonOpt, count_progress, emit, handle_errors, store_for
+from xner.services.executing import closing_executor, parse_executor
 from xner.services.experiments import ExperimentConfig, SweepReport, parse_ks, parse_seeds, run_experiment
 from xner.store.db import Store
 
@@ -44,6 +45,7 @@ def experiment(
             show_default=False,
         ),
     ] = None,
+    executor: ExecutorOpt = "local",
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -62,8 +64,9 @@ def experiment(
         eval_split=eval_split,
     )
     store = store_for(db)
-    with count_progress(f"experiment {parsed.name}", unit="run") as progress:
-        report = run_experiment(store, parsed, workers=workers, on_progress=progress)
+    runner = parse_executor(executor, workers=workers or parsed.workers)
+    with count_progress(f"experiment {parsed.name}", unit="run") as progress, closing_executor(runner):
+        report = run_experiment(store, parsed, executor=runner, on_progress=progress)
     if out is not None:
         write_curves(store, parsed.name, out)
     emit(report, as_json, lambda: summary(report, out))

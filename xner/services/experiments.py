@@ -18,8 +18,8 @@ import random
 import statistics
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from xner.learning import TAGGERS
 from xner.learning.strategies import Augment, Example, Strategy, fit_plan
 from xner.options import describe
 from xner.services.corpora import find_corpus, get_corpus
+from xner.services.executing import Executor, LocalExecutor
 from xner.services.exporting import side_for
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import get_projection_run
@@ -399,12 +400,14 @@ def run_experiment(
     config: ExperimentConfig,
     *,
     workers: int | None = None,
+    executor: Executor | None = None,
     on_progress: ProgressFn | None = None,
 ) -> SweepReport:
     """Train every point of ``config`` not trained before (by configuration hash) and link all to the experiment.
 
-    Points run in ``workers`` processes (default the config's). A failing point is marked failed and the sweep
-    goes on; running again retries failed and unfinished points.
+    Points run where ``executor`` runs tasks (:mod:`xner.services.executing`; default: ``workers`` local
+    processes, default the config's); this process records each result as it comes. A failing point is marked
+    failed and the sweep goes on; running again retries failed and unfinished points.
     """
     started = time.perf_counter()
     check_data(store, config)
@@ -437,7 +440,8 @@ def run_experiment(
     total = report.cached + len(todo) + len(shared)
     if on_progress:
         on_progress(done, total)
-    for point, run_cfg, outcome in _train_all(config, pools, todo, workers or config.workers):
+    executor = executor or LocalExecutor(workers or config.workers)
+    for point, run_cfg, outcome in _train_all(config, pools, todo, executor):
         run_id = _record(store, run_cfg, outcome)
         _link(store, experiment_id, point, run_id)
         if outcome.get("error"):
@@ -525,27 +529,21 @@ def _needs_gold(config: ExperimentConfig, point: Point) -> bool:
 
 
 def _train_all(
-    config: ExperimentConfig, pools: Mapping[str, Pools], todo: list[tuple[Point, dict[str, Any]]], workers: int
+    config: ExperimentConfig,
+    pools: Mapping[str, Pools],
+    todo: list[tuple[Point, dict[str, Any]]],
+    executor: Executor,
 ) -> Iterator[tuple[Point, dict[str, Any], dict[str, Any]]]:
-    if workers <= 1 or len(todo) <= 1:
-        for point, run_cfg in todo:
-            yield point, run_cfg, train_point(config, point, pools[point.language])
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config, dict(pools))) as pool:
-        futures = [(point, run_cfg, pool.submit(_worker_train, point)) for point, run_cfg in todo]
-        for point, run_cfg, future in futures:
-            yield point, run_cfg, future.result()
+    """Train the points of ``todo`` where ``executor`` runs tasks; yields each as it completes."""
+    train = partial(_train_task, (config, dict(pools)))
+    for index, outcome in executor.map_unordered(train, [point for point, _ in todo]):
+        point, run_cfg = todo[index]
+        yield point, run_cfg, outcome
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(config: ExperimentConfig, pools: dict[str, Pools]) -> None:
-    _WORKER.update(config=config, pools=pools)
-
-
-def _worker_train(point: Point) -> dict[str, Any]:
-    return train_point(_WORKER["config"], point, _WORKER["pools"][point.language])
+def _train_task(context: tuple[ExperimentConfig, dict[str, Pools]], point: Point) -> dict[str, Any]:
+    config, pools = context
+    return train_point(config, point, pools[point.language])
 
 
 def train_point(config: ExperimentConfig, point: Point, pools: Pools) -> dict[str, Any]:

@@ -11,10 +11,12 @@ interval) and overall (the stratified estimate, each stratum weighted by its sha
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import math
-import random
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from itertools import pairwise
@@ -22,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
+from xner.services.executing import Executor, LocalExecutor, id_ranges, remember_store, shard_count, worker_store
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
 from xner.stats import allocate, stratified_proportion, wilson_interval, wilson_sample_size
 from xner.store.db import Session, Store
 from xner.store.queries import spotchecks
-from xner.store.queries.projections import iter_run_spans, projected_details
+from xner.store.queries.projections import iter_run_spans, projected_details, run_pair_bounds
 from xner.store.queries.sentences import pair_tokens
 from xner.types import Link, Span
 
@@ -144,56 +147,111 @@ def draw_sample(
     buckets: Sequence[float] = BUCKETS,
     seed: int = 0,
     reviewer: str = "",
+    executor: Executor | None = None,
 ) -> SampleReport:
     """Draw and store a stratified random sample of ``n`` spans of projection run ``run_id`` (default: newest).
 
     Proportional allocation with at least one span per non-empty stratum (so a sample may hold a few more than
-    ``n``); the same seed and run always draw the same spans.
+    ``n``); the same seed and run always draw the same spans, wherever the scan runs. Each span gets a random
+    priority from a hash of (seed, pair, index), and each stratum's sample is its spans of lowest priority: a
+    uniform sample without replacement that shards of the run (pair-id ranges, scanned by ``executor``'s
+    workers, :mod:`xner.services.executing`) draw in parallel, each keeping at most ``n`` spans per stratum, and
+    that merges to the same spans as one scan of the whole run.
 
     Raises:
         XnerError: unknown corpus, run or stratum name, bad buckets, ``n`` < 1 or a run without spans.
     """
-    strata = _check_strata(strata)
-    buckets = _check_buckets(buckets)
+    settings = _SampleSettings("", 0, n, _check_strata(strata), _check_buckets(buckets), seed)
     if n < 1:
         raise XnerError(f"a spot check needs at least 1 span, got n={n}")
-    settings = (corpus, run_id, n, strata, buckets, seed, reviewer)
-    return store.write(partial(_draw_sample, *settings), what="drawing the spot-check sample")
-
-
-def _draw_sample(
-    corpus: str,
-    run_id: int | None,
-    n: int,
-    strata: tuple[str, ...],
-    buckets: tuple[float, ...],
-    seed: int,
-    reviewer: str,
-    session: Session,
-) -> SampleReport:
-    found = get_corpus(session, corpus)
-    require_parallel(found)
-    run = get_projection_run(session, found, run_id)
-    population = _spans_by_stratum(session, run.id, strata, buckets)
-    if not population:
-        raise XnerError(f"projection run {run.id} of corpus {corpus!r} has no spans to check")
-    sizes = {key: len(items) for key, items in population.items()}
+    with store.session() as session:
+        found = get_corpus(session, corpus)
+        require_parallel(found)
+        run = get_projection_run(session, found, run_id)
+        bounds = run_pair_bounds(session, run.id)
+        corpus_id, run_id = found.id, run.id
+    if bounds is None:
+        raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
+    executor = executor or LocalExecutor(1)
+    settings = replace(settings, url=store.url, run_id=run_id)
+    remember_store(store)
+    sizes: Counter[str] = Counter()
+    candidates: dict[str, list[tuple[int, SampledSpan]]] = {}
+    shards = id_ranges(*bounds, shard_count(executor))
+    for _, (shard_sizes, shard_candidates) in executor.map_unordered(partial(_scan_shard, settings), shards):
+        sizes.update(shard_sizes)
+        for key, items in shard_candidates.items():
+            candidates.setdefault(key, []).extend(items)
+    if not sizes:
+        raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
     allocation = allocate(sizes, n)
-    rng = random.Random(seed)
-    chosen = [(key, item) for key, k in allocation.items() for item in sorted(rng.sample(population[key], k))]
-    check_id = spotchecks.add_spot_check(
-        session,
-        corpus_id=found.id,
-        run_id=run.id,
+    chosen = [
+        (key, item)
+        for key, k in allocation.items()
+        for item in sorted(item for _, item in heapq.nsmallest(k, candidates[key]))
+    ]
+    add = partial(
+        spotchecks.add_spot_check,
+        corpus_id=corpus_id,
+        run_id=run_id,
         requested=n,
-        strata=strata,
-        buckets=buckets,
-        populations=sizes,
+        strata=settings.strata,
+        buckets=settings.buckets,
+        populations=dict(sizes),
         seed=seed,
         created_by=reviewer,
         items=[(key, *item) for key, item in chosen],
     )
-    return SampleReport(check_id, corpus, run.id, n, len(chosen), sizes, allocation)
+    check_id = store.write(add, what="storing the spot-check sample")
+    return SampleReport(check_id, corpus, run_id, n, len(chosen), dict(sorted(sizes.items())), allocation)
+
+
+SampledSpan = tuple[int, int, int, int, str, float]  # pair id, index in the pair's spans, start, end, label, confidence
+
+
+@dataclass(frozen=True)
+class _SampleSettings:
+    """What a shard scan needs (the context of :func:`_scan_shard`)."""
+
+    url: str
+    run_id: int
+    n: int
+    strata: tuple[str, ...]
+    buckets: tuple[float, ...]
+    seed: int
+
+
+def _scan_shard(
+    settings: _SampleSettings, pair_range: tuple[int, int]
+) -> tuple[Counter[str], dict[str, list[tuple[int, SampledSpan]]]]:
+    """The span count of each stratum in ``pair_range``, and its ``n`` spans of lowest priority (with it)."""
+    sizes: Counter[str] = Counter()
+    kept: dict[str, list[tuple[int, SampledSpan]]] = {}  # max-heaps by priority (negated), at most n each
+    with worker_store(settings.url).session() as session:
+        for pair_id, index, span, confidence in iter_run_spans(session, settings.run_id, pair_range):
+            key = stratum_of(span.label, confidence, settings.strata, settings.buckets)
+            sizes[key] += 1
+            entry = (
+                -_priority(settings.seed, pair_id, index),
+                (pair_id, index, span.start, span.end, span.label, confidence),
+            )
+            heap = kept.setdefault(key, [])
+            if len(heap) < settings.n:
+                heapq.heappush(heap, entry)
+            elif entry > heap[0]:
+                heapq.heapreplace(heap, entry)
+    return sizes, {key: [(-priority, item) for priority, item in heap] for key, heap in kept.items()}
+
+
+def _lowest(candidates: list[tuple[int, SampledSpan]], k: int) -> list[SampledSpan]:
+    """The ``k`` spans of lowest priority, in pair order."""
+    return sorted(item for _, item in heapq.nsmallest(k, candidates))
+
+
+def _priority(seed: int, pair_id: int, index: int) -> int:
+    """A span's random rank for ``seed``: the same on every machine and in every process."""
+    digest = hashlib.blake2b(f"{seed}:{pair_id}:{index}".encode("ascii"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def _check_strata(strata: Sequence[str]) -> tuple[str, ...]:
@@ -210,17 +268,6 @@ def _check_buckets(buckets: Sequence[float]) -> tuple[float, ...]:
     if len(edges) < 2 or edges[0] != 0.0 or edges[-1] != 1.0 or any(a >= b for a, b in pairwise(edges)):
         raise XnerError(f"confidence buckets must rise strictly from 0 to 1, e.g. 0,0.5,0.8,1; got {list(buckets)}")
     return edges
-
-
-def _spans_by_stratum(
-    session: Session, run_id: int, strata: Sequence[str], buckets: Sequence[float]
-) -> dict[str, list[tuple[int, int, int, int, str, float]]]:
-    """Every span of run ``run_id`` as ``(pair, index, start, end, label, confidence)``, by stratum."""
-    population: dict[str, list[tuple[int, int, int, int, str, float]]] = {}
-    for pair_id, index, span, confidence in iter_run_spans(session, run_id):
-        key = stratum_of(span.label, confidence, strata, buckets)
-        population.setdefault(key, []).append((pair_id, index, span.start, span.end, span.label, confidence))
-    return population
 
 
 def judge(store: Store, check_id: int, item_id: int, correct: bool, reviewer: str) -> CheckItem:

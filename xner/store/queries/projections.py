@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xner.store.columns import record_confidence, record_to_projected, record_to_span
@@ -48,14 +48,26 @@ def run_spans_and_confidence(session: Session, run_id: int) -> dict[int, tuple[l
     }
 
 
-def iter_run_spans(session: Session, run_id: int) -> Iterator[tuple[int, int, Span, float]]:
-    """Every span of projection run ``run_id`` as (pair id, index in the pair's spans, span, confidence), by pair
-    id, a page of pairs at a time."""
+def iter_run_spans(
+    session: Session, run_id: int, pair_range: tuple[int, int] | None = None
+) -> Iterator[tuple[int, int, Span, float]]:
+    """Every span of projection run ``run_id`` (of its pairs with ``low <= id < high`` when ``pair_range`` is
+    given) as (pair id, index in the pair's spans, span, confidence), by pair id, a page of pairs at a time."""
     query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == run_id)
+    if pair_range is not None:
+        query = query.where(Projection.pair_id >= pair_range[0], Projection.pair_id < pair_range[1])
     for rows in keyset_pages(session, query, Projection.pair_id):
         for pair_id, records in rows:
             for index, record in enumerate(records):
                 yield pair_id, index, record_to_span(record), record_confidence(record)
+
+
+def run_pair_bounds(session: Session, run_id: int) -> tuple[int, int] | None:
+    """The lowest and highest pair id that projection run ``run_id`` covers, or None for an empty run."""
+    low, high = session.execute(
+        select(func.min(Projection.pair_id), func.max(Projection.pair_id)).where(Projection.run_id == run_id)
+    ).one()
+    return None if low is None else (low, high)
 
 
 def run_has_spans(session: Session, run_id: int) -> bool:
