@@ -21,7 +21,7 @@ from typing import ClassVar, ParamSpec, TextIO
 
 from xner.errors import InputError
 from xner.formats.base import READERS, WRITERS, ExportSource
-from xner.formats.text import PathLike, iter_lines
+from xner.formats.text import PathLike, iter_line_chunks, iter_lines
 from xner.schemes import OUTSIDE, TagError, decode_tags, spans_to_tags
 from xner.text import normalize_tokens
 from xner.types import ProgressFn, Sentence, Span
@@ -93,38 +93,68 @@ def iter_raw_sentences(
             token line (a token with a space in it, or a missing tag), or a file without any sentence.
     """
     name = display_name or str(path)
-    tokens: list[str] = []
+    tokens: list[str] = []  # the sentence being read (it may continue in the next chunk)
     tags: list[str] = []
     first_line = 0
     width = 0  # columns of the file's first token line
     width_line = 0
     count = 0
-    for number, text in iter_lines(path, on_progress=on_progress, display_name=display_name):
-        columns = text.split()
-        if not columns or columns[0] == DOCSTART:
-            if tokens:
+    tag_fits = False  # tag_column is within the file's width
+    for base, lines in iter_line_chunks(path, on_progress=on_progress, display_name=display_name):
+        # A chunk at a time: the lines split, then each run of token lines between blank lines taken whole when its
+        # lines all have the file's width (list operations, no per-line Python); any other run is read line by line
+        # below, which raises the errors (that loop is the reference: both read the same sentences).
+        rows = [text.split() for text in lines]
+        widths = list(map(len, rows))
+        ends = [index for index, columns in enumerate(widths) if not columns]
+        ends.append(len(rows))  # the last run is continued by the next chunk, unless a blank line ends it
+        begin = 0
+        for end in ends:
+            if end > begin:
+                run = rows[begin:end]
+                run_tokens = [columns[0] for columns in run]
+                run_widths = widths[begin:end]
+                if tag_fits and min(run_widths) == width == max(run_widths) and DOCSTART not in run_tokens:
+                    if not tokens:
+                        first_line = base + begin
+                    tokens += run_tokens
+                    tags += [columns[tag_column] for columns in run]
+                else:
+                    for index in range(begin, end):
+                        number, columns = base + index, rows[index]
+                        if columns[0] == DOCSTART:
+                            if tokens:
+                                count += 1
+                                yield RawSentence(first_line, tokens, tags)
+                                tokens, tags = [], []
+                            continue
+                        if len(columns) < 2:
+                            raise InputError(
+                                name,
+                                number,
+                                f"expected a token and a tag separated by space or tab, found {lines[index]!r}",
+                            )
+                        if width == 0:
+                            width, width_line = len(columns), number
+                            tag_fits = -width <= tag_column < width
+                        elif len(columns) != width:
+                            raise InputError(
+                                name,
+                                number,
+                                f"found {len(columns)} columns but line {width_line} has {width}: every token line "
+                                "needs the same columns (a token containing a space, or a missing tag?)",
+                            )
+                        if not tag_fits:
+                            raise InputError(name, number, f"no column {tag_column} for the tag: the line has {width}")
+                        if not tokens:
+                            first_line = number
+                        tokens.append(columns[0])
+                        tags.append(columns[tag_column])
+            if end < len(rows) and tokens:  # a blank line ends the sentence
                 count += 1
                 yield RawSentence(first_line, tokens, tags)
                 tokens, tags = [], []
-            continue
-        if len(columns) < 2:
-            raise InputError(name, number, f"expected a token and a tag separated by space or tab, found {text!r}")
-        if width == 0:
-            width, width_line = len(columns), number
-        elif len(columns) != width:
-            raise InputError(
-                name,
-                number,
-                f"found {len(columns)} columns but line {width_line} has {width}: every token line needs the "
-                "same columns (a token containing a space, or a missing tag?)",
-            )
-        if not tokens:
-            first_line = number
-        tokens.append(columns[0])
-        try:
-            tags.append(columns[tag_column])
-        except IndexError:
-            raise InputError(name, number, f"no column {tag_column} for the tag: the line has {len(columns)}") from None
+            begin = end + 1
     if tokens:
         count += 1
         yield RawSentence(first_line, tokens, tags)

@@ -18,6 +18,7 @@ from xner.types import ProgressFn
 
 PathLike = str | os.PathLike[str]
 _PROGRESS_EVERY = 4096  # lines between progress reports: a call per line would cost more than the parsing
+_CHUNK_CHARS = 1 << 12  # characters read at a time by iter_line_chunks
 
 
 def iter_lines(
@@ -66,6 +67,70 @@ def iter_lines(
             total = max(size, done)
             on_progress(total if finished else done, total)
     if number == 0:
+        raise InputError(name, None, "file is empty")
+
+
+def iter_line_chunks(
+    path: PathLike,
+    *,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+    chunk_chars: int = _CHUNK_CHARS,
+) -> Iterator[tuple[int, list[str]]]:
+    r""":func:`iter_lines` a chunk at a time, for readers that go through millions of lines: yields
+    ``(number of the chunk's first line, lines)``, every line whole and without its ending, with the same checks and
+    errors. ``"\r\n"`` and a lone ``"\r"`` end a line, as in :func:`iter_lines`. Progress is reported once a chunk.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.txt")
+    >>> _ = open(path, "w", newline="").write("\ufeffa b\r\nc d\n\ne f")
+    >>> list(iter_line_chunks(path, chunk_chars=4))
+    [(1, ['a b']), (2, ['c d', '']), (4, ['e f'])]
+
+    Raises:
+        InputError: the file is missing, empty, binary, or has bytes that are not UTF-8.
+    """
+    name = display_name or str(path)
+    try:
+        # newline=None turns "\r\n" and "\r" into "\n": lines end where iter_lines ends them
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed in the finally below
+    except FileNotFoundError:
+        raise InputError(name, None, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(name, None, "is a directory, not a file") from None
+    size = os.fstat(handle.fileno()).st_size if on_progress is not None else 0
+    done = 0
+    number = 1  # of the next line
+    pending = ""  # the last, unfinished line of the text read so far
+    finished = False
+    try:
+        while chunk := handle.read(chunk_chars):
+            if not done and chunk.startswith("\ufeff"):
+                chunk = chunk[1:]
+            done += len(chunk)
+            text = pending + chunk
+            if "\x00" in text:
+                line = number + text.count("\n", 0, text.index("\x00"))
+                raise InputError(name, line, "binary data (NUL byte): this is not a text file")
+            lines = text.split("\n")
+            pending = lines.pop()
+            if lines:
+                yield number, lines
+                number += len(lines)
+            if on_progress is not None:
+                on_progress(done, max(size, done))
+        if pending:
+            yield number, [pending]
+            number += 1
+        finished = True
+    except UnicodeDecodeError:
+        raise _locate_decode_error(path, name) from None
+    finally:
+        handle.close()
+        if on_progress is not None and done:
+            total = max(size, done)
+            on_progress(total if finished else done, total)
+    if number == 1:
         raise InputError(name, None, "file is empty")
 
 
