@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, inspect, select, text
 
 from tests.conftest import write
-from tests.store.checks import check_span_lists_store_the_json_they_always_stored
+from tests.store.checks import check_empty_runs_are_found_in_sql, check_span_lists_store_the_json_they_always_stored
 from xner.errors import XnerError
 from xner.formats.parallel import SideOptions
 from xner.services.importing import import_alignments, import_corpus, import_parallel
@@ -392,3 +392,7 @@ def test_is_busy_error(error: object, busy: bool) -> None:
 
 def test_span_lists_store_the_json_they_always_stored(store: Store) -> None:
     check_span_lists_store_the_json_they_always_stored(store)
+
+
+def test_empty_runs_are_found_in_sql(store: Store) -> None:
+    check_empty_runs_are_found_in_sql(store)
