@@ -16,7 +16,13 @@ KEYS = ("corpus_id", "split", "side", "position", "lang", "tokens", "text", "n_t
 
 
 def sentence_rows(corpus_id: int) -> list[tuple]:
-    tokens = [("Ọba", "Adé", "lọ", "sí", "Èkó"), ("He", "said", '"no"', "\\", "😀")]
+    tokens = [
+        ("Ọba", "Adé", "lọ", "sí", "Èkó"),
+        ("He", "said", '"no"', "\\", "😀"),
+        ("Ada", "met", "Bola", "in", "Lagos", "on", "3.5", "days'", "notice", "."),  # plain ASCII: the shortcut
+        ("tab\there", "del\x7f", "nul\x00"),  # control characters: escaped by json.dumps
+        ("x",),
+    ]
     return [
         (corpus_id, "train", "mono", position, "yo", words, " ".join(words), len(words), 3 * position + 1)
         for position, words in enumerate(tokens)
