@@ -101,8 +101,8 @@ def test_conll_reads_the_same_sentences_and_lines_whatever_the_chunk_size(tmp_pa
 
     from xner.formats import conll, text
 
-    chunks = functools.partial(text.iter_line_chunks, chunk_chars=chunk_chars)
-    monkeypatch.setattr(conll, "iter_line_chunks", chunks)
+    chunks = functools.partial(text.iter_text_chunks, chunk_chars=chunk_chars)
+    monkeypatch.setattr(conll, "iter_text_chunks", chunks)
     path = write(tmp_path / "messy.conll", MESSY_CONLL)
     raws = [(raw.line, raw.tokens, raw.tags) for raw in iter_raw_sentences(path)]
     assert raws == [
