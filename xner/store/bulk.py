@@ -122,7 +122,7 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None
             processors: list[tuple[int, Callable[[Any], Any]]] = []
             for position, name in enumerate(names):
                 column_type = table.c[name].type
-                process = column_type.dialect_impl(dialect).bind_processor(dialect)
+                process: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None and type(column_type) is JSON and dialect._json_serializer is None:  # type: ignore[attr-defined]
                     process = _list_of_strings_first(process)
                 if process is not None:
