@@ -122,8 +122,10 @@ def decode_tags(tags: Sequence[str], scheme: str = AUTO, *, strict: bool = False
     ([Span(start=0, end=2, label='PER'), Span(start=3, end=4, label='LOC')], 2)
     """
     spec = get_scheme(scheme)  # before the fast path, so that an unknown scheme name is never silently accepted
-    if all(tag == OUTSIDE for tag in tags):  # most sentences: nothing to decode
-        return [], 0
+    if spec is None or spec.name == "iob2":
+        clean = _decode_clean_iob2(tags)
+        if clean is not None:
+            return clean, 0
     # IOB1 legitimately starts spans with I-: that is its definition, not a repair.
     iob1 = spec is not None and spec.name == "iob1"
     spans: list[Span] = []
@@ -177,6 +179,33 @@ def decode_tags(tags: Sequence[str], scheme: str = AUTO, *, strict: bool = False
         raise TagError(len(tags) - 1, f"span {label} opened at token {start} is not closed at sentence end")
     close(len(tags))
     return sorted(spans), repaired
+
+
+def _decode_clean_iob2(tags: Sequence[str]) -> list[Span] | None:
+    """The spans of a sequence of ``O``, ``B-X`` and ``I-X`` tags where every ``I-X`` continues an ``X`` span (what
+    nearly every file holds), looking only at the entity tokens; None for anything else (the full decoder then
+    reads it and words the errors). Same spans as the full decoder, in the same order.
+
+    >>> _decode_clean_iob2(["B-PER", "I-PER", "O", "B-LOC", "B-LOC"])
+    [Span(start=0, end=2, label='PER'), Span(start=3, end=4, label='LOC'), Span(start=4, end=5, label='LOC')]
+    >>> _decode_clean_iob2(["O", "I-PER"]) is None
+    True
+    """
+    spans: list[Span] = []
+    start, label, last = -1, "", -2  # the open span and its last token
+    for index in [index for index, tag in enumerate(tags) if tag != OUTSIDE]:
+        tag = tags[index]
+        if tag.startswith("I-") and index == last + 1 and tag[2:] == label:
+            last = index
+            continue
+        if not tag.startswith("B-") or len(tag) == 2:
+            return None
+        if start >= 0:
+            spans.append(Span(start, last + 1, label))
+        start, label, last = index, tag[2:], index
+    if start >= 0:
+        spans.append(Span(start, last + 1, label))
+    return spans
 
 
 def spans_to_tags(spans: Sequence[Span], length: int, scheme: str = "iob2") -> list[str]:

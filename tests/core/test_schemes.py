@@ -270,3 +270,25 @@ def test_span_is_half_open_and_rejects_empty_ranges():
     for start, end in [(2, 2), (3, 1), (-1, 1)]:
         with pytest.raises(XnerError):
             Span(start, end, PER)
+
+
+def test_clean_iob2_shortcut_reads_what_the_full_decoder_reads() -> None:
+    """Random B/I/O sequences (clean or needing repair) and some invalid tags: the shortcut for clean IOB2 either
+    declines or gives the full decoder's spans (IOB1 reads every clean IOB2 sequence the same way, without it)."""
+    import random
+
+    from xner.schemes import _decode_clean_iob2
+
+    rng = random.Random(7)
+    tags_seen = ["O", "O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG", "B-", "E-PER", "S-LOC", "X-PER"]
+    declined = used = 0
+    for _ in range(3000):
+        tags = [rng.choice(tags_seen) for _ in range(rng.randint(0, 12))]
+        shortcut = _decode_clean_iob2(tags)
+        if shortcut is None:
+            declined += 1
+            continue
+        used += 1
+        assert shortcut == decode_tags(tags, "iob1")[0] == tags_to_spans(tags, "iob2", strict=True)
+        assert decode_tags(tags) == (shortcut, 0)
+    assert declined > 100 and used > 100

@@ -87,6 +87,39 @@ def test_conll_multi_column_tag_last_with_docstart(tmp_path):
     ]
 
 
+MESSY_CONLL = (
+    "-DOCSTART- -X- O O\n\nỌlá x B-PER\r\nAdé x I-PER\n \t \n\n\nlọ x O\n-DOCSTART- -X- O O\nsí x B-LOC\n"
+    "Èkó x I-LOC\n\n\n"
+)
+
+
+@pytest.mark.parametrize("chunk_chars", [1, 2, 5, 16, 4096])
+def test_conll_reads_the_same_sentences_and_lines_whatever_the_chunk_size(tmp_path, monkeypatch, chunk_chars):
+    """The reader takes a file in chunks of lines; sentences, their first lines and errors do not depend on where
+    the chunks end (a sentence, a CRLF or a DOCSTART line may straddle two)."""
+    import functools
+
+    from xner.formats import conll, text
+
+    chunks = functools.partial(text.iter_text_chunks, chunk_chars=chunk_chars)
+    monkeypatch.setattr(conll, "iter_text_chunks", chunks)
+    path = write(tmp_path / "messy.conll", MESSY_CONLL)
+    raws = [(raw.line, raw.tokens, raw.tags) for raw in iter_raw_sentences(path)]
+    assert raws == [
+        (3, ["Ọlá", "Adé"], ["B-PER", "I-PER"]),
+        (8, ["lọ"], ["O"]),
+        (10, ["sí", "Èkó"], ["B-LOC", "I-LOC"]),
+    ]
+    bad = write(tmp_path / "bad.conll", MESSY_CONLL + "Ìbàdàn B-LOC\n")
+    with pytest.raises(InputError, match=r"bad.conll:14: found 2 columns but line 3 has 3"):
+        list(iter_raw_sentences(bad))
+    short = write(tmp_path / "short.conll", "a x O\nb x O\n\nc\n")
+    with pytest.raises(InputError, match=r"short.conll:4: expected a token and a tag"):
+        list(iter_raw_sentences(short))
+    with pytest.raises(InputError, match=r"nul.conll:2: binary data"):
+        list(iter_raw_sentences(write(tmp_path / "nul.conll", "a O\nb\x00 O\n")))
+
+
 def test_conll_tag_column_option(tmp_path):
     # TOKEN TAG CONFIDENCE: the tag is column 1, not the last one.
     path = write(tmp_path / "swa.conll", "Rais O 0.99\nRuto B-PER 0.97\nalitembelea O 0.99\nMombasa B-LOC 0.91\n")

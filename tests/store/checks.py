@@ -82,3 +82,30 @@ def check_directional_links_migration_keeps_the_alignments(store: Store) -> None
         symmetrize_run(store, DEMO_CORPUS, 1, method="union")
     run = align_corpus(store, DEMO_CORPUS, options={"n_samplers": 1, "rel_iterations": 0.3}).run_id
     assert symmetrize_run(store, DEMO_CORPUS, run, method="union").pairs == 100
+
+
+def check_empty_runs_are_found_in_sql(store: Store) -> None:
+    """``empty_run_reason`` (asked on every review page run) finds a run's first span in SQL: a run of the demo has
+    spans, a run whose every pair has none is empty, and so is a run without rows."""
+    from sqlalchemy import select
+
+    from xner.store.models import Projection, ProjectionRun, SentencePair
+
+    load_demo(store)
+    overview = review.queue_overview(store, DEMO_CORPUS)
+    assert review.empty_run_reason(store, DEMO_CORPUS, overview.runs[-1].id) is None
+    with store.transaction() as session:
+        corpus_id = session.scalar(select(SentencePair.corpus_id).limit(1))
+        pairs = session.scalars(select(SentencePair.id).where(SentencePair.corpus_id == corpus_id)).all()
+        empty, bare = (
+            ProjectionRun(corpus_id=corpus_id, method="heuristic"),
+            ProjectionRun(corpus_id=corpus_id, method="x"),
+        )
+        session.add_all([empty, bare])
+        session.flush()
+        session.add_all(Projection(run_id=empty.id, pair_id=pair, spans=[], confidence=1.0) for pair in pairs)
+        ids = empty.id, bare.id
+    for run_id in ids:
+        assert review.empty_run_reason(store, DEMO_CORPUS, run_id) == (
+            f"the source side of {DEMO_CORPUS!r} has no gold entities"
+        )

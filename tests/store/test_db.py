@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, inspect, select, text
 from tests.conftest import write
 from tests.store.checks import (
     check_directional_links_migration_keeps_the_alignments,
+    check_empty_runs_are_found_in_sql,
     check_span_lists_store_the_json_they_always_stored,
 )
 from xner.errors import XnerError
@@ -399,3 +400,7 @@ def test_is_busy_error(error: object, busy: bool) -> None:
 
 def test_span_lists_store_the_json_they_always_stored(store: Store) -> None:
     check_span_lists_store_the_json_they_always_stored(store)
+
+
+def test_empty_runs_are_found_in_sql(store: Store) -> None:
+    check_empty_runs_are_found_in_sql(store)

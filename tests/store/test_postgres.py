@@ -25,6 +25,7 @@ from tests.apptest import load, seen
 from tests.conftest import REPO, shared, snapshot, write
 from tests.store.checks import (
     check_directional_links_migration_keeps_the_alignments,
+    check_empty_runs_are_found_in_sql,
     check_span_lists_store_the_json_they_always_stored,
 )
 from xner.cli import app
@@ -137,6 +138,10 @@ def test_open_store_migrates_to_head_and_matches_the_models(pg_url: str) -> None
 
 def test_span_lists_store_the_json_they_always_stored(pg_store: Store) -> None:
     check_span_lists_store_the_json_they_always_stored(pg_store)
+
+
+def test_empty_runs_are_found_in_sql(pg_store: Store) -> None:
+    check_empty_runs_are_found_in_sql(pg_store)
 
 
 def test_real_conll_import_counts_match_the_file(pg_store: Store) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from xner.errors import InputError, XnerError
-from xner.formats.text import PathLike, iter_lines
+from xner.formats.text import PathLike, iter_line_chunks
 from xner.types import Alignment, Link, ProgressFn
 
 _LINK = re.compile(r"^(\d+)([-p?])(\d+)$")
@@ -55,7 +55,10 @@ def _raise_first_bad_link(text: str) -> None:
 
 def check_bounds(alignment: Alignment, src_len: int, tgt_len: int, *, index_base: int = 0) -> None:
     """Raise :class:`LinkError` when a link points past either sentence (message in the file's own indexing)."""
-    for i, j in sorted(alignment.links):
+    links = alignment.links
+    if not links or (max(i for i, _ in links) < src_len and max(j for _, j in links) < tgt_len):
+        return
+    for i, j in sorted(links):
         if i >= src_len or j >= tgt_len:
             side, index, length = ("source", i, src_len) if i >= src_len else ("target", j, tgt_len)
             raise LinkError(
@@ -77,11 +80,12 @@ def read_pharaoh(
         InputError: a malformed link, naming file and line.
     """
     name = display_name or str(path)
-    for number, text in iter_lines(path, on_progress=on_progress, display_name=display_name):
-        try:
-            yield number, parse_pharaoh_line(text, index_base=index_base)
-        except LinkError as error:
-            raise InputError(name, number, str(error)) from None
+    for first, lines in iter_line_chunks(path, on_progress=on_progress, display_name=display_name):
+        for number, text in enumerate(lines, start=first):
+            try:
+                yield number, parse_pharaoh_line(text, index_base=index_base)
+            except LinkError as error:
+                raise InputError(name, number, str(error)) from None
 
 
 def write_pharaoh(alignments: Iterable[Alignment], out: TextIO) -> int:

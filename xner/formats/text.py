@@ -18,6 +18,7 @@ from xner.types import ProgressFn
 
 PathLike = str | os.PathLike[str]
 _PROGRESS_EVERY = 4096  # lines between progress reports: a call per line would cost more than the parsing
+_CHUNK_CHARS = 1 << 12  # characters read at a time by iter_line_chunks
 
 
 def iter_lines(
@@ -66,6 +67,105 @@ def iter_lines(
             total = max(size, done)
             on_progress(total if finished else done, total)
     if number == 0:
+        raise InputError(name, None, "file is empty")
+
+
+def iter_line_chunks(
+    path: PathLike,
+    *,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+    chunk_chars: int = _CHUNK_CHARS,
+) -> Iterator[tuple[int, list[str]]]:
+    r""":func:`iter_lines` a chunk at a time, for readers that go through millions of lines: yields
+    ``(number of the chunk's first line, lines)``, every line whole and without its ending, with the same checks and
+    errors. ``"\r\n"`` and a lone ``"\r"`` end a line, as in :func:`iter_lines`. Progress is reported once a chunk.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.txt")
+    >>> _ = open(path, "w", newline="").write("\ufeffa b\r\nc d\n\ne f")
+    >>> list(iter_line_chunks(path, chunk_chars=4))
+    [(1, ['a b']), (2, ['c d', '']), (4, ['e f'])]
+
+    Raises:
+        InputError: the file is missing, empty, binary, or has bytes that are not UTF-8.
+    """
+    chunks = iter_text_chunks(path, on_progress=on_progress, display_name=display_name, chunk_chars=chunk_chars)
+    for number, text in chunks:
+        yield number, text.split("\n")
+
+
+def iter_text_chunks(
+    path: PathLike,
+    *,
+    on_progress: ProgressFn | None = None,
+    display_name: str | None = None,
+    chunk_chars: int = _CHUNK_CHARS,
+    cut: str = "\n",
+) -> Iterator[tuple[int, str]]:
+    r"""The text of a file a piece at a time, each piece cut where ``cut`` occurs (the cut itself left out), with
+    the line number of its first line: ``cut="\n"`` gives whole lines, ``cut="\n\n"`` runs of lines between blank
+    lines (CoNLL sentences). The last piece is what follows the last cut. Line ends are ``"\n"`` (``"\r\n"`` and a
+    lone ``"\r"`` are turned into it, so lines end where :func:`iter_lines` ends them); the checks and errors are
+    :func:`iter_lines`'s.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.txt")
+    >>> _ = open(path, "w", newline="").write("a B\r\nc D\n\n\ne F\n")
+    >>> list(iter_text_chunks(path, chunk_chars=4, cut="\n\n"))
+    [(1, 'a B\nc D\n'), (5, 'e F\n')]
+
+    Raises:
+        InputError: the file is missing, empty, binary, or has bytes that are not UTF-8.
+    """
+    name = display_name or str(path)
+    try:
+        # newline=None turns "\r\n" and "\r" into "\n": lines end where iter_lines ends them
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed in the finally below
+    except FileNotFoundError:
+        raise InputError(name, None, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(name, None, "is a directory, not a file") from None
+    size = os.fstat(handle.fileno()).st_size if on_progress is not None else 0
+    done = 0
+    number = 1  # of the first line of what is pending
+    pending = ""  # the text read and not yet given out (after the last cut)
+    skip = cut.count("\n")  # lines a cut ends
+    finished = False
+    try:
+        while chunk := handle.read(chunk_chars):
+            if not done and chunk.startswith("\ufeff"):
+                chunk = chunk[1:]
+            done += len(chunk)
+            if "\x00" in chunk:
+                text = pending + chunk
+                line = number + text.count("\n", 0, text.index("\x00"))
+                raise InputError(name, line, "binary data (NUL byte): this is not a text file")
+            at = chunk.rfind(cut)
+            if at < 0 or len(cut) > 1:  # a cut may straddle two chunks: look for it in the joined text
+                pending += chunk
+                at = pending.rfind(cut)
+                if at >= 0:
+                    text, pending = pending[:at], pending[at + len(cut) :]
+                    yield number, text
+                    number += text.count("\n") + skip
+            else:
+                text, pending = pending + chunk[:at], chunk[at + len(cut) :]
+                yield number, text
+                number += text.count("\n") + skip
+            if on_progress is not None:
+                on_progress(done, max(size, done))
+        if pending:
+            yield number, pending
+        finished = True
+    except UnicodeDecodeError:
+        raise _locate_decode_error(path, name) from None
+    finally:
+        handle.close()
+        if on_progress is not None and done:
+            total = max(size, done)
+            on_progress(total if finished else done, total)
+    if not done:
         raise InputError(name, None, "file is empty")
 
 

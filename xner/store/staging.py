@@ -45,13 +45,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xner.errors import XnerError
+from xner.store.bulk import insert_dicts
 from xner.store.db import Store
 from xner.store.models import (
     Alignment,
@@ -288,8 +289,9 @@ def add_row(model: type, values: dict[str, Any], session: Session) -> int:
 
 
 def insert_rows(model: type, rows: list[dict[str, Any]], session: Session) -> None:
-    """Insert ``rows`` into ``model``'s table in one Core statement: a batch for :meth:`Stage.write`."""
-    session.execute(insert(model), rows)
+    """Insert ``rows`` into ``model``'s table in one statement (:func:`xner.store.bulk.insert_dicts`): a batch for
+    :meth:`Stage.write`."""
+    insert_dicts(session, cast(Table, model.__table__), rows)  # type: ignore[attr-defined]
 
 
 # --- moving rows and runs at publication ---------------------------------------------------------------------------

@@ -351,9 +351,12 @@ def save_settings(corpus: str, reviewer: str, overlap: int, lease_seconds: int) 
     forget_item()
 
 
-def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewItem | None:
+def load_item(
+    corpus: str, filters: view.QueueFilters, reviewer: str, counts: dict[str, int] | None = None
+) -> ReviewItem | None:
     """The shown item; after a decision (or a new queue) the first one of the queue: one service call at most.
-    In the queue of unreviewed items a named reviewer's item is leased to them, so nobody else is served it."""
+    In the queue of unreviewed items a named reviewer's item is leased to them, so nobody else is served it.
+    ``counts``: the corpus's states per status, just counted by this page run (``QueueOverview.status_counts``)."""
     key = (corpus, filters)
     if ss.review_key != key:
         ss.review_key, ss.review_after = key, None
@@ -366,10 +369,12 @@ def load_item(corpus: str, filters: view.QueueFilters, reviewer: str) -> ReviewI
         return shown
     args = filters.next_item_args()
     skipped = list(ss.review_skipped)
-    item = review.next_item(_store(), corpus, **args, skip=skipped, after=ss.review_after, claim_for=claim_for)
+    item = review.next_item(
+        _store(), corpus, **args, skip=skipped, after=ss.review_after, claim_for=claim_for, counts=counts
+    )
     if item is None and ss.review_after is not None:  # browsed past the end: start again from the top
         ss.review_after = None
-        item = review.next_item(_store(), corpus, **args, skip=skipped, claim_for=claim_for)
+        item = review.next_item(_store(), corpus, **args, skip=skipped, claim_for=claim_for, counts=counts)
     ss.review_remaining = (item.remaining, item.remaining_exact) if item else (0, True)
     if item is not None and item.leased and claim_for:
         ss.review_lease = (item.sentence_id, claim_for, time.monotonic())

@@ -16,7 +16,7 @@ from tests.conftest import import_europarl, snapshot
 from xner.errors import ConflictError, UnknownNameError, XnerError
 from xner.services import review
 from xner.services.aligning import align_corpus
-from xner.services.corpora import corpus_stats
+from xner.services.corpora import corpus_stats, get_corpus
 from xner.services.demo import load_demo
 from xner.services.exporting import export_corpus
 from xner.services.projecting import project_corpus
@@ -33,7 +33,7 @@ from xner.store.models import (
     SentencePair,
     utcnow,
 )
-from xner.store.queries.review import curated_count, reviewed_count
+from xner.store.queries.review import curated_count, reviewed_count, status_counts
 from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 pytest_plugins = ["tests.pg"]
@@ -804,6 +804,12 @@ def test_home_review_and_export_count_unreviewed_reviewed_and_curated_alike(
     assert overview.queued == 100 - 4 - len(never_queued)  # the queue's own count: queued, not every unreviewed
     first = review.next_item(store, DEMO)
     assert first is not None and (first.reviewed, first.remaining) == (overview.reviewed, overview.queued)
+    with store.session() as session:  # the overview's counts are the ones next_item would count (the page hands them)
+        assert overview.status_counts == status_counts(session, get_corpus(session, DEMO).id)
+    for filters in ({}, {"statuses": REVIEWED_STATUSES}, {"min_confidence": 0.5}, {"skip": [first.sentence_id]}):
+        assert review.next_item(store, DEMO, **filters, counts=overview.status_counts) == review.next_item(
+            store, DEMO, **filters
+        )
     report = export_corpus(store, DEMO, tmp_path / "curated.conll", statuses=CURATED_STATUSES)
     assert report.sentences == curated_count(home) == 3
     reviewed = export_corpus(store, DEMO, tmp_path / "reviewed.conll", statuses=REVIEWED_STATUSES)

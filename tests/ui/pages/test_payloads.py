@@ -151,7 +151,8 @@ def test_home(project: Store) -> None:
 
 def test_review(project: Store) -> None:
     at = open_page("1_Review.py")
-    texts = assert_only_escaped(at)
+    at.session_state["review_menus"] = True  # the correction menus (drawn once their expander is open)
+    texts = assert_only_escaped(at.run())
     joined = "\n".join(texts)
     assert literal(CORPUS) in joined and literal(RUN) in joined  # the item's header, the runs in the sidebar
     assert html_text(TOKEN) in joined and f"<sub>{html_text(LABEL)}</sub>" in joined  # the sentences

@@ -45,6 +45,13 @@ def open_alignment_fix(at: AppTest) -> None:
     assert not at.exception, at.exception
 
 
+def open_menus(at: AppTest) -> None:
+    """Open the "Edit with menus" expander, as a click on it does (its content is drawn only while open)."""
+    at.session_state["review_menus"] = True
+    at.run()
+    assert not at.exception, at.exception
+
+
 def state_of(store: Store, sentence_id: int) -> ReviewState:
     with store.session() as session:
         found = session.get(ReviewState, sentence_id)
@@ -224,6 +231,8 @@ def test_correct_add_delete_and_relabel_spans(demo) -> None:
     first, second = spans[0], spans[1]
 
     relabel = next(label for label in item.labels if label != first.label)
+    assert f"review_first_{sid}" not in {box.key for box in at.selectbox}  # the menus are drawn once opened
+    open_menus(at)
     at.selectbox(key=f"review_relabel_{sid}_{first.start}_{first.end}").set_value(relabel).run()
     click(at, f"review_delete_{sid}_{second.start}_{second.end}")
     free = next(i for i in range(len(item.tgt_tokens)) if not any(s.start <= i < s.end for s in spans))
@@ -333,6 +342,7 @@ def test_token_editor_changes_that_are_stale_bad_or_unchanged_save_nothing(demo)
     at = open_page()
     item = shown(at)
     sid, spans = item.sentence_id, item.state.spans
+    open_menus(at)
     base = editor_data_of(at, sid)["base"]
     click(at, f"review_delete_{sid}_{spans[0].start}_{spans[0].end}")  # the menus change the draft: a new revision
     assert editor_data_of(at, sid)["base"] > base
@@ -359,6 +369,7 @@ def test_an_overlapping_new_span_is_refused_with_the_reason(demo) -> None:
     at = open_page()
     item = shown(at)
     sid, span = item.sentence_id, item.state.spans[0]
+    open_menus(at)
     at.selectbox(key=f"review_first_{sid}").set_value(span.start).run()
     at.selectbox(key=f"review_last_{sid}").set_value(span.start).run()
     click(at, "review_add")
@@ -390,6 +401,7 @@ def test_a_new_suggestion_in_between_is_a_conflict_and_the_draft_is_kept(demo) -
     at = open_page()
     item = shown(at)
     span = item.state.spans[0]
+    open_menus(at)
     click(at, f"review_delete_{item.sentence_id}_{span.start}_{span.end}")
     draft = tuple(at.session_state["review_draft"])
     review.queue_projection(store, CORPUS, runs["ngram"])  # another run's suggestion replaces the one shown
@@ -636,6 +648,7 @@ def test_europarl_review_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert second.state.disagreement <= first.state.disagreement
         span = second.state.spans[0] if second.state.spans else None
         if span is not None:
+            open_menus(at)
             click(at, f"review_delete_{second.sentence_id}_{span.start}_{span.end}")
             click(at, "review_save")
         else:

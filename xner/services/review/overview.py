@@ -11,6 +11,7 @@ from xner.store.db import Store
 from xner.store.queries.review import curated_count, queued_count, review_progress, reviewed_count
 from xner.store.queries.review_queue import projection_runs
 from xner.store.queries.review_states import queued_run
+from xner.types import ReviewStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,12 @@ class QueueOverview:
     progress: dict[str, int]  # reviewable sentences per status (xner.store.queries.review.review_progress)
     total: int  # reviewable (target) sentences
     queued: int = 0  # unreviewed items in the review queue (sentences with a queued suggestion)
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """The corpus's review states per status, as :func:`xner.store.queries.review.status_counts` counts them
+        (``unreviewed``: the queued items), for :func:`~xner.services.review.next_item` to reuse."""
+        return {**self.progress, ReviewStatus.UNREVIEWED.value: self.queued}
 
     @property
     def reviewed(self) -> int:

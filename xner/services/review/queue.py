@@ -218,6 +218,7 @@ def next_item(
     skip: Collection[int] = (),
     after: int | None = None,
     claim_for: str | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> ReviewItem | None:
     """The first item of the review queue of ``corpus`` after the filters, or None when none is left.
 
@@ -234,6 +235,8 @@ def next_item(
         claim_for: the reviewer the item is for: it is leased to them (:mod:`.leases`), and items other reviewers
             hold are passed over. In the queue of unreviewed items of a corpus whose overlap is N > 1, this also
             serves decided items that fewer than N reviewers decided, and not this one (``item.independent``).
+        counts: the corpus's review states per status (``QueueOverview.status_counts``) when the caller has just
+            counted them, so that they are not counted again (a count along the index costs ~5 ms at 100k items).
 
     Returns:
         The item with its counts: ``remaining`` matches the filters (this item included); with ``labels`` or a
@@ -285,7 +288,7 @@ def next_item(
             break
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
-        progress = status_counts(session, found.id)
+        progress = dict(counts) if counts is not None else status_counts(session, found.id)
         remaining, exact = queue_remaining(session, queue, progress, cap=REMAINING_CAP)
         item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
     independent = extended and item.state.status != ReviewStatus.UNREVIEWED

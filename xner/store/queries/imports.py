@@ -7,12 +7,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from xner.store.bulk import insert_tuples
 from xner.store.models import Corpus, Entity, Sentence, SentencePair
 from xner.store.paging import keyset_pages
 from xner.types import Sentence as SentenceData
+
+_SENTENCE_KEYS = ("corpus_id", "split", "side", "position", "lang", "tokens", "text", "n_tokens", "source_line")
+_ENTITY_KEYS = ("sentence_id", "corpus_id", "start", "end", "label")
+_PAIR_KEYS = ("corpus_id", "split", "position", "src_sentence_id", "tgt_sentence_id")
 
 
 def split_size(session: Session, corpus_id: int, split: str, side: str) -> int:
@@ -47,20 +52,20 @@ def insert_sentences(
     """Insert ``(file line, sentence)`` at positions ``start``, ``start + 1``... (a sentence without a language
     gets ``default_lang``) with their entities; returns the new ids in order."""
     rows = [
-        {
-            "corpus_id": corpus_id,
-            "split": split,
-            "side": side,
-            "position": start + offset,
-            "lang": sentence.lang or default_lang,
-            "tokens": list(sentence.tokens),
-            "text": sentence.text,
-            "n_tokens": len(sentence.tokens),
-            "source_line": line,
-        }
+        (
+            corpus_id,
+            split,
+            side,
+            start + offset,
+            sentence.lang or default_lang,
+            sentence.tokens,
+            sentence.text,
+            len(sentence.tokens),
+            line,
+        )
         for offset, (line, sentence) in enumerate(sentences)
     ]
-    session.execute(insert(cast(Table, Sentence.__table__)), rows)
+    insert_tuples(session, cast(Table, Sentence.__table__), _SENTENCE_KEYS, rows)
     # Read the new ids back by position (unique per corpus, split and side): one indexed range query, much
     # faster than RETURNING with parameter order, and the same on every database.
     by_position = dict(
@@ -75,12 +80,11 @@ def insert_sentences(
     )
     ids = [by_position[start + offset] for offset in range(len(rows))]
     entities = [
-        {"sentence_id": sid, "corpus_id": corpus_id, "start": s.start, "end": s.end, "label": s.label}
+        (sid, corpus_id, s.start, s.end, s.label)
         for sid, (_, sentence) in zip(ids, sentences, strict=False)
         for s in sentence.spans
     ]
-    if entities:
-        session.execute(insert(cast(Table, Entity.__table__)), entities)
+    insert_tuples(session, cast(Table, Entity.__table__), _ENTITY_KEYS, entities)
     return ids
 
 
@@ -88,19 +92,9 @@ def insert_pairs(
     session: Session, corpus_id: int, split: str, start: int, src_ids: Sequence[int], tgt_ids: Sequence[int]
 ) -> None:
     """Insert the sentence pairs (``src_ids[i]``, ``tgt_ids[i]``) at positions ``start``, ``start + 1``..."""
-    session.execute(
-        insert(SentencePair),
-        [
-            {
-                "corpus_id": corpus_id,
-                "split": split,
-                "position": start + offset,
-                "src_sentence_id": s,
-                "tgt_sentence_id": t,
-            }
-            for offset, (s, t) in enumerate(zip(src_ids, tgt_ids, strict=False))
-        ],
-    )
+    pairs = enumerate(zip(src_ids, tgt_ids, strict=False))
+    rows = [(corpus_id, split, start + offset, src, tgt) for offset, (src, tgt) in pairs]
+    insert_tuples(session, cast(Table, SentencePair.__table__), _PAIR_KEYS, rows)
 
 
 def pair_lengths(session: Session, corpus_id: int, split: str) -> Iterator[tuple[int, int, int]]:
