@@ -1,4 +1,5 @@
-"""Review speed on SQLite with 100k pairs: the review services, the whole review page, and importing the pairs.
+"""Review speed on SQLite with 100k pairs, xner against Label Studio in the same run: the review services, the whole
+review page, importing the pairs, and a key press to the next item in a browser, for both apps.
 
 A synthetic parallel corpus (default 100,000 pairs, 8-30 tokens a side, 0-4 entities) is written straight into a
 fresh SQLite file with one alignment run and two projection runs of different methods (the second one differs on
@@ -15,19 +16,30 @@ about a fifth of the pairs, so the disagreement order has something to sort). Th
    a rerun that keeps the shown item (what every widget change costs), accept + load the next item, skip + next,
    and accept + next in disagreement order and with a label filter.
 3. **Import**: the same number of pre-annotated pairs (CoNLL source and target, entities on both sides, plus a
-   Pharaoh alignment file) written to files and imported by the real CLI, each command a child process on a new
-   SQLite file: ``xner import parallel`` then ``xner import alignments``; pairs/s from the command's own report
-   and from its wall time (interpreter start-up included).
+   Pharaoh alignment file; :func:`synthetic_pairs`) written to files and imported by the real CLI, each command a
+   child process on a new SQLite file: ``xner import parallel`` then ``xner import alignments``; pairs/s from the
+   command's own report and from its wall time (interpreter start-up included).
+4. **Browser**: ``streamlit run app.py`` on the database of 1-2, the review page in headless chromium (Playwright,
+   Debian's chromium; review_load.py's server and page helpers), ``a`` (accept) pressed ``--browser-presses``
+   times: the time from the keydown to the next item rendered (another "Sentence N" header and the token editor
+   drawing other tokens), in the browser's own clock.
+5. **Label Studio** (benchmarks/labelstudio.py): Label Studio 1.23.2 in its own virtualenv (made on first use
+   under benchmarks/.cache; never a dependency of xner) on a fresh SQLite folder, an NER project, the SAME
+   pre-annotated pairs as tasks with the target entities as predictions: its bulk import (tasks/s, wall), the
+   labelling page's next-task call then submitting an annotation (``--samples`` rounds), and Ctrl+Enter -> next
+   task shown in its labelling page (``--browser-presses``).
 
-Label Studio 1.23's figures from issue 5 are stored beside ours, with the targets: next item
-and save p95 <= 30 ms, a full page rerun p95 <= 300 ms, import >= 10x Label Studio's tasks/s. The 1-minute load
-average is recorded before and after each part: figures taken while other work uses the cores are noisy.
+The parts run one after the other (never two servers at once). Then the ratios (xner rate / Label Studio's for
+import, Label Studio's time / xner's for next item, save, accept + next and the browser) and the targets: next item
+and save p95 <= 30 ms, a full page rerun p95 <= 300 ms, import >= 10x Label Studio, accept + next on the page
+(AppTest) >= 5x Label Studio's next task + submit at p50 and p95. The 1-minute load average is recorded before and
+after each part: figures taken while other work uses the cores are noisy.
 
 Usage::
 
     .venv/bin/python benchmarks/review_speed.py           # 100k pairs, 200 samples per call, 30 per page action
-    .venv/bin/python benchmarks/review_speed.py --quick   # 10k pairs, 50 samples, 10 per page action
-    .venv/bin/python benchmarks/review_speed.py --pairs 20k --samples 50 --no-page --no-import
+    .venv/bin/python benchmarks/review_speed.py --quick   # 10k pairs, 50 samples, 10 per page action and browser
+    .venv/bin/python benchmarks/review_speed.py --pairs 20k --samples 50 --no-page --no-import --no-label-studio
 
 Writes benchmarks/results/review_speed.json (``--quick``: benchmarks/.cache/review_speed_quick.json, so a quick
 check never replaces the full figures) and prints markdown tables.
