@@ -22,6 +22,7 @@ Label Studio is never a dependency of xner: it gets its own virtualenv under ``b
    (``/projects/ID/data?labeling=1``) and presses Ctrl+Enter (submit) ``samples`` times: the time from the keydown
    to the next task's text shown (the text of the page's ``Text`` objects differs from the submitted task's), in
    the browser's own clock.
+6. **Check**: the project holds one annotation per submit (API loop and browser presses together).
 
 Usage (normally through ``review_speed.py``; by hand)::
 
@@ -265,6 +266,18 @@ def import_tasks(client: Client, project: int, tasks: Sequence[dict], batch: int
         "seconds_reported_by_label_studio": round(seconds_in_ls, 2),
         "tasks_per_second": round(len(tasks) / wall),
     }
+
+
+def annotations(client: Client, project: int, *, expected: int) -> int:
+    """The annotations ``project`` holds, checked to be ``expected`` (each submit saved once, none lost).
+
+    Raises:
+        LabelStudioError: another number.
+    """
+    count = int(client.call("GET", f"/api/projects/{project}")["total_annotations_number"])  # type: ignore[index]
+    if count != expected:
+        raise LabelStudioError(f"Label Studio holds {count} annotations after {expected} submits")
+    return count
 
 
 def percentiles(times: list[float]) -> dict[str, float]:

@@ -76,6 +76,7 @@ from xner.store.models import (
     Entity,
     Projection,
     ProjectionRun,
+    ReviewEvent,
     Sentence,
     SentencePair,
 )
@@ -500,8 +501,18 @@ async def _browser_presses(url: str, folder: Path, presses: int) -> dict[str, ob
                         raise RuntimeError(f"the review page failed: {state}")
             finally:
                 await browser.close()
+    store = open_store(url, upgrade=False)
+    try:
+        with store.session() as session:
+            query = select(func.count()).select_from(ReviewEvent).where(ReviewEvent.reviewer == reviewer.name)
+            decided = session.scalar(query)
+    finally:
+        store.dispose()
+    if decided != presses:
+        raise RuntimeError(f"{presses} accept presses in the browser recorded {decided} decisions")
     return {
         "first_item_shown_seconds": round(first_shown, 2),
+        "decisions_recorded": decided,
         "accept_key_to_next_item_shown": percentiles(times),
     }
 
@@ -537,6 +548,11 @@ def measure_label_studio(folder: Path, pairs: int, seed: int, samples: int, pres
             client.close()
         if presses:
             results["browser"] = asyncio.run(labelstudio.browser_presses(server, project, presses))
+        client = labelstudio.Client(server)
+        try:
+            results["annotations"] = labelstudio.annotations(client, project, expected=samples + presses)
+        finally:
+            client.close()
     return results
 
 
