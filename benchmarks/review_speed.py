@@ -307,12 +307,14 @@ def measure_page(url: str, samples: int) -> dict[str, dict[str, float]]:
     """Rerun times of the review page on the store at ``url``, driven by AppTest (see the module docstring)."""
     os.environ["XNER_DB"] = url  # the page opens $XNER_DB through xner.ui.support.get_store
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-    from streamlit.testing.v1 import AppTest, app_test
+    from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
-    # The server compiles a page once and keeps its bytecode (ScriptCache); AppTest makes a new cache per run, so
-    # every run would compile the page again (~90 ms here). One shared cache measures what the server does.
+    # The server compiles a page once and keeps its bytecode (ScriptCache); AppTest makes a new cache per run (in
+    # its page manager and, since Streamlit 1.67, in its script runner), so every run would compile the page again
+    # (~20-90 ms here). One shared cache in both places measures what the server does.
     shared_cache = ScriptCache()
     app_test.ScriptCache = lambda: shared_cache  # type: ignore[attr-defined]
+    local_script_runner.ScriptCache = lambda: shared_cache  # type: ignore[attr-defined]
 
     # "missing ScriptRunContext" once, when the page's cached store is first opened outside a script run: harmless
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
