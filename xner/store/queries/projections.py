@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.models import Projection, ProjectionRun, SentencePair
 from xner.store.paging import PAGE_SIZE, keyset_pages
 from xner.types import ProjectedSpan, Span
+
+
+def insert_projections(session: Session, *, run_id: int, rows: Sequence[tuple[int, list[dict], float]]) -> None:
+    """Add the rows ``(pair id, span records, confidence)`` to projection run ``run_id``: one Core executemany."""
+    session.execute(
+        insert(cast(Table, Projection.__table__)),
+        [{"run_id": run_id, "pair_id": pair_id, "spans": spans, "confidence": c} for pair_id, spans, c in rows],
+    )
 
 
 def projected_spans(session: Session, run_id: int, pair_ids: Collection[int]) -> dict[int, list[Span]]:
