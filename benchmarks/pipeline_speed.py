@@ -137,6 +137,76 @@ def engine_only(db: str, method: str) -> None:
     print(json.dumps({"pairs": len(pairs), "spans": spans, "seconds": round(seconds, 3)}))
 
 
+def checkout_path() -> str:
+    """``PYTHONPATH`` for a child: this checkout first (the virtualenv may be shared with another checkout, whose
+    editable install would otherwise win)."""
+    import os
+
+    return os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def run_sampled(command: list[str], workdir: Path, *, interval_s: float = 0.02) -> Child:
+    """Run ``command`` like :func:`common.run_child`, with its peak RSS sampled over the whole process tree (a
+    process pool's workers summed with their parent) every ``interval_s``; CPU seconds include the reaped workers."""
+    import contextlib
+    import os
+    import subprocess
+    import threading
+
+    import psutil
+
+    stdout_path, stderr_path = workdir / "child.out", workdir / "child.err"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": checkout_path()}
+    env.pop("XNER_DB", None)
+    peak = [0]
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir, env=env)
+        running = threading.Event()
+        running.set()
+
+        def sample() -> None:
+            root = psutil.Process(process.pid)
+            while running.is_set():
+                total = 0
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    return
+                for member in tree:
+                    with contextlib.suppress(psutil.Error):
+                        total += member.memory_info().rss
+                peak[0] = max(peak[0], total)
+                time.sleep(interval_s)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        running.clear()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    text = stdout_path.read_text(encoding="utf-8", errors="replace")
+    report: dict = {}
+    if process.returncode == 0:
+        try:
+            report = json.loads(text)
+        except ValueError:  # a program that prints before its JSON: its last line
+            try:
+                report = json.loads(text.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                report = {"stdout": text[-2000:]}
+    return Child(
+        command=command,
+        returncode=process.returncode,
+        wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mib=peak[0] / 2**20,
+        report=report,
+        stderr_tail=stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:],
+    )
+
+
 def child_figures(child: Child, pairs: int, seconds: float | None = None) -> dict:
     if child.returncode != 0:
         raise SystemExit(f"failed ({shlex.join(child.command)}):\n{child.stderr_tail}")

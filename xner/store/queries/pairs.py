@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from sqlalchemy import func, null, select
+from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.orm import Session
 
 from xner.store.models import Alignment, Entity, Sentence, SentencePair
@@ -80,7 +80,7 @@ def pair_range_rows(
     *,
     splits: Collection[str] | None = None,
     alignment_run: int | None = None,
-) -> list[tuple[int, int, list[str], list[str], str | None]]:
+) -> Sequence[AnyRow]:
     """The pairs of corpus ``corpus_id`` with ids in ``[first_id, last_id]`` (of ``splits`` only, when given), in id
     order, as plain tuples ``(pair id, source sentence id, source tokens, target tokens, links)``: ``links`` is the
     Pharaoh text of alignment run ``alignment_run`` (None without a run, or when the run has no row for the pair).
@@ -94,24 +94,30 @@ def pair_range_rows(
         .select_from(pair)
         .join(src, src.c.id == pair.c.src_sentence_id)
         .join(tgt, tgt.c.id == pair.c.tgt_sentence_id)
-        .where(pair.c.corpus_id == corpus_id, pair.c.id.between(first_id, last_id))
+        .where(*_in_range(corpus_id, first_id, last_id))
     )
     if alignment_run is not None:
         query = query.outerjoin(links, (links.c.pair_id == pair.c.id) & (links.c.run_id == alignment_run))
     if splits:
         query = query.where(pair.c.split.in_(list(splits)))
-    return [tuple(row) for row in session.execute(query.order_by(pair.c.id))]  # type: ignore[misc]
+    return session.execute(query.order_by(pair.c.id)).all()
 
 
-def pair_range_entities(
-    session: Session, corpus_id: int, first_id: int, last_id: int
-) -> list[tuple[int, int, int, str]]:
+def pair_range_entities(session: Session, corpus_id: int, first_id: int, last_id: int) -> Sequence[AnyRow]:
     """The gold entities of the source sentences of the pairs of corpus ``corpus_id`` with ids in
     ``[first_id, last_id]``, as ``(source sentence id, start, end, label)`` tuples (in no particular order)."""
     pair = SentencePair.__table__
     query = (
         select(Entity.sentence_id, Entity.start, Entity.end, Entity.label)
         .join(pair, pair.c.src_sentence_id == Entity.sentence_id)
-        .where(pair.c.corpus_id == corpus_id, pair.c.id.between(first_id, last_id))
+        .where(*_in_range(corpus_id, first_id, last_id))
     )
-    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+    return session.execute(query).all()
+
+
+def _in_range(corpus_id: int, first_id: int, last_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The pairs of corpus ``corpus_id`` with ids in ``[first_id, last_id]``, read as one primary-key range: the
+    corpus test is written ``corpus_id + 0`` so that SQLite does not pick the (corpus, split, position) index and
+    scan every pair of the corpus for each range."""
+    pair = SentencePair.__table__
+    return (pair.c.id.between(first_id, last_id), (pair.c.corpus_id + 0) == corpus_id)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Sequence
 from typing import cast
 
@@ -15,11 +16,19 @@ from xner.store.paging import PAGE_SIZE, keyset_pages
 from xner.types import ProjectedSpan, Span
 
 
-def insert_projections(session: Session, *, run_id: int, rows: Sequence[tuple[int, list[dict], float]]) -> None:
-    """Add the rows ``(pair id, span records, confidence)`` to projection run ``run_id``: one Core executemany."""
+def insert_projections(session: Session, *, run_id: int, rows: Sequence[tuple[int, str, float]]) -> None:
+    """Add the rows ``(pair id, span records as JSON text, confidence)`` to projection run ``run_id`` in one
+    executemany. The records come encoded (``json.dumps``, as the JSON column writes them) so the encoding is done
+    by whoever made them; SQLite stores that text as is, other databases get the records decoded."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(
+            "INSERT INTO projection (run_id, pair_id, spans, confidence) VALUES (?, ?, ?, ?)",
+            [(run_id, pair_id, spans, confidence) for pair_id, spans, confidence in rows],
+        )
+        return
     session.execute(
         insert(cast(Table, Projection.__table__)),
-        [{"run_id": run_id, "pair_id": pair_id, "spans": spans, "confidence": c} for pair_id, spans, c in rows],
+        [{"run_id": run_id, "pair_id": p, "spans": json.loads(spans), "confidence": c} for p, spans, c in rows],
     )
 
 
