@@ -8,9 +8,11 @@ from typer.testing import CliRunner
 
 from xner.cli import app
 from xner.errors import XnerError
+from xner.formats.pharaoh import LinkError, parse_pharaoh_line
 from xner.services import projecting
 from xner.services.demo import load_demo
 from xner.services.executing import LocalExecutor
+from xner.services.pairs import stored_links
 from xner.services.projecting import ProjectShard, project_corpus, project_shard
 from xner.store.db import Store, open_store
 from xner.store.models import Corpus, Projection, ProjectionRun, SentencePair
@@ -95,3 +97,14 @@ def test_cli_workers_and_executor(demo: Store) -> None:
     assert "dask://localhost:8786" in result.output and "local" in result.output
     result = runner.invoke(app, ["project", "--corpus", DEMO, "--workers", "0", "--db", demo.url])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("line", ["0-0", "0-1 1-0 2-2 10-12", "0-0 1p1", "3?4 0-1", " 0-0  1-1 ", "12-3"])
+def test_stored_links_are_the_parsed_links(line: str) -> None:
+    assert sorted(stored_links(line)) == sorted(parse_pharaoh_line(line).links)
+    assert len(stored_links(line)) == len(set(stored_links(line)))
+
+
+def test_a_malformed_stored_line_is_an_error_naming_the_link() -> None:
+    with pytest.raises(LinkError, match="malformed link '1-x'"):
+        stored_links("0-0 1-x")
