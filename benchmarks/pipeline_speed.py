@@ -149,7 +149,7 @@ def checkout_path() -> str:
     return os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
-def run_sampled(command: list[str], workdir: Path, *, interval_s: float = 0.02) -> Child:
+def run_sampled(command: list[str], workdir: Path, *, interval_s: float = 0.1) -> Child:
     """Run ``command`` like :func:`common.run_child`, with its peak memory sampled over the whole process tree every
     ``interval_s``: the sum of the PSS of the process and its workers (the RSS with the pages that forked processes
     share divided among them, so that none is counted twice). CPU seconds include the reaped workers."""

@@ -8,7 +8,6 @@ or killed run leaves nothing visible.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.engine.project import PROJECTORS, Projector
+from xner.engine.project.base import no_cycle_collection
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
@@ -176,13 +176,8 @@ ShardRow = tuple[int, str, float]  # pair id, its projection records as JSON tex
 def project_shard(shard: ProjectShard, store: Store | None = None) -> tuple[list[ShardRow], Counter[str]]:
     """Read and project one shard: a row per pair (id order) and the labels projected. Reads through ``store``, else
     through this process's own connection to ``shard.db``; writes nothing."""
-    collecting = gc.isenabled()
-    gc.disable()  # a shard allocates ~100 objects a pair and frees them all: no cycles to look for meanwhile
-    try:
+    with no_cycle_collection():  # reading a shard allocates ~100 objects a pair, none in a cycle
         return _project_shard(shard, store or _worker_store(shard.db))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _project_shard(shard: ProjectShard, store: Store) -> tuple[list[ShardRow], Counter[str]]:
