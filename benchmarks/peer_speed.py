@@ -65,12 +65,12 @@ if mode == "files":
 else:
     loader = ProjectionDataloader(source_tsv=src, target_txt=tgt, alignments_talp=talp, batch_size=10**9)
     words, types, ids, targets, links = next(iter(loader))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     text = sentences_projection(words, types, ids, targets, links)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     with open(out, "w", encoding="utf8") as output:
         output.write(text + "\\n")
-    print(json.dumps({"pairs": len(words), "seconds": seconds}))
+    print(json.dumps({"pairs": len(words), "seconds": seconds, "cpu_seconds": cpu}))
 """
 
 
@@ -158,15 +158,16 @@ def engine_child(db: str, ids_path: str, out_path: str) -> None:
     pairs = [p for p in read_inputs(Path(db)) if p[0] in wanted]
     projector = PROJECTORS.create("heuristic")
     sources, targets, links = [p[1] for p in pairs], [p[2] for p in pairs], [p[3] for p in pairs]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     projected = projector.project_batch(sources, targets, links)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     spans = {
         p[0]: [[s.span.start, s.span.end, s.span.label] for s in found]
         for p, found in zip(pairs, projected, strict=True)
     }
     Path(out_path).write_text(json.dumps(spans))
-    print(json.dumps({"pairs": len(pairs), "seconds": seconds, "spans": sum(len(v) for v in spans.values())}))
+    found = sum(len(v) for v in spans.values())
+    print(json.dumps({"pairs": len(pairs), "seconds": seconds, "cpu_seconds": cpu, "spans": found}))
 
 
 def read_peer_output(path: Path) -> list[list[tuple[int, int, str]]]:
@@ -236,6 +237,9 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict:
                 "peak_rss_mib": round(child.peak_rss_mib, 1),
             }
         )
+        step_cpu = child.report.get("cpu_seconds")  # the in-memory steps time their own CPU too
+        if step_cpu:
+            runs[name][-1].update(step_cpu_seconds=round(step_cpu, 3), pairs_per_cpu_second=round(pairs / step_cpu))
 
     python = sys.executable
     driver = str(peer_dir / "xner_peer_driver.py")
@@ -266,6 +270,16 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict:
         "ratios": {
             "engine_over_peer_memory": round(
                 best["xner_engine"]["pairs_per_second"] / best["peer_memory"]["pairs_per_second"], 3
+            ),
+            "engine_over_peer_memory_cpu": round(
+                max(r["pairs_per_cpu_second"] for r in runs["xner_engine"])
+                / max(r["pairs_per_cpu_second"] for r in runs["peer_memory"]),
+                3,
+            ),
+            "project_w1_cpu_over_peer_files_cpu": round(
+                min(r["cpu_seconds"] for r in runs["peer_files"])
+                / min(r["cpu_seconds"] for r in runs["xner_project_w1"]),
+                3,
             ),
             **{
                 f"project_w{w}_over_peer_files": round(
