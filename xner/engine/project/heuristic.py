@@ -209,7 +209,7 @@ def _projected_span(item: _Projected, span: Span, method: str) -> ProjectedSpan:
     if len(sources) > 1:  # merged entities: the source range from the first to the last
         src_length = max(s.end for s in sources) - min(s.start for s in sources)
     start, end = span.start, span.end
-    evidence = sorted({(i, j) for i, j in item.links if start <= j < end})
+    evidence = sorted({link for link in item.links if start <= link[1] < end})  # the input's tuples, not copies
     # share of the tokens of both sides with a link across: the evidence is all that counts
-    covered = len({i for i, _ in evidence}) + len({j for _, j in evidence})
+    covered = len({link[0] for link in evidence}) + len({link[1] for link in evidence})
     return ProjectedSpan(span, method, covered / (src_length + end - start), sources[0], tuple(evidence))
