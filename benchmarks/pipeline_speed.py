@@ -11,8 +11,9 @@ For each size, each step runs as its own child process (wall and CPU seconds, pe
   floor for any eflomal-based align step;
 * **xner align** (eflomal, grow-diag-final-and): reads the pairs from SQLite, aligns, symmetrises, stores the run;
   the figure to compare is its wall time over bare eflomal's;
-* **xner project** ``heuristic`` / ``ngram``: reads pairs, entities and links from SQLite, projects, stores the
-  run (pairs/s from the command's own timing; memory must stay flat from 10k to 100k pairs: pairs are streamed);
+* **xner project** ``heuristic`` / ``ngram``, ``--workers 1`` and ``--workers 2``: reads pairs, entities and links
+  from SQLite in shards, projects (in a pool of worker processes with 2), stores the run (pairs/s from the command's
+  own timing; peak RSS summed over the process tree; memory must stay flat from 10k to 100k pairs);
 * **engine only**: the same projection with the pairs already in memory (no database), one process: the figure
   to compare with the reference heuristic in plain Python (about 100k pairs/s on this machine).
 
@@ -20,6 +21,7 @@ Usage::
 
     .venv/bin/python benchmarks/pipeline_speed.py                  # 10k and 100k pairs (about 20 min on 2 cores)
     .venv/bin/python benchmarks/pipeline_speed.py --sizes 10k      # a few minutes
+    .venv/bin/python benchmarks/pipeline_speed.py --sizes 100k --project-only bench.db   # projection steps only
 
 Writes benchmarks/results/pipeline_speed.json and prints a markdown table.
 """
@@ -37,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's xner, whatever the venv installed
 from common import (
     DEFAULT_DATA,
     REPO,
@@ -51,6 +54,7 @@ from common import (
 
 BITEXTS = ("en-de", "en-es", "en-it")
 METHODS = ("heuristic", "ngram")
+WORKERS = (1, 2)  # xner project --workers
 
 
 def parse_size(text: str) -> int:
@@ -137,6 +141,77 @@ def engine_only(db: str, method: str) -> None:
     print(json.dumps({"pairs": len(pairs), "spans": spans, "seconds": round(seconds, 3)}))
 
 
+def checkout_path() -> str:
+    """``PYTHONPATH`` for a child: this checkout first (the virtualenv may be shared with another checkout, whose
+    editable install would otherwise win)."""
+    import os
+
+    return os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def run_sampled(command: list[str], workdir: Path, *, interval_s: float = 0.1) -> Child:
+    """Run ``command`` like :func:`common.run_child`, with its peak memory sampled over the whole process tree every
+    ``interval_s``: the sum of the PSS of the process and its workers (the RSS with the pages that forked processes
+    share divided among them, so that none is counted twice). CPU seconds include the reaped workers."""
+    import contextlib
+    import os
+    import subprocess
+    import threading
+
+    import psutil
+
+    stdout_path, stderr_path = workdir / "child.out", workdir / "child.err"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": checkout_path()}
+    env.pop("XNER_DB", None)
+    peak = [0]
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir, env=env)
+        running = threading.Event()
+        running.set()
+
+        def sample() -> None:
+            root = psutil.Process(process.pid)
+            while running.is_set():
+                total = 0
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    return
+                for member in tree:
+                    with contextlib.suppress(psutil.Error):
+                        total += member.memory_full_info().pss  # shared (forked) pages counted once
+                peak[0] = max(peak[0], total)
+                time.sleep(interval_s)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        running.clear()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    text = stdout_path.read_text(encoding="utf-8", errors="replace")
+    report: dict = {}
+    if process.returncode == 0:
+        try:
+            report = json.loads(text)
+        except ValueError:  # a program that prints before its JSON: its last line
+            try:
+                report = json.loads(text.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                report = {"stdout": text[-2000:]}
+    return Child(
+        command=command,
+        returncode=process.returncode,
+        wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mib=peak[0] / 2**20,
+        report=report,
+        stderr_tail=stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:],
+    )
+
+
 def child_figures(child: Child, pairs: int, seconds: float | None = None) -> dict:
     if child.returncode != 0:
         raise SystemExit(f"failed ({shlex.join(child.command)}):\n{child.stderr_tail}")
@@ -157,7 +232,7 @@ def measure(size: int, data: Path, cache: Path, workdir: Path) -> dict:
     xner = xner_command()
     files = [str(src_conll), str(tgt_text), "--src-format", "conll", "--tgt-format", "text", "--pretokenized"]
     files += ["--tgt-lang", "xx"]
-    imported = run_child([*xner, "import", "parallel", *files, "--corpus", "bench", *db_json], workdir)
+    imported = run_sampled([*xner, "import", "parallel", *files, "--corpus", "bench", *db_json], workdir)
     result = {"pairs": size, "import": child_figures(imported, size, imported.report.get("seconds"))}
     # bare eflomal reads the same tokens, one sentence per line
     src_lines = workdir / "src.txt"
@@ -174,18 +249,28 @@ def measure(size: int, data: Path, cache: Path, workdir: Path) -> dict:
         workdir,
     )
     result["bare_eflomal"] = child_figures(bare, size)
-    aligned = run_child([*xner, "align", "--corpus", "bench", *db_json], workdir)
+    aligned = run_sampled([*xner, "align", "--corpus", "bench", *db_json], workdir)
     result["xner_align"] = child_figures(aligned, size)
     result["align_over_bare"] = round(aligned.wall_seconds / bare.wall_seconds, 3)
-    for method in METHODS:
-        projected = run_child(
-            [*xner, "project", "--corpus", "bench", "--method", method, "--db", db, "--json"], workdir
-        )
-        result[f"project_{method}"] = child_figures(projected, size, projected.report.get("seconds"))
-        result[f"project_{method}"]["entities"] = projected.report.get("entities")
-        engine = run_child([sys.executable, __file__, "--engine-only", db, method], workdir)
-        result[f"engine_{method}"] = child_figures(engine, size, engine.report.get("seconds"))
+    result.update(measure_projection(size, db, workdir))
     print(f"{size} pairs done", file=sys.stderr)
+    return result
+
+
+def measure_projection(size: int, db: str, workdir: Path) -> dict:
+    """``xner project`` with 1 and 2 workers and the engine alone, for each method, on the aligned corpus ``bench``
+    of database ``db`` (peak RSS summed over the process tree: a pool's workers count)."""
+    result: dict = {}
+    xner = xner_command()
+    for method in METHODS:
+        for workers in WORKERS:
+            command = [*xner, "project", "--corpus", "bench", "--method", method, "--workers", str(workers)]
+            projected = run_sampled([*command, "--db", db, "--json"], workdir)
+            key = f"project_{method}_w{workers}"
+            result[key] = child_figures(projected, size, projected.report.get("seconds"))
+            result[key]["entities"] = projected.report.get("entities")
+        engine = run_sampled([sys.executable, __file__, "--engine-only", db, method], workdir)
+        result[f"engine_{method}"] = child_figures(engine, size, engine.report.get("seconds"))
     return result
 
 
@@ -196,15 +281,21 @@ def markdown(results: list[dict]) -> str:
     ]
     steps = [("bare_eflomal", "bare eflomal"), ("xner_align", "xner align (eflomal, gdfa)")]
     for method in METHODS:
-        steps += [(f"project_{method}", f"xner project {method}"), (f"engine_{method}", f"{method}, engine only")]
+        steps += [(f"project_{method}_w{w}", f"xner project {method} --workers {w}") for w in WORKERS]
+        steps += [(f"engine_{method}", f"{method}, engine only")]
     for result in results:
         for key, name in steps:
+            if key not in result:
+                continue
             figures = result[key]
             lines.append(
                 f"| {result['pairs']:,} | {name} | {figures['pairs_per_second']:,} | {figures['wall_seconds']} "
                 f"| {figures['peak_rss_mib']} |"
             )
-        lines.append(f"| {result['pairs']:,} | xner align / bare eflomal (wall) | {result['align_over_bare']}× | | |")
+        if "align_over_bare" in result:
+            lines.append(
+                f"| {result['pairs']:,} | xner align / bare eflomal (wall) | {result['align_over_bare']}× | | |"
+            )
     return "\n".join(lines)
 
 
@@ -219,6 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=REPO / "benchmarks" / ".cache")
     parser.add_argument("--workdir", type=Path, help="keep the databases here (default: a temp folder, removed)")
     parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_speed.json")
+    parser.add_argument(
+        "--project-only",
+        type=Path,
+        metavar="DB",
+        help="only the projection steps, on this SQLite file holding the aligned corpus 'bench' (its size: --sizes)",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "parallel_europarl").is_dir():
         print(f"skipped: {args.data / 'parallel_europarl'} is missing (the shared data sits beside the checkout)")
@@ -227,7 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="xner-speed-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        results = [measure(parse_size(size), args.data, args.cache, workdir) for size in args.sizes.split(",")]
+        if args.project_only:
+            size = parse_size(args.sizes.split(",")[0])
+            db = f"sqlite:///{args.project_only.resolve()}"
+            results = [{"pairs": size, **measure_projection(size, db, workdir)}]
+        else:
+            results = [measure(parse_size(size), args.data, args.cache, workdir) for size in args.sizes.split(",")]
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -240,10 +342,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     if len(results) > 1:
         payload["projection_memory_ratio"] = {
-            method: round(
-                results[-1][f"project_{method}"]["peak_rss_mib"] / results[0][f"project_{method}"]["peak_rss_mib"], 3
+            f"{method}_w{w}": round(
+                results[-1][f"project_{method}_w{w}"]["peak_rss_mib"]
+                / results[0][f"project_{method}_w{w}"]["peak_rss_mib"],
+                3,
             )
             for method in METHODS
+            for w in WORKERS
         }
     write_results(args.out, payload)
     print(markdown(results))

@@ -16,7 +16,7 @@ from xner.formats.conll import ConllOptions, read_conll
 from xner.formats.parallel import SideOptions
 from xner.learning.strategies import Example, Strategy, TrainingPlan, fit_plan, repeated
 from xner.services.aligning import align_corpus
-from xner.services.executing import closing_executor, parse_executor
+from xner.services.executing import closing_executor, executor_for
 from xner.services.experiments import (
     ALL,
     ExperimentConfig,
@@ -237,7 +237,7 @@ def test_a_sweep_records_every_point_resumes_and_draws_curves(study, tmp_path: P
 def test_a_sweep_on_a_dask_cluster_scores_as_the_local_one(study, dask_executor: str) -> None:
     store, _ = study
     sweep = config(name="on-dask", ks=[20], seeds=[0, 1], tagger_options={"max_iterations": 25})
-    with closing_executor(parse_executor(dask_executor)) as executor:
+    with closing_executor(executor_for(dask_executor)) as executor:
         report = run_experiment(store, sweep, executor=executor)
     assert report.trained == 2 * 3 and not report.missing  # gold, projected, hybrid at k=20, two seeds
     pools = {"yor": load_pools(store, sweep.languages["yor"])}

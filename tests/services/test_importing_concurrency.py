@@ -386,16 +386,16 @@ def test_a_failed_projection_leaves_no_run(store: Store, monkeypatch: pytest.Mon
     load_demo(store, ready_to_review=False)
     before = snapshot(store)
     monkeypatch.setattr(projecting, "BATCH", 30)
-    real = projecting._project_batch
+    real = projecting.project_shard
     calls = []
 
-    def failing(*args):
+    def failing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise XnerError("the projector broke")
-        return real(*args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(projecting, "_project_batch", failing)
+    monkeypatch.setattr(projecting, "project_shard", failing)
     with pytest.raises(XnerError, match="the projector broke"):
         project_corpus(store, DEMO_CORPUS, method="heuristic")
     assert snapshot(store) == before

@@ -11,18 +11,24 @@ from typer.testing import CliRunner
 
 from tests.conftest import import_europarl, shared
 from xner.cli import app
+from xner.engine.project import PROJECTORS
 from xner.evaluation import score_spans
 from xner.formats.conll import read_conll
 from xner.formats.parallel import SideOptions
 from xner.learning import TAGGERS
 from xner.schemes import spans_to_tags
+from xner.services import projecting
 from xner.services.aligning import align_corpus, read_extra_text
+from xner.services.corpora import get_corpus
 from xner.services.demo import load_demo
 from xner.services.evaluating import evaluate_alignment, evaluate_projection
+from xner.services.executing import LocalExecutor
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.pairs import iter_pairs
 from xner.services.projecting import project_corpus
+from xner.store.columns import projected_to_record
 from xner.store.models import Alignment, Projection, ProjectionRun
+from xner.types import Sentence
 
 DEMO = "demo-en-es"
 
@@ -238,3 +244,30 @@ def test_europarl_source_entities_from_an_english_tagger(europarl_de, tmp_path):
     gold_f1 = evaluate_projection(store, "ep", run_id=gold, labels=pol).scores["overall"]["f1"]
     assert 0.25 < english_f1 < gold_f1
     assert 0.8 * english_f1 < projected_f1 < gold_f1, (english_f1, projected_f1, gold_f1)
+
+
+@pytest.mark.slow  # the module's eflomal fixture
+def test_europarl_runs_in_shards_over_two_workers_store_what_the_engine_projects(europarl_de, monkeypatch):
+    store, runs = europarl_de
+    run = runs["grow-diag-final-and"]
+    monkeypatch.setattr(projecting, "BATCH", 97)  # 799 pairs: 9 shards
+    with store.session() as session:
+        pairs = list(iter_pairs(session, get_corpus(session, "ep"), alignment_run=run))
+    for method in ("heuristic", "ngram"):
+        # the reference: every pair read as core types (links as parsed sets), projected in one batch
+        expected = PROJECTORS.create(method).project_batch(
+            [Sentence(p.src_tokens, p.src_spans) for p in pairs],
+            [p.tgt_tokens for p in pairs],
+            [p.alignment.links for p in pairs],
+        )
+        reference = [
+            (p.pair_id, [projected_to_record(s) for s in spans]) for p, spans in zip(pairs, expected, strict=True)
+        ]
+        assert sum(len(records) for _, records in reference) > 600
+        for workers in (1, 2):
+            executor = LocalExecutor(workers=workers)
+            report = project_corpus(store, "ep", method=method, alignment_run=run, executor=executor)
+            assert report.workers == workers
+            with store.session() as session:
+                query = select(Projection.pair_id, Projection.spans).where(Projection.run_id == report.run_id)
+                assert [tuple(row) for row in session.execute(query.order_by(Projection.id))] == reference

@@ -16,7 +16,7 @@ from xner.formats.parallel import SideOptions
 from xner.services import spotcheck
 from xner.services.aligning import align_corpus
 from xner.services.demo import load_demo
-from xner.services.executing import LocalExecutor, closing_executor, parse_executor
+from xner.services.executing import LocalExecutor, closing_executor, executor_for
 from xner.services.importing import import_alignments, import_parallel
 from xner.services.projecting import project_corpus
 from xner.stats import (
@@ -225,7 +225,7 @@ def test_shards_scanned_in_a_pool_draw_the_same_sample(demo: Store) -> None:
 @pytest.mark.slow
 def test_a_dask_cluster_draws_the_same_sample(demo: Store, dask_executor: str) -> None:
     whole = spotcheck.draw_sample(demo, DEMO, RUN, 30, seed=5)
-    with closing_executor(parse_executor(dask_executor)) as executor:
+    with closing_executor(executor_for(dask_executor)) as executor:
         on_dask = spotcheck.draw_sample(demo, DEMO, RUN, 30, seed=5, executor=executor)
     assert on_dask.populations == whole.populations
     assert sample_of(demo, on_dask.check_id) == sample_of(demo, whole.check_id)

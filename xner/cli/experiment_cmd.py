@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xner.cli._util import DbOpt, ExecutorOpt, JsonOpt, count_progress, emit, handle_errors, store_for
-from xner.services.executing import closing_executor, parse_executor
+from xner.services.executing import closing_executor, executor_for
 from xner.services.experiments import ExperimentConfig, SweepReport, parse_ks, parse_seeds, run_experiment
 from xner.store.db import Store
 
@@ -64,7 +64,7 @@ def experiment(
         eval_split=eval_split,
     )
     store = store_for(db)
-    runner = parse_executor(executor, workers=workers or parsed.workers)
+    runner = executor_for(executor, workers=workers or parsed.workers)
     with count_progress(f"experiment {parsed.name}", unit="run") as progress, closing_executor(runner):
         report = run_experiment(store, parsed, executor=runner, on_progress=progress)
     if out is not None:

@@ -8,10 +8,21 @@ from typing import Annotated
 
 import typer
 
-from xner.cli._util import CorpusOpt, DbOpt, JsonOpt, OptionsOpt, count_progress, emit, handle_errors, store_for
+from xner.cli._util import (
+    CorpusOpt,
+    DbOpt,
+    ExecutorOpt,
+    JsonOpt,
+    OptionsOpt,
+    count_progress,
+    emit,
+    handle_errors,
+    store_for,
+)
 from xner.engine.align.compose import REFINE_MODES
 from xner.errors import UnknownNameError, XnerError
 from xner.options import parse_assignments
+from xner.services.executing import closing_executor, executor_for
 from xner.services.projecting import project_corpus
 from xner.services.refining import REFINED_ALIGNER, Refinement
 
@@ -53,6 +64,15 @@ def project(
     via_run: Annotated[
         int | None, typer.Option(help="Alignment run of --via to use as the source-pivot leg (default: align it).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --executor local: processes that read and project shards of the corpus (default: one per "
+            "CPU, at most 8). Methods with a tagger or a translator run in one process.",
+        ),
+    ] = None,
+    executor: ExecutorOpt = "local",
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -71,8 +91,13 @@ def project(
     and combined with it (--combine) into a new alignment run, which the projection then uses.
     """
     refinement = _refinement(refine, via, combine, via_run)
+    runner = executor_for(executor, workers=workers)
     refine_bar = count_progress("refining through the pivots") if refinement else contextlib.nullcontext(None)
-    with refine_bar as refine_progress, count_progress(f"projecting with {method}") as progress:
+    with (
+        refine_bar as refine_progress,
+        count_progress(f"projecting with {method}") as progress,
+        closing_executor(runner),
+    ):
         report = project_corpus(
             store_for(db),
             corpus,
@@ -82,6 +107,7 @@ def project(
             splits=split,
             source_tagger=source_tagger,
             refine=refinement,
+            executor=runner,
             on_progress=progress,
             on_refine_progress=refine_progress,
         )
@@ -93,7 +119,8 @@ def project(
         as_json,
         lambda: (
             f"projected {report.pairs} pairs of {corpus!r} with {method}{over}{refined_note} in "
-            f"{report.seconds:.1f} s: projection run {report.run_id} (entities: {found})"
+            f"{report.seconds:.1f} s ({report.workers} {'worker' if report.workers == 1 else 'workers'}): "
+            f"projection run {report.run_id} (entities: {found})"
         ),
     )
 

@@ -9,7 +9,7 @@ import typer
 
 from xner.cli._util import CorpusOpt, DbOpt, ExecutorOpt, JsonOpt, emit, handle_errors, store_for
 from xner.errors import XnerError
-from xner.services.executing import closing_executor, parse_executor
+from xner.services.executing import closing_executor, executor_for
 from xner.services.spotcheck import BUCKETS, STRATA, SampleReport, draw_sample
 
 
@@ -53,7 +53,7 @@ def spot_check(
     names = [] if strata.strip() == "none" else [name.strip() for name in strata.split(",") if name.strip()]
     edges = [_edge(edge) for edge in buckets.split(",") if edge.strip()]
     store = store_for(db)
-    with closing_executor(parse_executor(executor, workers=workers)) as runner:
+    with closing_executor(executor_for(executor, workers=workers)) as runner:
         report = draw_sample(
             store,
             corpus,

@@ -1,93 +1,131 @@
-"""Where independent tasks run: in this process, in a local process pool, or on a Dask distributed cluster.
+"""Executors: where the shards of a long use case run.
 
-Long jobs over a large corpus are cut into independent tasks — shards of a corpus (pair-id ranges), the points of
-a sweep — and an :class:`Executor` maps one task function over them, yielding each result as it completes. The
-function takes a shared *context* (the same for every task: a configuration, data pools) and one task, and must be
-a picklable module-level function: it runs in another process, or on another machine.
+A use case that scales with the corpus (projection today) splits its work into *shards*, plain picklable values
+(a pair-id range of the corpus and what to do with it), and a module-level *shard function* that does one shard
+and returns plain data. An :class:`Executor` maps the function over the shards and hands back each result as it
+completes, with the shard's number so the caller can put results back in shard order. The caller stays the only
+writer (SQLite has one): the shard functions read and compute, the caller writes.
 
-- :class:`LocalExecutor` (``--executor local``, the default): ``workers`` processes of this machine
-  (``concurrent.futures``); one worker runs the tasks inline, in order.
-- :class:`DaskExecutor` (``--executor dask://HOST:PORT``): the workers of a running Dask distributed scheduler
+- :class:`LocalExecutor` runs the shards on this machine: inline with one worker (no pool, no pickling), else in a
+  process pool (``concurrent.futures``), at most a few shards in flight so memory stays flat however many shards
+  there are.
+- :class:`DaskExecutor` (``--executor dask://HOST:PORT``) runs them on the workers of a Dask distributed scheduler
   (https://distributed.dask.org). Each worker needs xner installed and must reach the database and any model
-  folder a task names; the context is sent to every worker once. A task whose worker dies is run again on another
-  worker by the scheduler (a task function must therefore be idempotent: a re-run replaces what its first try
-  wrote, see :func:`xner.store.queries.projections.replace_shard`), and a task that raises is retried ``retries``
-  times before the error reaches the caller.
+  folder a shard names. A shard whose worker dies is run again on another worker by the scheduler, and one that
+  raises is retried :attr:`DaskExecutor.retries` times before its error reaches the caller; a shard function that
+  writes must therefore be idempotent (a re-run replaces what an earlier try wrote). On a server database the
+  shards of a projection write their own rows that way (:func:`xner.services.projecting.project_shard`).
 
-``parse_executor`` turns the CLI's ``--executor`` text into one of them.
+:func:`executor_for` reads the CLI's ``--executor``; :func:`id_ranges` and :func:`shard_count` cut a job into shards;
+:func:`worker_store` is a shard's own connection to the database.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from xner.errors import MissingDependencyError, XnerError
 from xner.store.db import Store, open_store
 
-T = TypeVar("T")
+S = TypeVar("S")
 R = TypeVar("R")
 
+MAX_WORKERS = 8  # more processes than this gain nothing while one process writes every result
 
-class Executor(Protocol):
-    """Runs ``fn(context, task)`` for every task; see the module docstring."""
 
-    name: ClassVar[str]
-
-    @property
-    def workers(self) -> int:
-        """How many tasks run at once (for shard sizes and progress)."""
-        ...
-
-    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
-        """``(k, fn(shard_k))`` for every shard, in completion order; ``k`` counts the shards from 0."""
-        ...
-
-    def describe(self) -> str:
-        """What a report records about where the work ran (never a secret)."""
-        ...
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the platform tells it, else the CPU count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def default_workers() -> int:
-    """The CPUs this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """Worker processes when none are asked for: one per available CPU, at most :data:`MAX_WORKERS`."""
+    return max(1, min(available_cpus(), MAX_WORKERS))
+
+
+class Executor(Protocol):
+    """Runs a shard function over shards and yields ``(shard number, result)`` as each shard completes."""
+
+    @property
+    def workers(self) -> int:
+        """How many shards may run at once (1: one after the other, in this process)."""
+        ...
+
+    def map_unordered(self, fn: Callable[[S], R], shards: Iterable[S]) -> Iterator[tuple[int, R]]:
+        """``(k, fn(shard_k))`` for every shard, in completion order; ``k`` counts the shards from 0.
+
+        ``fn`` must be a module-level function and the shards picklable (they may run in another process or on
+        another machine). The first shard that raises stops the map: its error is raised here, and shards not yet
+        started are cancelled.
+        """
+        ...
 
 
 @dataclass(frozen=True)
 class LocalExecutor:
-    """``workers`` processes of this machine; with one worker (or one task) the tasks run inline, in order."""
+    """Shards on this machine: inline when ``workers`` is 1, else a pool of ``workers`` processes.
 
-    name: ClassVar[str] = "local"
-    processes: int = 1
+    ``start_method``: how pool processes start (``fork``, ``forkserver``, ``spawn``; default ``fork`` where the
+    platform has it: a worker then starts in milliseconds, with the modules already imported). Shard functions
+    must not use any database connection of the parent: they open their own.
 
-    @property
-    def workers(self) -> int:
-        return max(1, self.processes)
+    >>> list(LocalExecutor(workers=1).map_unordered(abs, [-2, 3]))
+    [(0, 2), (1, 3)]
+    >>> sorted(LocalExecutor(workers=2).map_unordered(abs, [-2, 3, -4]))
+    [(0, 2), (1, 3), (2, 4)]
+    """
 
-    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
-        tasks = list(shards)
-        if self.workers == 1 or len(tasks) <= 1:
-            for index, task in enumerate(tasks):
-                yield index, fn(task)
+    workers: int = 1
+    start_method: str | None = None
+    in_flight_per_worker: int = 2  # shards submitted ahead of the results read, per worker
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise XnerError(f"workers must be at least 1, got {self.workers}")
+
+    def map_unordered(self, fn: Callable[[S], R], shards: Iterable[S]) -> Iterator[tuple[int, R]]:
+        if self.workers == 1:
+            for k, shard in enumerate(shards):
+                yield k, fn(shard)
             return
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-            futures = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+        method = self.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        context = multiprocessing.get_context(method)
+        pending: dict[Future[R], int] = {}
+        todo = enumerate(shards)
+        limit = self.workers * max(1, self.in_flight_per_worker)
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
 
-    def describe(self) -> str:
-        return f"local ({self.workers} process{'es' if self.workers > 1 else ''})"
+            def submit_more() -> None:
+                while len(pending) < limit:
+                    item = next(todo, None)
+                    if item is None:
+                        return
+                    pending[pool.submit(fn, item[1])] = item[0]
+
+            try:
+                submit_more()
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=pending.__getitem__):
+                        yield pending.pop(future), future.result()
+                    submit_more()
+            except BaseException:  # an error in a shard, or the caller stopped reading: start nothing more
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 class DaskExecutor:
     """The workers of the Dask distributed scheduler at ``address`` (``tcp://HOST:PORT``)."""
 
-    name: ClassVar[str] = "dask"
     retries = 2  # a task that raises runs again this many times; a dead worker's task is re-run anyway
     connect_timeout = "10s"
 
@@ -112,7 +150,7 @@ class DaskExecutor:
                 raise XnerError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
         return self._client
 
-    def map_unordered(self, fn: Callable[[T], R], shards: Iterable[T]) -> Iterator[tuple[int, R]]:
+    def map_unordered(self, fn: Callable[[S], R], shards: Iterable[S]) -> Iterator[tuple[int, R]]:
         from distributed import as_completed as completed
 
         client = self.client()
@@ -122,9 +160,6 @@ class DaskExecutor:
                 yield futures[future], future.result()
         finally:
             client.cancel(list(futures))
-
-    def describe(self) -> str:
-        return f"dask ({self.address})"
 
     def close(self) -> None:
         if self._client is not None:
@@ -153,20 +188,34 @@ def shard_count(executor: Executor, *, per_worker: int = 4) -> int:
     return 1 if executor.workers == 1 else executor.workers * per_worker
 
 
-_STORES: dict[str, Store] = {}  # the stores a worker process has open, by URL
+_STORES: dict[tuple[int, str], Store] = {}  # the stores of this process by (pid, URL): a forked worker never
+# uses its parent's connections
 
 
 def worker_store(url: str) -> Store:
-    """The store at ``url``, opened once per process (a task of a shard runs where its worker is), or the store
-    this process registered with :func:`remember_store`."""
-    if url not in _STORES:
-        _STORES[url] = open_store(url, upgrade=False)
-    return _STORES[url]
+    """This process's store for ``url``, opened once (a shard runs where its worker is), or the one this process
+    registered with :func:`remember_store`."""
+    key = (os.getpid(), url)
+    if key not in _STORES:
+        _STORES[key] = open_store(url, upgrade=False)
+    return _STORES[key]
 
 
-def remember_store(store: Store) -> None:
-    """Let tasks that run inline in this process use ``store`` itself (an in-memory database has no other way in)."""
-    _STORES[store.url] = store
+@contextmanager
+def shards_read_through(store: Store) -> Iterator[Store]:
+    """While the block runs, shards that run inline in this process use ``store`` itself for its URL (an in-memory
+    database has no other way in, and a file needs no second connection); pool workers and Dask workers open
+    their own."""
+    key = (os.getpid(), store.url)
+    previous = _STORES.get(key)
+    _STORES[key] = store
+    try:
+        yield store
+    finally:
+        if previous is None:
+            _STORES.pop(key, None)
+        else:
+            _STORES[key] = previous
 
 
 @contextmanager
@@ -183,17 +232,17 @@ def closing_executor(executor: Executor) -> Iterator[Executor]:
 DASK_SCHEME = "dask://"
 
 
-def parse_executor(text: str | None, *, workers: int | None = None) -> Executor:
-    """The executor ``--executor`` names: ``local`` (``workers`` processes, default all CPUs) or
-    ``dask://HOST:PORT`` (a running Dask scheduler).
+def executor_for(spec: str = "local", *, workers: int | None = None) -> Executor:
+    """The executor that ``spec`` names (``--executor``): ``local`` (this machine, ``workers`` processes, default
+    :func:`default_workers`) or ``dask://HOST:PORT`` (the workers of a running Dask scheduler).
 
-    >>> parse_executor("local", workers=2).describe()
-    'local (2 processes)'
-    >>> parse_executor("dask://scheduler:8786").describe()
-    'dask (tcp://scheduler:8786)'
+    >>> executor_for("local", workers=2).workers
+    2
+    >>> executor_for("dask://scheduler:8786").address
+    'tcp://scheduler:8786'
     """
-    if text is None or text == "local":
-        return LocalExecutor(workers if workers is not None else default_workers())
-    if text.startswith(DASK_SCHEME) and len(text) > len(DASK_SCHEME):
-        return DaskExecutor("tcp://" + text.removeprefix(DASK_SCHEME))
-    raise XnerError(f"unknown executor {text!r}: use local or dask://HOST:PORT (a running Dask scheduler)")
+    if spec == "local":
+        return LocalExecutor(workers=default_workers() if workers is None else workers)
+    if spec.startswith(DASK_SCHEME) and len(spec) > len(DASK_SCHEME):
+        return DaskExecutor("tcp://" + spec.removeprefix(DASK_SCHEME))
+    raise XnerError(f"unknown executor {spec!r}: use local or dask://HOST:PORT (a running Dask scheduler)")

@@ -7,6 +7,7 @@ corpus.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +17,21 @@ from xner.store.db import Session
 from xner.store.models import AlignmentRun, Corpus
 from xner.store.paging import PAGE_SIZE
 from xner.store.queries import runs
-from xner.store.queries.pairs import alignment_texts, pair_count, pair_pages
+from xner.store.queries.pairs import (
+    alignment_texts,
+    pair_count,
+    pair_id_ranges,
+    pair_pages,
+    pair_range_entities,
+    pair_range_rows,
+)
 from xner.store.queries.sentences import entity_spans
-from xner.types import Alignment, Span
+from xner.types import Alignment, Link, Sentence, Span
+
+NO_LINKS: list[Link] = []
+
+ProjectionInput = tuple[int, Sentence, tuple[str, ...], list[Link]]
+"""One pair as a projection reads it: ``(pair id, source sentence with its entities, target tokens, links)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,63 @@ def iter_pairs(
                 tuple(sorted(spans.get(tgt_id, ()))),
                 links.get(pair_id, Alignment()) if alignment_run is not None else None,
             )
+
+
+def pair_ranges(
+    session: Session, corpus: Corpus, *, splits: Collection[str] | None = None, size: int = PAGE_SIZE
+) -> list[tuple[int, int]]:
+    """The pairs of ``corpus`` (of ``splits``) as shards of ``size`` pairs: ``(first id, last id)`` ranges, in id
+    order (see :func:`read_pair_range`)."""
+    return pair_id_ranges(session, corpus.id, splits=splits, size=size)
+
+
+def read_pair_range(
+    session: Session,
+    corpus_id: int,
+    first_id: int,
+    last_id: int,
+    *,
+    splits: Collection[str] | None = None,
+    alignment_run: int | None = None,
+    with_spans: bool = True,
+) -> list[ProjectionInput]:
+    """The pairs of corpus ``corpus_id`` with ids in ``[first_id, last_id]`` (of ``splits``) in id order, as a
+    projection reads them: the source sentence with its gold entities (sorted; none when not ``with_spans``), the
+    target tokens and the links of ``alignment_run`` (empty without a run or a row for the pair; a list, in stored
+    order, without duplicates). Two queries (pairs with their links, entities) of plain tuples, whatever the range's
+    size."""
+    rows = pair_range_rows(session, corpus_id, first_id, last_id, splits=splits, alignment_run=alignment_run)
+    spans: dict[int, list[Span]] = {}
+    if with_spans:
+        for sentence_id, start, end, label in pair_range_entities(session, corpus_id, first_id, last_id):
+            if sentence_id in spans:
+                spans[sentence_id].append(Span(start, end, label))
+            else:
+                spans[sentence_id] = [Span(start, end, label)]
+    pairs = []
+    for pair_id, src_id, src_tokens, tgt_tokens, text in rows:
+        entities = spans.get(src_id)
+        source = Sentence(tuple(src_tokens), tuple(sorted(entities)) if entities else ())
+        links = stored_links(text) if text else NO_LINKS
+        pairs.append((pair_id, source, tuple(tgt_tokens), links))
+    return pairs
+
+
+_SURE_LINKS = re.compile(r"(?:\d+-\d+ )*\d+-\d+")  # what an aligner's run stores: sure links, one space apart
+
+
+def stored_links(text: str) -> list[Link]:
+    """All the links (sure and possible) of one stored Pharaoh line, as a list: the links of
+    ``parse_pharaoh_line(text)``, faster for the common line of sure links only (the numbers converted in one
+    C-level pass, and no set built: a stored line has no duplicate link, as it was written from a set).
+
+    >>> stored_links("0-1 2-2"), sorted(stored_links("0-1 1p2"))
+    ([(0, 1), (2, 2)], [(0, 1), (1, 2)])
+    """
+    if _SURE_LINKS.fullmatch(text) is None:
+        return list(parse_pharaoh_line(text).links)
+    numbers = iter(map(int, text.replace("-", " ").split()))
+    return list(zip(numbers, numbers, strict=True))
 
 
 def _links(session: Session, run_id: int, pair_ids: list[int]) -> dict[int, Alignment]:

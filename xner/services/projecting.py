@@ -8,29 +8,33 @@ or killed run leaves nothing visible.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from xner.engine.project import PROJECTORS, Projector
+from xner.engine.project.base import no_cycle_collection
 from xner.errors import XnerError
 from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
 from xner.options import describe
 from xner.services.corpora import get_corpus
-from xner.services.pairs import PairRecord, count_pairs, get_alignment_run, iter_pairs, require_parallel
+from xner.services.executing import Executor, LocalExecutor, shards_read_through, worker_store
+from xner.services.pairs import count_pairs, get_alignment_run, pair_ranges, read_pair_range, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.columns import projected_to_record
-from xner.store.db import Session, Store
-from xner.store.models import Corpus, Projection, ProjectionRun
+from xner.store.db import Session, Store, sqlite_file
+from xner.store.models import Corpus, ProjectionRun
+from xner.store.queries.projections import insert_projections, replace_shard_projections
 from xner.store.queries.runs import projection_run
-from xner.store.staging import Stage, add_row, insert_rows, move_runs, staged, sweep_abandoned
-from xner.types import ProgressFn, ProjectedSpan, Sentence
+from xner.store.staging import Stage, add_row, move_runs, staged, sweep_abandoned
+from xner.types import ProgressFn, Sentence
 
 BATCH = 2000  # pairs projected at a time (a tagger or translator works on a whole batch)
 WRITE_BATCH = 500  # projections per committed transaction: a short hold of the write lock
@@ -47,6 +51,7 @@ class ProjectReport:
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
     refined_from: int | None = None  # the direct alignment run, when the projection used a refined one
+    workers: int = 1  # processes that projected (1: this one)
 
 
 def project_corpus(
@@ -60,6 +65,7 @@ def project_corpus(
     source_tagger: str | Path | None = None,
     refine: Refinement | None = None,
     created_by: str = "",
+    executor: Executor | None = None,
     on_progress: ProgressFn | None = None,
     on_refine_progress: ProgressFn | None = None,
 ) -> ProjectReport:
@@ -71,13 +77,22 @@ def project_corpus(
     (:func:`xner.services.refining.refine_with`, stored as its own alignment run) and the projection uses the
     refined run. Each stored run is invisible until complete (see the module docstring): a failure leaves no
     partial run.
+
+    The pairs are projected in shards of :data:`BATCH` pairs (pair-id ranges) through ``executor`` (default: one
+    shard after the other, in this process; :mod:`xner.services.executing`): each worker reads its shards, tags their
+    sources with ``source_tagger`` (loaded once per worker process) and projects them. On SQLite this process writes
+    the results, in shard order; on a server database (PostgreSQL) each shard writes its own rows in one
+    transaction that replaces whatever an earlier try of that shard wrote, so a shard re-run after its worker died
+    duplicates nothing. Either way the stored run is the same whatever the executor and its workers. Methods with a
+    tagger or a translator, and an in-memory database, run in this process.
     """
     projector: Projector = PROJECTORS.create(method, options)
     aligned = projector.needs_alignment
     if not aligned and (refine is not None or alignment_run is not None):
         raise XnerError(f"the {method} method uses no alignment: drop --alignment-run and --refine")
     method_tagger = load_tagger(projector.tagger_folder()) if projector.needs_tagger else None
-    tagger = load_tagger(source_tagger) if source_tagger else None
+    if source_tagger:
+        read_manifest(source_tagger)  # a folder without a saved tagger fails now; the workers load it
     started = time.perf_counter()
     refined_from = None
     if refine is not None:
@@ -100,13 +115,28 @@ def project_corpus(
     sweep_abandoned(store)
     what = f"projection run ({method}) of {corpus!r}"
     languages = {"kind": found.kind, "src_lang": found.src_lang, "tgt_lang": found.tgt_lang}
-    with staged(store, what=what, **languages) as stage, store.session() as reading:
+    executor = _usable_executor(executor or LocalExecutor(), store, projector)
+    report.workers = executor.workers
+    tagger_folder = str(source_tagger) if source_tagger else None
+    with staged(store, what=what, **languages) as stage:
         run = {"method": method, "alignment_run_id": alignment_id, "params": params, "created_by": created_by}
         report.run_id = stage.write(partial(add_row, ProjectionRun, {"corpus_id": stage.id, **run}))
-        _project_pairs(reading, stage, found, projector, tagger, alignment_id, splits, report, on_progress)
+        plan = _ShardPlan(found, projector, tagger_folder, alignment_id, splits)
+        _project_pairs(store, stage, plan, report, executor, on_progress)
         stage.publish(partial(move_runs, from_id=stage.id, to_id=found.id))
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _usable_executor(executor: Executor, store: Store, projector: Projector) -> Executor:
+    """``executor``, or one that runs in this process where shards cannot leave it: a method's model (tagger,
+    translator) loaded here, or an in-memory SQLite database that other processes cannot open."""
+    if executor.workers == 1:
+        return executor
+    in_memory = store.engine.dialect.name == "sqlite" and sqlite_file(store.url) is None
+    if in_memory or projector.needs_tagger or projector.needs_languages:
+        return LocalExecutor(workers=1)
+    return executor
 
 
 def tagger_summary(folder: str | Path) -> dict[str, Any]:
@@ -131,46 +161,144 @@ def check_projection(method: str, options: Mapping[str, Any] | None, source_tagg
         read_manifest(source_tagger)
 
 
+@dataclass(frozen=True)
+class ProjectShard:
+    """One shard of a projection: the pairs of a corpus with ids in ``[first_id, last_id]``, and how to project
+    them. Picklable: a pool worker or another machine runs it (when its projector holds no model)."""
+
+    db: str  # the store's URL: a worker opens its own connection
+    corpus_id: int
+    first_id: int
+    last_id: int
+    splits: tuple[str, ...] | None
+    alignment_run: int | None
+    projector: Projector
+    source_tagger: str | None = None  # folder of a saved tagger that tags the sources (then gold is not read)
+    write_run: int | None = None  # the shard writes its rows into this run itself (replacing an earlier try's)
+
+
+ShardRow = tuple[int, str, float]  # pair id, its projection records as JSON text, their lowest confidence
+
+
+@dataclass
+class ShardResult:
+    pairs: int
+    labels: Counter[str]
+    rows: list[ShardRow]  # empty when the shard wrote them itself
+
+
+def project_shard(shard: ProjectShard) -> ShardResult:
+    """Read and project one shard through this process's connection to ``shard.db``: its rows (pair id order) and
+    the labels projected; with ``shard.write_run`` the shard stores the rows itself and returns none."""
+    store = worker_store(shard.db)
+    with no_cycle_collection():  # reading a shard allocates ~100 objects a pair, none in a cycle
+        rows, labels = _project_shard(shard, store)
+    if shard.write_run is None:
+        return ShardResult(len(rows), labels, rows)
+    replace = partial(
+        replace_shard_projections, run_id=shard.write_run, first_id=shard.first_id, last_id=shard.last_id, rows=rows
+    )
+    store.write(replace, what=f"writing the projections of pairs {shard.first_id}-{shard.last_id}")
+    return ShardResult(len(rows), labels, [])
+
+
+def _project_shard(shard: ProjectShard, store: Store) -> tuple[list[ShardRow], Counter[str]]:
+    with store.session() as session:
+        pairs = read_pair_range(
+            session,
+            shard.corpus_id,
+            shard.first_id,
+            shard.last_id,
+            splits=shard.splits,
+            alignment_run=shard.alignment_run,
+            with_spans=shard.source_tagger is None,
+        )
+    sources = [source for _, source, _, _ in pairs]
+    if shard.source_tagger is not None:
+        predicted = _tagger(shard.source_tagger).predict([source.tokens for source in sources])
+        sources = [Sentence(s.tokens, tuple(spans)) for s, spans in zip(sources, predicted, strict=True)]
+    projected = shard.projector.project_batch(sources, [tgt for _, _, tgt, _ in pairs], [k for *_, k in pairs])
+    labels: Counter[str] = Counter()
+    rows: list[ShardRow] = []
+    for (pair_id, *_), spans in zip(pairs, projected, strict=True):
+        records = [projected_to_record(p) for p in spans]
+        labels.update(p.span.label for p in spans)
+        confidence = min((record["confidence"] for record in records), default=1.0)
+        rows.append((pair_id, json.dumps(records), confidence))  # encoded here: in the worker, not the writer
+    return rows, labels
+
+
+_TAGGERS: dict[tuple[int, str], Tagger] = {}
+
+
+def _tagger(folder: str) -> Tagger:
+    """The saved tagger in ``folder``, loaded once per process (each worker loads its own copy)."""
+    key = (os.getpid(), folder)
+    if key not in _TAGGERS:
+        _TAGGERS[key] = load_tagger(folder)
+    return _TAGGERS[key]
+
+
+@dataclass(frozen=True)
+class _ShardPlan:
+    """What every shard of one projection shares."""
+
+    corpus: Corpus
+    projector: Projector
+    source_tagger: str | None
+    alignment_run: int | None
+    splits: Collection[str] | None
+
+
 def _project_pairs(
-    session: Session,
+    store: Store,
     stage: Stage,
-    corpus: Corpus,
-    projector: Projector,
-    source_tagger: Tagger | None,
-    alignment_run: int | None,
-    splits: Collection[str] | None,
+    plan: _ShardPlan,
     report: ProjectReport,
+    executor: Executor,
     on_progress: ProgressFn | None,
 ) -> None:
-    total = count_pairs(session, corpus, splits)
+    """Project every pair in shards of :data:`BATCH` pairs through ``executor``. On SQLite the results are written
+    here in shard order (so the stored rows are the same whatever the number of workers) through ``stage``; on a
+    server database with more than one worker the shards write their own rows."""
+    splits = plan.splits
+    with store.session() as session:
+        ranges = pair_ranges(session, plan.corpus, splits=splits, size=BATCH)
+        total = count_pairs(session, plan.corpus, splits)
+    shards_write = executor.workers > 1 and store.engine.dialect.name != "sqlite"
+    shards = (
+        ProjectShard(
+            store.url,
+            plan.corpus.id,
+            first,
+            last,
+            tuple(sorted(splits)) if splits else None,
+            plan.alignment_run,
+            plan.projector,
+            plan.source_tagger,
+            report.run_id if shards_write else None,
+        )
+        for first, last in ranges
+    )
     entities: Counter[str] = Counter()
-    pairs = iter_pairs(session, corpus, splits=splits, alignment_run=alignment_run, with_spans=source_tagger is None)
-    while batch := list(islice(pairs, BATCH)):
-        if source_tagger is None:
-            sources = [Sentence(pair.src_tokens, pair.src_spans) for pair in batch]
-        else:
-            predicted = source_tagger.predict([pair.src_tokens for pair in batch])
-            sources = [Sentence(pair.src_tokens, tuple(spans)) for pair, spans in zip(batch, predicted, strict=True)]
-        rows = []
-        for pair, projected in zip(batch, _project_batch(projector, sources, batch), strict=True):
-            entities.update(p.span.label for p in projected)
-            records = [projected_to_record(p) for p in projected]
-            confidence = min((record["confidence"] for record in records), default=1.0)
-            rows.append({"run_id": report.run_id, "pair_id": pair.pair_id, "spans": records, "confidence": confidence})
-        for start in range(0, len(rows), WRITE_BATCH):
-            stage.write(partial(insert_rows, Projection, rows[start : start + WRITE_BATCH]))
-        report.pairs += len(rows)
-        if on_progress:
-            on_progress(report.pairs, total)
+    waiting: dict[int, ShardResult] = {}
+    next_shard = 0
+    with shards_read_through(store):
+        for k, result in executor.map_unordered(project_shard, shards):
+            entities.update(result.labels)
+            waiting[k] = result
+            while next_shard in waiting:
+                result = waiting.pop(next_shard)
+                next_shard += 1
+                for start in range(0, len(result.rows), WRITE_BATCH):
+                    batch = result.rows[start : start + WRITE_BATCH]
+                    stage.write(partial(insert_projections, run_id=report.run_id, rows=batch))
+                report.pairs += result.pairs
+                if on_progress:
+                    on_progress(report.pairs, total)
     if on_progress and not report.pairs:
         on_progress(0, total)
     report.entities = dict(sorted(entities.items()))
-
-
-def _project_batch(projector: Projector, sources: list[Sentence], pairs: list[PairRecord]) -> list[list[ProjectedSpan]]:
-    """Each pair's projection, in one call (a tagger or a translator works on the whole batch)."""
-    links = [pair.alignment.links if pair.alignment is not None else frozenset() for pair in pairs]
-    return projector.project_batch(sources, [pair.tgt_tokens for pair in pairs], links)
 
 
 def get_projection_run(session: Session, corpus: Corpus, run_id: int | None) -> ProjectionRun:

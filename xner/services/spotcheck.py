@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
-from xner.services.executing import Executor, LocalExecutor, id_ranges, remember_store, shard_count, worker_store
+from xner.services.executing import (
+    Executor,
+    LocalExecutor,
+    id_ranges,
+    shard_count,
+    shards_read_through,
+    worker_store,
+)
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
 from xner.services.review import as_utc
@@ -174,14 +181,14 @@ def draw_sample(
         raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
     executor = executor or LocalExecutor(1)
     settings = replace(settings, url=store.url, run_id=run_id)
-    remember_store(store)
     sizes: Counter[str] = Counter()
     candidates: dict[str, list[tuple[int, SampledSpan]]] = {}
     shards = id_ranges(*bounds, shard_count(executor))
-    for _, (shard_sizes, shard_candidates) in executor.map_unordered(partial(_scan_shard, settings), shards):
-        sizes.update(shard_sizes)
-        for key, items in shard_candidates.items():
-            candidates.setdefault(key, []).extend(items)
+    with shards_read_through(store):
+        for _, (shard_sizes, shard_candidates) in executor.map_unordered(partial(_scan_shard, settings), shards):
+            sizes.update(shard_sizes)
+            for key, items in shard_candidates.items():
+                candidates.setdefault(key, []).extend(items)
     if not sizes:
         raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
     allocation = allocate(sizes, n)

@@ -24,6 +24,7 @@ other (1.0: every token of both is linked across).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -33,7 +34,7 @@ from xner.engine.project.base import PROJECTORS, PairProjector, is_punctuation
 from xner.types import Link, ProjectedSpan, Sentence, Span
 
 
-@dataclass
+@dataclass(slots=True)
 class _Projected:
     """A projection under construction: target token ids (sorted) and the source entities behind it."""
 
@@ -71,10 +72,13 @@ class HeuristicProjector(PairProjector):
             return []
         n_tokens = len(tgt_tokens)
         entities = sorted(src.spans, key=len) if self.order == "shortest_first" else src.spans
+        # the links sorted once (stored lines come sorted: a linear pass), then each entity's links are one slice
+        ordered = sorted(links)
         projected = []
         for entity in entities:
             start, end = entity.start, entity.end
-            entity_links = [(i, j) for i, j in links if start <= i < end and j < n_tokens]
+            between = ordered[bisect_left(ordered, (start,)) : bisect_left(ordered, (end,))]
+            entity_links = [link for link in between if link[1] < n_tokens]
             run = self._run(entity, entity_links, tgt_tokens)
             if run:
                 projected.append(_Projected(entity.label, run, [entity], entity_links))
@@ -205,7 +209,7 @@ def _projected_span(item: _Projected, span: Span, method: str) -> ProjectedSpan:
     if len(sources) > 1:  # merged entities: the source range from the first to the last
         src_length = max(s.end for s in sources) - min(s.start for s in sources)
     start, end = span.start, span.end
-    evidence = sorted({(i, j) for i, j in item.links if start <= j < end})
+    evidence = sorted({link for link in item.links if start <= link[1] < end})  # the input's tuples, not copies
     # share of the tokens of both sides with a link across: the evidence is all that counts
-    covered = len({i for i, _ in evidence}) + len({j for _, j in evidence})
+    covered = len({link[0] for link in evidence}) + len({link[1] for link in evidence})
     return ProjectedSpan(span, method, covered / (src_length + end - start), sources[0], tuple(evidence))

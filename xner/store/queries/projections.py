@@ -3,15 +3,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import json
+from collections.abc import Collection, Iterator, Sequence
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.store.columns import record_confidence, record_to_projected, record_to_span
 from xner.store.models import Projection, ProjectionRun, SentencePair
 from xner.store.paging import PAGE_SIZE, keyset_pages
 from xner.types import ProjectedSpan, Span
+
+
+def insert_projections(session: Session, *, run_id: int, rows: Sequence[tuple[int, str, float]]) -> None:
+    """Add the rows ``(pair id, span records as JSON text, confidence)`` to projection run ``run_id`` in one
+    executemany. The records come encoded (``json.dumps``, as the JSON column writes them) so the encoding is done
+    by whoever made them; SQLite stores that text as is, other databases get the records decoded."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(
+            "INSERT INTO projection (run_id, pair_id, spans, confidence) VALUES (?, ?, ?, ?)",
+            [(run_id, pair_id, spans, confidence) for pair_id, spans, confidence in rows],
+        )
+        return
+    session.execute(
+        insert(cast(Table, Projection.__table__)),
+        [{"run_id": run_id, "pair_id": p, "spans": json.loads(spans), "confidence": c} for p, spans, c in rows],
+    )
+
+
+def replace_shard_projections(
+    session: Session, *, run_id: int, first_id: int, last_id: int, rows: Sequence[tuple[int, str, float]]
+) -> None:
+    """Make ``rows`` the rows of projection run ``run_id`` for the pairs with ids in ``[first_id, last_id]``: what an
+    earlier try of the same shard wrote is removed first, in the same transaction, so a shard run again (a worker
+    lost after its commit) neither duplicates nor loses a row."""
+    session.execute(
+        delete(Projection).where(
+            Projection.run_id == run_id, Projection.pair_id >= first_id, Projection.pair_id <= last_id
+        )
+    )
+    insert_projections(session, run_id=run_id, rows=rows)
 
 
 def projected_spans(session: Session, run_id: int, pair_ids: Collection[int]) -> dict[int, list[Span]]:
