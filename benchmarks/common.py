@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import shlex
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,3 +144,35 @@ def run_child(command: list[str], workdir: Path) -> Child:
         report=report,
         stderr_tail=stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:],
     )
+
+
+_databases = count(1)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A throw-away role and database on the local cluster (started if down, like the tests do: tests/pg.py);
+    both dropped afterwards, and the cluster stopped if this process started it and nobody else uses it."""
+    from tests import pg
+
+    cluster = pg.join_cluster()
+    # the tests' prefix with this pid: a killed run's leftovers are dropped by the next process that joins
+    name = f"{pg.PREFIX}{os.getpid()}_bench{next(_databases)}"
+    server = pg.Server(cluster, name, secrets.token_hex(16))
+    try:
+        pg.psql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{server.password}'")
+        pg.psql(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        yield server.url(name)
+    finally:
+        try:
+            pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            pg.psql(f'DROP ROLE IF EXISTS "{name}"')
+        finally:
+            pg.leave_cluster(cluster)
+
+
+def postgres_unavailable() -> str | None:
+    """Why the local PostgreSQL cluster cannot be used (not installed, not root), or None."""
+    from tests import pg
+
+    return pg.unavailable_reason()

@@ -52,7 +52,6 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -75,7 +74,7 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import REPO, RESULTS, command_line, machine, write_results
+from common import REPO, RESULTS, command_line, machine, postgres_database, postgres_unavailable, write_results
 from import_speed import write_synthetic
 from review_speed import CORPUS, build, size
 
@@ -115,35 +114,6 @@ def load() -> list[float]:
 def sqlite_database(folder: Path) -> Iterator[str]:
     """A SQLite file in ``folder`` (a temp folder: removed with it)."""
     yield f"sqlite:///{folder / 'review_load.db'}"
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throw-away role and database on the local cluster (started if down, like the tests do: tests/pg.py);
-    both dropped afterwards, and the cluster stopped if this process started it and nobody else uses it."""
-    from tests import pg
-
-    cluster = pg.join_cluster()
-    # the tests' prefix with this pid: a killed run's leftovers are dropped by the next process that joins
-    name = f"{pg.PREFIX}{os.getpid()}_load"
-    server = pg.Server(cluster, name, secrets.token_hex(16))
-    try:
-        pg.psql(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{server.password}'")
-        pg.psql(f'CREATE DATABASE "{name}" OWNER "{name}"')
-        yield server.url(name)
-    finally:
-        try:
-            pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            pg.psql(f'DROP ROLE IF EXISTS "{name}"')
-        finally:
-            pg.leave_cluster(cluster)
-
-
-def postgres_unavailable() -> str | None:
-    """Why the local PostgreSQL cluster cannot be used (not installed, not root), or None."""
-    from tests import pg
-
-    return pg.unavailable_reason()
 
 
 def prepare(url: str, pairs: int, seed: int) -> dict:

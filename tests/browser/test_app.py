@@ -144,7 +144,8 @@ def test_import_review_by_keyboard_correct_and_export_in_a_browser(
         sid, tokens = third.sentence_id, third.tgt_tokens
         wrong, fixed, added_as, corrected = correction_of(third)
         assert app.button("review_save").is_disabled()  # nothing changed yet
-        page.get_by_text("Edit with menus", exact=False).click()  # the token editor's fallback (a closed expander)
+        # the token editor's fallback: a closed expander whose opening reruns the page (its menus are drawn then)
+        app.act(page.get_by_text("Edit with menus", exact=False).click)
         app.click(f"review_delete_{sid}_{wrong.start}_{wrong.end}")
         assert app.widget(f"review_delete_{sid}_{wrong.start}_{wrong.end}").count() == 0
         app.choose(f"review_first_{sid}", f"{fixed.start}: {tokens[fixed.start]}")
