@@ -11,6 +11,7 @@ import typer
 from xner.cli._util import (
     CorpusOpt,
     DbOpt,
+    ExecutorOpt,
     JsonOpt,
     OptionsOpt,
     count_progress,
@@ -21,7 +22,8 @@ from xner.cli._util import (
 from xner.engine.align import SYMMETRIZATIONS
 from xner.errors import XnerError
 from xner.options import parse_assignments
-from xner.services.aligning import align_corpus, iter_extra_text, symmetrize_run
+from xner.services.aligning import PRIORS_PAIRS, SHARD_PAIRS, align_corpus, iter_extra_text, symmetrize_run
+from xner.services.executing import closing_executor, executor_for
 
 
 @handle_errors
@@ -45,10 +47,24 @@ def align(
         typer.Option(help="An imported parallel corpus of the same languages to learn from too (as extra text)."),
     ] = None,
     split: Annotated[list[str] | None, typer.Option(help="Only this split. Repeatable.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="With --executor local: processes that align shards (eflomal; 1: one run).")
+    ] = 1,
+    executor: ExecutorOpt = "local",
+    shard_pairs: Annotated[
+        int, typer.Option(min=1000, help="eflomal in shards (several workers): pairs per shard.")
+    ] = SHARD_PAIRS,
+    priors_pairs: Annotated[
+        int, typer.Option(min=1, help="eflomal in shards: pairs the shared priors are learnt from.")
+    ] = PRIORS_PAIRS,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Align every sentence pair of a corpus and store the links as a new alignment run.
+
+    eflomal on a corpus of more than --shard-pairs pairs, with several workers (--workers N, or --executor
+    dask://HOST:PORT), aligns shards of that many pairs at once, all guided by priors learnt once from the first
+    --priors-pairs pairs and the extra text: faster on many cores, a little less learnt per rare word.
 
     Aligner options (-o NAME=VALUE): eflomal: symmetrization (grow-diag-final-and, intersection, union, grow-diag,
     grow-diag-final, forward, reverse), model, n_samplers, rel_iterations, null_prior, src_prefix_len,
@@ -60,7 +76,8 @@ def align(
         raise XnerError("give --extra-src and --extra-tgt the same number of times, one pair of files each")
     # streamed into the aligner as it reads: a large bitext never sits in memory
     extra = iter_extra_text(list(zip(sources, targets, strict=True)), pretokenized=not extra_raw, limit=extra_limit)
-    with count_progress(f"aligning with {aligner}") as progress:
+    runner = executor_for(executor, workers=workers)
+    with count_progress(f"aligning with {aligner}") as progress, closing_executor(runner):
         report = align_corpus(
             store_for(db),
             corpus,
@@ -70,6 +87,9 @@ def align(
             extra_sources=[str(p) for p in sources + targets],
             extra_corpus=extra_corpus,
             splits=split,
+            executor=runner,
+            shard_pairs=shard_pairs,
+            priors_pairs=priors_pairs,
             on_progress=progress,
         )
     emit(

@@ -29,17 +29,21 @@ from xner.formats.pharaoh import parse_pharaoh_line
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
 from xner.services.corpora import get_corpus
-from xner.services.pairs import count_pairs, iter_pairs, require_parallel
+from xner.services.executing import Executor, shards_read_through, worker_store
+from xner.services.pairs import count_pairs, iter_pairs, pair_ranges, require_parallel
 from xner.store.db import Session, Store
 from xner.store.models import Alignment as AlignmentRow
 from xner.store.models import AlignmentRun, Corpus
-from xner.store.queries.alignments import directional_counts, directional_page
+from xner.store.queries.alignments import directional_counts, directional_page, replace_shard_alignments
 from xner.store.queries.corpora import other_parallel_names
+from xner.store.queries.pairs import pair_range_rows
 from xner.store.queries.runs import alignment_run, alignment_run_ids, alignment_runs
 from xner.store.staging import add_row, insert_rows, move_runs, staged, sweep_abandoned
 from xner.types import Alignment, Link, ProgressFn
 
 BATCH = 2000  # alignment rows per committed transaction: a short hold of the write lock
+SHARD_PAIRS = 200_000  # pairs a worker aligns at once when eflomal runs in shards (its memory: ~1 GiB of text)
+PRIORS_PAIRS = 100_000  # pairs the shared priors of a sharded run are learnt from
 
 
 @dataclass
@@ -165,18 +169,19 @@ def _write_run(
     *,
     aligner: str,
     params: Mapping[str, Any],
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[dict[str, Any]] | Callable[[int], Iterable[dict[str, Any]]],
     created_by: str = "",
 ) -> int:
     """:func:`write_alignment_run` over row values (``pair_id``, ``links``, and ``forward``/``reverse`` where
-    known), each batch of :data:`BATCH` rows drawn from ``rows`` only when the previous one is committed."""
+    known), each batch of :data:`BATCH` rows drawn from ``rows`` only when the previous one is committed. ``rows``
+    may be a function of the new run's id (for shards that write their own rows into it)."""
     sweep_abandoned(store)
     what = f"alignment run ({aligner}) of {corpus.name!r}"
     languages = {"kind": corpus.kind, "src_lang": corpus.src_lang, "tgt_lang": corpus.tgt_lang}
     with staged(store, what=what, **languages) as stage:
         run = {"corpus_id": stage.id, "aligner": aligner, "params": dict(params), "created_by": created_by}
         run_id = stage.write(partial(add_row, AlignmentRun, run))
-        values = iter(rows)
+        values = iter(rows(run_id) if callable(rows) else rows)
         while batch := [{"run_id": run_id, **row} for row in islice(values, BATCH)]:
             stage.write(partial(insert_rows, AlignmentRow, batch))
         stage.publish(partial(move_runs, from_id=stage.id, to_id=corpus.id))
@@ -246,10 +251,20 @@ def align_corpus(
     extra_corpus: str | None = None,
     splits: Collection[str] | None = None,
     created_by: str = "",
+    executor: Executor | None = None,
+    shard_pairs: int = SHARD_PAIRS,
+    priors_pairs: int = PRIORS_PAIRS,
     on_progress: ProgressFn | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> AlignReport:
     """Align every pair of ``corpus`` (or of ``splits``) with ``aligner`` and store the result as a new run.
+
+    With an ``executor`` of several workers (a local pool, a Dask cluster: :mod:`xner.services.executing`) and more
+    than ``shard_pairs`` pairs, eflomal aligns the corpus in shards of ``shard_pairs`` pairs (pair-id ranges), all
+    guided by the same priors, learnt once here from the first ``priors_pairs`` pairs and the extra text. The
+    trade-off: each shard's sampler sees only its own pairs (plus those priors) instead of the whole corpus, so a
+    rare word learns less than in one run; in exchange the shards run at once on as many workers, each in memory
+    bounded by its shard. On a server database the shards write their own rows (replacing an earlier try's).
 
     eflomal streams (memory bounded by its vocabularies, not by the corpus) and stores the forward and reverse
     links of each pair beside the symmetrised ones (see :func:`symmetrize_run`); the neural aligners align the
@@ -279,7 +294,14 @@ def align_corpus(
         sources.append(f"corpus:{extra_corpus}")
     names = [p if p.startswith("corpus:") else Path(p).name for p in sources]
     started = time.perf_counter()
-    if isinstance(engine, DirectionalAligner):
+    sharded = executor is not None and executor.workers > 1 and total > shard_pairs
+    if isinstance(engine, DirectionalAligner) and sharded:
+        assert executor is not None
+        shards = _Sharding(executor, shard_pairs, priors_pairs)
+        run_id, pairs, links, params = _align_sharded(
+            store, found, engine, extra, names, splits, total, shards, created_by, on_progress, phase
+        )
+    elif isinstance(engine, DirectionalAligner):
         run_id, pairs, links, params = _align_streaming(
             store, found, engine, extra, names, splits, total, created_by, on_progress, phase
         )
@@ -323,9 +345,9 @@ def _align_streaming(
     def rows(directional: Iterable[tuple[frozenset[Link], frozenset[Link]]]) -> Iterator[dict[str, Any]]:
         nonlocal links
         for done, (pair_id, (fwd, rev)) in enumerate(zip(pair_ids, directional, strict=True), 1):
-            sure = frozenset(symmetrize(fwd, rev, engine.symmetrization))
-            links += len(sure)
-            yield {"pair_id": pair_id, "links": _pharaoh(sure), "forward": _pharaoh(fwd), "reverse": _pharaoh(rev)}
+            row, count = _directional_row(pair_id, fwd, rev, engine.symmetrization)
+            links += count
+            yield row
             if on_progress and (done % BATCH == 0 or done == total):
                 on_progress(done, total)
 
@@ -338,6 +360,135 @@ def _align_streaming(
             store, corpus, aligner=engine.name, params=params, rows=rows(directional), created_by=created_by
         )
     return run_id, len(pair_ids), links, params
+
+
+def _directional_row(
+    pair_id: int, fwd: frozenset[Link], rev: frozenset[Link], symmetrization: str
+) -> tuple[dict[str, Any], int]:
+    """An eflomal run's row of one pair (symmetrised links, both directions) and how many links it keeps."""
+    sure = frozenset(symmetrize(fwd, rev, symmetrization))
+    return {"pair_id": pair_id, "links": _pharaoh(sure), "forward": _pharaoh(fwd), "reverse": _pharaoh(rev)}, len(sure)
+
+
+@dataclass(frozen=True)
+class _Sharding:
+    executor: Executor
+    shard_pairs: int
+    priors_pairs: int
+
+
+@dataclass(frozen=True)
+class AlignShard:
+    """One shard of a sharded eflomal run: the pairs of a corpus with ids in ``[first_id, last_id]``, the aligner and
+    the priors every shard shares. Picklable: a pool worker or another machine aligns it."""
+
+    db: str
+    corpus_id: int
+    first_id: int
+    last_id: int
+    splits: tuple[str, ...] | None
+    engine: DirectionalAligner
+    priors: str
+    write_run: int | None = None  # the shard writes its rows into this run itself
+
+
+@dataclass
+class AlignShardResult:
+    pairs: int
+    links: int
+    rows: list[dict[str, Any]]  # empty when the shard wrote them itself
+
+
+def align_shard(shard: AlignShard) -> AlignShardResult:
+    """Align one shard through this process's connection to ``shard.db``: its rows (pair id order), or, with
+    ``shard.write_run``, none (the shard stored them, replacing what an earlier try of it wrote)."""
+    store = worker_store(shard.db)
+    with store.session() as session:
+        rows = pair_range_rows(session, shard.corpus_id, shard.first_id, shard.last_id, splits=shard.splits)
+    pair_ids = [row[0] for row in rows]
+    pairs = [(tuple(row[2]), tuple(row[3])) for row in rows]
+    links = 0
+    values = []
+    with shard.engine.aligned_links(pairs, priors=shard.priors) as directional:
+        for pair_id, (fwd, rev) in zip(pair_ids, directional, strict=True):
+            row, count = _directional_row(pair_id, fwd, rev, shard.engine.symmetrization)
+            links += count
+            values.append(row)
+    if shard.write_run is None:
+        return AlignShardResult(len(values), links, values)
+    replace = partial(
+        replace_shard_alignments, run_id=shard.write_run, first_id=shard.first_id, last_id=shard.last_id, rows=values
+    )
+    store.write(replace, what=f"writing the alignments of pairs {shard.first_id}-{shard.last_id}")
+    return AlignShardResult(len(values), links, [])
+
+
+def _align_sharded(
+    store: Store,
+    corpus: Corpus,
+    engine: DirectionalAligner,
+    extra: Iterable[TokenPair],
+    names: list[str],
+    splits: Collection[str] | None,
+    total: int,
+    sharding: _Sharding,
+    created_by: str,
+    on_progress: ProgressFn | None,
+    phase: Callable[[str], None],
+) -> tuple[int, int, int, dict[str, Any]]:
+    """eflomal in shards (see :func:`align_corpus`): priors learnt here once, the shards aligned by the executor's
+    workers, the rows written in shard order here (SQLite) or by the shards themselves (a server database)."""
+    if on_progress:
+        on_progress(0, total)
+    tally = _Tally(extra)
+    sample = islice(_stream_pairs(store, corpus, splits=splits), sharding.priors_pairs)
+    phase(f"learning eflomal priors from {min(total, sharding.priors_pairs):,} pairs and the extra text")
+    priors = engine.learn_priors(chain(sample, tally), on_phase=phase)
+    with store.session() as session:
+        ranges = pair_ranges(session, corpus, splits=splits, size=sharding.shard_pairs)
+    params = {**describe(engine), **tally.params(names)}
+    params["sharded"] = {
+        "shards": len(ranges),
+        "shard_pairs": sharding.shard_pairs,
+        "priors_pairs": sharding.priors_pairs,
+    }
+    if splits:
+        params["splits"] = sorted(splits)
+    shards_write = store.engine.dialect.name != "sqlite"
+    done = links = 0
+
+    def rows(run_id: int) -> Iterator[dict[str, Any]]:
+        nonlocal done, links
+        shards = (
+            AlignShard(
+                store.url,
+                corpus.id,
+                first,
+                last,
+                tuple(sorted(splits)) if splits else None,
+                engine,
+                priors,
+                run_id if shards_write else None,
+            )
+            for first, last in ranges
+        )
+        phase(f"aligning {total:,} pairs in {len(ranges)} shards of {sharding.shard_pairs:,}")
+        waiting: dict[int, AlignShardResult] = {}
+        next_shard = 0
+        with shards_read_through(store):
+            for k, result in sharding.executor.map_unordered(align_shard, shards):
+                waiting[k] = result
+                while next_shard in waiting:
+                    result = waiting.pop(next_shard)
+                    next_shard += 1
+                    done += result.pairs
+                    links += result.links
+                    yield from result.rows
+                    if on_progress:
+                        on_progress(done, total)
+
+    run_id = _write_run(store, corpus, aligner=engine.name, params=params, rows=rows, created_by=created_by)
+    return run_id, done, links, params
 
 
 def _align_in_memory(

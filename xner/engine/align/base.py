@@ -53,8 +53,18 @@ class DirectionalAligner(Protocol):
     symmetrization: str
 
     def aligned_links(
-        self, pairs: Iterable[TokenPair], *, extra: Iterable[TokenPair] = (), on_phase: PhaseFn | None = None
+        self,
+        pairs: Iterable[TokenPair],
+        *,
+        extra: Iterable[TokenPair] = (),
+        priors: str | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> AbstractContextManager[Iterable[DirectionalLinks]]:
-        """Align ``pairs`` (read once, as they come); the context yields their ``(forward, reverse)`` links, in
-        order, one pair at a time."""
+        """Align ``pairs`` (read once, as they come), guided by ``priors`` when given (:meth:`learn_priors`); the
+        context yields their ``(forward, reverse)`` links, in order, one pair at a time."""
+        ...
+
+    def learn_priors(self, pairs: Iterable[TokenPair], *, on_phase: PhaseFn | None = None) -> str:
+        """Priors learnt by aligning ``pairs``, as text that :meth:`aligned_links` takes: what shards of a corpus
+        aligned apart share."""
         ...

@@ -81,7 +81,12 @@ class EflomalAligner:
 
     @contextmanager
     def aligned_links(
-        self, pairs: Iterable[TokenPair], *, extra: Iterable[TokenPair] = (), on_phase: PhaseFn | None = None
+        self,
+        pairs: Iterable[TokenPair],
+        *,
+        extra: Iterable[TokenPair] = (),
+        priors: str | None = None,
+        on_phase: PhaseFn | None = None,
     ) -> Iterator[Iterator[DirectionalLinks]]:
         """Align ``pairs`` in bounded memory; yields an iterator of their ``(forward, reverse)`` links, in order.
 
@@ -89,18 +94,23 @@ class EflomalAligner:
         here a sentence at a time: only the vocabulary stays in memory); eflomal's C sampler runs as a child
         process; the iterator then reads its two link files a line at a time. A pair with an empty side is not
         given to eflomal and gets no links. The files live in a temporary folder until the ``with`` block ends.
+        ``priors``: the text of a priors file (:meth:`learn_priors`) that guides the sampler instead of ``extra``'s.
         """
         phase = on_phase or (lambda text: None)
         with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as folder:
-            priors = None
-            if self.extra_mode == "priors":
-                priors = self._priors(extra, folder, phase)
+            priors_path = None
+            if priors:
+                priors_path = os.path.join(folder, "priors")
+                with open(priors_path, "w", encoding="utf-8") as handle:
+                    handle.write(priors)
+            elif self.extra_mode == "priors":
+                priors_path = self._priors(extra, folder, phase)
                 extra = ()
             text = _write_text(folder, pairs, extra, (self.src_prefix_len, self.tgt_prefix_len))
             fwd_path, rev_path = os.path.join(folder, "fwd"), os.path.join(folder, "rev")
             if text.sentences:
                 phase(_sampling_phase(text.pairs, text.sentences - text.pairs, self.n_samplers))
-                self._run(text, fwd_path, rev_path, priors)
+                self._run(text, fwd_path, rev_path, priors_path)
             else:  # nothing to align
                 for path in (fwd_path, rev_path):
                     open(path, "w").close()
@@ -128,6 +138,16 @@ class EflomalAligner:
             rel_iterations=self.rel_iterations,
             null_prior=self.null_prior,
         )
+
+    def learn_priors(self, pairs: Iterable[TokenPair], *, on_phase: PhaseFn | None = None) -> str:
+        """eflomal's priors (lexical, HMM jump and fertility counts) learnt by aligning ``pairs``, as the text of a
+        priors file for :meth:`aligned_links` (empty without pairs): what shards aligned apart share."""
+        with tempfile.TemporaryDirectory(prefix="xner-priors-") as folder:
+            path = self._priors(pairs, folder, on_phase or (lambda text: None))
+            if path is None:
+                return ""
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
 
     def _priors(self, extra: Iterable[TokenPair], folder: str, phase: PhaseFn) -> str | None:
         """Align ``extra`` alone and write eflomal priors (lexical, HMM jump and fertility counts) from it into

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from xner.store.models import Alignment
@@ -33,3 +33,16 @@ def directional_page(
     )
     rows: Sequence = keyset_page(session, query, Alignment.pair_id, after=after, size=size)
     return [(pair_id, forward, reverse) for pair_id, forward, reverse in rows]
+
+
+def replace_shard_alignments(
+    session: Session, *, run_id: int, first_id: int, last_id: int, rows: Sequence[dict[str, object]]
+) -> None:
+    """Make ``rows`` (``pair_id``, ``links``, ``forward``, ``reverse``) the rows of alignment run ``run_id`` for the
+    pairs with ids in ``[first_id, last_id]``: an earlier try of the same shard is removed first, in the same
+    transaction, so a shard aligned again neither duplicates nor loses a row."""
+    session.execute(
+        delete(Alignment).where(Alignment.run_id == run_id, Alignment.pair_id >= first_id, Alignment.pair_id <= last_id)
+    )
+    if rows:
+        session.execute(insert(Alignment), [{"run_id": run_id, **row} for row in rows])
