@@ -14,10 +14,10 @@ PostgreSQL, which the script then fills itself and does not clean up):
 3. ``xner project`` (``--method``, default heuristic; ``--project-option`` passes more, e.g. ``--workers 2``);
 4. ``xner queue --run N`` (the projection run becomes the review queue's suggestions).
 
-Per step: wall and CPU seconds, pairs/s, and peak memory three ways: **xner** — the peak resident memory of the
+Per step: wall and CPU seconds, pairs/s, and peak memory two ways: **xner** — the peak resident memory of the
 xner process itself (its ``VmHWM``, read from /proc every 0.2 s while it runs); **largest child** — the same for
-the biggest process it started (eflomal's sampler, a worker); **tree** — ``ru_maxrss`` from ``os.wait4``, the
-maximum over the process and everything it waited for. The issue's targets are checked at the end: 1M pairs in
+the biggest process it started (eflomal's sampler, a worker). (``ru_maxrss`` from ``os.wait4`` is not used: Linux
+carries this script's own high-water mark into a child it starts, see ``common.py``.) The issue's targets are checked at the end: 1M pairs in
 < 45 min on 2 cores, xner's own RSS < 2 GiB at every step.
 
 Usage::
@@ -63,7 +63,6 @@ class Step:
     returncode: int = 0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
-    tree_rss_mib: float = 0.0
     own_rss_mib: float = 0.0
     child_rss_mib: float = 0.0
     report: dict = field(default_factory=dict)
@@ -136,7 +135,6 @@ def run_step(name: str, command: list[str], workdir: Path) -> Step:
         watcher.stop()
     step.returncode = os.waitstatus_to_exitcode(status)
     step.cpu_seconds = usage.ru_utime + usage.ru_stime
-    step.tree_rss_mib = usage.ru_maxrss / 1024
     step.own_rss_mib, step.child_rss_mib = watcher.own_kib / 1024, watcher.child_kib / 1024
     step.stderr_tail = err_path.read_text(encoding="utf-8", errors="replace")[-3000:]
     if step.returncode != 0:
@@ -199,7 +197,6 @@ def figures(step: Step, pairs: int) -> dict:
         "pairs_per_second": round(pairs / step.wall_seconds) if step.wall_seconds else None,
         "xner_rss_mib": round(step.own_rss_mib, 1),
         "largest_child_rss_mib": round(step.child_rss_mib, 1),
-        "tree_rss_mib": round(step.tree_rss_mib, 1),
         "report": {
             key: step.report[key] for key in ("run_id", "pairs", "links", "seconds", "queued") if key in step.report
         },
@@ -210,13 +207,13 @@ def markdown(payload: dict) -> str:
     lines = [
         f"{payload['pairs']:,} pairs, {payload['machine']['affinity_cpus']} cores:",
         "",
-        "| step | wall s | pairs/s | xner RSS MiB | largest child MiB | tree MiB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| step | wall s | pairs/s | xner RSS MiB | largest child MiB |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, step in payload["steps"].items():
         lines.append(
             f"| {name} | {step['wall_seconds']:,} | {step['pairs_per_second']:,} | {step['xner_rss_mib']:,} "
-            f"| {step['largest_child_rss_mib']:,} | {step['tree_rss_mib']:,} |"
+            f"| {step['largest_child_rss_mib']:,} |"
         )
     total = payload["total"]
     lines.append(
