@@ -17,8 +17,8 @@ PostgreSQL, which the script then fills itself and does not clean up):
 Per step: wall and CPU seconds, pairs/s, and peak memory two ways: **xner** — the peak resident memory of the
 xner process itself (its ``VmHWM``, read from /proc every 0.2 s while it runs); **largest child** — the same for
 the biggest process it started (eflomal's sampler, a worker). (``ru_maxrss`` from ``os.wait4`` is not used: Linux
-carries this script's own high-water mark into a child it starts, see ``common.py``.) The issue's targets are checked at the end: 1M pairs in
-< 45 min on 2 cores, xner's own RSS < 2 GiB at every step.
+carries this script's own high-water mark into a child it starts, see ``common.py``.) The issue's targets are
+checked at the end: 1M pairs in < 45 min on 2 cores, xner's own RSS < 2 GiB at every step.
 
 Usage::
 
