@@ -29,7 +29,7 @@ from xner.formats.pharaoh import parse_pharaoh_line
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
 from xner.services.corpora import get_corpus
-from xner.services.executing import Executor, shards_read_through, worker_store
+from xner.services.executing import Executor, shards_read_through, worker_store, write_shard
 from xner.services.pairs import count_pairs, iter_pairs, pair_ranges, require_parallel
 from xner.store.db import Session, Store
 from xner.store.models import Alignment as AlignmentRow
@@ -416,10 +416,15 @@ def align_shard(shard: AlignShard) -> AlignShardResult:
             values.append(row)
     if shard.write_run is None:
         return AlignShardResult(len(values), links, values)
-    replace = partial(
-        replace_shard_alignments, run_id=shard.write_run, first_id=shard.first_id, last_id=shard.last_id, rows=values
+    write_shard(
+        store,
+        replace_shard_alignments,
+        run_id=shard.write_run,
+        first_id=shard.first_id,
+        last_id=shard.last_id,
+        rows=values,
+        what="alignments",
     )
-    store.write(replace, what=f"writing the alignments of pairs {shard.first_id}-{shard.last_id}")
     return AlignShardResult(len(values), links, [])
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import Any, Protocol, TypeVar
 
@@ -199,6 +200,23 @@ def worker_store(url: str) -> Store:
     if key not in _STORES:
         _STORES[key] = open_store(url, upgrade=False)
     return _STORES[key]
+
+
+def write_shard(
+    store: Store,
+    replace: Callable[..., None],
+    *,
+    run_id: int,
+    first_id: int,
+    last_id: int,
+    rows: Sequence[Any],
+    what: str,
+) -> None:
+    """Store a shard's ``rows`` into run ``run_id`` with ``replace`` (a query that removes the run's rows of pairs
+    ``first_id``..``last_id``, then inserts ``rows``) in one transaction, retried while the database is busy: the
+    idempotent write of a shard that may run twice (its worker lost after the commit)."""
+    write = partial(replace, run_id=run_id, first_id=first_id, last_id=last_id, rows=rows)
+    store.write(write, what=f"writing the {what} of pairs {first_id}-{last_id}")
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
 from xner.options import describe
 from xner.services.corpora import get_corpus
-from xner.services.executing import Executor, LocalExecutor, shards_read_through, worker_store
+from xner.services.executing import Executor, LocalExecutor, shards_read_through, worker_store, write_shard
 from xner.services.pairs import count_pairs, get_alignment_run, pair_ranges, read_pair_range, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.columns import projected_to_record
@@ -195,10 +195,15 @@ def project_shard(shard: ProjectShard) -> ShardResult:
         rows, labels = _project_shard(shard, store)
     if shard.write_run is None:
         return ShardResult(len(rows), labels, rows)
-    replace = partial(
-        replace_shard_projections, run_id=shard.write_run, first_id=shard.first_id, last_id=shard.last_id, rows=rows
+    write_shard(
+        store,
+        replace_shard_projections,
+        run_id=shard.write_run,
+        first_id=shard.first_id,
+        last_id=shard.last_id,
+        rows=rows,
+        what="projections",
     )
-    store.write(replace, what=f"writing the projections of pairs {shard.first_id}-{shard.last_id}")
     return ShardResult(len(rows), labels, [])
 
 
