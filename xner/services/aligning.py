@@ -29,7 +29,7 @@ from xner.formats.pharaoh import parse_pharaoh_line
 from xner.formats.text import PathLike
 from xner.options import describe, same_output
 from xner.services.corpora import get_corpus
-from xner.services.executing import Executor, shards_read_through, worker_store, write_shard
+from xner.services.executing import Executor, in_shard_order, shards_read_through, worker_store, write_shard
 from xner.services.pairs import count_pairs, iter_pairs, pair_ranges, require_parallel
 from xner.store.db import Session, Store
 from xner.store.models import Alignment as AlignmentRow
@@ -478,19 +478,13 @@ def _align_sharded(
             for first, last in ranges
         )
         phase(f"aligning {total:,} pairs in {len(ranges)} shards of {sharding.shard_pairs:,}")
-        waiting: dict[int, AlignShardResult] = {}
-        next_shard = 0
         with shards_read_through(store):
-            for k, result in sharding.executor.map_unordered(align_shard, shards):
-                waiting[k] = result
-                while next_shard in waiting:
-                    result = waiting.pop(next_shard)
-                    next_shard += 1
-                    done += result.pairs
-                    links += result.links
-                    yield from result.rows
-                    if on_progress:
-                        on_progress(done, total)
+            for result in in_shard_order(sharding.executor.map_unordered(align_shard, shards)):
+                done += result.pairs
+                links += result.links
+                yield from result.rows
+                if on_progress:
+                    on_progress(done, total)
 
     run_id = _write_run(store, corpus, aligner=engine.name, params=params, rows=rows, created_by=created_by)
     return run_id, done, links, params

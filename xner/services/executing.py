@@ -3,8 +3,9 @@
 A use case that scales with the corpus (projection today) splits its work into *shards*, plain picklable values
 (a pair-id range of the corpus and what to do with it), and a module-level *shard function* that does one shard
 and returns plain data. An :class:`Executor` maps the function over the shards and hands back each result as it
-completes, with the shard's number so the caller can put results back in shard order. The caller stays the only
-writer (SQLite has one): the shard functions read and compute, the caller writes.
+completes, with the shard's number so the caller can put results back in shard order (:func:`in_shard_order`).
+On SQLite the caller is the only writer (SQLite has one): the shard functions read and compute, the caller writes;
+on a server database shards may write their own rows (:func:`write_shard`).
 
 - :class:`LocalExecutor` runs the shards on this machine: inline with one worker (no pool, no pickling), else in a
   process pool (``concurrent.futures``), at most a few shards in flight so memory stays flat however many shards
@@ -168,6 +169,22 @@ class DaskExecutor:
             self._client = None
 
 
+def in_shard_order(results: Iterable[tuple[int, R]]) -> Iterator[R]:
+    """The ``(shard number, result)`` pairs of :meth:`Executor.map_unordered` as results in shard order, each as soon
+    as every shard before it is in: the order a single writer stores them in.
+
+    >>> list(in_shard_order([(1, "b"), (2, "c"), (0, "a")]))
+    ['a', 'b', 'c']
+    """
+    waiting: dict[int, R] = {}
+    next_shard = 0
+    for k, result in results:
+        waiting[k] = result
+        while next_shard in waiting:
+            yield waiting.pop(next_shard)
+            next_shard += 1
+
+
 def id_ranges(low: int, high: int, count: int) -> list[tuple[int, int]]:
     """``[low, high]`` cut into at most ``count`` half-open ranges ``(start, stop)`` of nearly equal width: the
     shards of a corpus by pair id.
@@ -194,8 +211,8 @@ _STORES: dict[tuple[int, str], Store] = {}  # the stores of this process by (pid
 
 
 def worker_store(url: str) -> Store:
-    """This process's store for ``url``, opened once (a shard runs where its worker is), or the one this process
-    registered with :func:`remember_store`."""
+    """This process's store for ``url``, opened once (a shard runs where its worker is), or the one
+    :func:`shards_read_through` lends to shards run inline."""
     key = (os.getpid(), url)
     if key not in _STORES:
         _STORES[key] = open_store(url, upgrade=False)

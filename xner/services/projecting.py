@@ -25,7 +25,14 @@ from xner.learning import Tagger, load_tagger
 from xner.learning.taggers import read_manifest
 from xner.options import describe
 from xner.services.corpora import get_corpus
-from xner.services.executing import Executor, LocalExecutor, shards_read_through, worker_store, write_shard
+from xner.services.executing import (
+    Executor,
+    LocalExecutor,
+    in_shard_order,
+    shards_read_through,
+    worker_store,
+    write_shard,
+)
 from xner.services.pairs import count_pairs, get_alignment_run, pair_ranges, read_pair_range, require_parallel
 from xner.services.refining import Refinement, refine_with
 from xner.store.columns import projected_to_record
@@ -286,21 +293,15 @@ def _project_pairs(
         for first, last in ranges
     )
     entities: Counter[str] = Counter()
-    waiting: dict[int, ShardResult] = {}
-    next_shard = 0
     with shards_read_through(store):
-        for k, result in executor.map_unordered(project_shard, shards):
+        for result in in_shard_order(executor.map_unordered(project_shard, shards)):
             entities.update(result.labels)
-            waiting[k] = result
-            while next_shard in waiting:
-                result = waiting.pop(next_shard)
-                next_shard += 1
-                for start in range(0, len(result.rows), WRITE_BATCH):
-                    batch = result.rows[start : start + WRITE_BATCH]
-                    stage.write(partial(insert_projections, run_id=report.run_id, rows=batch))
-                report.pairs += result.pairs
-                if on_progress:
-                    on_progress(report.pairs, total)
+            for start in range(0, len(result.rows), WRITE_BATCH):
+                batch = result.rows[start : start + WRITE_BATCH]
+                stage.write(partial(insert_projections, run_id=report.run_id, rows=batch))
+            report.pairs += result.pairs
+            if on_progress:
+                on_progress(report.pairs, total)
     if on_progress and not report.pairs:
         on_progress(0, total)
     report.entities = dict(sorted(entities.items()))

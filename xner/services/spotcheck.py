@@ -16,7 +16,7 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import pairwise
@@ -168,7 +168,7 @@ def draw_sample(
     Raises:
         XnerError: unknown corpus, run or stratum name, bad buckets, ``n`` < 1 or a run without spans.
     """
-    settings = _SampleSettings("", 0, n, _check_strata(strata), _check_buckets(buckets), seed)
+    checked_strata, edges = _check_strata(strata), _check_buckets(buckets)
     if n < 1:
         raise XnerError(f"a spot check needs at least 1 span, got n={n}")
     with store.session() as session:
@@ -180,7 +180,7 @@ def draw_sample(
     if bounds is None:
         raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
     executor = executor or LocalExecutor(1)
-    settings = replace(settings, url=store.url, run_id=run_id)
+    settings = _SampleSettings(store.url, run_id, n, checked_strata, edges, seed)
     sizes: Counter[str] = Counter()
     candidates: dict[str, list[tuple[int, SampledSpan]]] = {}
     shards = id_ranges(*bounds, shard_count(executor))
@@ -192,11 +192,7 @@ def draw_sample(
     if not sizes:
         raise XnerError(f"projection run {run_id} of corpus {corpus!r} has no spans to check")
     allocation = allocate(sizes, n)
-    chosen = [
-        (key, item)
-        for key, k in allocation.items()
-        for item in sorted(item for _, item in heapq.nsmallest(k, candidates[key]))
-    ]
+    chosen = [(key, item) for key, k in allocation.items() for item in _lowest(candidates[key], k)]
     add = partial(
         spotchecks.add_spot_check,
         corpus_id=corpus_id,
