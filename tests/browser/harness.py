@@ -128,12 +128,13 @@ def editor_token(app: App, index: int):
 
 
 def select_entity(app: App, span: Span) -> None:
-    """Click the token editor's entity ``span`` so that exactly its tokens are selected, and stay so.
+    """Select exactly the token editor's entity ``span``, and make sure the selection stays.
 
-    A click on an entity selects it and a second one its token alone. The editor can be drawn again just after a
-    click (the data of the rerun an earlier key caused arriving late), which keeps or clears the selection; so each
-    click is followed by a wait for the selection to settle, and the token is clicked again only when it is not
-    the entity's."""
+    A click followed by a shift-click on the span's last token selects ``[start, end)`` whatever was selected
+    before (a plain click on an entity toggles between the entity and its first token, so a click alone depends on
+    the state). The editor can be drawn again just after a click (the data of the rerun an earlier key caused
+    arriving late), which keeps or clears the selection; so the clicks are followed by a wait for the selection to
+    settle, and repeated only when it is not the entity's."""
     from playwright.sync_api import expect
 
     selected = app.page.locator(".xner-te-sel")
@@ -145,6 +146,7 @@ def select_entity(app: App, span: Span) -> None:
     for _ in range(5):
         if not whole():
             editor_token(app, span.start).click()
+            editor_token(app, span.end - 1).click(modifiers=["Shift"])
         with suppress(AssertionError):
             expect(selected).to_have_count(len(span), timeout=1500)
         app.page.wait_for_timeout(250)  # a late redraw would show by now
