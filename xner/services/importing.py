@@ -46,6 +46,7 @@ from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus
 from xner.store.db import Session, Store
 from xner.store.models import Alignment, AlignmentRun
 from xner.store.queries import imports
+from xner.store.queries.review_states import raise_review_revision
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
 from xner.types import CorpusKind, ProgressFn, Side
 from xner.types import Sentence as SentenceData
@@ -306,6 +307,8 @@ def _publish_rows(
         move_corpus_rows(session, stage.id, target.id, position_offset=offset)
         target_id = target.id
     imports.add_labels(session, target_id, labels)
+    if existing is not None:
+        raise_review_revision(session, target_id)  # more reviewable sentences; last, see review_states
 
 
 def import_parallel(

@@ -179,9 +179,13 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed when the block ends, rolled back on any error."""
+        """A session inside one transaction: committed when the block ends, rolled back on any error. What
+        :func:`after_commit` registered on the session runs once the commit succeeded."""
         with self.sessions.begin() as session:
             yield session
+            callbacks = session.info.pop(_AFTER_COMMIT, ())
+        for callback in callbacks:
+            callback()
 
     def write(
         self,
@@ -231,6 +235,15 @@ class Store:
 
     def __repr__(self) -> str:  # tracebacks and logs show stores: never with the password
         return f"Store(url={safe_url(self.url)!r})"
+
+
+_AFTER_COMMIT = "xner_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the transaction of ``session`` (a :meth:`Store.transaction` or :meth:`Store.write`)
+    has committed; never when it rolls back, so a retried write registers its callback again."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def is_busy_error(error: BaseException) -> bool:

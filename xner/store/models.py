@@ -307,6 +307,18 @@ class ReviewPreference(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ReviewRevision(Base):
+    """A counter per corpus, raised in the same transaction as every write that changes what its review counts
+    count (states queued, decided or undone; appended pairs published). Readers keep the counts under it
+    (``xner.services.review.counts``): a page run reads one row instead of counting 100k states. No row yet reads
+    as revision 0."""
+
+    __tablename__ = "review_revision"
+
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpus.id", ondelete="CASCADE"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SpotCheck(Base):
     """A stratified random sample of the spans of one projection run, judged right or wrong by reviewers."""
 

@@ -34,6 +34,7 @@ from xner.store.models import (
     utcnow,
 )
 from xner.store.queries.review import curated_count, reviewed_count, status_counts
+from xner.store.queries.review_states import raise_review_revision
 from xner.types import CURATED_STATUSES, REVIEWED_STATUSES, ReviewStatus, Span
 
 pytest_plugins = ["tests.pg"]
@@ -789,8 +790,9 @@ def test_home_review_and_export_count_unreviewed_reviewed_and_curated_alike(
             store, item.sentence_id, reviewer="ana", action=action, spans=spans, expected_version=item.state.version
         )
     never_queued = [item.sentence_id for item in items[4:]]  # as if no run covered them: no review state
-    with store.transaction() as session:
+    with store.transaction() as session:  # a write of review states: it raises the revision, as every writer does
         session.execute(delete(ReviewState).where(ReviewState.sentence_id.in_(never_queued)))
+        raise_review_revision(session, get_corpus(session, DEMO).id)
 
     stats = corpus_stats(store, DEMO)
     home = stats.review

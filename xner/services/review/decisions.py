@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from xner.errors import ConflictError, UnknownNameError, XnerError
+from xner.services.review.counts import note_decision
 from xner.services.review.leases import release_in
 from xner.services.review.records import (
     ACTIONS,
@@ -36,7 +37,7 @@ from xner.services.review.records import (
 from xner.store.db import Store, retry_busy
 from xner.store.models import utcnow
 from xner.store.queries.projections import suggested_labels
-from xner.store.queries.review_states import insert_event, insert_missing_states, update_state
+from xner.store.queries.review_states import insert_event, insert_missing_states, raise_review_revision, update_state
 from xner.types import ReviewStatus, Span
 
 if TYPE_CHECKING:
@@ -367,7 +368,8 @@ def _write(
     _check_version(expected_version, sentence_id)
     if current.version != expected_version:
         raise _conflict(session, sentence_id, expected_version)
-    if current.version == 0 and current.updated_at is None:  # never written: create the default row first
+    created = current.version == 0 and current.updated_at is None  # never written: no state row yet
+    if created:  # create the default row first
         default = {
             "b_id": sentence_id,
             "b_spans": current.spans,
@@ -414,6 +416,8 @@ def _write(
     )
     if not applied:
         return replace(current, version=version, votes=votes, final=final)
+    revision = raise_review_revision(session, corpus.id)  # last: the status counts changed (see review_states)
+    note_decision(session, corpus, revision, None if created else current.status.value, status.value)
     return replace(
         current,
         status=status,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from xner.services.corpora import get_corpus
+from xner.services.review.counts import review_counts
 from xner.services.review.records import as_utc
 from xner.store.db import Store
-from xner.store.queries.review import curated_count, queued_count, review_progress, reviewed_count
+from xner.store.queries.review import curated_count, reviewed_count
 from xner.store.queries.review_queue import projection_runs
 from xner.store.queries.review_states import queued_run
 from xner.types import ReviewStatus
@@ -55,7 +56,8 @@ class QueueOverview:
 
 
 def queue_overview(store: Store, corpus: str) -> QueueOverview:
-    """The projection runs, the queued run and the review progress of ``corpus``: index reads and counts only.
+    """The projection runs, the queued run and the review progress of ``corpus``: index reads, and counts only when
+    the corpus's review revision changed since they were last counted (:mod:`.counts`).
 
     Raises:
         XnerError: unknown corpus.
@@ -64,13 +66,13 @@ def queue_overview(store: Store, corpus: str) -> QueueOverview:
         found = get_corpus(session, corpus)
         runs = projection_runs(session, found.id)
         queued = queued_run(session, found.id)
-        progress = review_progress(session, found.id, parallel=found.kind == "parallel")
+        counts = review_counts(store, session, found)
         return QueueOverview(
             found.name,
             tuple(sorted(found.labels)),
             tuple(QueuedRunInfo(r.id, r.method, r.alignment_run_id, as_utc(r.created_at), r.created_by) for r in runs),
             queued,
-            progress,
-            sum(progress.values()),
-            queued_count(session, found.id),
+            dict(counts.progress),
+            sum(counts.progress.values()),
+            counts.queued,
         )

@@ -13,6 +13,7 @@ from xner.errors import UnknownNameError, XnerError
 from xner.services.corpora import get_corpus
 from xner.services.pairs import require_parallel
 from xner.services.projecting import get_projection_run
+from xner.services.review.counts import review_counts
 from xner.services.review.items import ReviewItem, load_item
 from xner.services.review.leases import claim, claim_in, load_settings
 from xner.services.review.records import DECISIONS, ORDERS, check_reviewer, labels_text, new_state_values
@@ -21,7 +22,6 @@ from xner.store.columns import record_to_span
 from xner.store.db import Store
 from xner.store.models import utcnow
 from xner.store.queries.projections import projected_spans, run_has_spans
-from xner.store.queries.review import status_counts
 from xner.store.queries.review_queue import (
     QueueFilter,
     first_in_queue,
@@ -30,7 +30,12 @@ from xner.store.queries.review_queue import (
     run_pair_count,
     run_queue_page,
 )
-from xner.store.queries.review_states import insert_missing_states, requeue_states, state_statuses
+from xner.store.queries.review_states import (
+    insert_missing_states,
+    raise_review_revision,
+    requeue_states,
+    state_statuses,
+)
 from xner.types import ReviewStatus
 
 if TYPE_CHECKING:
@@ -202,6 +207,8 @@ def _queue_page(
     if changed:
         requeue_states(session, changed)
         report.updated += len(changed)
+    if new or changed:
+        raise_review_revision(session, corpus.id)
 
 
 def next_item(
@@ -288,7 +295,7 @@ def next_item(
             break
         passed.add(first)  # taken by somebody else since the read: try the next one
     with store.session() as session:
-        progress = dict(counts) if counts is not None else status_counts(session, found.id)
+        progress = dict(counts) if counts is not None else review_counts(store, session, found).status_counts
         remaining, exact = queue_remaining(session, queue, progress, cap=REMAINING_CAP)
         item = load_item(session, found, first, progress=progress, remaining=remaining, exact=exact)
     independent = extended and item.state.status != ReviewStatus.UNREVIEWED

@@ -14,12 +14,13 @@ from sqlalchemy import CursorResult, Table, bindparam, case, insert, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from xner.store.models import Corpus, ReviewEvent, ReviewState, Sentence
+from xner.store.models import Corpus, ReviewEvent, ReviewRevision, ReviewState, Sentence
 from xner.store.paging import AnyRow
 from xner.types import ReviewStatus
 
 state_table = cast(Table, ReviewState.__table__)
 event_table = cast(Table, ReviewEvent.__table__)
+revision_table = cast(Table, ReviewRevision.__table__)
 
 
 class SentenceRow(NamedTuple):
@@ -64,6 +65,20 @@ def upsert(session: Session, table: Table, row: dict[str, Any], key: list[str], 
     where = [table.c[name] == row[name] for name in key]
     if not cast(CursorResult[Any], session.execute(update(table).where(*where).values(values))).rowcount:
         session.execute(insert(table).values(row))
+
+
+def review_revision(session: Session, corpus_id: int) -> int:
+    """The review revision of corpus ``corpus_id`` (0 before its first counted write)."""
+    return session.scalar(select(revision_table.c.revision).where(revision_table.c.corpus_id == corpus_id)) or 0
+
+
+def raise_review_revision(session: Session, corpus_id: int) -> int:
+    """Raise the review revision of corpus ``corpus_id``, in the caller's transaction, and return the new one: every
+    write that changes what the corpus's review counts count calls it. Call it last before the commit: on
+    PostgreSQL the row stays locked until then, and other writers of the corpus wait for it."""
+    values = {"revision": revision_table.c.revision + 1}
+    upsert(session, revision_table, {"corpus_id": corpus_id, "revision": 1}, ["corpus_id"], values)
+    return review_revision(session, corpus_id)
 
 
 def state_row(session: Session, sentence_id: int) -> AnyRow | None:
