@@ -31,6 +31,9 @@ class InputError(XnerError):
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, str]]:  # pickled as its three parts (read-ahead)
+        return type(self), (self.path, self.line, self.reason)
+
 
 class UnknownNameError(XnerError):
     """A name (corpus, aligner, format, ...) that is not among the known ones; lists the allowed names."""
@@ -41,6 +44,9 @@ class UnknownNameError(XnerError):
         self.known = sorted(known)
         allowed = ", ".join(self.known) if self.known else "none yet"
         super().__init__(f"unknown {kind} {name!r}; known: {allowed}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, list[str]]]:
+        return type(self), (self.kind, self.name, self.known)
 
 
 class ConflictError(XnerError):

@@ -82,6 +82,22 @@ class Sentence:
                 raise XnerError(f"span [{span.start}, {span.end}) is beyond the sentence's {len(self.tokens)} tokens")
 
 
+# A sentence as plain values, for bulk writes and for crossing a process boundary (a child process reads an import,
+# this one writes it: plain tuples pickle ~10x faster than Sentence objects): the line of the file it starts on, its
+# language, tokens, text and spans as (start, end, label).
+PlainSentence = tuple[int | None, str | None, tuple[str, ...], str | None, tuple[tuple[int, int, str], ...]]
+
+
+def plain_sentence(line: int | None, sentence: Sentence) -> PlainSentence:
+    """``sentence`` (from file line ``line``) as a :data:`PlainSentence`.
+
+    >>> plain_sentence(3, Sentence(("Ade", "sùn"), (Span(0, 1, "PER"),), lang="yo"))
+    (3, 'yo', ('Ade', 'sùn'), None, ((0, 1, 'PER'),))
+    """
+    spans = tuple((span.start, span.end, span.label) for span in sentence.spans)
+    return line, sentence.lang, sentence.tokens, sentence.text, spans
+
+
 @dataclass(frozen=True, slots=True)
 class Alignment:
     """Word alignment of one sentence pair: sure links plus optional possible links (gold sets have both).

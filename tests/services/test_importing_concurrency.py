@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 
 from tests.conftest import REPO, shared, snapshot, write
 from xner.errors import CorpusImportingError, InputError, XnerError
-from xner.formats.parallel import SideOptions, iter_parallel
+from xner.formats.parallel import SideOptions, iter_parallel, plain_pair
 from xner.services import projecting
 from xner.services.corpora import corpus_stats, get_corpus, list_corpora, list_corpus_info
 from xner.services.demo import DEMO_CORPUS, DEMO_DIR, load_demo
@@ -454,7 +454,8 @@ def test_a_killed_append_is_removed_by_the_next_import(store: Store, tmp_path: P
     stage = begin_stage(
         store, what=f"import of dev.conll into {DEMO_CORPUS!r}", kind="parallel", src_lang="en", tgt_lang="es"
     )
-    items = list(iter_parallel(*repeated_demo(tmp_path, 3), SideOptions("en"), SideOptions("es")))
+    pairs = iter_parallel(*repeated_demo(tmp_path, 3), SideOptions("en"), SideOptions("es"))
+    items = [plain_pair(item) for item in pairs]
     stage.write(partial(insert_pairs, corpus=stage.corpus, split="dev", start=0, batch=items))
     exited = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     with store.transaction() as session:  # as if that process had written it and been killed

@@ -7,15 +7,15 @@ loaded. One-file input separates the sides with a tab or with `` ||| `` (the fas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import zip_longest
+from itertools import islice, zip_longest
 
 from xner.errors import InputError, UnknownNameError
 from xner.formats.conll import ConllOptions, ReadStats, iter_raw_sentences, looks_like_conll, raw_to_sentence
 from xner.formats.text import PathLike, iter_lines, shared_progress
 from xner.text import normalize, normalize_tokens, tokenize
-from xner.types import ProgressFn, Sentence
+from xner.types import PlainSentence, ProgressFn, Sentence, plain_sentence
 
 SIDE_FORMATS = ("auto", "text", "conll")
 
@@ -113,6 +113,41 @@ def iter_parallel(
         if src_item is None or tgt_item is None:
             raise _unequal_lengths(count, (src_name, src_item), (tgt_name, tgt_item), "sentences")
         yield ParallelItem(src_item[1], tgt_item[1], src_item[0], tgt_item[0])
+
+
+PlainPair = tuple[PlainSentence, PlainSentence]  # a pair as plain values (xner.types.PlainSentence)
+
+
+def plain_pair(item: ParallelItem) -> PlainPair:
+    """``item``'s two sentences as plain values, with their file lines."""
+    return plain_sentence(item.src_line, item.src), plain_sentence(item.tgt_line, item.tgt)
+
+
+def plain_pair_batches(items: Iterable[ParallelItem], size: int) -> Iterator[list[PlainPair]]:
+    """``items`` as lists of ``size`` plain pairs (the last one shorter)."""
+    iterator = iter(items)
+    while batch := [plain_pair(item) for item in islice(iterator, size)]:
+        yield batch
+
+
+def read_pair_batches(
+    src_path: PathLike,
+    tgt_path: PathLike,
+    src: SideOptions,
+    tgt: SideOptions,
+    *,
+    size: int,
+    display_names: tuple[str, str] | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Generator[list[PlainPair], None, tuple[ReadStats, ReadStats]]:
+    """:func:`iter_parallel` over two files as batches of plain pairs; returns the two sides' read statistics.
+    What an import runs in a child process (:class:`xner.formats.read_ahead.ReadAhead`)."""
+    stats = ReadStats(), ReadStats()
+    items = iter_parallel(
+        src_path, tgt_path, src, tgt, stats=stats, on_progress=on_progress, display_names=display_names
+    )
+    yield from plain_pair_batches(items, size)
+    return stats
 
 
 def iter_parallel_single(

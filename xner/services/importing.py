@@ -39,8 +39,15 @@ from typing import TYPE_CHECKING, Any
 from xner.errors import InputError, XnerError
 from xner.formats import READERS
 from xner.formats.conll import ConllOptions, ReadStats, repair_warning
-from xner.formats.parallel import ParallelItem, SideOptions, iter_parallel, iter_parallel_single
+from xner.formats.parallel import (
+    PlainPair,
+    SideOptions,
+    iter_parallel_single,
+    plain_pair_batches,
+    read_pair_batches,
+)
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
+from xner.formats.read_ahead import ReadAhead
 from xner.formats.text import PathLike
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Session, Store
@@ -48,13 +55,15 @@ from xner.store.models import Alignment, AlignmentRun
 from xner.store.queries import imports
 from xner.store.queries.review_states import raise_review_revision
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
-from xner.types import CorpusKind, ProgressFn, Side
-from xner.types import Sentence as SentenceData
+from xner.types import CorpusKind, PlainSentence, ProgressFn, Side, plain_sentence
 
 if TYPE_CHECKING:
     from xner.store.models import Corpus
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
+# Two parallel files at least this large are read in a child process while this one writes (ReadAhead): ~15k
+# CoNLL pairs; below, the child's start (~0.1 s) costs more than the overlap saves.
+READ_AHEAD_BYTES = 4 * 2**20
 SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
 CORPUS_FORMATS = tuple(READERS)  # conll, jsonl
 
@@ -162,16 +171,16 @@ def _insert_sentences(
     split: str,
     side: Side,
     start: int,
-    sentences: list[tuple[int | None, SentenceData]],
+    sentences: list[PlainSentence],
 ) -> list[int]:
     """Insert sentences (with their file lines) and their entities; returns the new ids in order."""
     return imports.insert_sentences(session, corpus.id, split, side, start, sentences, default_lang=corpus.src_lang)
 
 
-def _count_labels(report: ImportReport, sentences: Iterable[SentenceData]) -> None:
+def _count_labels(report: ImportReport, sentences: Iterable[PlainSentence]) -> None:
     for sentence in sentences:
-        for span in sentence.spans:
-            report.entities[span.label] = report.entities.get(span.label, 0) + 1
+        for _, _, label in sentence[4]:
+            report.entities[label] = report.entities.get(label, 0) + 1
 
 
 def _repair_warning(name: str, stats: ReadStats) -> list[str]:
@@ -231,11 +240,12 @@ def import_corpus(
     with _corpus_stage(store, corpus, existing, name, kind=CorpusKind.MONO, src_lang=lang) as stage:
         position = 0
         for batch in batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
+            plain = [plain_sentence(line, sentence) for line, sentence in batch]
             write = partial(_insert_sentences, corpus=stage.corpus, split=split, side=Side.MONO, start=position)
-            stage.write(partial(write, sentences=batch))
+            stage.write(partial(write, sentences=plain))
             position += len(batch)
             report.sentences += len(batch)
-            _count_labels(report, [s for _, s in batch])
+            _count_labels(report, plain)
         stage.publish(
             partial(_publish_rows, stage, existing, split, Side.MONO, append, set(labels or ()) | stats.labels)
         )
@@ -340,25 +350,35 @@ def import_parallel(
         split, split_from = choose_split(None, names[1])
     started = time.perf_counter()
     report = ImportReport(corpus=corpus, split=split, split_from=split_from)
-    src_stats, tgt_stats = ReadStats(), ReadStats()
     swept = sweep_leftovers(store)
     kind: dict[str, Any] = {"kind": CorpusKind.PARALLEL, "src_lang": src.lang, "tgt_lang": tgt.lang}
     existing = _existing_corpus(store, corpus, **kind, split=split, side=Side.SRC, append=append)
     allowed = allowed_labels(existing, labels)
     src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
+    reader: Iterable[list[PlainPair]]
     if tgt_path is None:
         items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
-    else:
-        items = iter_parallel(
-            src_path, tgt_path, src, tgt, stats=(src_stats, tgt_stats), on_progress=on_progress, display_names=names
+        reader = plain_pair_batches(items, BATCH)
+    else:  # two files: read in a child process while this one writes, when they are large enough to be worth it
+        reader = ReadAhead(
+            read_pair_batches,
+            src_path,
+            tgt_path,
+            src,
+            tgt,
+            size=BATCH,
+            display_names=names,
+            on_progress=on_progress,
+            in_child=_file_bytes(src_path) + _file_bytes(tgt_path) >= READ_AHEAD_BYTES,
         )
     with _corpus_stage(store, corpus, existing, names[0], **kind) as stage:
         position = 0
-        for batch in batches(items):
+        for batch in reader:
             stage.write(partial(insert_pairs, corpus=stage.corpus, split=split, start=position, batch=batch))
             position += len(batch)
             report.pairs += len(batch)
-            _count_labels(report, (s for item in batch for s in (item.src, item.tgt)))
+            _count_labels(report, (sentence for pair in batch for sentence in pair))
+        src_stats, tgt_stats = getattr(reader, "result", None) or (ReadStats(), ReadStats())
         seen = set(labels or ()) | src_stats.labels | tgt_stats.labels
         stage.publish(partial(_publish_rows, stage, existing, split, Side.SRC, append, seen))
     report.sentences = 2 * report.pairs
@@ -373,10 +393,18 @@ def _with_labels(side: SideOptions, allowed: frozenset[str] | None) -> SideOptio
     return SideOptions(side.lang, side.format, side.pretokenized, side.normal_form, conll)
 
 
-def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[ParallelItem]) -> None:
-    src_ids = _insert_sentences(session, corpus, split, Side.SRC, start, [(i.src_line, i.src) for i in batch])
-    tgt_ids = _insert_sentences(session, corpus, split, Side.TGT, start, [(i.tgt_line, i.tgt) for i in batch])
+def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch: list[PlainPair]) -> None:
+    """Insert the pairs of ``batch`` (:func:`xner.formats.parallel.plain_pair`) at positions ``start``..."""
+    src_ids = _insert_sentences(session, corpus, split, Side.SRC, start, [src for src, _ in batch])
+    tgt_ids = _insert_sentences(session, corpus, split, Side.TGT, start, [tgt for _, tgt in batch])
     imports.insert_pairs(session, corpus.id, split, start, src_ids, tgt_ids)
+
+
+def _file_bytes(path: PathLike) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:  # the reader says what is wrong with it
+        return 0
 
 
 def resolve_pair_split(session: Session, corpus: Corpus, split: str | None, *, hint: str | None = None) -> str:

@@ -34,12 +34,12 @@ from xner.engine.project import PROJECTORS
 from xner.engine.translate import TRANSLATORS
 from xner.engine.translate.markers import strip_markers
 from xner.errors import InputError, UnknownNameError, XnerError
-from xner.formats.parallel import ParallelItem, SideOptions, iter_side
+from xner.formats.parallel import ParallelItem, SideOptions, iter_side, plain_pair_batches
 from xner.formats.text import iter_lines
 from xner.options import describe
 from xner.services.corpora import CorpusInfo, corpus_info, ensure_corpus, find_corpus, get_corpus
 from xner.services.exporting import iter_export_sentences, require_splits
-from xner.services.importing import batches, insert_pairs, next_position
+from xner.services.importing import BATCH, batches, insert_pairs, next_position
 from xner.services.pairs import iter_pairs
 from xner.store.columns import projected_to_record
 from xner.store.db import Session, Store
@@ -363,7 +363,7 @@ def _store(
         provenance = translation_provenance(target)
         for split, rows in by_split.items():
             position = next_position(session, target, split, Side.SRC, append=False)
-            for batch in batches([item for item, _ in rows]):
+            for batch in plain_pair_batches((item for item, _ in rows), BATCH):
                 insert_pairs(session, target, split, position, batch)
                 position += len(batch)
             provenance[split] = {**made, "pairs": len(rows)}

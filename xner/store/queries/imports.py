@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xner.store.bulk import insert_tuples
 from xner.store.models import Corpus, Entity, Sentence, SentencePair
 from xner.store.paging import keyset_pages
-from xner.types import Sentence as SentenceData
+from xner.types import PlainSentence
 
 _SENTENCE_KEYS = ("corpus_id", "split", "side", "position", "lang", "tokens", "text", "n_tokens", "source_line")
 _ENTITY_KEYS = ("sentence_id", "corpus_id", "start", "end", "label")
@@ -45,25 +45,16 @@ def insert_sentences(
     split: str,
     side: str,
     start: int,
-    sentences: Sequence[tuple[int | None, SentenceData]],
+    sentences: Sequence[PlainSentence],
     *,
     default_lang: str,
 ) -> list[int]:
-    """Insert ``(file line, sentence)`` at positions ``start``, ``start + 1``... (a sentence without a language
-    gets ``default_lang``) with their entities; returns the new ids in order."""
+    """Insert sentences (:data:`~xner.types.PlainSentence`: file line, language, tokens, text, spans) at positions
+    ``start``, ``start + 1``... (a sentence without a language gets ``default_lang``) with their entities; returns
+    the new ids in order."""
     rows = [
-        (
-            corpus_id,
-            split,
-            side,
-            start + offset,
-            sentence.lang or default_lang,
-            sentence.tokens,
-            sentence.text,
-            len(sentence.tokens),
-            line,
-        )
-        for offset, (line, sentence) in enumerate(sentences)
+        (corpus_id, split, side, start + offset, lang or default_lang, tokens, text, len(tokens), line)
+        for offset, (line, lang, tokens, text, _) in enumerate(sentences)
     ]
     insert_tuples(session, cast(Table, Sentence.__table__), _SENTENCE_KEYS, rows)
     # Read the new ids back by position (unique per corpus, split and side): one indexed range query, much
@@ -80,9 +71,9 @@ def insert_sentences(
     )
     ids = [by_position[start + offset] for offset in range(len(rows))]
     entities = [
-        (sid, corpus_id, s.start, s.end, s.label)
-        for sid, (_, sentence) in zip(ids, sentences, strict=False)
-        for s in sentence.spans
+        (sid, corpus_id, first, end, label)
+        for sid, sentence in zip(ids, sentences, strict=False)
+        for first, end, label in sentence[4]
     ]
     insert_tuples(session, cast(Table, Entity.__table__), _ENTITY_KEYS, entities)
     return ids

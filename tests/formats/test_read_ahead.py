@@ -1,0 +1,101 @@
+"""Reading in a child process (xner.formats.read_ahead): the same batches, statistics, progress and errors as in
+this process; a child that dies is an error, not a hang; stopping early stops the child; and a parallel import
+read that way stores exactly the rows of one read in process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import snapshot
+from xner.errors import InputError, XnerError
+from xner.formats.parallel import SideOptions, read_pair_batches
+from xner.formats.read_ahead import ReadAhead
+from xner.services import importing
+from xner.services.demo import DEMO_DIR
+from xner.store.db import open_store
+
+SIDES = SideOptions("en", "conll"), SideOptions("es", "conll")
+
+
+def demo_files(folder: Path, copies: int, *, bad_line: int | None = None) -> tuple[Path, Path]:
+    """The demo's two CoNLL sides, ``copies`` times over; ``bad_line``: that line of the Spanish side loses its
+    tag."""
+    en = (DEMO_DIR / "en.conll").read_text(encoding="utf-8") * copies
+    es = ((DEMO_DIR / "es.conll").read_text(encoding="utf-8") * copies).split("\n")
+    if bad_line is not None:
+        es[bad_line - 1] = es[bad_line - 1].split()[0]
+    src, tgt = folder / "train.en.conll", folder / "train.es.conll"
+    src.write_text(en, encoding="utf-8")
+    tgt.write_text("\n".join(es), encoding="utf-8")
+    return src, tgt
+
+
+def read(files: tuple[Path, Path], *, in_child: bool, size: int = 64) -> tuple[list, object, list]:
+    progress: list[tuple[int, int]] = []
+    reader = ReadAhead(
+        read_pair_batches, *files, *SIDES, size=size, in_child=in_child, on_progress=lambda *p: progress.append(p)
+    )
+    return list(reader), reader.result, progress
+
+
+def test_a_child_reads_the_same_batches_statistics_and_progress(tmp_path: Path) -> None:
+    files = demo_files(tmp_path, 20)
+    here, child = read(files, in_child=False), read(files, in_child=True)
+    assert child[0] == here[0] and sum(map(len, here[0])) == 2000
+    assert child[1] == here[1]  # both sides' ReadStats: sentences, labels, repairs
+    assert child[1][1].sentences == 2000 and child[1][1].labels == {"DATE", "LOC", "ORG", "PER"}
+    assert child[2] and child[2][-1] == here[2][-1]  # fewer reports (at most every 0.1 s), the same last one
+    assert child[2][-1][0] == child[2][-1][1]
+
+
+def test_a_bad_line_read_in_the_child_names_the_file_and_line(tmp_path: Path) -> None:
+    files = demo_files(tmp_path, 20, bad_line=5000)
+    errors = []
+    for in_child in (False, True):
+        with pytest.raises(InputError) as caught:
+            read(files, in_child=in_child)
+        errors.append(caught.value)
+    here, child = errors
+    assert (child.path, child.line, child.reason, str(child)) == (here.path, here.line, here.reason, str(here))
+    assert child.path == str(files[1]) and child.line == 5000
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    files = demo_files(tmp_path, 200)
+    reader = ReadAhead(read_pair_batches, *files, *SIDES, size=10, in_child=True)
+    batches = iter(reader)
+    next(batches)
+    children = [child for child in multiprocessing.active_children() if child.name == "xner-read-ahead"]
+    assert len(children) == 1
+    os.kill(children[0].pid, signal.SIGKILL)
+    with pytest.raises(XnerError, match="ended unexpectedly"):
+        for _ in batches:
+            pass
+
+
+def test_stopping_early_stops_the_child(tmp_path: Path) -> None:
+    files = demo_files(tmp_path, 200)
+    batches = iter(ReadAhead(read_pair_batches, *files, *SIDES, size=10, in_child=True))
+    next(batches)
+    batches.close()  # what a failed write does to the loop that reads
+    assert not [child for child in multiprocessing.active_children() if child.name == "xner-read-ahead"]
+
+
+def test_an_import_read_in_a_child_stores_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = demo_files(tmp_path, 12)
+    stored = []
+    for threshold in (2**62, 0):  # never a child, always a child
+        monkeypatch.setattr(importing, "READ_AHEAD_BYTES", threshold)
+        store = open_store(str(tmp_path / f"import-{threshold}.db"))
+        report = importing.import_parallel(store, *files, corpus="demo", src=SIDES[0], tgt=SIDES[1])
+        assert report.pairs == 1200 and report.entities
+        rows = snapshot(store)
+        stored.append({table: rows[table] for table in ("sentence", "entity", "sentence_pair")})
+        stored.append(report.entities)
+        store.dispose()
+    assert stored[0] == stored[2] and stored[1] == stored[3]
