@@ -254,19 +254,26 @@ class App:
         field.blur()
 
     def choose(self, key: str, option: str) -> None:
-        """Pick ``option`` in a select box (nothing to do when it is already chosen)."""
+        """Pick ``option`` in a select box (nothing to do when it is already chosen).
+
+        A click just after a rerun can land while the box is drawn again and open nothing, and a rerun arriving late
+        (one an earlier action caused) redraws the box and closes its list: so the box is opened and filtered again
+        until the option shows."""
         box = self.widget(key).get_by_role("combobox")
         if box.input_value() == option:
             return
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        for _ in range(3):  # a click just after a rerun can land while the box is drawn again, and open nothing
+        wanted = self.page.get_by_role("option", name=option, exact=True)
+        for _ in range(4):
             box.click()
             with suppress(PlaywrightTimeout):
                 self.page.get_by_role("listbox").first.wait_for(timeout=2000)
+            box.fill(option)  # the list shows only the options that match: none to scroll to (a scrolled list redraws)
+            with suppress(PlaywrightTimeout):
+                wanted.wait_for(timeout=3000)
                 break
-        box.fill(option)  # the list shows only the options that match: none to scroll to (a scrolled list redraws)
-        self.act(self.page.get_by_role("option", name=option, exact=True).click)
+        self.act(wanted.click)
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
 
     def upload(self, key: str, path: Path) -> None:
