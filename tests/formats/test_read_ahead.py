@@ -99,3 +99,26 @@ def test_an_import_read_in_a_child_stores_the_same_rows(tmp_path: Path, monkeypa
         stored.append(report.entities)
         store.dispose()
     assert stored[0] == stored[2] and stored[1] == stored[3]
+
+
+def test_a_one_file_import_read_in_a_child_stores_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same with one TSV file (``SRC<TAB>TGT`` a line): the demo's sentences as plain text."""
+    pairs = [
+        (" ".join(src_tokens), " ".join(tgt_tokens))
+        for batch in read_pair_batches(*demo_files(tmp_path, 5), *SIDES, size=100)
+        for (_, _, src_tokens, _, _), (_, _, tgt_tokens, _, _) in batch
+    ]
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("".join(f"{src}\t{tgt}\n" for src, tgt in pairs), encoding="utf-8")
+    stored = []
+    for threshold in (2**62, 0):
+        monkeypatch.setattr(importing, "READ_AHEAD_BYTES", threshold)
+        store = open_store(str(tmp_path / f"tsv-{threshold}.db"))
+        report = importing.import_parallel(store, tsv, None, corpus="t", src=SideOptions("en"), tgt=SideOptions("es"))
+        assert report.pairs == 500
+        rows = snapshot(store)
+        stored.append({table: rows[table] for table in ("sentence", "entity", "sentence_pair")})
+        store.dispose()
+    assert stored[0] == stored[1]

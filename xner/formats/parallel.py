@@ -132,7 +132,7 @@ def plain_pair_batches(items: Iterable[ParallelItem], size: int) -> Iterator[lis
 
 def read_pair_batches(
     src_path: PathLike,
-    tgt_path: PathLike,
+    tgt_path: PathLike | None,
     src: SideOptions,
     tgt: SideOptions,
     *,
@@ -140,12 +140,15 @@ def read_pair_batches(
     display_names: tuple[str, str] | None = None,
     on_progress: ProgressFn | None = None,
 ) -> Generator[list[PlainPair], None, tuple[ReadStats, ReadStats]]:
-    """:func:`iter_parallel` over two files as batches of plain pairs; returns the two sides' read statistics.
-    What an import runs in a child process (:class:`xner.formats.read_ahead.ReadAhead`)."""
+    """The pairs of two files (:func:`iter_parallel`) or, ``tgt_path`` None, of one (:func:`iter_parallel_single`)
+    as batches of plain pairs; returns the two sides' read statistics (CoNLL sides only). What an import runs in a
+    child process (:class:`xner.formats.read_ahead.ReadAhead`)."""
     stats = ReadStats(), ReadStats()
-    items = iter_parallel(
-        src_path, tgt_path, src, tgt, stats=stats, on_progress=on_progress, display_names=display_names
-    )
+    names = display_names or (str(src_path), str(tgt_path or ""))
+    if tgt_path is None:
+        items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
+    else:
+        items = iter_parallel(src_path, tgt_path, src, tgt, stats=stats, on_progress=on_progress, display_names=names)
     yield from plain_pair_batches(items, size)
     return stats
 

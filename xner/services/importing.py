@@ -39,13 +39,7 @@ from typing import TYPE_CHECKING, Any
 from xner.errors import InputError, XnerError
 from xner.formats import READERS
 from xner.formats.conll import ConllOptions, ReadStats, repair_warning
-from xner.formats.parallel import (
-    PlainPair,
-    SideOptions,
-    iter_parallel_single,
-    plain_pair_batches,
-    read_pair_batches,
-)
+from xner.formats.parallel import PlainPair, SideOptions, read_pair_batches
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
 from xner.formats.read_ahead import ReadAhead
 from xner.formats.text import PathLike
@@ -61,8 +55,8 @@ if TYPE_CHECKING:
     from xner.store.models import Corpus
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
-# Two parallel files at least this large are read in a child process while this one writes (ReadAhead): ~15k
-# CoNLL pairs; below, the child's start (~0.1 s) costs more than the overlap saves.
+# Parallel input files at least this large (together) are read in a child process while this one writes
+# (ReadAhead): ~15k CoNLL pairs; below, the child's start (~0.1 s) costs more than the overlap saves.
 READ_AHEAD_BYTES = 4 * 2**20
 SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
 CORPUS_FORMATS = tuple(READERS)  # conll, jsonl
@@ -355,22 +349,19 @@ def import_parallel(
     existing = _existing_corpus(store, corpus, **kind, split=split, side=Side.SRC, append=append)
     allowed = allowed_labels(existing, labels)
     src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
-    reader: Iterable[list[PlainPair]]
-    if tgt_path is None:
-        items = iter_parallel_single(src_path, src, tgt, on_progress=on_progress, display_name=names[0])
-        reader = plain_pair_batches(items, BATCH)
-    else:  # two files: read in a child process while this one writes, when they are large enough to be worth it
-        reader = ReadAhead(
-            read_pair_batches,
-            src_path,
-            tgt_path,
-            src,
-            tgt,
-            size=BATCH,
-            display_names=names,
-            on_progress=on_progress,
-            in_child=_file_bytes(src_path) + _file_bytes(tgt_path) >= READ_AHEAD_BYTES,
-        )
+    # read in a child process while this one writes, when the files are large enough to be worth its start
+    size = _file_bytes(src_path) + (_file_bytes(tgt_path) if tgt_path is not None else 0)
+    reader = ReadAhead(
+        read_pair_batches,
+        src_path,
+        tgt_path,
+        src,
+        tgt,
+        size=BATCH,
+        display_names=names,
+        on_progress=on_progress,
+        in_child=size >= READ_AHEAD_BYTES,
+    )
     with _corpus_stage(store, corpus, existing, names[0], **kind) as stage:
         position = 0
         for batch in reader:
@@ -378,7 +369,7 @@ def import_parallel(
             position += len(batch)
             report.pairs += len(batch)
             _count_labels(report, (sentence for pair in batch for sentence in pair))
-        src_stats, tgt_stats = getattr(reader, "result", None) or (ReadStats(), ReadStats())
+        src_stats, tgt_stats = reader.result or (ReadStats(), ReadStats())
         seen = set(labels or ()) | src_stats.labels | tgt_stats.labels
         stage.publish(partial(_publish_rows, stage, existing, split, Side.SRC, append, seen))
     report.sentences = 2 * report.pairs
