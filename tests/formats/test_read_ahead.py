@@ -4,9 +4,10 @@ read that way stores exactly the rows of one read in process."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,8 @@ def test_a_child_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
     reader = ReadAhead(read_pair_batches, *files, *SIDES, size=10, in_child=True)
     batches = iter(reader)
     next(batches)
-    children = [child for child in multiprocessing.active_children() if child.name == "xner-read-ahead"]
-    assert len(children) == 1
-    os.kill(children[0].pid, signal.SIGKILL)
+    assert reader.child_pid is not None
+    os.kill(reader.child_pid, signal.SIGKILL)
     with pytest.raises(XnerError, match="ended unexpectedly"):
         for _ in batches:
             pass
@@ -80,10 +80,38 @@ def test_a_child_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
 
 def test_stopping_early_stops_the_child(tmp_path: Path) -> None:
     files = demo_files(tmp_path, 200)
-    batches = iter(ReadAhead(read_pair_batches, *files, *SIDES, size=10, in_child=True))
+    reader = ReadAhead(read_pair_batches, *files, *SIDES, size=10, in_child=True)
+    batches = iter(reader)
     next(batches)
+    pid = reader.child_pid
+    assert pid is not None
     batches.close()  # what a failed write does to the loop that reads
-    assert not [child for child in multiprocessing.active_children() if child.name == "xner-read-ahead"]
+    with pytest.raises(ProcessLookupError):  # gone, and waited for
+        os.kill(pid, 0)
+
+
+def test_the_child_never_runs_the_callers_script_again(tmp_path: Path) -> None:
+    """A user's script without a ``__main__`` guard that imports a large corpus from a thread (as a server does):
+    its top level runs once (multiprocessing's spawn would run it again in the child)."""
+    files = demo_files(tmp_path, 5)
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "import threading\n"
+        "from xner.formats.parallel import SideOptions, read_pair_batches\n"
+        "from xner.formats.read_ahead import ReadAhead\n"
+        f"open({str(runs)!r}, 'a').write('ran\\n')\n"
+        "sides = SideOptions('en', 'conll'), SideOptions('es', 'conll')\n"
+        f"reader = ReadAhead(read_pair_batches, {str(files[0])!r}, {str(files[1])!r}, *sides, size=50, in_child=True)\n"
+        "thread = threading.Thread(target=lambda: print(sum(map(len, reader))))\n"
+        "thread.start()\n"
+        "thread.join()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "500"
+    assert runs.read_text() == "ran\n"
 
 
 def test_an_import_read_in_a_child_stores_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

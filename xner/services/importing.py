@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -362,9 +362,10 @@ def import_parallel(
         on_progress=on_progress,
         in_child=size >= READ_AHEAD_BYTES,
     )
-    with _corpus_stage(store, corpus, existing, names[0], **kind) as stage:
+    # closed when the block ends, however it ends: a failed write stops the reading at once (and its child)
+    with _corpus_stage(store, corpus, existing, names[0], **kind) as stage, closing(iter(reader)) as read:
         position = 0
-        for batch in reader:
+        for batch in read:
             stage.write(partial(insert_pairs, corpus=stage.corpus, split=split, start=position, batch=batch))
             position += len(batch)
             report.pairs += len(batch)
