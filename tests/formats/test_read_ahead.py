@@ -1,6 +1,6 @@
 """Reading in a child process (xner.formats.read_ahead): the same batches, statistics, progress and errors as in
-this process; a child that dies is an error, not a hang; stopping early stops the child; and a parallel import
-read that way stores exactly the rows of one read in process."""
+this process; a child that dies is an error, not a hang; stopping early stops the child; the caller's script never
+runs twice; and parallel and monolingual imports read that way store exactly the rows of one read in process."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.conftest import shared, snapshot
 from xner.errors import InputError, XnerError
 from xner.formats.parallel import SideOptions, read_pair_batches
 from xner.formats.read_ahead import ReadAhead
 from xner.services import importing
 from xner.services.demo import DEMO_DIR
+from xner.services.exporting import export_corpus
 from xner.store.db import open_store
+from xner.types import ReviewStatus
 
 SIDES = SideOptions("en", "conll"), SideOptions("es", "conll")
 
@@ -148,5 +150,31 @@ def test_a_one_file_import_read_in_a_child_stores_the_same_rows(
         assert report.pairs == 500
         rows = snapshot(store)
         stored.append({table: rows[table] for table in ("sentence", "entity", "sentence_pair")})
+        store.dispose()
+    assert stored[0] == stored[1]
+
+
+@pytest.mark.parametrize("fmt", ["conll", "jsonl"])
+def test_a_monolingual_import_read_in_a_child_stores_the_same_rows(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``xner import conll`` reads in a child too: MasakhaNER 2.0 Hausa train (real data), as CoNLL and as JSONL,
+    stores the same rows and reports the same labels either way."""
+    conll = shared("masakhaner2", "hau", "train.txt")
+    path = conll
+    if fmt == "jsonl":  # the same sentences as JSONL records, written by xner's own JSONL writer's format
+        store = open_store(str(tmp_path / "to-jsonl.db"))
+        importing.import_corpus(store, conll, corpus="hau", lang="hau", split="train")
+        path = tmp_path / "train.jsonl"
+        export_corpus(store, "hau", path, fmt="jsonl", statuses=[ReviewStatus.UNREVIEWED])
+        store.dispose()
+    stored = []
+    for threshold in (2**62, 0):
+        monkeypatch.setattr(importing, "READ_AHEAD_BYTES", threshold)
+        store = open_store(str(tmp_path / f"{fmt}-{threshold}.db"))
+        report = importing.import_corpus(store, path, corpus="hau", lang="hau", fmt=fmt, split="train")
+        assert report.sentences > 5000
+        rows = snapshot(store)
+        stored.append(({table: rows[table] for table in ("sentence", "entity")}, report.entities, report.warnings))
         store.dispose()
     assert stored[0] == stored[1]

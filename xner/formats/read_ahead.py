@@ -23,10 +23,14 @@ import sys
 import time
 from collections.abc import Callable, Generator
 from contextlib import suppress
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from xner.errors import XnerError
-from xner.types import ProgressFn
+from xner.formats.base import READERS
+from xner.formats.conll import ConllOptions, ReadStats
+from xner.formats.text import PathLike
+from xner.types import PlainSentence, ProgressFn, plain_sentence
 
 try:
     import fcntl
@@ -93,6 +97,27 @@ class ReadAhead(Generic[T, R]):
             self.child_pid = None
             if child.stdout is not None:
                 child.stdout.close()
+
+
+def read_sentence_batches(
+    fmt: str,
+    path: PathLike,
+    options: ConllOptions,
+    *,
+    lang: str,
+    size: int,
+    display_name: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Generator[list[PlainSentence], None, ReadStats]:
+    """The sentences of a labelled file in format ``fmt`` (:data:`xner.formats.READERS`) as batches of plain
+    sentences with their lines; returns the reader's statistics. What a monolingual import runs in a child."""
+    stats = ReadStats()
+    sentences = READERS.lookup(fmt)(
+        path, options, lang=lang, stats=stats, on_progress=on_progress, display_name=display_name
+    )
+    while batch := [plain_sentence(line, sentence) for line, sentence in islice(sentences, size)]:
+        yield batch
+    return stats
 
 
 def _next_message(child: subprocess.Popen[bytes]) -> tuple[str, Any]:

@@ -41,7 +41,7 @@ from xner.formats import READERS
 from xner.formats.conll import ConllOptions, ReadStats, repair_warning
 from xner.formats.parallel import PlainPair, SideOptions, read_pair_batches
 from xner.formats.pharaoh import LinkError, check_bounds, read_pharaoh
-from xner.formats.read_ahead import ReadAhead
+from xner.formats.read_ahead import ReadAhead, read_sentence_batches
 from xner.formats.text import PathLike
 from xner.services.corpora import allowed_labels, check_corpus_name, find_corpus, get_corpus, require_kind
 from xner.store.db import Session, Store
@@ -49,14 +49,14 @@ from xner.store.models import Alignment, AlignmentRun
 from xner.store.queries import imports
 from xner.store.queries.review_states import raise_review_revision
 from xner.store.staging import Stage, add_row, insert_rows, move_corpus_rows, move_runs, staged, sweep_abandoned
-from xner.types import CorpusKind, PlainSentence, ProgressFn, Side, plain_sentence
+from xner.types import CorpusKind, PlainSentence, ProgressFn, Side
 
 if TYPE_CHECKING:
     from xner.store.models import Corpus
 
 BATCH = 500  # sentences (or pairs) per committed batch: each holds the write lock ~0.1 s (SQLite, 2 cores)
-# Parallel input files at least this large (together) are read in a child process while this one writes
-# (ReadAhead): ~15k CoNLL pairs; below, the child's start (~0.1 s) costs more than the overlap saves.
+# Input files at least this large (a parallel corpus's together) are read in a child process while this
+# one writes (ReadAhead): ~15k CoNLL pairs; below, the child's start (~0.1 s) costs more than the overlap saves.
 READ_AHEAD_BYTES = 4 * 2**20
 SPLIT_NAMES = ("train", "dev", "test")  # the splits a file name can name (see split_from_name)
 CORPUS_FORMATS = tuple(READERS)  # conll, jsonl
@@ -216,7 +216,7 @@ def import_corpus(
         InputError: bad input (file, line, reason); nothing is written.
         XnerError: a corpus/split conflict; nothing is written.
     """
-    reader = READERS.lookup(fmt)
+    READERS.lookup(fmt)  # an unknown format fails before anything is read or written
     name = display_name or str(path)
     split, split_from = choose_split(split, name)
     started = time.perf_counter()
@@ -225,21 +225,31 @@ def import_corpus(
     existing = _existing_corpus(
         store, corpus, kind=CorpusKind.MONO, src_lang=lang, split=split, side=Side.MONO, append=append
     )
-    stats = ReadStats()
     base = options or ConllOptions()
     read_options = ConllOptions(
         base.scheme, base.tag_column, base.label_map, allowed_labels(existing, labels), base.normal_form
     )
-    sentences = reader(path, read_options, lang=lang, stats=stats, on_progress=on_progress, display_name=name)
-    with _corpus_stage(store, corpus, existing, name, kind=CorpusKind.MONO, src_lang=lang) as stage:
+    reader = ReadAhead(  # in a child process while this one writes, for a large file (see import_parallel)
+        read_sentence_batches,
+        fmt,
+        path,
+        read_options,
+        lang=lang,
+        size=BATCH,
+        display_name=name,
+        on_progress=on_progress,
+        in_child=_file_bytes(path) >= READ_AHEAD_BYTES,
+    )
+    stage_corpus = _corpus_stage(store, corpus, existing, name, kind=CorpusKind.MONO, src_lang=lang)
+    with stage_corpus as stage, closing(iter(reader)) as read:
         position = 0
-        for batch in batches(sentences):  # (line, sentence) pairs: CoNLL's first-token line, JSONL's record line
-            plain = [plain_sentence(line, sentence) for line, sentence in batch]
+        for batch in read:  # plain sentences with their lines: CoNLL's first-token line, JSONL's record line
             write = partial(_insert_sentences, corpus=stage.corpus, split=split, side=Side.MONO, start=position)
-            stage.write(partial(write, sentences=plain))
+            stage.write(partial(write, sentences=batch))
             position += len(batch)
             report.sentences += len(batch)
-            _count_labels(report, plain)
+            _count_labels(report, batch)
+        stats = reader.result or ReadStats()
         stage.publish(
             partial(_publish_rows, stage, existing, split, Side.MONO, append, set(labels or ()) | stats.labels)
         )
