@@ -8,6 +8,7 @@ import platform
 import secrets
 import shlex
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -64,6 +65,22 @@ def _version(package: str) -> str | None:
         return version(package)
     except PackageNotFoundError:
         return None
+
+
+def percentiles(times: list[float]) -> dict[str, float]:
+    """The sample count, median, 95th percentile and maximum of ``times`` (milliseconds), rounded."""
+    times = sorted(times)
+    return {
+        "samples": len(times),
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
+        "max_ms": round(times[-1], 2),
+    }
+
+
+def load() -> list[float]:
+    """The 1, 5 and 15-minute load averages (as ``uptime`` shows them)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def command_line() -> str:

@@ -37,7 +37,6 @@ import os
 import secrets
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -46,6 +45,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from common import percentiles
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / "benchmarks" / ".cache" / "labelstudio-venv"
@@ -278,16 +279,6 @@ def annotations(client: Client, project: int, *, expected: int) -> int:
     if count != expected:
         raise LabelStudioError(f"Label Studio holds {count} annotations after {expected} submits")
     return count
-
-
-def percentiles(times: list[float]) -> dict[str, float]:
-    times = sorted(times)
-    return {
-        "samples": len(times),
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
-        "max_ms": round(times[-1], 2),
-    }
 
 
 def review_loop(client: Client, project: int, view: int, samples: int) -> dict[str, dict[str, float]]:

@@ -74,7 +74,16 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import REPO, RESULTS, command_line, machine, postgres_database, postgres_unavailable, write_results
+from common import (
+    REPO,
+    RESULTS,
+    command_line,
+    load,
+    machine,
+    postgres_database,
+    postgres_unavailable,
+    write_results,
+)
 from import_speed import write_synthetic
 from review_speed import CORPUS, build, size
 
@@ -101,10 +110,6 @@ STARTED = time.monotonic()
 
 def log(message: str) -> None:
     print(f"[{time.monotonic() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 # --- databases ---------------------------------------------------------------------------------------------------

@@ -54,7 +54,6 @@ import logging
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -65,7 +64,7 @@ from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import REPO, RESULTS, command_line, machine, run_child, write_results, xner_command
+from common import REPO, RESULTS, command_line, load, machine, percentiles, run_child, write_results, xner_command
 
 from xner.services import review
 from xner.store.db import Store, open_store
@@ -224,16 +223,6 @@ def advance_id_sequences(store: Store, models: tuple[type, ...]) -> None:
             )
 
 
-def percentiles(times: list[float]) -> dict[str, float]:
-    times = sorted(times)
-    return {
-        "samples": len(times),
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
-        "max_ms": round(times[-1], 2),
-    }
-
-
 def timed(call: Callable[[], object], samples: int) -> dict[str, float]:
     times = []
     for _ in range(samples):
@@ -293,11 +282,6 @@ def measure(store: Store, samples: int, seed: int) -> dict[str, dict[str, float]
         undos.append((time.perf_counter() - started) * 1000)
     results["undo"] = percentiles(undos)
     return results
-
-
-def load() -> list[float]:
-    """The 1, 5 and 15-minute load averages (as ``uptime`` shows them)."""
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 # --- the review page ---------------------------------------------------------------------------------------------

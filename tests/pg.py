@@ -1,6 +1,6 @@
 """A PostgreSQL server for the store tests: the local Debian cluster, started by the tests when it is down.
 
-Load it with ``pytest_plugins = ["tests.pg"]`` in a test module. It gives two fixtures:
+Load it with ``pytest_plugins = ["tests.pg"]`` in a test module. It gives three fixtures:
 
 - ``postgres_url`` (session): starts the cluster found by ``pg_lsclusters`` when it is not running, creates a
   login role (allowed to create databases) and a uniquely named database, and yields
@@ -8,6 +8,8 @@ Load it with ``pytest_plugins = ["tests.pg"]`` in a test module. It gives two fi
   stops the cluster if, and only if, the tests started it and no other test process still uses it.
 - ``pg_url`` (function): a fresh empty database for one test (created by that role, dropped after the test), so a
   test that downgrades the schema or fails half-way cannot disturb another.
+- ``pg_demo`` (function): such a database holding the demo's files (``load_demo(ready_to_review=False)``), its
+  open store.
 
 When PostgreSQL is not installed (no ``pg_ctlcluster``), we are not root, or the cluster does not start, the tests
 that use these fixtures are skipped with the reason (shown in pytest's ``-ra`` summary).
@@ -40,6 +42,9 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+
+from xner.services.demo import load_demo
+from xner.store.db import Store, open_store
 
 LOCK_FILE = Path(tempfile.gettempdir()) / "xner-test-postgres.lock"
 STATE_FILE = Path(tempfile.gettempdir()) / "xner-test-postgres.json"
@@ -268,3 +273,12 @@ def pg_url(postgres_url: str) -> Iterator[str]:
         yield _server.url(name)
     finally:
         psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_demo(pg_url: str) -> Iterator[Store]:
+    """The demo's files (``load_demo(ready_to_review=False)``) in a fresh PostgreSQL database: its open store."""
+    store = open_store(pg_url)
+    load_demo(store, ready_to_review=False)
+    yield store
+    store.dispose()

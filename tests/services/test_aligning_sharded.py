@@ -17,11 +17,11 @@ from xner.engine.align import ALIGNERS
 from xner.engine.align.eflomal_aligner import EflomalAligner
 from xner.formats.parallel import SideOptions
 from xner.services.aligning import AlignShard, align_corpus, align_shard
-from xner.services.demo import DEMO_CORPUS, load_demo
+from xner.services.demo import DEMO_CORPUS
 from xner.services.evaluating import evaluate_alignment
 from xner.services.executing import LocalExecutor, closing_executor, executor_for
 from xner.services.importing import import_alignments, import_parallel
-from xner.store.db import Store, open_store
+from xner.store.db import Store
 from xner.store.models import Alignment, AlignmentRun, SentencePair
 
 pytest_plugins = ["tests.pg", "tests.dask_cluster"]
@@ -69,14 +69,6 @@ def test_shards_with_shared_priors_align_about_as_well_as_one_run(store: Store) 
     aer_sharded = evaluate_alignment(store, "enfr", run_id=sharded.run_id, gold_run_id=gold).scores["aer"]
     # three shards of 150 sentences, guided by priors from all 447: about one run's error rate (~0.18)
     assert aer_sharded < min(0.25, aer_one + 0.05), (aer_one, aer_sharded)
-
-
-@pytest.fixture
-def pg_demo(pg_url: str):
-    store = open_store(pg_url)
-    load_demo(store, ready_to_review=False)
-    yield store
-    store.dispose()
 
 
 @pytest.mark.slow

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from xner.engine.project import PROJECTORS
 from xner.engine.project.heuristic import HeuristicProjector
 from xner.services import projecting
-from xner.services.demo import DEMO_CORPUS, load_demo
+from xner.services.demo import DEMO_CORPUS
 from xner.services.executing import LocalExecutor, closing_executor, executor_for
 from xner.services.projecting import ProjectShard, project_corpus, project_shard
 from xner.services.training import train_tagger
-from xner.store.db import Store, open_store
+from xner.store.db import Store
 from xner.store.models import Projection, SentencePair
 
 pytest_plugins = ["tests.pg", "tests.dask_cluster"]
@@ -37,14 +37,6 @@ class DiesOnceProjector(HeuristicProjector):
             Path(self.marker).touch()
             os.kill(os.getpid(), signal.SIGKILL)  # a worker lost mid-shard: read, not yet written
         return super().project_batch(sources, targets, links)
-
-
-@pytest.fixture
-def pg_demo(pg_url: str):
-    store = open_store(pg_url)
-    load_demo(store, ready_to_review=False)
-    yield store
-    store.dispose()
 
 
 def rows_of(store: Store, run_id: int) -> list[tuple[int, list[dict], float]]:

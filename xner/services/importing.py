@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, closing
+from contextlib import AbstractContextManager, closing, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -238,7 +238,7 @@ def import_corpus(
         size=BATCH,
         display_name=name,
         on_progress=on_progress,
-        in_child=_file_bytes(path) >= READ_AHEAD_BYTES,
+        in_child=_large(path),
     )
     stage_corpus = _corpus_stage(store, corpus, existing, name, kind=CorpusKind.MONO, src_lang=lang)
     with stage_corpus as stage, closing(iter(reader)) as read:
@@ -360,7 +360,6 @@ def import_parallel(
     allowed = allowed_labels(existing, labels)
     src, tgt = (_with_labels(side, allowed) for side in (src, tgt))
     # read in a child process while this one writes, when the files are large enough to be worth its start
-    size = _file_bytes(src_path) + (_file_bytes(tgt_path) if tgt_path is not None else 0)
     reader = ReadAhead(
         read_pair_batches,
         src_path,
@@ -370,7 +369,7 @@ def import_parallel(
         size=BATCH,
         display_names=names,
         on_progress=on_progress,
-        in_child=size >= READ_AHEAD_BYTES,
+        in_child=_large(src_path, tgt_path),
     )
     # closed when the block ends, however it ends: a failed write stops the reading at once (and its child)
     with _corpus_stage(store, corpus, existing, names[0], **kind) as stage, closing(iter(reader)) as read:
@@ -402,11 +401,13 @@ def insert_pairs(session: Session, corpus: Corpus, split: str, start: int, batch
     imports.insert_pairs(session, corpus.id, split, start, src_ids, tgt_ids)
 
 
-def _file_bytes(path: PathLike) -> int:
-    try:
-        return Path(path).stat().st_size
-    except OSError:  # the reader says what is wrong with it
-        return 0
+def _large(*paths: PathLike | None) -> bool:
+    """Whether the input files together reach :data:`READ_AHEAD_BYTES` (worth reading in a child process)."""
+    size = 0
+    for path in paths:
+        with suppress(OSError):  # a missing file: the reader says what is wrong with it
+            size += Path(path).stat().st_size if path is not None else 0
+    return size >= READ_AHEAD_BYTES
 
 
 def resolve_pair_split(session: Session, corpus: Corpus, split: str | None, *, hint: str | None = None) -> str:
