@@ -178,3 +178,18 @@ def test_a_monolingual_import_read_in_a_child_stores_the_same_rows(
         stored.append(({table: rows[table] for table in ("sentence", "entity")}, report.entities, report.warnings))
         store.dispose()
     assert stored[0] == stored[1]
+
+
+def test_a_bad_line_found_by_the_child_leaves_nothing_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import whose child reader finds a bad line (after batches were written) fails with file, line and reason,
+    and the database is as it was."""
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0)
+    store = open_store(str(tmp_path / "bad.db"))
+    before = snapshot(store)
+    src, tgt = demo_files(tmp_path, 30, bad_line=9000)
+    with pytest.raises(InputError) as caught:
+        importing.import_parallel(store, src, tgt, corpus="demo", src=SIDES[0], tgt=SIDES[1])
+    assert (caught.value.path, caught.value.line) == (str(tgt), 9000)
+    assert "expected a token and a tag" in caught.value.reason
+    assert snapshot(store) == before
+    store.dispose()
